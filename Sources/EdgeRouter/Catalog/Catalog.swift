@@ -1,0 +1,79 @@
+/// The validated, immutable configuration the router serves from: server settings, providers, models and keys.
+///
+/// Built once by ``ConfigurationLoader`` (or directly in code and tests) and shared read-only by every request.
+public struct Catalog: Sendable {
+    /// Listener and request-handling settings.
+    public var server: ServerSettings
+    /// Providers in configured order.
+    public var providers: [Provider]
+    /// Models in configured order.
+    public var models: [Model]
+    /// Gateway keys for clients.
+    public var keys: KeyRing
+    /// Keys for the `/admin` endpoints.
+    public var adminKeys: KeyRing
+
+    private var modelIndexByName: [String: Int]
+
+    public init(
+        server: ServerSettings = .init(),
+        providers: [Provider],
+        models: [Model],
+        keys: KeyRing,
+        adminKeys: KeyRing = .init()
+    ) {
+        self.server = server
+        self.providers = providers
+        self.models = models
+        self.keys = keys
+        self.adminKeys = adminKeys
+        var index: [String: Int] = [:]
+        for (position, model) in models.enumerated() {
+            index[model.name] = position
+            for alias in model.aliases where index[alias] == nil { index[alias] = position }
+        }
+        self.modelIndexByName = index
+    }
+
+    /// The model with this name or alias.
+    public func model(named name: some StringProtocol) -> Model? {
+        modelIndexByName[String(name)].map { models[$0] }
+    }
+
+    /// The provider with this id.
+    public func provider(id: some StringProtocol) -> Provider? {
+        providers.first { $0.id == id }
+    }
+}
+
+/// Listener and request-handling settings (`server:` in the file).
+public struct ServerSettings: Sendable {
+    /// Address to listen on.
+    public var host: String
+    /// Port to listen on (0 picks a free one, for tests).
+    public var port: Int
+    /// Largest accepted request body.
+    public var maxBodyBytes: Int
+    /// Deadline for a whole request, across every attempt, until the first token.
+    public var requestTimeout: Duration
+    /// Most upstream attempts per request (the first one included).
+    public var maxAttempts: Int
+    /// How long in-flight requests may run on after SIGTERM before the process exits.
+    public var drainTimeout: Duration
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        maxBodyBytes: Int = 8 << 20,
+        requestTimeout: Duration = .seconds(120),
+        maxAttempts: Int = 3,
+        drainTimeout: Duration = .seconds(30)
+    ) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.requestTimeout = requestTimeout
+        self.maxAttempts = maxAttempts
+        self.drainTimeout = drainTimeout
+    }
+}

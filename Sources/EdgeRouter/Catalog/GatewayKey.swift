@@ -1,0 +1,60 @@
+import Crypto
+
+/// A key that clients present to use the gateway.
+public struct GatewayKey: Sendable {
+    /// A name for the key, used in logs and metrics (never the key itself).
+    public var id: String
+    /// The models (by catalog name) this key may use; nil means every model.
+    public var allowedModels: Set<String>?
+
+    public init(id: String, allowedModels: Set<String>? = nil) {
+        self.id = id
+        self.allowedModels = allowedModels
+    }
+
+    /// Whether the key may use the model with this catalog name.
+    public func allows(model name: String) -> Bool {
+        allowedModels?.contains(name) ?? true
+    }
+}
+
+/// Looks gateway keys up by the SHA-256 of what the client presented, so only hashes stay in memory.
+public struct KeyRing: Sendable {
+    private var byHash: [String: GatewayKey]
+
+    public init() { byHash = [:] }
+
+    /// Adds a key stored as the lowercase hex SHA-256 of its secret.
+    public mutating func add(_ key: GatewayKey, sha256Hex: String) {
+        byHash[sha256Hex.lowercased()] = key
+    }
+
+    /// Adds a key from its secret (already resolved from the environment); only its hash is kept.
+    public mutating func add(_ key: GatewayKey, secret: String) {
+        byHash[Self.sha256Hex(secret)] = key
+    }
+
+    /// The key whose secret the client presented, or nil.
+    public func key(forSecret secret: some StringProtocol) -> GatewayKey? {
+        byHash[Self.sha256Hex(secret)]
+    }
+
+    /// Whether any key is configured.
+    public var isEmpty: Bool { byHash.isEmpty }
+
+    /// How many keys are configured.
+    public var count: Int { byHash.count }
+
+    /// The lowercase hex SHA-256 of a string's UTF-8 bytes.
+    public static func sha256Hex(_ secret: some StringProtocol) -> String {
+        let digest = SHA256.hash(data: Array(secret.utf8))
+        let hexDigits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

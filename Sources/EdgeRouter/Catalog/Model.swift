@@ -1,0 +1,57 @@
+/// A model as clients name it, with the deployments that serve it.
+public struct Model: Sendable {
+    /// The name clients send in `model`.
+    public var name: String
+    /// Other names that mean the same model.
+    public var aliases: [String]
+    /// Where the model can be served, in configured order (the fallback order until routing ranks them).
+    public var deployments: [Deployment]
+
+    public init(name: String, aliases: [String] = [], deployments: [Deployment]) {
+        self.name = name
+        self.aliases = aliases
+        // Each deployment knows its model, so metrics and logs can name it without a reverse lookup.
+        self.deployments = deployments.map { deployment in
+            var deployment = deployment
+            deployment.modelName = name
+            return deployment
+        }
+    }
+}
+
+/// One provider serving one model: the unit the router measures, ranks and ejects.
+public struct Deployment: Sendable {
+    /// The provider that serves it.
+    public var provider: Provider
+    /// The provider's own id for the model, sent upstream in place of the client's name.
+    public var upstreamModel: String
+    /// Price per million tokens, for spend tracking and price-ordered routing.
+    public var price: Price
+    /// The catalog name of the model this deployment serves (set by ``Model``).
+    public internal(set) var modelName = ""
+
+    public init(provider: Provider, upstreamModel: String, price: Price = .init()) {
+        self.provider = provider
+        self.upstreamModel = upstreamModel
+        self.price = price
+    }
+
+    /// `provider/upstream-model`, the name used in logs and errors.
+    public var label: String { "\(provider.id)/\(upstreamModel)" }
+
+    /// Identifies the deployment within a catalog: model, provider and upstream model.
+    public var key: String { "\(modelName)\u{0}\(provider.id)\u{0}\(upstreamModel)" }
+}
+
+/// Prices in US dollars per million tokens.
+public struct Price: Sendable, Equatable {
+    /// Price of a million prompt tokens.
+    public var inputPerMillion: Double
+    /// Price of a million completion tokens.
+    public var outputPerMillion: Double
+
+    public init(inputPerMillion: Double = 0, outputPerMillion: Double = 0) {
+        self.inputPerMillion = inputPerMillion
+        self.outputPerMillion = outputPerMillion
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Yams
+
+/// Turns the YAML document into a ``Catalog``, checking references between sections.
+///
+/// The file's shape is documented in the README ("Configuration reference"); each key is read here.
+struct CatalogBuilder {
+    let reader: YAMLReader
+
+    func build(_ root: Node) -> Catalog? {
+        guard
+            let top = reader.mapping(root, at: "", allowed: ["server", "providers", "models", "keys", "admin_keys"])
+        else { return nil }
+        let server = serverSettings(top["server"])
+        let providers = self.providers(top["providers"])
+        let models = self.models(top["models"], providers: providers)
+        let keys = keyRing(top["keys"], path: "keys", models: models)
+        let adminKeys = keyRing(top["admin_keys"], path: "admin_keys", models: nil)
+        if top["providers"] == nil { reader.report("providers", nil, "missing required field") }
+        if top["models"] == nil { reader.report("models", nil, "missing required field") }
+        return Catalog(server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys)
+    }
+
+    private func serverSettings(_ entry: (node: Node, path: String)?) -> ServerSettings {
+        var settings = ServerSettings()
+        guard let entry else { return settings }
+        let allowed: Set = ["host", "port", "max_body_bytes", "request_timeout_ms", "max_attempts", "drain_timeout_ms"]
+        guard let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
+        settings.host = reader.string(fields["host"]) ?? settings.host
+        settings.port = reader.int(fields["port"], default: settings.port, range: 0...65535)
+        settings.maxBodyBytes = reader.int(fields["max_body_bytes"], default: settings.maxBodyBytes, range: 1024...(1 << 30))
+        settings.requestTimeout = reader.milliseconds(fields["request_timeout_ms"], default: settings.requestTimeout)
+        settings.maxAttempts = reader.int(fields["max_attempts"], default: settings.maxAttempts, range: 1...16)
+        settings.drainTimeout = reader.milliseconds(fields["drain_timeout_ms"], default: settings.drainTimeout)
+        return settings
+    }
+
+    private func providers(_ entry: (node: Node, path: String)?) -> [Provider] {
+        var providers: [Provider] = []
+        var seen: Set<String> = []
+        let allowed: Set = ["id", "dialect", "base_url", "api_key", "region", "headers", "capacity", "timeouts"]
+        for (node, path) in reader.sequence(entry) {
+            guard let fields = reader.mapping(node, at: path, allowed: allowed) else { continue }
+            guard let id = reader.string(fields["id"], required: "\(path).id") else { continue }
+            if !isIdentifier(id) {
+                reader.report("\(path).id", fields["id"]?.node, "'\(id)' must be letters, digits, '-', '_' or '.'")
+            }
+            if !seen.insert(id).inserted {
+                reader.report("\(path).id", fields["id"]?.node, "duplicate provider id '\(id)'")
+            }
+            var dialect = Dialect.openai
+            if let name = reader.string(fields["dialect"]) {
+                if let parsed = Dialect(rawValue: name), parsed == .openai {
+                    dialect = parsed
+                } else if Dialect(rawValue: name) != nil {
+                    reader.report("\(path).dialect", fields["dialect"]?.node, "dialect '\(name)' is not supported yet (supported: openai)")
+                } else {
+                    reader.report("\(path).dialect", fields["dialect"]?.node, "unknown dialect '\(name)' (known: openai, anthropic, gemini)")
+                }
+            }
+            let baseURL = reader.string(fields["base_url"], required: "\(path).base_url").flatMap { url in
+                validatedBaseURL(url, path: "\(path).base_url", node: fields["base_url"]?.node)
+            }
+            let capacity = fields["capacity"].map { reader.int($0, default: 0, range: 1...1_000_000) }
+            var timeouts = ProviderTimeouts()
+            if let timeoutEntry = fields["timeouts"],
+                let timeoutFields = reader.mapping(
+                    timeoutEntry.node, at: timeoutEntry.path, allowed: ["connect_ms", "first_token_ms", "idle_ms"])
+            {
+                timeouts.connect = reader.milliseconds(timeoutFields["connect_ms"], default: timeouts.connect)
+                timeouts.firstToken = reader.milliseconds(timeoutFields["first_token_ms"], default: timeouts.firstToken)
+                timeouts.idle = reader.milliseconds(timeoutFields["idle_ms"], default: timeouts.idle)
+            }
+            providers.append(
+                Provider(
+                    id: id,
+                    dialect: dialect,
+                    baseURL: baseURL ?? "",
+                    apiKey: reader.string(fields["api_key"]),
+                    region: reader.string(fields["region"]) ?? "default",
+                    headers: reader.stringMap(fields["headers"]),
+                    capacity: capacity,
+                    timeouts: timeouts
+                )
+            )
+        }
+        return providers
+    }
+
+    private func models(_ entry: (node: Node, path: String)?, providers: [Provider]) -> [Model] {
+        var models: [Model] = []
+        var names: Set<String> = []
+        for (node, path) in reader.sequence(entry) {
+            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments"]) else { continue }
+            guard let name = reader.string(fields["name"], required: "\(path).name") else { continue }
+            let aliases = reader.stringList(fields["aliases"]) ?? []
+            for (offset, candidate) in ([name] + aliases).enumerated() {
+                let field = offset == 0 ? "\(path).name" : "\(path).aliases[\(offset - 1)]"
+                if candidate.isEmpty || candidate.contains("/") {
+                    reader.report(field, nil, "model names may not be empty or contain '/' (it pins a provider)")
+                }
+                if !names.insert(candidate).inserted {
+                    reader.report(field, nil, "duplicate model name '\(candidate)'")
+                }
+            }
+            var deployments: [Deployment] = []
+            let deploymentEntries = reader.sequence(fields["deployments"])
+            if deploymentEntries.isEmpty {
+                reader.report("\(path).deployments", fields["deployments"]?.node, "a model needs at least one deployment")
+            }
+            for (deploymentNode, deploymentPath) in deploymentEntries {
+                guard
+                    let deployment = self.deployment(deploymentNode, at: deploymentPath, providers: providers)
+                else { continue }
+                if deployments.contains(where: { $0.label == deployment.label }) {
+                    reader.report(deploymentPath, deploymentNode, "duplicate deployment \(deployment.label)")
+                }
+                deployments.append(deployment)
+            }
+            models.append(Model(name: name, aliases: aliases, deployments: deployments))
+        }
+        return models
+    }
+
+    private func deployment(_ node: Node, at path: String, providers: [Provider]) -> Deployment? {
+        guard let fields = reader.mapping(node, at: path, allowed: ["provider", "model", "price"]) else { return nil }
+        let providerID = reader.string(fields["provider"], required: "\(path).provider")
+        let upstreamModel = reader.string(fields["model"], required: "\(path).model")
+        var price = Price()
+        if let priceEntry = fields["price"],
+            let priceFields = reader.mapping(
+                priceEntry.node, at: priceEntry.path, allowed: ["input_per_mtok", "output_per_mtok"])
+        {
+            price.inputPerMillion = reader.double(priceFields["input_per_mtok"], default: 0)
+            price.outputPerMillion = reader.double(priceFields["output_per_mtok"], default: 0)
+        }
+        guard let providerID, let upstreamModel else { return nil }
+        guard let provider = providers.first(where: { $0.id == providerID }) else {
+            let known = providers.map(\.id).joined(separator: ", ")
+            reader.report("\(path).provider", fields["provider"]?.node, "unknown provider '\(providerID)' (known: \(known))")
+            return nil
+        }
+        return Deployment(provider: provider, upstreamModel: upstreamModel, price: price)
+    }
+
+    private func keyRing(_ entry: (node: Node, path: String)?, path: String, models: [Model]?) -> KeyRing {
+        var ring = KeyRing()
+        var ids: Set<String> = []
+        let modelNames = models.map { Set($0.flatMap { [$0.name] + $0.aliases }) }
+        let allowed: Set = models == nil ? ["id", "key", "sha256"] : ["id", "key", "sha256", "models"]
+        for (node, keyPath) in reader.sequence(entry) {
+            guard let fields = reader.mapping(node, at: keyPath, allowed: allowed) else { continue }
+            guard let id = reader.string(fields["id"], required: "\(keyPath).id") else { continue }
+            if !ids.insert(id).inserted { reader.report("\(keyPath).id", fields["id"]?.node, "duplicate key id '\(id)'") }
+            var allowedModels: Set<String>?
+            if let list = reader.stringList(fields["models"]), let modelNames {
+                for (offset, name) in list.enumerated() where !modelNames.contains(name) {
+                    reader.report("\(keyPath).models[\(offset)]", nil, "unknown model '\(name)'")
+                }
+                // Aliases are resolved to catalog names so the check at request time is one set lookup.
+                allowedModels = Set(list.compactMap { name in models?.first { $0.name == name || $0.aliases.contains(name) }?.name })
+            }
+            let key = GatewayKey(id: id, allowedModels: allowedModels)
+            switch (fields["key"], fields["sha256"]) {
+            case (let secretEntry?, nil):
+                guard let secret = reader.string(secretEntry) else { continue }
+                if secret.count < 6 {
+                    reader.report(secretEntry.path, secretEntry.node, "a key must be at least 6 characters long")
+                }
+                ring.add(key, secret: secret)
+            case (nil, let hashEntry?):
+                guard let hash = reader.string(hashEntry) else { continue }
+                guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else {
+                    reader.report(hashEntry.path, hashEntry.node, "expected 64 hex digits (the SHA-256 of the key)")
+                    continue
+                }
+                ring.add(key, sha256Hex: hash)
+            case (nil, nil):
+                reader.report(keyPath, node, "a key needs 'key' (usually \"${VAR}\") or 'sha256'")
+            case (_?, _?):
+                reader.report(keyPath, node, "give either 'key' or 'sha256', not both")
+            }
+        }
+        return ring
+    }
+
+    private func validatedBaseURL(_ text: String, path: String, node: Node?) -> String? {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = url.host, !host.isEmpty
+        else {
+            reader.report(path, node, "'\(text)' is not an http(s) URL")
+            return nil
+        }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+
+    private func isIdentifier(_ text: String) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+    }
+}

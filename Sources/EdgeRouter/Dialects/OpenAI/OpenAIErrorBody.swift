@@ -1,0 +1,43 @@
+import Foundation
+
+/// OpenAI's error shape: `{"error": {"message", "type", "param", "code"}}`.
+enum OpenAIErrorBody {
+    static func json(for error: EdgeRouterError, requestID: String) -> [UInt8] {
+        let object: [String: Any] = [
+            "error": [
+                "message": "\(error.message) (request id \(requestID))",
+                "type": type(of: error.code),
+                "param": error.param.map { $0 as Any } ?? NSNull(),
+                "code": code(of: error.code),
+            ] as [String: Any]
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()
+        return Array(data)
+    }
+
+    /// OpenAI's `type` values, as its SDKs expect them.
+    private static func type(of code: EdgeRouterError.Code) -> String {
+        switch code {
+        case .unauthenticated: "authentication_error"
+        case .modelNotAllowed: "permission_error"
+        case .invalidRequest, .modelNotFound, .notFound, .payloadTooLarge, .upstreamRejected: "invalid_request_error"
+        case .allAttemptsFailed, .unavailable, .streamInterrupted, .internalError, .invalidConfiguration: "api_error"
+        }
+    }
+
+    private static func code(of code: EdgeRouterError.Code) -> String {
+        switch code {
+        case .unauthenticated: "invalid_api_key"
+        case .modelNotAllowed: "model_not_allowed"
+        case .invalidRequest: "invalid_request"
+        case .modelNotFound: "model_not_found"
+        case .notFound: "not_found"
+        case .payloadTooLarge: "request_too_large"
+        case .upstreamRejected: "upstream_rejected"
+        case .allAttemptsFailed: "all_providers_failed"
+        case .unavailable: "no_provider_available"
+        case .streamInterrupted: "stream_interrupted"
+        case .internalError, .invalidConfiguration: "internal_error"
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Prometheus
+
+/// The router's Prometheus metrics. Every metric object is created here, when the router is built, for every
+/// deployment and outcome of the catalog; a request only looks its deployment's set up and increments.
+public final class RouterMetrics: Sendable {
+    /// Outcomes a client request can have, as counted in `edge_requests_total`.
+    public enum Outcome: String, Sendable, CaseIterable {
+        /// Answered in full.
+        case ok
+        /// Failed before the first token, after every attempt.
+        case failed
+        /// Rejected before any attempt (auth, validation, unknown model).
+        case rejected
+        /// Broke off after the first token.
+        case interrupted
+        /// The client went away first.
+        case cancelled
+    }
+
+    /// The registry that `/metrics` renders.
+    public let registry: PrometheusCollectorRegistry
+    private let perDeployment: [String: DeploymentMetrics]
+    private let unrouted: [Outcome: Counter]
+    let inFlight: Gauge
+
+    private struct DeploymentMetrics: Sendable {
+        var outcomes: [Outcome: Counter]
+        var failures: [AttemptFailure.Cause: Counter]
+        var interruptions: Counter
+        var ttft: DurationHistogram
+        var ttfb: DurationHistogram
+        var duration: DurationHistogram
+    }
+
+    /// Latency buckets from 5 ms to 2 minutes: LLM first tokens span that whole range.
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(75),
+        .milliseconds(100), .milliseconds(150), .milliseconds(200), .milliseconds(300), .milliseconds(500),
+        .milliseconds(750), .seconds(1), .milliseconds(1500), .seconds(2), .seconds(3), .seconds(5),
+        .seconds(10), .seconds(20), .seconds(30), .seconds(60), .seconds(120),
+    ]
+
+    public init(catalog: Catalog, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "edge", metricName: name, unitName: unit, helpText: help)
+        }
+        let requests = descriptor("requests", "total", "Client requests by model, provider and outcome.")
+        let failures = descriptor("attempt_failures", "total", "Upstream attempts that failed, by cause.")
+        let interruptions = descriptor("stream_interruptions", "total", "Streams that broke after the first token.")
+        let ttft = descriptor("time_to_first_token", "seconds", "Time to the first content token, per deployment.")
+        let ttfb = descriptor("time_to_first_byte", "seconds", "Time to the upstream response head, per deployment.")
+        let duration = descriptor("request_duration", "seconds", "Time from request to the end of the answer.")
+
+        var perDeployment: [String: DeploymentMetrics] = [:]
+        for model in catalog.models {
+            for deployment in model.deployments {
+                let labels = [("model", model.name), ("provider", deployment.provider.id)]
+                perDeployment[deployment.key] = DeploymentMetrics(
+                    outcomes: Dictionary(
+                        uniqueKeysWithValues: Outcome.allCases.map {
+                            ($0, registry.makeCounter(descriptor: requests, labels: labels + [("outcome", $0.rawValue)]))
+                        }),
+                    failures: Dictionary(
+                        uniqueKeysWithValues: AttemptFailure.Cause.allCases.map {
+                            ($0, registry.makeCounter(descriptor: failures, labels: labels + [("cause", $0.rawValue)]))
+                        }),
+                    interruptions: registry.makeCounter(descriptor: interruptions, labels: labels),
+                    ttft: registry.makeDurationHistogram(descriptor: ttft, labels: labels, buckets: Self.latencyBuckets),
+                    ttfb: registry.makeDurationHistogram(descriptor: ttfb, labels: labels, buckets: Self.latencyBuckets),
+                    duration: registry.makeDurationHistogram(descriptor: duration, labels: labels, buckets: Self.latencyBuckets)
+                )
+            }
+        }
+        self.perDeployment = perDeployment
+        self.unrouted = Dictionary(
+            uniqueKeysWithValues: Outcome.allCases.map {
+                ($0, registry.makeCounter(descriptor: requests, labels: [("model", ""), ("provider", ""), ("outcome", $0.rawValue)]))
+            })
+        self.inFlight = registry.makeGauge(
+            descriptor: descriptor("requests_in_flight", "count", "Client requests being served now."))
+    }
+
+    func recordFirstToken(deployment: Deployment, ttfb: Duration, ttft: Duration) {
+        guard let metrics = perDeployment[deployment.key] else { return }
+        metrics.ttfb.record(ttfb)
+        metrics.ttft.record(ttft)
+    }
+
+    func recordAttemptFailure(deployment: Deployment, cause: AttemptFailure.Cause) {
+        perDeployment[deployment.key]?.failures[cause]?.increment()
+    }
+
+    func recordInterruption(deployment: Deployment) {
+        perDeployment[deployment.key]?.interruptions.increment()
+    }
+
+    /// Counts a finished client request; `deployment` is the one that answered, nil when none did.
+    func recordRequest(_ outcome: Outcome, deployment: Deployment?, duration: Duration) {
+        guard let deployment, let metrics = perDeployment[deployment.key] else {
+            unrouted[outcome]?.increment()
+            return
+        }
+        metrics.outcomes[outcome]?.increment()
+        metrics.duration.record(duration)
+    }
+}

@@ -1,0 +1,99 @@
+/// An incremental parser for `text/event-stream` bodies.
+///
+/// It is a plain state machine: feed it bytes as they arrive, in chunks split anywhere (inside a line, inside a
+/// CRLF pair, inside a UTF-8 sequence), and it returns each event once its terminating blank line has been seen.
+/// Lines may end in LF, CRLF or CR; lines starting with `:` are comments; `retry:` and unknown fields are ignored,
+/// as the HTML specification requires. Only the bytes of the current, unfinished line are kept between calls.
+public struct SSEParser: Sendable {
+    /// Lines longer than this are a protocol error rather than a memory sink.
+    public static let defaultMaxLineLength = 4 << 20
+
+    private var line: [UInt8] = []
+    private var data: [UInt8] = []
+    private var hasData = false
+    private var eventType: String?
+    private var eventID: String?
+    /// A CR ended the previous chunk: an LF at the start of the next one belongs to it.
+    private var pendingCR = false
+    private let maxLineLength: Int
+
+    /// The parser saw a line longer than the limit.
+    public struct LineTooLong: Error, Sendable {}
+
+    public init(maxLineLength: Int = SSEParser.defaultMaxLineLength) {
+        self.maxLineLength = maxLineLength
+        line.reserveCapacity(256)
+    }
+
+    /// Parses `bytes` and calls `onEvent` for every event completed by them.
+    public mutating func parse<Bytes: Sequence>(
+        _ bytes: Bytes,
+        onEvent: (SSEEvent) throws -> Void
+    ) throws where Bytes.Element == UInt8 {
+        for byte in bytes {
+            if pendingCR {
+                pendingCR = false
+                if byte == UInt8(ascii: "\n") { continue }
+            }
+            switch byte {
+            case UInt8(ascii: "\n"):
+                if let event = endLine() { try onEvent(event) }
+            case UInt8(ascii: "\r"):
+                pendingCR = true
+                if let event = endLine() { try onEvent(event) }
+            default:
+                guard line.count < maxLineLength else { throw LineTooLong() }
+                line.append(byte)
+            }
+        }
+    }
+
+    /// Parses `bytes` and returns the events they complete (convenience for tests and small inputs).
+    public mutating func parse<Bytes: Sequence>(_ bytes: Bytes) throws -> [SSEEvent] where Bytes.Element == UInt8 {
+        var events: [SSEEvent] = []
+        try parse(bytes) { events.append($0) }
+        return events
+    }
+
+    /// Ends the stream: a final event not followed by a blank line is dispatched, as browsers do not, but as
+    /// LLM providers that close the connection right after their last `data:` line expect.
+    public mutating func finish() -> SSEEvent? {
+        if !line.isEmpty { _ = endLine() }
+        return dispatch()
+    }
+
+    private mutating func endLine() -> SSEEvent? {
+        defer { line.removeAll(keepingCapacity: true) }
+        if line.isEmpty { return dispatch() }
+        if line[0] == UInt8(ascii: ":") { return nil }
+
+        let colon = line.firstIndex(of: UInt8(ascii: ":"))
+        let nameEnd = colon ?? line.endIndex
+        var valueStart = colon.map { line.index(after: $0) } ?? line.endIndex
+        if valueStart < line.endIndex, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+        let name = line[line.startIndex..<nameEnd]
+        let value = line[valueStart...]
+
+        if name.elementsEqual("data".utf8) {
+            if hasData { data.append(UInt8(ascii: "\n")) }
+            data.append(contentsOf: value)
+            hasData = true
+        } else if name.elementsEqual("event".utf8) {
+            eventType = String(decoding: value, as: UTF8.self)
+        } else if name.elementsEqual("id".utf8) {
+            // An id containing NUL is ignored, as the specification says.
+            if !value.contains(0) { eventID = String(decoding: value, as: UTF8.self) }
+        }
+        return nil
+    }
+
+    private mutating func dispatch() -> SSEEvent? {
+        defer {
+            data.removeAll(keepingCapacity: true)
+            hasData = false
+            eventType = nil
+        }
+        guard hasData else { return nil }
+        return SSEEvent(type: eventType, data: data, id: eventID)
+    }
+}

@@ -1,0 +1,165 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `POST /v1/chat/completions`: OpenAI's chat completions, streaming and not, over the failover pipeline.
+struct ChatCompletionsRoute: Sendable {
+    let catalog: Catalog
+    let clients: UpstreamClients
+    let policy: any RoutingPolicy
+    let metrics: RouterMetrics
+    let disconnects: DisconnectMonitor
+
+    func handle(_ request: Request, context: EdgeRequestContext) async throws -> Response {
+        let received = ContinuousClock.now
+        let limit = catalog.server.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
+            throw EdgeRouterError(.payloadTooLarge, "The request body is \(length) bytes; the limit is \(limit).")
+        }
+        let chat: OpenAIChatRequest
+        let model: Model
+        let plan: RoutePlan
+        do {
+            let bytes = try await request.body.collect(upTo: limit)
+            chat = try OpenAIChatRequest.parse(bytes.readableBytesView)
+            (model, plan) = try route(chat.model, key: context.gatewayKey)
+        } catch {
+            metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
+            throw error
+        }
+
+        var logger = context.logger
+        logger[metadataKey: "request_id"] = "\(context.requestID)"
+        logger[metadataKey: "model"] = "\(model.name)"
+        let (signals, output) = AsyncStream.makeStream(of: ExchangeSignal.self)
+        let exchange = ChatExchange(
+            request: chat, plan: plan, clients: clients, policy: policy, metrics: metrics,
+            maxAttempts: catalog.server.maxAttempts, deadline: received + catalog.server.requestTimeout, logger: logger)
+        let task = Task { await exchange.run(output) }
+        let registration = disconnects.watch(context.channel) { task.cancel() }
+        metrics.inFlight.increment()
+
+        var iterator = signals.makeAsyncIterator()
+        let start: ExchangeStart
+        switch await iterator.next() {
+        case .started(let value):
+            start = value
+        case .failed(let error):
+            finish(.failed, start: nil, received: received, registration: registration)
+            throw error
+        case .frame, .completed, nil:
+            // Only a cancelled exchange (the client went away) ends without a verdict.
+            finish(.cancelled, start: nil, received: received, registration: registration)
+            throw CancellationError()
+        }
+        var headers: HTTPFields = [
+            .edgeRequestID: context.requestID,
+            .edgeProvider: start.deployment.provider.id,
+            .edgeUpstreamModel: start.deployment.upstreamModel,
+            .edgeAttempts: String(start.attempts),
+            .edgeRouteReason: start.reason.rawValue,
+            .edgeTTFT: String(Int(start.timeToFirstToken.milliseconds.rounded())),
+        ]
+        if chat.stream {
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            let includeUsage = chat.includeUsage
+            let requestID = context.requestID
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    var outcome = RouterMetrics.Outcome.cancelled
+                    defer { finish(outcome, start: start, received: received, registration: registration) }
+                    do {
+                        var buffer = ByteBuffer()
+                        for frame in start.frames { Self.appendFrame(frame, includeUsage: includeUsage, to: &buffer) }
+                        try await writer.write(buffer)
+                        for await signal in signals {
+                            buffer.clear()
+                            switch signal {
+                            case .frame(let frame):
+                                Self.appendFrame(frame, includeUsage: includeUsage, to: &buffer)
+                                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                            case .completed:
+                                outcome = .ok
+                                buffer.writeString("data: [DONE]\n\n")
+                                try await writer.write(buffer)
+                            case .failed(let error):
+                                outcome = .interrupted
+                                try await writer.write(ErrorResponse.sseFrame(error, requestID: requestID))
+                            case .started:
+                                break
+                            }
+                        }
+                        try await writer.finish(nil)
+                    } catch {
+                        // The client went away mid-stream: stop the upstream request now.
+                        task.cancel()
+                        outcome = .cancelled
+                        throw error
+                    }
+                })
+        }
+
+        var assembler = OpenAICompletionAssembler()
+        for frame in start.frames { frame.events.forEach { assembler.consume($0) } }
+        var outcome = RouterMetrics.Outcome.cancelled
+        var failure: EdgeRouterError?
+        while let signal = await iterator.next() {
+            switch signal {
+            case .frame(let frame): frame.events.forEach { assembler.consume($0) }
+            case .completed: outcome = .ok
+            case .failed(let error):
+                outcome = .interrupted
+                failure = error
+            case .started: break
+            }
+        }
+        finish(outcome, start: start, received: received, registration: registration)
+        if let failure { throw failure }
+        guard outcome == .ok else { throw CancellationError() }
+        headers[.contentType] = "application/json"
+        let body = assembler.completionJSON(fallbackModel: start.deployment.upstreamModel, fallbackID: "chatcmpl-\(context.requestID)")
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions.
+    private func route(_ requested: String, key: GatewayKey?) throws(EdgeRouterError) -> (Model, RoutePlan) {
+        var pinned: String?
+        var name = Substring(requested)
+        if catalog.model(named: requested) == nil, let slash = requested.firstIndex(of: "/") {
+            pinned = String(requested[..<slash])
+            name = requested[requested.index(after: slash)...]
+        }
+        guard let model = catalog.model(named: name) else {
+            throw EdgeRouterError(.modelNotFound, "The model '\(requested)' does not exist.", param: "model")
+        }
+        guard key?.allows(model: model.name) ?? false else {
+            throw EdgeRouterError(.modelNotAllowed, "This key may not use the model '\(model.name)'.", param: "model")
+        }
+        let plan = policy.plan(for: model, pinnedProvider: pinned)
+        if let pinned, plan.candidates.isEmpty {
+            throw EdgeRouterError(
+                .modelNotFound, "The provider '\(pinned)' does not serve the model '\(model.name)'.", param: "model")
+        }
+        return (model, plan)
+    }
+
+    private func finish(
+        _ outcome: RouterMetrics.Outcome, start: ExchangeStart?, received: ContinuousClock.Instant,
+        registration: DisconnectMonitor.Registration
+    ) {
+        registration.end()
+        metrics.inFlight.decrement()
+        metrics.recordRequest(outcome, deployment: start?.deployment, duration: ContinuousClock.now - received)
+    }
+
+    /// Writes a frame as the provider sent it; the usage-only chunk only when the client asked for it.
+    private static func appendFrame(_ frame: UpstreamFrame, includeUsage: Bool, to buffer: inout ByteBuffer) {
+        if frame.isUsageOnly && !includeUsage { return }
+        buffer.writeString("data: ")
+        buffer.writeBytes(frame.payload)
+        buffer.writeString("\n\n")
+    }
+}

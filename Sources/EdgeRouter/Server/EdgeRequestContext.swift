@@ -1,0 +1,35 @@
+import Hummingbird
+import NIOCore
+
+/// Per-request data: the connection (to notice a client that goes away), the request id, and the gateway key.
+public struct EdgeRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The client connection, watched for disconnects while upstream work runs.
+    public let channel: any Channel
+    /// The id returned as `x-edge-request-id` and quoted in every error message.
+    public let requestID: String
+    /// The key the client authenticated with (set by ``AuthMiddleware``).
+    public var gatewayKey: GatewayKey?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.channel = source.channel
+        self.requestID = Self.makeRequestID()
+        self.gatewayKey = nil
+    }
+
+    /// Bodies are collected by the chat route itself against the configured limit.
+    public var maxUploadSize: Int { .max }
+
+    /// 16 random hex digits: unique enough to find a request in logs, cheap to make.
+    private static func makeRequestID() -> String {
+        let value = UInt64.random(in: .min ... .max)
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            for index in 0..<16 {
+                buffer[index] = digits[Int((value >> UInt64(60 - index * 4)) & 0xf)]
+            }
+            return 16
+        }
+    }
+}

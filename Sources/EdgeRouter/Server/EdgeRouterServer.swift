@@ -1,0 +1,96 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The EdgeRouter HTTP server: the routes, the upstream clients and the metrics, assembled from a ``Catalog``.
+///
+/// It is a `Service`: run it in a `ServiceGroup`, which handles SIGTERM and SIGINT by stopping new connections
+/// and letting in-flight streams finish.
+public final class EdgeRouterServer: Service, Sendable {
+    /// The validated configuration being served.
+    public let catalog: Catalog
+    /// The metrics `/metrics` renders.
+    public let metrics: RouterMetrics
+    private let clients: UpstreamClients
+    private let policy: any RoutingPolicy
+    private let logger: Logger
+    private let ready = Atomic<Bool>(false)
+    private let boundPort = Atomic<Int>(0)
+    private let onListening: @Sendable (Int) async -> Void
+
+    /// - Parameters:
+    ///   - catalog: what to serve.
+    ///   - policy: how deployments are ordered; the configured order by default.
+    ///   - onListening: called with the bound port once the server accepts connections (port 0 picks one).
+    public init(
+        catalog: Catalog,
+        policy: any RoutingPolicy = ConfiguredOrderPolicy(),
+        logger: Logger = Logger(label: "edge-router"),
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
+        self.catalog = catalog
+        self.metrics = RouterMetrics(catalog: catalog)
+        self.clients = UpstreamClients(providers: catalog.providers)
+        self.policy = policy
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    /// The port the server listens on, once it does (0 before).
+    public var port: Int { boundPort.load(ordering: .relaxed) }
+
+    /// Serves until the task is cancelled or a graceful shutdown is triggered, then closes upstream connections.
+    public func run() async throws {
+        let router = Router(context: EdgeRequestContext.self)
+        router.addMiddleware { ErrorShapeMiddleware() }
+        router.get("/healthz") { _, _ in Self.json(#"{"status":"ok"}"#) }
+        router.get("/readyz") { _, _ in
+            self.ready.load(ordering: .relaxed)
+                ? Self.json(#"{"status":"ready"}"#)
+                : Self.json(#"{"status":"starting"}"#, status: .serviceUnavailable)
+        }
+        router.get("/metrics") { [metrics] _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+        let chat = ChatCompletionsRoute(
+            catalog: catalog, clients: clients, policy: policy, metrics: metrics, disconnects: DisconnectMonitor())
+        let models = ModelsRoute(catalog: catalog)
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: catalog.keys))
+        v1.post("chat/completions", use: chat.handle)
+        v1.get("models", use: models.handle)
+
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(catalog.server.host, port: catalog.server.port), serverName: nil),
+            onServerRunning: { [onListening, logger] channel in
+                let port = channel.localAddress?.port ?? 0
+                self.boundPort.store(port, ordering: .relaxed)
+                self.ready.store(true, ordering: .relaxed)
+                logger.info("edge-router listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                await onListening(port)
+            },
+            logger: logger
+        )
+        do {
+            try await withGracefulShutdownHandler {
+                try await app.run()
+            } onGracefulShutdown: {
+                self.ready.store(false, ordering: .relaxed)
+            }
+        } catch {
+            await clients.shutdown()
+            throw error
+        }
+        await clients.shutdown()
+    }
+
+    private static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}

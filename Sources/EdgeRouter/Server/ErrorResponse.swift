@@ -1,0 +1,68 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The one place where errors become HTTP responses, in the client's dialect.
+enum ErrorResponse {
+    static func make(_ error: EdgeRouterError, requestID: String) -> Response {
+        let body = OpenAIErrorBody.json(for: error, requestID: requestID)
+        var headers: HTTPFields = [.contentType: "application/json", .edgeRequestID: requestID]
+        if error.code == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(
+            status: HTTPResponse.Status(code: error.status),
+            headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// An SSE frame carrying the error, for a stream that already sent its head.
+    static func sseFrame(_ error: EdgeRouterError, requestID: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeString("data: ")
+        buffer.writeBytes(OpenAIErrorBody.json(for: error, requestID: requestID))
+        buffer.writeString("\n\n")
+        return buffer
+    }
+
+    /// Maps what other layers throw (Hummingbird's own 404 and 405, body limits) to the same shape.
+    static func translate(_ error: any Error) -> EdgeRouterError {
+        switch error {
+        case let error as EdgeRouterError:
+            return error
+        case is NIOTooManyBytesError:
+            return EdgeRouterError(.payloadTooLarge, "The request body is larger than the configured limit.")
+        case let error as HTTPError where error.status == .notFound:
+            return EdgeRouterError(.notFound, "No such endpoint.")
+        case let error as HTTPError:
+            return EdgeRouterError(.invalidRequest, error.body ?? error.status.reasonPhrase, status: error.status.code)
+        default:
+            return EdgeRouterError(.internalError, "The router failed to handle the request.")
+        }
+    }
+}
+
+/// Turns every error thrown by a route into a response in the client's error shape, with the request id.
+struct ErrorShapeMiddleware: RouterMiddleware {
+    typealias Context = EdgeRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let shaped = ErrorResponse.translate(error)
+            if shaped.code == .internalError {
+                context.logger.error("unhandled error", metadata: ["error": "\(error)"])
+            }
+            return ErrorResponse.make(shaped, requestID: context.requestID)
+        }
+    }
+}
+
+extension HTTPTypes.HTTPField.Name {
+    static let edgeRequestID = Self("x-edge-request-id")!
+    static let edgeProvider = Self("x-edge-provider")!
+    static let edgeUpstreamModel = Self("x-edge-upstream-model")!
+    static let edgeAttempts = Self("x-edge-attempts")!
+    static let edgeRouteReason = Self("x-edge-route-reason")!
+    static let edgeTTFT = Self("x-edge-ttft-ms")!
+    static let xAPIKey = Self("x-api-key")!
+}

@@ -1,0 +1,50 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import NIOPosix
+
+/// One pooled keep-alive HTTP client per provider, so each provider's connect timeout and pool size apply.
+public final class UpstreamClients: Sendable {
+    private let clients: [String: HTTPClient]
+
+    /// Creates the clients on `eventLoopGroup` (the process-wide NIO group by default).
+    public init(providers: [Provider], eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        var clients: [String: HTTPClient] = [:]
+        for provider in providers {
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout.connect = .nanoseconds(Int64(provider.timeouts.connect.nanoseconds))
+            configuration.timeout.read = .nanoseconds(Int64(provider.timeouts.idle.nanoseconds))
+            configuration.connectionPool.idleTimeout = .seconds(60)
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(provider.capacity ?? 256, 8)
+            configuration.decompression = .disabled
+            // Redirects would re-send the request body and our provider key somewhere we did not configure.
+            configuration.redirectConfiguration = .disallow
+            clients[provider.id] = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
+        }
+        self.clients = clients
+    }
+
+    /// The client for a provider id of the catalog these clients were made for.
+    func client(for provider: Provider) -> HTTPClient? {
+        clients[provider.id]
+    }
+
+    /// Closes every pooled connection; call once, after the last request.
+    public func shutdown() async {
+        for client in clients.values {
+            try? await client.shutdown()
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (saturating).
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : product &+ attoseconds / 1_000_000_000
+    }
+
+    /// The duration in milliseconds, as a Double, for headers and logs.
+    var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `edge-router`: an edge-node LLM router. Argument parsing and wiring only; the work is in the libraries.
+@main
+struct EdgeRouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edge-router",
+        abstract: "An edge-node LLM router: one OpenAI-compatible endpoint, the fastest healthy provider.",
+        subcommands: [ServeCommand.self, CheckCommand.self, SimCommand.self, DemoCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}

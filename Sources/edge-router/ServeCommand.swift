@@ -1,0 +1,36 @@
+import ArgumentParser
+import EdgeRouter
+import Foundation
+
+/// `edge-router serve`: runs the router from a configuration file.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the router from a configuration file.")
+
+    @Option(name: .long, help: "Configuration file (default: $EDGE_ROUTER_CONFIG, else edge-router.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "Listen on this port instead of the file's server.port.")
+    var port: Int?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func run() async throws {
+        let logger = Runtime.bootstrapLogging(logLevel)
+        var catalog = try loadCatalog(config)
+        if let port { catalog.server.port = port }
+        let server = EdgeRouterServer(catalog: catalog, logger: logger)
+        try await Runtime.run([server], drain: catalog.server.drainTimeout, logger: logger)
+    }
+}
+
+/// Loads the configuration named by `--config`, `EDGE_ROUTER_CONFIG` or the default, or exits with its errors.
+func loadCatalog(_ path: String?) throws -> Catalog {
+    let resolved = path ?? ProcessInfo.processInfo.environment[ConfigurationLoader.environmentVariable] ?? ConfigurationLoader.defaultPath
+    do {
+        return try ConfigurationLoader.load(path: resolved)
+    } catch {
+        Runtime.fail(error.message)
+    }
+}

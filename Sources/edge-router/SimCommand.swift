@@ -1,0 +1,41 @@
+import ArgumentParser
+import EdgeRouter
+import ProviderSim
+
+/// `edge-router sim`: runs one simulated provider.
+struct SimCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sim",
+        abstract: "Run a simulated OpenAI-style provider (change it at run time with POST /_sim/config).")
+
+    @Option(name: .long, help: "Port to listen on.") var port: Int = 9101
+    @Option(name: .long, help: "Address to listen on.") var host: String = "127.0.0.1"
+    @Option(name: .long, help: "Median (or fixed) time to first token, in ms.") var ttftMs: Double = 50
+    @Option(name: .long, help: "TTFT distribution: fixed, normal or lognormal.") var distribution: String = "fixed"
+    @Option(name: .long, help: "Log-normal shape (sigma).") var sigma: Double = 0.5
+    @Option(name: .long, help: "Normal standard deviation, in ms.") var spreadMs: Double = 10
+    @Option(name: .long, help: "Random seed.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Tokens per second after the first.") var tokensPerSecond: Double = 100
+    @Option(name: .long, help: "Content tokens per answer.") var answerTokens: Int = 16
+    @Option(name: .long, help: "Share of requests failing with --error-status.") var errorRate: Double = 0
+    @Option(name: .long, help: "Status of injected failures.") var errorStatus: Int = 503
+    @Option(name: .long, help: "Log level.") var logLevel: String?
+
+    func run() async throws {
+        let logger = Runtime.bootstrapLogging(logLevel)
+        var settings = SimulatorSettings()
+        do {
+            try settings.apply(json: [
+                "ttft_ms": ttftMs, "ttft_distribution": distribution, "ttft_sigma": sigma, "ttft_spread_ms": spreadMs,
+                "seed": seed, "tokens_per_second": tokensPerSecond, "answer_tokens": answerTokens,
+                "error_rate": errorRate, "error_status": errorStatus,
+            ])
+        } catch {
+            Runtime.fail("edge-router sim: \(error)")
+        }
+        let sim = ProviderSimulator(host: host, port: port, settings: settings, logger: logger) { port in
+            print("simulated provider listening on http://\(host):\(port)/v1")
+        }
+        try await Runtime.run([sim], drain: .seconds(5), logger: logger)
+    }
+}
