@@ -14,8 +14,21 @@ public final class ProviderSimulator: Service, Sendable {
     private struct State {
         var settings: SimulatorSettings
         var random: SeededRandom
-        var stats = SimulatorStats()
+        var stats = SimulatorStats() {
+            didSet { resumeSatisfiedWaiters() }
+        }
         var sequence = 0
+        var waiters: [(predicate: @Sendable (SimulatorStats) -> Bool, continuation: CheckedContinuation<SimulatorStats, Never>)] = []
+
+        mutating func resumeSatisfiedWaiters() {
+            guard !waiters.isEmpty else { return }
+            let stats = self.stats
+            waiters.removeAll { waiter in
+                guard waiter.predicate(stats) else { return false }
+                waiter.continuation.resume(returning: stats)
+                return true
+            }
+        }
     }
 
     private let state: Mutex<State>
@@ -58,6 +71,20 @@ public final class ProviderSimulator: Service, Sendable {
 
     /// The counters so far.
     public var stats: SimulatorStats { state.withLock { $0.stats } }
+
+    /// Waits until the counters satisfy `predicate` (for example, a request was cancelled by its client) and
+    /// returns them; an event to await rather than a condition to poll.
+    public func waitForStats(_ predicate: @escaping @Sendable (SimulatorStats) -> Bool) async -> SimulatorStats {
+        await withCheckedContinuation { continuation in
+            state.withLock { state in
+                if predicate(state.stats) {
+                    continuation.resume(returning: state.stats)
+                } else {
+                    state.waiters.append((predicate, continuation))
+                }
+            }
+        }
+    }
 
     public func run() async throws {
         let router = Router(context: SimulatorContext.self)
@@ -129,7 +156,8 @@ public final class ProviderSimulator: Service, Sendable {
     }
 
     private func chat(_ request: Request, _ context: SimulatorContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: 16 << 20)
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 20)
         guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
             let model = object["model"] as? String
         else {
@@ -152,11 +180,11 @@ public final class ProviderSimulator: Service, Sendable {
         let promptTokens = plan.settings.promptTokens ?? max(1, body.readableBytes / 4)
         let gap = Duration.microseconds(Int64(1_000_000 / plan.settings.tokensPerSecond))
         let created = Int(Date().timeIntervalSince1970)
-        let channel = context.channel
+        let requestBody = request.body
 
         if !stream {
             if plan.settings.hang {
-                await Self.waitForClose(channel)
+                await Self.waitForClientToLeave(requestBody)
                 end(.cancelled)
                 return Self.error(504, "hang")
             }
@@ -191,7 +219,7 @@ public final class ProviderSimulator: Service, Sendable {
                             includeUsageNull: includeUsage))
                 }
                 if plan.settings.hang {
-                    await Self.waitForClose(channel)
+                    await Self.waitForClientToLeave(requestBody)
                     return
                 }
                 try await Task.sleep(until: started + plan.ttft, clock: .continuous)
@@ -228,9 +256,12 @@ public final class ProviderSimulator: Service, Sendable {
             })
     }
 
-    /// Waits until the client closes the connection (how a hanging provider notices the caller gave up).
-    private static func waitForClose(_ channel: any Channel) async {
-        try? await channel.closeFuture.get()
+    /// Waits until the client closes its side of the connection: how a hanging provider notices the caller gave
+    /// up. (The connection is not reused afterwards, which suits a provider that has hung.)
+    private static func waitForClientToLeave(_ body: RequestBody) async {
+        _ = try? await body.consumeWithCancellationOnInboundClose { _ in
+            try await Task.sleep(for: .seconds(86_400 * 365))
+        }
     }
 
     // MARK: Control
@@ -262,13 +293,13 @@ public final class ProviderSimulator: Service, Sendable {
     }
 }
 
-/// The simulator's request context: the connection, so a hanging answer notices when its client leaves.
+/// The simulator's request context; bodies are limited by the chat route itself.
 struct SimulatorContext: RequestContext {
     var coreContext: CoreRequestContextStorage
-    let channel: any Channel
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        channel = source.channel
     }
+
+    var maxUploadSize: Int { 16 << 20 }
 }

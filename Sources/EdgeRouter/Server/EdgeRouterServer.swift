@@ -56,8 +56,9 @@ public final class EdgeRouterServer: Service, Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
+        let disconnects = DisconnectMonitor()
         let chat = ChatCompletionsRoute(
-            catalog: catalog, clients: clients, policy: policy, metrics: metrics, disconnects: DisconnectMonitor())
+            catalog: catalog, clients: clients, policy: policy, metrics: metrics, disconnects: disconnects)
         let models = ModelsRoute(catalog: catalog)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: catalog.keys))
         v1.post("chat/completions", use: chat.handle)
@@ -65,6 +66,7 @@ public final class EdgeRouterServer: Service, Sendable {
 
         let app = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionCloseHandler(monitor: disconnects)])),
             configuration: .init(address: .hostname(catalog.server.host, port: catalog.server.port), serverName: nil),
             onServerRunning: { [onListening, logger] channel in
                 let port = channel.localAddress?.port ?? 0

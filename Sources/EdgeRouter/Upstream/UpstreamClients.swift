@@ -16,6 +16,9 @@ public final class UpstreamClients: Sendable {
             configuration.timeout.read = .nanoseconds(Int64(provider.timeouts.idle.nanoseconds))
             configuration.connectionPool.idleTimeout = .seconds(60)
             configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(provider.capacity ?? 256, 8)
+            // A refused or failed connect must fail the attempt at once so the next deployment is tried; the
+            // pool's own retries would spend the whole connect timeout on a provider that is down.
+            configuration.connectionPool.retryConnectionEstablishment = false
             configuration.decompression = .disabled
             // Redirects would re-send the request body and our provider key somewhere we did not configure.
             configuration.redirectConfiguration = .disallow

@@ -1,0 +1,156 @@
+import AsyncHTTPClient
+import EdgeRouter
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProviderSim
+import ServiceLifecycle
+
+/// A router in front of simulated providers, all on 127.0.0.1 with ephemeral ports, for one test.
+struct RouterHarness: Sendable {
+    let sims: [ProviderSimulator]
+    let simPorts: [Int]
+    let router: EdgeRouterServer
+    let client: HTTPClient
+    var base: String { "http://127.0.0.1:\(router.port)" }
+
+    static let clientKey = "test-client-key"
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Starts one simulator per entry of `sims`, a router configured by `yaml(simPorts)`, runs `body`, and stops
+    /// everything.
+    static func run<Value: Sendable>(
+        sims settings: [SimulatorSettings],
+        yaml: @Sendable ([Int]) -> String,
+        _ body: @Sendable (RouterHarness) async throws -> Value
+    ) async throws -> Value {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var sims: [ProviderSimulator] = []
+            var ports: [Int] = []
+            for setting in settings {
+                let (sim, port) = await start(in: &group) { onListening in
+                    ProviderSimulator(settings: setting, logger: logger, onListening: onListening)
+                }
+                sims.append(sim)
+                ports.append(port)
+            }
+            let catalog = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
+            let (router, _) = await start(in: &group) { onListening in
+                EdgeRouterServer(catalog: catalog, logger: logger, onListening: onListening)
+            }
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+            let harness = RouterHarness(sims: sims, simPorts: ports, router: router, client: client)
+            do {
+                let value = try await body(harness)
+                try await client.shutdown()
+                group.cancelAll()
+                return value
+            } catch {
+                try? await client.shutdown()
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    private static func start<S: Service>(
+        in group: inout ThrowingTaskGroup<Void, any Error>,
+        _ make: (@escaping @Sendable (Int) async -> Void) -> S
+    ) async -> (S, Int) {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let service = make { port in continuation.yield(port) }
+        group.addTask { try await service.run() }
+        var iterator = ports.makeAsyncIterator()
+        return (service, await iterator.next() ?? 0)
+    }
+
+    /// Sends a request to the router; returns status, headers and the whole body.
+    func send(
+        _ path: String, method: HTTPMethod = .POST, body: String? = nil,
+        headers: [(String, String)] = [("authorization", "Bearer \(clientKey)")]
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        return (Int(response.status.code), response.headers, String(buffer: bytes))
+    }
+
+    /// Posts a chat request for `model`.
+    func chat(model: String, stream: Bool, extra: String = "") async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        try await send("/v1/chat/completions", body: Self.chatBody(model: model, stream: stream, extra: extra))
+    }
+
+    static func chatBody(model: String, stream: Bool, extra: String = "") -> String {
+        #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"Say hello"}]\#(extra)}"#
+    }
+}
+
+/// The `data:` payloads of an SSE body.
+func ssePayloads(_ body: String) -> [String] {
+    body.components(separatedBy: "\n\n").compactMap { frame in
+        frame.hasPrefix("data: ") ? String(frame.dropFirst(6)) : nil
+    }
+}
+
+/// The text of every content delta in an SSE body, joined.
+func streamedText(_ body: String) -> String {
+    ssePayloads(body).compactMap { payload -> String? in
+        guard let data = payload.data(using: .utf8),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let choices = object["choices"] as? [[String: Any]],
+            let delta = choices.first?["delta"] as? [String: Any]
+        else { return nil }
+        return delta["content"] as? String
+    }.joined()
+}
+
+/// Configuration text for tests: providers named `p0`, `p1`, … on the given ports, one model `m` on all of them
+/// in that order, and a client key.
+func testYAML(
+    ports: [Int], firstTokenMs: Int = 2000, idleMs: Int = 2000, maxAttempts: Int = 3, extraProviders: String = "",
+    deploymentProviders: [String]? = nil, extraModels: String = "", extraKeys: String = "", server: String = ""
+) -> String {
+    let providers = ports.enumerated().map { index, port in
+        """
+          - id: p\(index)
+            base_url: http://127.0.0.1:\(port)/v1
+            api_key: ${TEST_PROVIDER_KEY}
+            region: region-\(index)
+            timeouts: { connect_ms: 1000, first_token_ms: \(firstTokenMs), idle_ms: \(idleMs) }
+        """
+    }.joined(separator: "\n")
+    let providerIDs = deploymentProviders ?? ports.indices.map { "p\($0)" }
+    let deployments = providerIDs.map { id in
+        "      - { provider: \(id), model: upstream-\(id.dropFirst()) }"
+    }.joined(separator: "\n")
+    return """
+        server:
+          port: 0
+          max_attempts: \(maxAttempts)
+        \(server)
+        providers:
+        \(providers)
+        \(extraProviders)
+        models:
+          - name: m
+            aliases: [m-alias]
+            deployments:
+        \(deployments)
+        \(extraModels)
+        keys:
+          - id: client
+            key: \(RouterHarness.clientKey)
+        \(extraKeys)
+        """
+}
