@@ -83,6 +83,7 @@ let package = Package(
             dependencies: [
                 "ProviderSim",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
