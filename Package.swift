@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "edge-router", targets: ["edge-router"]),
         .library(name: "EdgeRouter", targets: ["EdgeRouter"]),
         .library(name: "ProviderSim", targets: ["ProviderSim"]),
+        .library(name: "GeoIP", targets: ["GeoIP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -40,6 +41,22 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // MaxMind's C reader (libmaxminddb), found with pkg-config.
+        .systemLibrary(
+            name: "CMaxMindDB",
+            pkgConfig: "libmaxminddb",
+            providers: [.apt(["libmaxminddb-dev"])]
+        ),
+        // Geolocation: IP parsing, MaxMind lookups with hot reload, who the client is, fleet ranking.
+        .target(
+            name: "GeoIP",
+            dependencies: [
+                "CMaxMindDB",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -75,6 +92,19 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GeoIPTests",
+            dependencies: [
+                "GeoIP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            // The fixtures are read in place through #filePath, so they are not bundle resources.
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// EdgeRouter's benchmarks, kept in a package of their own so that the main package's `swift build` and
+// `swift test` never resolve or compile what only benchmarks need.
+//
+// Layout:
+// - Sources/EdgeLoadCore: the open-loop load generator (schedule, HTTP/1.1 connections, SSE timing, HDR
+//   histograms, /proc sampling, the JSON report). A library so its parsers are unit-tested and can be
+//   micro-benchmarked.
+// - Sources/EdgeLoad: the `edge-load` command (argument parsing only).
+// - Sources/BenchReport: the `bench-report` command that turns a run's JSON results into docs/benchmarks.md.
+// - Benchmarks/<Name>/: reserved for ordo-one `package-benchmark` micro-benchmarks of the router's hot paths
+//   (the plugin's convention). To add one: a `.package(url: "https://github.com/ordo-one/benchmark.git",
+//   from: "1.38.1", traits: ["MallocInterposer"])` dependency, `.package(path: "..")` for the EdgeRouter
+//   library, and an `.executableTarget(name:, dependencies: [.product(name: "Benchmark", package:
+//   "benchmark"), ...], path: "Benchmarks/<Name>", plugins: [.plugin(name: "BenchmarkPlugin", package:
+//   "benchmark")])`; they are run with `swift package benchmark` from this folder.
+//
+// `scripts/bench` at the repository root builds and runs all of it.
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "edge-router-benchmarks",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "edge-load", targets: ["EdgeLoad"]),
+        .executable(name: "bench-report", targets: ["BenchReport"]),
+        .library(name: "EdgeLoadCore", targets: ["EdgeLoadCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .target(
+            name: "EdgeLoadCore",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "EdgeLoad",
+            dependencies: [
+                "EdgeLoadCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BenchReport",
+            dependencies: [
+                "EdgeLoadCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EdgeLoadCoreTests",
+            dependencies: ["EdgeLoadCore"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

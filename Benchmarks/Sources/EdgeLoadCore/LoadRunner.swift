@@ -1,0 +1,77 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// Runs a ``LoadPlan``: one worker per event-loop thread, the process watch beside them, one merged report.
+public enum LoadRunner {
+    /// Runs the plan to its end (warm-up, window, drain; bounded in time whatever the server does).
+    ///
+    /// - Parameters:
+    ///   - watch: processes whose CPU and memory are recorded over the window; edge-load adds itself.
+    public static func run(_ plan: LoadPlan, watch: [WatchedProcess], label: String?) async throws -> LoadReport {
+        try validate(plan)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
+        defer { try? group.syncShutdownGracefully() }
+
+        // Workers get a moment to set up before the first request is due, so the schedule starts on time.
+        let lead: Int64 = 100_000_000
+        let origin = NIODeadline.now() + .nanoseconds(lead)
+        let clockOrigin = ContinuousClock.now + .nanoseconds(lead)
+        // The window opens after the warm-up (and, for streams, the ramp), exactly as the workers count it.
+        let beforeWindow = plan.warmupSeconds + rampIfConcurrency(plan)
+        let windowStart = clockOrigin + .nanoseconds(Int64(beforeWindow * 1e9))
+        let windowEnd = windowStart + .nanoseconds(Int64(plan.durationSeconds * 1e9))
+
+        var futures: [EventLoopFuture<LoadRecorder>] = []
+        var loops = group.makeIterator()
+        for index in 0..<plan.threads {
+            guard let loop = loops.next() else { break }
+            let promise = loop.makePromise(of: LoadRecorder.self)
+            let workers = plan.threads
+            loop.execute {
+                let worker: LoadWorker
+                switch plan.shape {
+                case .rate(let rate):
+                    worker = OpenLoopWorker(
+                        loop: loop, plan: plan, rate: rate, index: index, workers: workers, origin: origin, promise: promise)
+                case .concurrency(let count):
+                    worker = ConcurrencyWorker(
+                        loop: loop, plan: plan, concurrency: count, index: index, workers: workers, origin: origin,
+                        promise: promise)
+                }
+                worker.start()
+            }
+            futures.append(promise.futureResult)
+        }
+
+        let watched = watch + [WatchedProcess(name: "edge-load", pid: getpid())]
+        async let figures = ProcessWatch.run(watched, from: windowStart, until: windowEnd)
+        var merged = LoadRecorder()
+        for future in futures {
+            merged.merge(try await future.get())
+        }
+        return LoadReport(plan: plan, recorder: merged, processes: await figures, label: label)
+    }
+
+    private static func rampIfConcurrency(_ plan: LoadPlan) -> Double {
+        if case .concurrency = plan.shape { return plan.rampSeconds }
+        return 0
+    }
+
+    private static func validate(_ plan: LoadPlan) throws(LoadError) {
+        switch plan.shape {
+        case .rate(let rate) where !(rate > 0 && rate <= 1_000_000):
+            throw LoadError("the rate must be between 0 and 1,000,000 requests per second")
+        case .concurrency(let count) where !(1...1_000_000).contains(count):
+            throw LoadError("the concurrency must be between 1 and 1,000,000")
+        default: break
+        }
+        guard plan.durationSeconds > 0, plan.durationSeconds <= 3600, plan.warmupSeconds >= 0, plan.warmupSeconds <= 600
+        else { throw LoadError("the duration must be in (0, 3600] s and the warm-up in [0, 600] s") }
+        guard plan.threads >= 1, plan.threads <= 64 else { throw LoadError("threads must be 1...64") }
+        guard plan.timeoutSeconds > 0, plan.drainSeconds >= 0, plan.drainSeconds <= 600 else {
+            throw LoadError("the timeout must be positive and the drain within 0...600 s")
+        }
+        guard plan.maxConnections >= 1 else { throw LoadError("max connections must be at least 1") }
+    }
+}
