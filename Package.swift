@@ -31,6 +31,7 @@ let package = Package(
         .target(
             name: "EdgeRouter",
             dependencies: [
+                "GeoIP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

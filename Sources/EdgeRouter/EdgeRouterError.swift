@@ -1,3 +1,5 @@
+import HTTPTypes
+
 /// The one error type of the EdgeRouter module.
 ///
 /// Every failure that can reach a client is an `EdgeRouterError`; `Server/ErrorResponse.swift` is the single place
@@ -10,6 +12,8 @@ public struct EdgeRouterError: Error, Sendable, CustomStringConvertible {
         case unauthenticated
         /// The key may not use the requested model (403).
         case modelNotAllowed
+        /// A residency rule leaves no deployment this client may be served by (403); never relaxed.
+        case residencyViolation
         /// The request body is not acceptable: malformed JSON, a missing or wrongly typed field (400).
         case invalidRequest
         /// The requested model is not in the catalog (404).
@@ -42,6 +46,15 @@ public struct EdgeRouterError: Error, Sendable, CustomStringConvertible {
     public var status: Int
     /// For `invalidConfiguration`: every mistake found, each with its path in the file.
     public var configurationIssues: [ConfigurationIssue] = []
+    /// Headers the error response carries besides the request id (for example where the client is).
+    var headers: HTTPFields = [:]
+
+    /// `error` (any thrown error, translated) carrying these response headers too.
+    static func decorated(_ error: any Error, headers: HTTPFields) -> EdgeRouterError {
+        var shaped = ErrorResponse.translate(error)
+        shaped.headers.append(contentsOf: headers)
+        return shaped
+    }
 
     public init(_ code: Code, _ message: String, param: String? = nil, status: Int? = nil) {
         self.code = code
@@ -58,7 +71,7 @@ extension EdgeRouterError.Code {
     public var defaultStatus: Int {
         switch self {
         case .unauthenticated: 401
-        case .modelNotAllowed: 403
+        case .modelNotAllowed, .residencyViolation: 403
         case .invalidRequest: 400
         case .modelNotFound, .notFound: 404
         case .payloadTooLarge: 413

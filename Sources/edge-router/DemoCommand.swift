@@ -11,9 +11,14 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Router port.") var port: Int = 8080
     @Option(name: .long, help: "Comma-separated ports of the three simulated providers.") var simPorts: String = "9101,9102,9103"
     @Option(name: .long, help: "Log level.") var logLevel: String?
+    @Option(
+        name: .long,
+        help: "MaxMind City database (default: data/GeoLite2-City.mmdb from scripts/fetch-geolite2, else the test database).")
+    var geoDatabase: String?
 
     func run() async throws {
         let logger = Runtime.bootstrapLogging(logLevel ?? "warning")
+        let geoDatabase = self.geoDatabase ?? Self.defaultGeoDatabases.first { FileManager.default.isReadableFile(atPath: $0) }
         let ports = simPorts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard ports.count == DemoConfiguration.providers.count else {
             Runtime.fail("edge-router demo: --sim-ports needs \(DemoConfiguration.providers.count) ports, like 9101,9102,9103")
@@ -21,7 +26,8 @@ struct DemoCommand: AsyncParsableCommand {
         let catalog: Catalog
         do {
             catalog = try ConfigurationLoader.parse(
-                yaml: DemoConfiguration.yaml(routerPort: port, simPorts: ports), file: "built-in demo configuration")
+                yaml: DemoConfiguration.yaml(routerPort: port, simPorts: ports, geoDatabase: geoDatabase),
+                file: "built-in demo configuration")
         } catch {
             Runtime.fail(error.message)
         }
@@ -31,14 +37,18 @@ struct DemoCommand: AsyncParsableCommand {
             try settings.apply(json: provider.behaviour)
             sims.append(ProviderSimulator(port: simPort, settings: settings, logger: logger))
         }
-        let router = EdgeRouterServer(catalog: catalog, logger: logger) { port in
-            printBanner(routerPort: port, simPorts: ports)
+        let router = try EdgeRouterServer(catalog: catalog, logger: logger) { port in
+            printBanner(routerPort: port, simPorts: ports, geoDatabase: geoDatabase)
         }
         try await Runtime.run(sims + [router], drain: catalog.server.drainTimeout, logger: logger)
         print("demo stopped")
     }
 
-    private func printBanner(routerPort: Int, simPorts: [Int]) {
+    /// The real (2018) GeoLite2 City database when `scripts/fetch-geolite2` has fetched it, else MaxMind's test
+    /// database from the repository (it knows only a few networks, such as 2.125.160.216 in GB).
+    static let defaultGeoDatabases = ["data/GeoLite2-City.mmdb", "Tests/GeoIPTests/Fixtures/GeoIP2-City-Test.mmdb"]
+
+    private func printBanner(routerPort: Int, simPorts: [Int], geoDatabase: String?) {
         let base = "http://127.0.0.1:\(routerPort)"
         var lines = ["EdgeRouter demo running. Ctrl-C stops everything.", ""]
         for (provider, simPort) in zip(DemoConfiguration.providers, simPorts) {
@@ -63,7 +73,20 @@ struct DemoCommand: AsyncParsableCommand {
             "Make a provider fail every request:",
             "  curl -s http://127.0.0.1:\(simPorts[0])/_sim/config -d '{\"error_rate\": 1.0, \"error_status\": 503}'",
             "Metrics: curl -s \(base)/metrics",
+            "",
         ]
+        if let geoDatabase {
+            lines += [
+                "Geolocation from \(geoDatabase); loopback is a trusted proxy, so X-Forwarded-For plays the client.",
+                "A client in Britain (rule eu-only: EU clients are served only from eu-* regions):",
+                "  curl -si \(base)/v1/chat/completions -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' \\",
+                "    -H 'X-Forwarded-For: 2.125.160.216' \\",
+                "    -d '{\"model\":\"demo-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}' | grep -i x-edge",
+                "Nodes ranked by distance: curl -s \(base)/v1/edge/nearest -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' -H 'X-Forwarded-For: 2.125.160.216'",
+            ]
+        } else {
+            lines.append("Geolocation is off: no MaxMind database found (run scripts/fetch-geolite2).")
+        }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 }

@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Runtime.bootstrapLogging(logLevel)
         var catalog = try loadCatalog(config)
         if let port { catalog.server.port = port }
-        let server = EdgeRouterServer(catalog: catalog, logger: logger)
+        let server = try EdgeRouterServer(catalog: catalog, logger: logger)
         try await Runtime.run([server], drain: catalog.server.drainTimeout, logger: logger)
     }
 }

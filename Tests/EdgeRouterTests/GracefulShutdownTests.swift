@@ -24,7 +24,7 @@ struct GracefulShutdownTests {
         let catalog = try ConfigurationLoader.parse(
             yaml: testYAML(ports: [port]), environment: ["TEST_PROVIDER_KEY": "k"])
         let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
-        let router = EdgeRouterServer(catalog: catalog, logger: RouterHarness.logger) { routerPort.yield($0) }
+        let router = try EdgeRouterServer(catalog: catalog, logger: RouterHarness.logger) { routerPort.yield($0) }
         let group = ServiceGroup(services: [router], logger: RouterHarness.logger)
         let groupTask = Task { try await group.run() }
         var routerIterator = routerPorts.makeAsyncIterator()

@@ -11,7 +11,19 @@ public enum LoadRunner {
     public static func run(_ plan: LoadPlan, watch: [WatchedProcess], label: String?) async throws -> LoadReport {
         try validate(plan)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
-        defer { try? group.syncShutdownGracefully() }
+        do {
+            let report = try await run(plan, on: group, watch: watch, label: label)
+            try await group.shutdownGracefully()
+            return report
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private static func run(
+        _ plan: LoadPlan, on group: MultiThreadedEventLoopGroup, watch: [WatchedProcess], label: String?
+    ) async throws -> LoadReport {
 
         // Workers get a moment to set up before the first request is due, so the schedule starts on time.
         let lead: Int64 = 100_000_000

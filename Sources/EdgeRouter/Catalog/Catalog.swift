@@ -12,6 +12,8 @@ public struct Catalog: Sendable {
     public var keys: KeyRing
     /// Keys for the `/admin` endpoints.
     public var adminKeys: KeyRing
+    /// Geolocation, residency rules and the fleet.
+    public var geo: GeoSettings
 
     private var modelIndexByName: [String: Int]
 
@@ -20,8 +22,10 @@ public struct Catalog: Sendable {
         providers: [Provider],
         models: [Model],
         keys: KeyRing,
-        adminKeys: KeyRing = .init()
+        adminKeys: KeyRing = .init(),
+        geo: GeoSettings = .init()
     ) {
+        self.geo = geo
         self.server = server
         self.providers = providers
         self.models = models

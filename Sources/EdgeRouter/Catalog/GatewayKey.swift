@@ -6,10 +6,13 @@ public struct GatewayKey: Sendable {
     public var id: String
     /// The models (by catalog name) this key may use; nil means every model.
     public var allowedModels: Set<String>?
+    /// The name of a residency rule that applies to this key's requests before the global rules.
+    public var residencyRule: String?
 
-    public init(id: String, allowedModels: Set<String>? = nil) {
+    public init(id: String, allowedModels: Set<String>? = nil, residencyRule: String? = nil) {
         self.id = id
         self.allowedModels = allowedModels
+        self.residencyRule = residencyRule
     }
 
     /// Whether the key may use the model with this catalog name.

@@ -9,16 +9,21 @@ struct CatalogBuilder {
 
     func build(_ root: Node) -> Catalog? {
         guard
-            let top = reader.mapping(root, at: "", allowed: ["server", "providers", "models", "keys", "admin_keys"])
+            let top = reader.mapping(
+                root, at: "", allowed: ["server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet"])
         else { return nil }
         let server = serverSettings(top["server"])
         let providers = self.providers(top["providers"])
         let models = self.models(top["models"], providers: providers)
-        let keys = keyRing(top["keys"], path: "keys", models: models)
-        let adminKeys = keyRing(top["admin_keys"], path: "admin_keys", models: nil)
+        let geoBuilder = GeoSettingsBuilder(reader: reader)
+        var geo = geoBuilder.geoip(top["geoip"])
+        geo.residencyRules = geoBuilder.residencyRules(top["residency"])
+        geo.fleet = geoBuilder.fleet(top["fleet"])
+        let keys = keyRing(top["keys"], path: "keys", models: models, rules: Set(geo.residencyRules.map(\.name)))
+        let adminKeys = keyRing(top["admin_keys"], path: "admin_keys", models: nil, rules: [])
         if top["providers"] == nil { reader.report("providers", nil, "missing required field") }
         if top["models"] == nil { reader.report("models", nil, "missing required field") }
-        return Catalog(server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys)
+        return Catalog(server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo)
     }
 
     private func serverSettings(_ entry: (node: Node, path: String)?) -> ServerSettings {
@@ -143,11 +148,11 @@ struct CatalogBuilder {
         return Deployment(provider: provider, upstreamModel: upstreamModel, price: price)
     }
 
-    private func keyRing(_ entry: (node: Node, path: String)?, path: String, models: [Model]?) -> KeyRing {
+    private func keyRing(_ entry: (node: Node, path: String)?, path: String, models: [Model]?, rules: Set<String>) -> KeyRing {
         var ring = KeyRing()
         var ids: Set<String> = []
         let modelNames = models.map { Set($0.flatMap { [$0.name] + $0.aliases }) }
-        let allowed: Set = models == nil ? ["id", "key", "sha256"] : ["id", "key", "sha256", "models"]
+        let allowed: Set = models == nil ? ["id", "key", "sha256"] : ["id", "key", "sha256", "models", "residency"]
         for (node, keyPath) in reader.sequence(entry) {
             guard let fields = reader.mapping(node, at: keyPath, allowed: allowed) else { continue }
             guard let id = reader.string(fields["id"], required: "\(keyPath).id") else { continue }
@@ -160,7 +165,11 @@ struct CatalogBuilder {
                 // Aliases are resolved to catalog names so the check at request time is one set lookup.
                 allowedModels = Set(list.compactMap { name in models?.first { $0.name == name || $0.aliases.contains(name) }?.name })
             }
-            let key = GatewayKey(id: id, allowedModels: allowedModels)
+            let residency = reader.string(fields["residency"])
+            if let residency, !rules.contains(residency) {
+                reader.report("\(keyPath).residency", fields["residency"]?.node, "unknown residency rule '\(residency)'")
+            }
+            let key = GatewayKey(id: id, allowedModels: allowedModels, residencyRule: residency)
             switch (fields["key"], fields["sha256"]) {
             case (let secretEntry?, nil):
                 guard let secret = reader.string(secretEntry) else { continue }

@@ -17,8 +17,9 @@ public enum DemoConfiguration {
         ]
     }
 
-    /// The YAML text, with the router and simulators on the given loopback ports.
-    public static func yaml(routerPort: Int, simPorts: [Int]) -> String {
+    /// The YAML text, with the router and simulators on the given loopback ports; `geoDatabase` is a MaxMind
+    /// City database to geolocate clients with (nil leaves geolocation off).
+    public static func yaml(routerPort: Int, simPorts: [Int], geoDatabase: String? = nil) -> String {
         precondition(simPorts.count == providers.count, "the demo needs one port per simulated provider")
         let providerLines = zip(providers, simPorts).map { provider, port in
             """
@@ -55,6 +56,28 @@ public enum DemoConfiguration {
             admin_keys:
               - id: demo-admin
                 key: \(adminKey)
+            \(geoDatabase.map(geoSections) ?? "")
             """
+    }
+
+    /// Loopback is a trusted proxy in the demo, so `curl -H 'X-Forwarded-For: …'` plays a client anywhere.
+    private static func geoSections(database: String) -> String {
+        """
+        geoip:
+          city_db: "\(database)"
+          trusted_proxies: [127.0.0.0/8, "::1/128"]
+          metric_countries: [US, GB, DE, FR, JP, CN, IN, BR]
+        residency:
+          - name: eu-only
+            continents: [EU]
+            regions: ["eu-*"]
+        fleet:
+          self: eu-frankfurt
+          nearest_margin_km: 1000
+          nodes:
+            - { id: eu-frankfurt, url: "http://127.0.0.1:8080", latitude: 50.11, longitude: 8.68 }
+            - { id: us-virginia, url: "https://us-east.edge.example", latitude: 38.95, longitude: -77.45 }
+            - { id: ap-singapore, url: "https://ap-southeast.edge.example", latitude: 1.35, longitude: 103.82 }
+        """
     }
 }

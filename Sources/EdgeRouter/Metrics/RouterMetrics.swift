@@ -22,6 +22,8 @@ public final class RouterMetrics: Sendable {
     private let perDeployment: [String: DeploymentMetrics]
     private let unrouted: [Outcome: Counter]
     let inFlight: Gauge
+    /// Requests and first tokens by client location.
+    let clientGeo: ClientGeoMetrics
 
     private struct DeploymentMetrics: Sendable {
         var outcomes: [Outcome: Counter]
@@ -77,6 +79,7 @@ public final class RouterMetrics: Sendable {
             uniqueKeysWithValues: Outcome.allCases.map {
                 ($0, registry.makeCounter(descriptor: requests, labels: [("model", ""), ("provider", ""), ("outcome", $0.rawValue)]))
             })
+        self.clientGeo = ClientGeoMetrics(registry: registry, countries: catalog.geo.metricCountries)
         self.inFlight = registry.makeGauge(
             descriptor: descriptor("requests_in_flight", "count", "Client requests being served now."))
     }

@@ -9,6 +9,7 @@ struct ChatCompletionsRoute: Sendable {
     let policy: any RoutingPolicy
     let metrics: RouterMetrics
     let disconnects: DisconnectMonitor
+    let locator: ClientLocator
 
     func handle(_ request: Request, context: EdgeRequestContext) async throws -> Response {
         let received = ContinuousClock.now
@@ -17,21 +18,30 @@ struct ChatCompletionsRoute: Sendable {
             metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
             throw EdgeRouterError(.payloadTooLarge, "The request body is \(length) bytes; the limit is \(limit).")
         }
+        let place = locator.place(of: request.headers, channel: context.channel, key: context.gatewayKey)
+        let geoLabels = GeoLocationLabels(continent: place.location?.continentCode, country: place.location?.countryISOCode)
+        metrics.clientGeo.recordRequest(geoLabels)
+        var placeHeaders = HTTPFields()
+        if let value = place.headerValue { placeHeaders[.edgeClientGeo] = value }
+        if let rule = place.rule { placeHeaders[.edgeResidency] = rule.name }
+        if let nearer = locator.nearerNode(for: place.location) { placeHeaders[.edgeNearestNode] = nearer.node.url }
+
         let chat: OpenAIChatRequest
         let model: Model
         let plan: RoutePlan
         do {
             let bytes = try await request.body.collect(upTo: limit)
             chat = try OpenAIChatRequest.parse(bytes.readableBytesView)
-            (model, plan) = try route(chat.model, key: context.gatewayKey)
+            (model, plan) = try route(chat.model, key: context.gatewayKey, rule: place.rule)
         } catch {
             metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
-            throw error
+            throw EdgeRouterError.decorated(error, headers: placeHeaders)
         }
 
         var logger = context.logger
         logger[metadataKey: "request_id"] = "\(context.requestID)"
         logger[metadataKey: "model"] = "\(model.name)"
+        if let rule = place.rule { logger[metadataKey: "residency_rule"] = "\(rule.name)" }
         let (signals, output) = AsyncStream.makeStream(of: ExchangeSignal.self)
         let exchange = ChatExchange(
             request: chat, plan: plan, clients: clients, policy: policy, metrics: metrics,
@@ -45,22 +55,25 @@ struct ChatCompletionsRoute: Sendable {
         switch await iterator.next() {
         case .started(let value):
             start = value
-        case .failed(let error):
+            metrics.clientGeo.recordFirstToken(geoLabels, ttft: value.timeToFirstToken)
+        case .failed(var error):
             finish(.failed, start: nil, received: received, registration: registration)
-            throw error
+            if let rule = place.rule {
+                error.message += " (residency rule '\(rule.name)' allows only regions \(rule.allowedRegions.joined(separator: ", ")))"
+            }
+            throw EdgeRouterError.decorated(error, headers: placeHeaders)
         case .frame, .completed, nil:
             // Only a cancelled exchange (the client went away) ends without a verdict.
             finish(.cancelled, start: nil, received: received, registration: registration)
             throw CancellationError()
         }
-        var headers: HTTPFields = [
-            .edgeRequestID: context.requestID,
-            .edgeProvider: start.deployment.provider.id,
-            .edgeUpstreamModel: start.deployment.upstreamModel,
-            .edgeAttempts: String(start.attempts),
-            .edgeRouteReason: start.reason.rawValue,
-            .edgeTTFT: String(Int(start.timeToFirstToken.milliseconds.rounded())),
-        ]
+        var headers = placeHeaders
+        headers[.edgeRequestID] = context.requestID
+        headers[.edgeProvider] = start.deployment.provider.id
+        headers[.edgeUpstreamModel] = start.deployment.upstreamModel
+        headers[.edgeAttempts] = String(start.attempts)
+        headers[.edgeRouteReason] = start.reason.rawValue
+        headers[.edgeTTFT] = String(Int(start.timeToFirstToken.milliseconds.rounded()))
         if chat.stream {
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
@@ -124,8 +137,9 @@ struct ChatCompletionsRoute: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions.
-    private func route(_ requested: String, key: GatewayKey?) throws(EdgeRouterError) -> (Model, RoutePlan) {
+    /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions and keeping
+    /// only deployments the residency rule allows: a request never falls back to a forbidden region.
+    private func route(_ requested: String, key: GatewayKey?, rule: ResidencyRule?) throws(EdgeRouterError) -> (Model, RoutePlan) {
         var pinned: String?
         var name = Substring(requested)
         if catalog.model(named: requested) == nil, let slash = requested.firstIndex(of: "/") {
@@ -138,10 +152,18 @@ struct ChatCompletionsRoute: Sendable {
         guard key?.allows(model: model.name) ?? false else {
             throw EdgeRouterError(.modelNotAllowed, "This key may not use the model '\(model.name)'.", param: "model")
         }
-        let plan = policy.plan(for: model, pinnedProvider: pinned)
+        var plan = policy.plan(for: model, pinnedProvider: pinned)
         if let pinned, plan.candidates.isEmpty {
             throw EdgeRouterError(
                 .modelNotFound, "The provider '\(pinned)' does not serve the model '\(model.name)'.", param: "model")
+        }
+        if let rule {
+            plan.candidates.removeAll { !rule.allows(region: $0.provider.region) }
+            if plan.candidates.isEmpty {
+                throw EdgeRouterError(
+                    .residencyViolation,
+                    "Residency rule '\(rule.name)' allows only provider regions \(rule.allowedRegions.joined(separator: ", ")); no deployment of '\(model.name)' there is available.")
+            }
         }
         return (model, plan)
     }

@@ -1,3 +1,4 @@
+import GeoIP
 import Hummingbird
 import Logging
 import NIOCore
@@ -14,6 +15,7 @@ public final class EdgeRouterServer: Service, Sendable {
     /// The metrics `/metrics` renders.
     public let metrics: RouterMetrics
     private let clients: UpstreamClients
+    private let locator: ClientLocator
     private let policy: any RoutingPolicy
     private let logger: Logger
     private let ready = Atomic<Bool>(false)
@@ -24,12 +26,18 @@ public final class EdgeRouterServer: Service, Sendable {
     ///   - catalog: what to serve.
     ///   - policy: how deployments are ordered; the configured order by default.
     ///   - onListening: called with the bound port once the server accepts connections (port 0 picks one).
+    /// - Throws: when a configured GeoIP database is missing, unreadable or corrupt.
     public init(
         catalog: Catalog,
         policy: any RoutingPolicy = ConfiguredOrderPolicy(),
         logger: Logger = Logger(label: "edge-router"),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) {
+    ) throws(EdgeRouterError) {
+        do {
+            self.locator = try ClientLocator(settings: catalog.geo, logger: logger)
+        } catch {
+            throw EdgeRouterError(.invalidConfiguration, "GeoIP: \(error.message)")
+        }
         self.catalog = catalog
         self.metrics = RouterMetrics(catalog: catalog)
         self.clients = UpstreamClients(providers: catalog.providers)
@@ -58,11 +66,14 @@ public final class EdgeRouterServer: Service, Sendable {
         }
         let disconnects = DisconnectMonitor()
         let chat = ChatCompletionsRoute(
-            catalog: catalog, clients: clients, policy: policy, metrics: metrics, disconnects: disconnects)
+            catalog: catalog, clients: clients, policy: policy, metrics: metrics, disconnects: disconnects,
+            locator: locator)
         let models = ModelsRoute(catalog: catalog)
+        let nearest = NearestRoute(locator: locator)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: catalog.keys))
         v1.post("chat/completions", use: chat.handle)
         v1.get("models", use: models.handle)
+        v1.get("edge/nearest", use: nearest.handle)
 
         let app = Application(
             router: router,
@@ -77,9 +88,27 @@ public final class EdgeRouterServer: Service, Sendable {
             },
             logger: logger
         )
+        let reloader = GeoIPReloadService(resolver: locator.resolver, pollInterval: catalog.geo.reloadInterval)
+        let geolocating = locator.resolver.isEnabled
         do {
             try await withGracefulShutdownHandler {
-                try await app.run()
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    // Replaced database files are picked up while the server runs. The server decides when
+                    // everything is over: the reloader stopping first must not cut in-flight streams.
+                    if geolocating {
+                        group.addTask {
+                            try await reloader.run()
+                            return false
+                        }
+                    }
+                    group.addTask {
+                        try await app.run()
+                        return true
+                    }
+                    while let serverStopped = try await group.next() {
+                        if serverStopped { group.cancelAll() }
+                    }
+                }
             } onGracefulShutdown: {
                 self.ready.store(false, ordering: .relaxed)
             }

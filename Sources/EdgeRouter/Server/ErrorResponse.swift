@@ -7,6 +7,7 @@ enum ErrorResponse {
     static func make(_ error: EdgeRouterError, requestID: String) -> Response {
         let body = OpenAIErrorBody.json(for: error, requestID: requestID)
         var headers: HTTPFields = [.contentType: "application/json", .edgeRequestID: requestID]
+        headers.append(contentsOf: error.headers)
         if error.code == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
         return Response(
             status: HTTPResponse.Status(code: error.status),

@@ -33,15 +33,15 @@ struct RouterHarness: Sendable {
             var sims: [ProviderSimulator] = []
             var ports: [Int] = []
             for setting in settings {
-                let (sim, port) = await start(in: &group) { onListening in
+                let (sim, port) = try await start(in: &group) { onListening in
                     ProviderSimulator(settings: setting, logger: logger, onListening: onListening)
                 }
                 sims.append(sim)
                 ports.append(port)
             }
             let catalog = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
-            let (router, _) = await start(in: &group) { onListening in
-                EdgeRouterServer(catalog: catalog, logger: logger, onListening: onListening)
+            let (router, _) = try await start(in: &group) { onListening in
+                try EdgeRouterServer(catalog: catalog, logger: logger, onListening: onListening)
             }
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
             let harness = RouterHarness(sims: sims, simPorts: ports, router: router, client: client)
@@ -60,10 +60,10 @@ struct RouterHarness: Sendable {
 
     private static func start<S: Service>(
         in group: inout ThrowingTaskGroup<Void, any Error>,
-        _ make: (@escaping @Sendable (Int) async -> Void) -> S
-    ) async -> (S, Int) {
+        _ make: (@escaping @Sendable (Int) async -> Void) throws -> S
+    ) async throws -> (S, Int) {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let service = make { port in continuation.yield(port) }
+        let service = try make { port in continuation.yield(port) }
         group.addTask { try await service.run() }
         var iterator = ports.makeAsyncIterator()
         return (service, await iterator.next() ?? 0)

@@ -19,7 +19,7 @@ enum OpenAIErrorBody {
     private static func type(of code: EdgeRouterError.Code) -> String {
         switch code {
         case .unauthenticated: "authentication_error"
-        case .modelNotAllowed: "permission_error"
+        case .modelNotAllowed, .residencyViolation: "permission_error"
         case .invalidRequest, .modelNotFound, .notFound, .payloadTooLarge, .upstreamRejected: "invalid_request_error"
         case .allAttemptsFailed, .unavailable, .streamInterrupted, .internalError, .invalidConfiguration: "api_error"
         }
@@ -29,6 +29,7 @@ enum OpenAIErrorBody {
         switch code {
         case .unauthenticated: "invalid_api_key"
         case .modelNotAllowed: "model_not_allowed"
+        case .residencyViolation: "residency_violation"
         case .invalidRequest: "invalid_request"
         case .modelNotFound: "model_not_found"
         case .notFound: "not_found"

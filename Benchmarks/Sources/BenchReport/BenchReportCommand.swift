@@ -1,0 +1,1 @@
+print("bench-report: work in progress")
