@@ -1,1 +1,90 @@
-print("bench-report: work in progress")
+import ArgumentParser
+import EdgeLoadCore
+import Foundation
+
+/// `bench-report`: judges single runs for `scripts/bench`, and turns a whole results folder into the report.
+@main
+struct BenchReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-report",
+        abstract: "Judge edge-load results and write docs/benchmarks.md from a scripts/bench results folder.",
+        subcommands: [JudgeCommand.self, RenderCommand.self]
+    )
+}
+
+/// `bench-report judge FILE`: exit status 0 when the run held its load, 1 when it did not; one line on stdout.
+struct JudgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "judge", abstract: "Say whether one edge-load run held (exit 0) or not (exit 1).")
+
+    @Argument(help: "An edge-load JSON report.")
+    var file: String
+
+    @Option(help: "Rate runs: the p99 bound in ms.")
+    var p99BoundMs: Double = 10
+
+    @Option(help: "Rate runs: the share of requests that may fail.")
+    var maxErrorRatio: Double = 0.001
+
+    func run() throws {
+        let report = try LoadReport.decode(Data(contentsOf: URL(fileURLWithPath: file)))
+        let verdict: Verdict
+        var summary: String
+        if report.mode == "rate" {
+            verdict = Verdict.rate(report, .init(p99BoundMs: p99BoundMs, maxErrorRatio: maxErrorRatio))
+            summary = "\(Format.rate(report.achievedRate))/s"
+            if let latency = report.latencyMs { summary += " p50 \(Format.ms(latency.p50)) ms p99 \(Format.ms(latency.p99)) ms" }
+        } else {
+            verdict = Verdict.streams(report)
+            summary = "\(report.succeeded) streams"
+            if let ttft = report.ttftMs { summary += " TTFT p50 \(Format.ms(ttft.p50)) p99 \(Format.ms(ttft.p99)) ms" }
+            if let gap = report.gapMs { summary += " gap p99 \(Format.ms(gap.p99)) max \(Format.ms(gap.max)) ms" }
+        }
+        if report.failed > 0 { summary += " errors \(report.failed) \(Format.errors(report.errors))" }
+        print("\(verdict.held ? "held" : "NOT HELD"): \(summary)\(verdict.held ? "" : " [\(verdict.reason)]")")
+        if !verdict.held { throw ExitCode(1) }
+    }
+}
+
+/// `bench-report render`: the markdown report, and the raw results bundled as one JSON file beside it.
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render", abstract: "Write the benchmark report from a results folder.")
+
+    @Option(help: "The results folder scripts/bench wrote (run.json, ceiling/, A/, B/).")
+    var results: String
+
+    @Option(help: "Where to write the markdown report.")
+    var output: String
+
+    @Option(help: "Where to write every raw result of the run, bundled as one JSON file.")
+    var rawOutput: String?
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: results)
+        let set: ResultSet
+        do {
+            set = try ResultSet(directory: folder)
+        } catch let error as ReportError {
+            throw ValidationError(error.description)
+        }
+        try Data(MarkdownReport(results: set).render().utf8).write(to: URL(fileURLWithPath: output))
+        if let rawOutput {
+            try Data(try Self.bundle(folder)).write(to: URL(fileURLWithPath: rawOutput))
+        }
+    }
+
+    /// `{"run": run.json, "results": {"A/router-1000": {...}, ...}}`, keys sorted, so diffs between runs are readable.
+    static func bundle(_ folder: URL) throws -> Data {
+        var results: [String: Any] = [:]
+        for sub in ["ceiling", "A", "B"] {
+            let dir = folder.appendingPathComponent(sub)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where name.hasSuffix(".json") {
+                let data = try Data(contentsOf: dir.appendingPathComponent(name))
+                results["\(sub)/\(name.dropLast(5))"] = try JSONSerialization.jsonObject(with: data)
+            }
+        }
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("run.json")))
+        return try JSONSerialization.data(withJSONObject: ["run": run, "results": results], options: [.prettyPrinted, .sortedKeys])
+    }
+}

@@ -1,0 +1,111 @@
+import EdgeLoadCore
+import Foundation
+
+/// The load reports of one run, as `scripts/bench` lays them out:
+/// `ceiling/RATE.json`, `A/PATH-RATE.json` (and `A/PATH-RATE-retry.json` when the first try did not hold),
+/// `B/PATH-LEVEL.json`.
+struct ResultSet {
+    /// One measurement as counted: the retry when the first try failed and was repeated.
+    struct Entry {
+        var report: LoadReport
+        var verdict: Verdict
+        var retried: Bool
+    }
+
+    let info: RunInfo
+    let limits: Verdict.RateLimits
+    private(set) var ceiling: [Int: Entry] = [:]
+    private(set) var rateRuns: [String: [Int: Entry]] = [:]
+    private(set) var streamRuns: [String: [Int: Entry]] = [:]
+
+    init(directory: URL) throws {
+        info = try RunInfo.load(directory.appendingPathComponent("run.json"))
+        limits = Verdict.RateLimits(p99BoundMs: info.scenarioA.p99BoundMs, maxErrorRatio: info.scenarioA.maxErrorRatio)
+        for (rate, report) in try Self.reports(in: directory.appendingPathComponent("ceiling")) {
+            guard let value = Int(rate) else { continue }
+            ceiling[value] = Entry(report: report, verdict: Verdict.rate(report, limits), retried: false)
+        }
+        let rateFiles = try Self.reports(in: directory.appendingPathComponent("A"))
+        for (name, report) in rateFiles where !name.hasSuffix("-retry") {
+            guard let (path, rate) = Self.split(name) else { continue }
+            var entry = Entry(report: report, verdict: Verdict.rate(report, limits), retried: false)
+            if !entry.verdict.held, let retry = rateFiles[name + "-retry"] {
+                entry = Entry(report: retry, verdict: Verdict.rate(retry, limits), retried: true)
+            }
+            rateRuns[path, default: [:]][rate] = entry
+        }
+        for (name, report) in try Self.reports(in: directory.appendingPathComponent("B")) {
+            guard let (path, level) = Self.split(name) else { continue }
+            streamRuns[path, default: [:]][level] = Entry(report: report, verdict: Verdict.streams(report), retried: false)
+        }
+    }
+
+    /// `router-5000` → ("router", 5000).
+    private static func split(_ name: String) -> (String, Int)? {
+        guard let dash = name.lastIndex(of: "-"), let number = Int(name[name.index(after: dash)...]) else { return nil }
+        return (String(name[..<dash]), number)
+    }
+
+    /// Every `*.json` report in a folder, by file name without the extension (a missing folder is empty).
+    private static func reports(in folder: URL) throws -> [String: LoadReport] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [:] }
+        var result: [String: LoadReport] = [:]
+        for name in names where name.hasSuffix(".json") {
+            let data = try Data(contentsOf: folder.appendingPathComponent(name))
+            do {
+                result[String(name.dropLast(5))] = try LoadReport.decode(data)
+            } catch {
+                throw ReportError("cannot read \(folder.lastPathComponent)/\(name): \(error)")
+            }
+        }
+        return result
+    }
+
+    /// Rates measured in scenario A, ascending, across paths.
+    var rates: [Int] { Array(Set(rateRuns.values.flatMap(\.keys))).sorted() }
+
+    /// Stream levels measured in scenario B, ascending.
+    var levels: [Int] { Array(Set(streamRuns.values.flatMap(\.keys))).sorted() }
+
+    /// The highest rate a path held, if any.
+    func knee(_ path: String) -> Int? {
+        rateRuns[path]?.filter { $0.value.verdict.held }.keys.max()
+    }
+
+    /// The lowest rate a path was tried at (to say "below X" when it held none).
+    func lowestTried(_ path: String) -> Int? {
+        rateRuns[path]?.keys.min()
+    }
+
+    /// The most streams a path held, if any.
+    func mostStreams(_ path: String) -> Int? {
+        streamRuns[path]?.filter { $0.value.verdict.held }.keys.max()
+    }
+
+    /// The highest rate edge-load held against nginx's static answer.
+    var generatorCeiling: Int? {
+        ceiling.filter { $0.value.verdict.held }.keys.max()
+    }
+
+    /// Whether the ceiling test ran out of rates to try (so the ceiling is at least, not at most, that).
+    var ceilingUnbounded: Bool {
+        guard let top = ceiling.keys.max() else { return false }
+        return ceiling[top]?.verdict.held ?? false
+    }
+
+    func pathName(_ id: String) -> String {
+        info.paths.first { $0.id == id }?.name ?? id
+    }
+
+    /// Paths in the order the run lists them, the direct baseline first.
+    var pathIDs: [String] { info.paths.map(\.id) }
+
+    /// The proxies (every path but direct).
+    var proxyIDs: [String] { pathIDs.filter { $0 != "direct" } }
+}
+
+/// A results folder that cannot be turned into a report.
+struct ReportError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// What `scripts/bench` knows about a run that the load reports do not: the commit, the machine, the paths and
+/// their processes, idle memory, and the scenario parameters. Written by the script as `run.json`.
+struct RunInfo: Decodable {
+    struct Machine: Decodable {
+        var nproc: Int
+        var cpu: String
+        var kernel: String
+        var os: String
+        var memoryGib: Double
+    }
+
+    /// One way of reaching the simulator.
+    struct Path: Decodable {
+        /// `direct`, `router`, `nginx`, `litellm`.
+        var id: String
+        /// Human name for tables.
+        var name: String
+    }
+
+    struct ScenarioA: Decodable {
+        var rates: [Double]
+        var warmupS: Double
+        var durationS: Double
+        var p99BoundMs: Double
+        var maxErrorRatio: Double
+    }
+
+    struct ScenarioB: Decodable {
+        var levels: [Int]
+        var ttftMs: Double
+        var deltas: Int
+        var gapMs: Double
+        var stallMs: Double
+        var rampS: Double
+        var warmupS: Double
+        var durationS: Double
+        /// The level the issue asks for that the machine cannot reach, with the reason (file descriptors).
+        var cappedLevel: Int?
+        var capReason: String?
+    }
+
+    var commit: String
+    /// Whether the measured tree had changes not in the commit (Sources or the manifest).
+    var dirty: Bool
+    /// "working tree" or "commit export".
+    var source: String
+    var date: String
+    var command: String
+    var mode: String
+    var machine: Machine
+    var pinning: String
+    var versions: [String: String]
+    var litellmWorkers: Int?
+    var fdLimit: Int
+    var paths: [Path]
+    /// Resident memory of each process tree (router, nginx, litellm, simulator) after start-up, before any
+    /// request, and again after all load, in KiB.
+    var idleRssKib: [String: Int]
+    var idleRssAfterKib: [String: Int]
+    var scenarioA: ScenarioA
+    var scenarioB: ScenarioB
+    /// Lines the script wants in the report (choices it made, things it skipped).
+    var notes: [String]
+
+    static func load(_ url: URL) throws -> RunInfo {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(RunInfo.self, from: Data(contentsOf: url))
+    }
+}
