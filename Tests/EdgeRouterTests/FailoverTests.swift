@@ -37,7 +37,8 @@ struct FailoverTests {
                 statuses.append(try await harness.chat(model: "m", stream: index.isMultiple(of: 2)).status)
             }
             #expect(statuses.allSatisfy { $0 == 200 })
-            #expect(harness.sims[0].stats.failed == 100)
+            // Its breaker opens after 5 consecutive failures: from then on no request is spent on it.
+            #expect(harness.sims[0].stats.failed <= 5)
         }
     }
 

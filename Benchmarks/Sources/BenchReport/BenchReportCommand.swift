@@ -26,9 +26,12 @@ struct JudgeCommand: ParsableCommand {
     @Option(help: "Rate runs: the share of requests that may fail.")
     var maxErrorRatio: Double = 0.001
 
+    @Option(help: "Streamed runs: every successful stream must have carried exactly this many content deltas.")
+    var expectDeltas: Int?
+
     func run() throws {
         let report = try LoadReport.decode(Data(contentsOf: URL(fileURLWithPath: file)))
-        let verdict: Verdict
+        var verdict: Verdict
         var summary: String
         if report.mode == "rate" {
             verdict = Verdict.rate(report, .init(p99BoundMs: p99BoundMs, maxErrorRatio: maxErrorRatio))
@@ -41,6 +44,12 @@ struct JudgeCommand: ParsableCommand {
             if let gap = report.gapMs { summary += " gap p99 \(Format.ms(gap.p99)) max \(Format.ms(gap.max)) ms" }
         }
         if report.failed > 0 { summary += " errors \(report.failed) \(Format.errors(report.errors))" }
+        if let expectDeltas, report.contentDeltas != expectDeltas * report.succeeded {
+            // The smoke check: proves TTFT is timed on real content frames on this path, whatever its framing.
+            verdict = Verdict(
+                held: false,
+                reason: "\(report.contentDeltas) content deltas in \(report.succeeded) streams, expected \(expectDeltas) each")
+        }
         print("\(verdict.held ? "held" : "NOT HELD"): \(summary)\(verdict.held ? "" : " [\(verdict.reason)]")")
         if !verdict.held { throw ExitCode(1) }
     }

@@ -2,8 +2,8 @@ import EdgeLoadCore
 import Foundation
 
 /// The load reports of one run, as `scripts/bench` lays them out:
-/// `ceiling/RATE.json`, `A/PATH-RATE.json` (and `A/PATH-RATE-retry.json` when the first try did not hold),
-/// `B/PATH-LEVEL.json`.
+/// `ceiling/RATE.json`, `A/PATH-RATE.json` and `B/PATH-LEVEL.json`, each with a `-retry` twin when the first
+/// try did not hold and was repeated.
 struct ResultSet {
     /// One measurement as counted: the retry when the first try failed and was repeated.
     struct Entry {
@@ -34,9 +34,14 @@ struct ResultSet {
             }
             rateRuns[path, default: [:]][rate] = entry
         }
-        for (name, report) in try Self.reports(in: directory.appendingPathComponent("B")) {
+        let streamFiles = try Self.reports(in: directory.appendingPathComponent("B"))
+        for (name, report) in streamFiles where !name.hasSuffix("-retry") {
             guard let (path, level) = Self.split(name) else { continue }
-            streamRuns[path, default: [:]][level] = Entry(report: report, verdict: Verdict.streams(report), retried: false)
+            var entry = Entry(report: report, verdict: Verdict.streams(report), retried: false)
+            if !entry.verdict.held, let retry = streamFiles[name + "-retry"] {
+                entry = Entry(report: retry, verdict: Verdict.streams(retry), retried: true)
+            }
+            streamRuns[path, default: [:]][level] = entry
         }
     }
 

@@ -34,6 +34,12 @@ public enum LoadRunner {
         let windowStart = clockOrigin + .nanoseconds(Int64(beforeWindow * 1e9))
         let windowEnd = windowStart + .nanoseconds(Int64(plan.durationSeconds * 1e9))
 
+        let address: SocketAddress
+        do {
+            address = try SocketAddress.makeAddressResolvingHost(plan.target.connectHost, port: plan.target.port)
+        } catch {
+            throw LoadError("cannot resolve \(plan.target.host): \(error)")
+        }
         var futures: [EventLoopFuture<LoadRecorder>] = []
         var loops = group.makeIterator()
         for index in 0..<plan.threads {
@@ -45,11 +51,12 @@ public enum LoadRunner {
                 switch plan.shape {
                 case .rate(let rate):
                     worker = OpenLoopWorker(
-                        loop: loop, plan: plan, rate: rate, index: index, workers: workers, origin: origin, promise: promise)
+                        loop: loop, plan: plan, address: address, rate: rate, index: index, workers: workers,
+                        origin: origin, promise: promise)
                 case .concurrency(let count):
                     worker = ConcurrencyWorker(
-                        loop: loop, plan: plan, concurrency: count, index: index, workers: workers, origin: origin,
-                        promise: promise)
+                        loop: loop, plan: plan, address: address, concurrency: count, index: index, workers: workers,
+                        origin: origin, promise: promise)
                 }
                 worker.start()
             }

@@ -21,6 +21,8 @@ class LoadWorker: LoadConnectionDelegate {
     /// After this, whatever is still in flight is unfinished and the worker reports.
     let hardStop: NIODeadline
     let timeout: TimeAmount
+    /// Resolved once: a name lookup per connect (and Happy Eyeballs) would dominate connect time on loopback.
+    let address: SocketAddress
     private let stallNanos: Int64
     private let lateFirstTokenNanos: Int64?
 
@@ -35,10 +37,11 @@ class LoadWorker: LoadConnectionDelegate {
     /// How often timeouts are checked; the in-flight count is sampled every fifth sweep.
     static let sweepInterval = TimeAmount.milliseconds(50)
 
-    init(loop: any EventLoop, plan: LoadPlan, index: Int, workers: Int, origin: NIODeadline, measureFrom: NIODeadline,
-        promise: EventLoopPromise<LoadRecorder>)
+    init(loop: any EventLoop, plan: LoadPlan, address: SocketAddress, index: Int, workers: Int, origin: NIODeadline,
+        measureFrom: NIODeadline, promise: EventLoopPromise<LoadRecorder>)
     {
         self.loop = loop
+        self.address = address
         self.plan = plan
         self.template = RequestTemplate(target: plan.target, spec: plan.request)
         self.index = index
@@ -77,7 +80,7 @@ class LoadWorker: LoadConnectionDelegate {
                     try channel.pipeline.syncOperations.addHandler(bound.value)
                 }
             }
-            .connect(host: plan.target.connectHost, port: plan.target.port)
+            .connect(to: address)
             .assumeIsolated()
             .whenComplete { [self] result in
                 connecting -= 1
@@ -203,15 +206,17 @@ final class OpenLoopWorker: LoadWorker {
     private var idle: [LoadConnection] = []
     private var queue = CircularBuffer<InFlightRequest>()
 
-    init(loop: any EventLoop, plan: LoadPlan, rate: Double, index: Int, workers: Int, origin: NIODeadline,
-        promise: EventLoopPromise<LoadRecorder>)
+    init(loop: any EventLoop, plan: LoadPlan, address: SocketAddress, rate: Double, index: Int, workers: Int,
+        origin: NIODeadline, promise: EventLoopPromise<LoadRecorder>)
     {
         let measureFrom = origin + .nanoseconds(Int64(plan.warmupSeconds * 1e9))
         intervalNanos = 1e9 / rate
         // This worker takes every `workers`-th slot of the schedule, offset by its index.
         let total = Int((plan.warmupSeconds + plan.durationSeconds) * rate)
         count = total / workers + (index < total % workers ? 1 : 0)
-        super.init(loop: loop, plan: plan, index: index, workers: workers, origin: origin, measureFrom: measureFrom, promise: promise)
+        super.init(
+            loop: loop, plan: plan, address: address, index: index, workers: workers, origin: origin,
+            measureFrom: measureFrom, promise: promise)
     }
 
     private func due(_ slot: Int) -> NIODeadline {
@@ -258,9 +263,13 @@ final class OpenLoopWorker: LoadWorker {
         growIfNeeded()
     }
 
-    /// Opens connections for queued requests not already covered by connects in progress, within the limit.
+    /// Connects in progress at once, at most: a burst of queued requests (a hiccup of the server or of this
+    /// machine) would otherwise open a connection per request, and the pool would balloon for good.
+    static let maxConnectsInProgress = 16
+
+    /// Opens connections for queued requests not already covered by connects in progress, within the limits.
     private func growIfNeeded() {
-        while connecting < queue.count, connections.count < plan.maxConnections {
+        while connecting < min(queue.count, Self.maxConnectsInProgress), connections.count < plan.maxConnections {
             openConnection { [self] connection in
                 guard let connection else {
                     // One queued request pays for the failed connect, so a dead server fails requests, not the run.
@@ -342,15 +351,17 @@ final class ConcurrencyWorker: LoadWorker {
     /// Pause before re-issuing after a failure, so a server that fails at once is not hammered in a loop.
     private static let retryPause = TimeAmount.milliseconds(100)
 
-    init(loop: any EventLoop, plan: LoadPlan, concurrency: Int, index: Int, workers: Int, origin: NIODeadline,
-        promise: EventLoopPromise<LoadRecorder>)
+    init(loop: any EventLoop, plan: LoadPlan, address: SocketAddress, concurrency: Int, index: Int, workers: Int,
+        origin: NIODeadline, promise: EventLoopPromise<LoadRecorder>)
     {
         let measureFrom = origin + .nanoseconds(Int64((plan.rampSeconds + plan.warmupSeconds) * 1e9))
         let share = concurrency / workers + (index < concurrency % workers ? 1 : 0)
         slots = Array(repeating: Slot(), count: share)
         firstSlot = index
         totalSlots = concurrency
-        super.init(loop: loop, plan: plan, index: index, workers: workers, origin: origin, measureFrom: measureFrom, promise: promise)
+        super.init(
+            loop: loop, plan: plan, address: address, index: index, workers: workers, origin: origin,
+            measureFrom: measureFrom, promise: promise)
     }
 
     override func start() {

@@ -35,6 +35,8 @@ public struct SSEDataScanner: Sendable {
                     skippingLongLine = false
                 } else if carry.isEmpty {
                     Self.classify(UnsafeRawBufferPointer(rebasing: bytes[lineStart..<index]), handle)
+                } else if carry.count + (index - lineStart) > Self.maximumLineBytes {
+                    carry.removeAll(keepingCapacity: false)
                 } else {
                     carry.append(contentsOf: bytes[lineStart..<index])
                     carry.withUnsafeBytes { Self.classify($0, handle) }

@@ -14,6 +14,8 @@ public struct Catalog: Sendable {
     public var adminKeys: KeyRing
     /// Geolocation, residency rules and the fleet.
     public var geo: GeoSettings
+    /// Estimator, breaker, decision and hedging settings.
+    public var routing: RoutingSettings
 
     private var modelIndexByName: [String: Int]
 
@@ -23,9 +25,11 @@ public struct Catalog: Sendable {
         models: [Model],
         keys: KeyRing,
         adminKeys: KeyRing = .init(),
-        geo: GeoSettings = .init()
+        geo: GeoSettings = .init(),
+        routing: RoutingSettings = .init()
     ) {
         self.geo = geo
+        self.routing = routing
         self.server = server
         self.providers = providers
         self.models = models

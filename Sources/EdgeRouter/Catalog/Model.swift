@@ -4,12 +4,15 @@ public struct Model: Sendable {
     public var name: String
     /// Other names that mean the same model.
     public var aliases: [String]
-    /// Where the model can be served, in configured order (the fallback order until routing ranks them).
+    /// Where the model can be served, in configured order (the order of equal candidates).
     public var deployments: [Deployment]
+    /// The model's objective and hedging.
+    public var routing: ModelRouting
 
-    public init(name: String, aliases: [String] = [], deployments: [Deployment]) {
+    public init(name: String, aliases: [String] = [], deployments: [Deployment], routing: ModelRouting = .init()) {
         self.name = name
         self.aliases = aliases
+        self.routing = routing
         // Each deployment knows its model, so metrics and logs can name it without a reverse lookup.
         self.deployments = deployments.map { deployment in
             var deployment = deployment

@@ -10,7 +10,8 @@ struct CatalogBuilder {
     func build(_ root: Node) -> Catalog? {
         guard
             let top = reader.mapping(
-                root, at: "", allowed: ["server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet"])
+                root, at: "",
+                allowed: ["server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet", "routing"])
         else { return nil }
         let server = serverSettings(top["server"])
         let providers = self.providers(top["providers"])
@@ -23,7 +24,10 @@ struct CatalogBuilder {
         let adminKeys = keyRing(top["admin_keys"], path: "admin_keys", models: nil, rules: [])
         if top["providers"] == nil { reader.report("providers", nil, "missing required field") }
         if top["models"] == nil { reader.report("models", nil, "missing required field") }
-        return Catalog(server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo)
+        let routing = RoutingSettingsBuilder(reader: reader).routing(top["routing"])
+        return Catalog(
+            server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo,
+            routing: routing)
     }
 
     private func serverSettings(_ entry: (node: Node, path: String)?) -> ServerSettings {
@@ -96,7 +100,8 @@ struct CatalogBuilder {
         var models: [Model] = []
         var names: Set<String> = []
         for (node, path) in reader.sequence(entry) {
-            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments"]) else { continue }
+            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments", "objective", "hedge"])
+            else { continue }
             guard let name = reader.string(fields["name"], required: "\(path).name") else { continue }
             let aliases = reader.stringList(fields["aliases"]) ?? []
             for (offset, candidate) in ([name] + aliases).enumerated() {
@@ -122,7 +127,8 @@ struct CatalogBuilder {
                 }
                 deployments.append(deployment)
             }
-            models.append(Model(name: name, aliases: aliases, deployments: deployments))
+            let routing = RoutingSettingsBuilder(reader: reader).modelRouting(objective: fields["objective"], hedge: fields["hedge"])
+            models.append(Model(name: name, aliases: aliases, deployments: deployments, routing: routing))
         }
         return models
     }

@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
-import Synchronization
 
-/// Runs one chat request against the deployments of its plan: tries them in turn until one produces a first
-/// content token (failing over on retryable errors, invisibly to the client), then streams the rest.
+/// Runs one chat request along its plan: tries deployments, best first, until one produces a first content token
+/// (failing over on retryable errors and hedging a slow first attempt, invisibly to the client), then streams the
+/// rest.
 ///
 /// It runs in a task of its own and reports through an `AsyncStream` of ``ExchangeSignal``s, so that the client
 /// side can hold the response head until `started`, and so that a client disconnect can cancel it at once.
@@ -12,7 +12,7 @@ struct ChatExchange: Sendable {
     let request: OpenAIChatRequest
     let plan: RoutePlan
     let clients: UpstreamClients
-    let policy: any RoutingPolicy
+    let engine: RoutingEngine
     let metrics: RouterMetrics
     let maxAttempts: Int
     /// Bound on the whole request until the first token, across attempts.
@@ -22,66 +22,101 @@ struct ChatExchange: Sendable {
     func run(_ output: AsyncStream<ExchangeSignal>.Continuation) async {
         defer { output.finish() }
         var failures: [AttemptFailure] = []
-        for (index, deployment) in plan.candidates.prefix(maxAttempts).enumerated() {
+        var queue = plan.candidates[...]
+        var attempts = 0
+        while attempts < maxAttempts, let primary = nextAdmitted(&queue) {
             if Task.isCancelled { return }
-            guard ContinuousClock.now < deadline else { break }
-            guard let client = clients.client(for: deployment.provider) else { continue }
-            let body: Data
-            do {
-                body = try request.upstreamBody(model: deployment.upstreamModel)
-            } catch {
-                output.yield(.failed(error))
-                return
+            guard ContinuousClock.now < deadline else {
+                queue.insert(primary, at: queue.startIndex)
+                break
             }
-            let attempt = UpstreamAttempt(deployment: deployment, client: client, body: body, logger: logger)
-            let firstTokenDeadline = min(ContinuousClock.now + deployment.provider.timeouts.firstToken, deadline)
-            let outcome = await Self.race(attempt, until: firstTokenDeadline)
-            switch outcome {
-            case .primed(let primed):
-                policy.record(
-                    AttemptReport(
-                        deployment: deployment, timeToFirstByte: primed.timeToFirstByte,
-                        timeToFirstToken: primed.timeToFirstToken, failure: nil))
-                metrics.recordFirstToken(deployment: deployment, ttfb: primed.timeToFirstByte, ttft: primed.timeToFirstToken)
-                let start = ExchangeStart(
-                    deployment: deployment, reason: index == 0 ? plan.reason : .failover, attempts: index + 1,
-                    frames: primed.frames, timeToFirstByte: primed.timeToFirstByte, timeToFirstToken: primed.timeToFirstToken)
-                output.yield(.started(start))
-                if primed.completedEarly {
-                    output.yield(.completed)
-                } else {
-                    await streamRest(of: primed.stream, deployment: deployment, to: output)
-                }
-                return
-            case .failed(let failure):
-                policy.record(AttemptReport(deployment: deployment, failure: failure))
-                metrics.recordAttemptFailure(deployment: deployment, cause: failure.cause)
-                logger.info(
-                    "upstream attempt failed",
-                    metadata: ["deployment": "\(deployment.label)", "cause": "\(failure.cause.rawValue)", "detail": "\(failure.detail)"])
-                if failure.cause == .credentials {
-                    logger.error(
-                        "provider rejected our credentials: check its api_key",
-                        metadata: ["provider": "\(deployment.provider.id)", "status": "\(failure.status ?? 0)"])
-                }
+            attempts += 1
+            // A hedge goes to the next-best deployment of another provider, and only on the first attempt.
+            var hedge: (candidate: RouteCandidate, delay: Duration)?
+            if attempts == 1, attempts < maxAttempts, let delay = engine.hedgeDelay(plan, first: primary),
+                let index = queue.firstIndex(where: { !$0.isTrial && $0.deployment.provider.id != primary.deployment.provider.id })
+            {
+                hedge = (queue[index], delay)
+                queue.remove(at: index)
+            }
+            let firstTokenDeadline = min(ContinuousClock.now + primary.deployment.provider.timeouts.firstToken, deadline)
+            let race = await Race(exchange: self).run(primary: primary, hedge: hedge, until: firstTokenDeadline)
+            if let hedge, !race.hedgeStarted { queue.insert(hedge.candidate, at: queue.startIndex) }
+            if race.hedgeStarted { attempts += 1 }
+            for (candidate, failure) in race.failures {
+                note(failure, of: candidate)
                 guard failure.isRetryable else {
                     output.yield(
-                        .failed(EdgeRouterError(.upstreamRejected, "The provider rejected the request: \(failure.detail)",
-                            status: failure.status)))
+                        .failed(EdgeRouterError(
+                            .upstreamRejected, "The provider rejected the request: \(failure.detail)", status: failure.status)))
                     return
                 }
                 failures.append(failure)
-            case .cancelled:
-                return
             }
+            guard let (winner, primed) = race.winner else {
+                if race.cancelled { return }
+                continue
+            }
+            let reason: RouteReason = winner.runtime !== primary.runtime ? .hedge : attempts == 1 ? plan.reason : .failover
+            output.yield(
+                .started(
+                    ExchangeStart(
+                        candidate: winner, reason: reason, attempts: attempts, frames: primed.frames,
+                        timeToFirstByte: primed.timeToFirstByte, timeToFirstToken: primed.timeToFirstToken)))
+            winner.runtime.inFlight.add(1, ordering: .relaxed)
+            defer { winner.runtime.inFlight.subtract(1, ordering: .relaxed) }
+            if primed.completedEarly {
+                output.yield(.completed)
+            } else {
+                await streamRest(of: primed.stream, candidate: winner, to: output)
+            }
+            return
         }
         output.yield(.failed(Self.exhausted(failures, planned: plan.candidates.count)))
     }
 
+    /// The next candidate whose breaker lets this request through: a half-open one admits a single trial, which
+    /// is claimed here, right before the request is sent, so a claim is never left unused.
+    private func nextAdmitted(_ queue: inout ArraySlice<RouteCandidate>) -> RouteCandidate? {
+        while let candidate = queue.popFirst() {
+            guard candidate.isTrial else { return candidate }
+            switch candidate.runtime.admit(now: MonotonicTime.now()) {
+            case .allowed, .trial: return candidate
+            case .rejected: continue
+            }
+        }
+        return nil
+    }
+
+    private func note(_ failure: AttemptFailure, of candidate: RouteCandidate) {
+        engine.recordFailure(candidate, failure)
+        metrics.recordAttemptFailure(deployment: candidate.deployment, cause: failure.cause)
+        logger.info(
+            "upstream attempt failed",
+            metadata: [
+                "deployment": "\(candidate.deployment.label)", "cause": "\(failure.cause.rawValue)", "detail": "\(failure.detail)",
+            ])
+    }
+
+    fileprivate func attempt(_ candidate: RouteCandidate) throws -> UpstreamAttempt {
+        guard let client = clients.client(for: candidate.deployment.provider) else {
+            throw AttemptFailure(.connection, deployment: candidate.deployment.label, detail: "no client for the provider")
+        }
+        return UpstreamAttempt(
+            deployment: candidate.deployment, client: client,
+            body: try request.upstreamBody(model: candidate.deployment.upstreamModel), logger: logger)
+    }
+
+    fileprivate func succeeded(_ candidate: RouteCandidate, _ primed: PrimedStream) {
+        engine.recordSuccess(candidate, ttft: primed.timeToFirstToken)
+        metrics.recordFirstToken(deployment: candidate.deployment, ttfb: primed.timeToFirstByte, ttft: primed.timeToFirstToken)
+    }
+
     /// After the first token: forward frames until the stream completes, breaks, or stalls past the idle timeout.
     private func streamRest(
-        of stream: UpstreamStream, deployment: Deployment, to output: AsyncStream<ExchangeSignal>.Continuation
+        of stream: UpstreamStream, candidate: RouteCandidate, to output: AsyncStream<ExchangeSignal>.Continuation
     ) async {
+        let deployment = candidate.deployment
         let idle = deployment.provider.timeouts.idle
         do {
             try await IdleWatchdog.run(timeout: idle) { watchdog in
@@ -105,69 +140,26 @@ struct ChatExchange: Sendable {
         } catch is CancellationError {
             return
         } catch let failure as AttemptFailure {
-            interrupted(failure, deployment: deployment, output: output)
+            interrupted(failure, candidate: candidate, output: output)
         } catch is IdleWatchdog.Expired {
-            let failure = AttemptFailure(
-                .connection, deployment: deployment.label, detail: "no data for \(Int(idle.milliseconds)) ms")
-            interrupted(failure, deployment: deployment, output: output)
-        } catch {
             interrupted(
-                AttemptFailure(.connection, deployment: deployment.label, detail: "\(error)"), deployment: deployment,
-                output: output)
+                AttemptFailure(.connection, deployment: deployment.label, detail: "no data for \(Int(idle.milliseconds)) ms"),
+                candidate: candidate, output: output)
+        } catch {
+            interrupted(AttemptFailure(.connection, deployment: deployment.label, detail: "\(error)"), candidate: candidate, output: output)
         }
     }
 
-    private func interrupted(
-        _ failure: AttemptFailure, deployment: Deployment, output: AsyncStream<ExchangeSignal>.Continuation
-    ) {
-        metrics.recordInterruption(deployment: deployment)
+    private func interrupted(_ failure: AttemptFailure, candidate: RouteCandidate, output: AsyncStream<ExchangeSignal>.Continuation) {
+        engine.recordFailure(candidate, failure)
+        metrics.recordInterruption(deployment: candidate.deployment)
         logger.warning("upstream stream interrupted after the first token", metadata: ["detail": "\(failure.detail)"])
         output.yield(.failed(EdgeRouterError(.streamInterrupted, "The provider's stream broke off: \(failure.detail)")))
     }
 
-    private enum RaceOutcome: Sendable {
-        case primed(PrimedStream)
-        case failed(AttemptFailure)
-        case cancelled
-    }
-
-    /// Runs the attempt against its first-token deadline; the loser is cancelled (which closes its connection).
-    private static func race(_ attempt: UpstreamAttempt, until deadline: ContinuousClock.Instant) async -> RaceOutcome {
-        await withTaskGroup(of: RaceOutcome?.self) { group in
-            group.addTask {
-                do {
-                    return .primed(try await attempt.prime())
-                } catch let failure as AttemptFailure {
-                    return .failed(failure)
-                } catch {
-                    return Task.isCancelled ? nil : .failed(
-                        AttemptFailure(.connection, deployment: attempt.deployment.label, detail: "\(error)"))
-                }
-            }
-            group.addTask {
-                do {
-                    try await Task.sleep(until: deadline, clock: .continuous)
-                } catch {
-                    return nil
-                }
-                let millis = Int((deadline - ContinuousClock.now + attempt.deployment.provider.timeouts.firstToken).milliseconds)
-                return .failed(
-                    AttemptFailure(
-                        .firstTokenTimeout, deployment: attempt.deployment.label,
-                        detail: "no first token within \(max(millis, 0)) ms"))
-            }
-            defer { group.cancelAll() }
-            while let result = await group.next() {
-                if let result { return result }
-                if Task.isCancelled { return .cancelled }
-            }
-            return .cancelled
-        }
-    }
-
     private static func exhausted(_ failures: [AttemptFailure], planned: Int) -> EdgeRouterError {
         guard !failures.isEmpty else {
-            let reason = planned == 0 ? "no deployment can serve this request" : "the request deadline passed before any attempt"
+            let reason = planned == 0 ? "no deployment can serve this request" : "no deployment was available before the request deadline"
             return EdgeRouterError(.unavailable, "No provider could be tried: \(reason).")
         }
         let list = failures.map { "\($0.deployment): \($0.detail)" }.joined(separator: "; ")
@@ -175,5 +167,102 @@ struct ChatExchange: Sendable {
         return EdgeRouterError(
             allRateLimited ? .unavailable : .allAttemptsFailed,
             "All \(failures.count) attempt\(failures.count == 1 ? "" : "s") failed: \(list)")
+    }
+}
+
+/// One round of attempts up to a first token: the primary, and a hedge started after a delay if the primary has
+/// produced nothing by then. The first content token wins; the other attempt is cancelled at once (which closes
+/// its connection).
+private struct Race {
+    let exchange: ChatExchange
+
+    struct Result {
+        var winner: (RouteCandidate, PrimedStream)?
+        var failures: [(RouteCandidate, AttemptFailure)] = []
+        var hedgeStarted = false
+        var cancelled = false
+    }
+
+    private enum Event: Sendable {
+        case primed(Int, PrimedStream)
+        case failed(Int, AttemptFailure)
+        case hedgeDue
+        case deadline
+        case cancelled
+    }
+
+    func run(
+        primary: RouteCandidate, hedge: (candidate: RouteCandidate, delay: Duration)?, until deadline: ContinuousClock.Instant
+    ) async -> Result {
+        let candidates = [primary] + (hedge.map { [$0.candidate] } ?? [])
+        let model = primary.deployment.modelName
+        let budget = Int((deadline - ContinuousClock.now).milliseconds)
+        return await withTaskGroup(of: Event.self) { group in
+            var result = Result()
+            var running = 0
+            func start(_ index: Int) {
+                running += 1
+                group.addTask {
+                    do {
+                        let attempt = try exchange.attempt(candidates[index])
+                        return .primed(index, try await attempt.prime())
+                    } catch let failure as AttemptFailure {
+                        return .failed(index, failure)
+                    } catch {
+                        if Task.isCancelled { return .cancelled }
+                        return .failed(index, AttemptFailure(.connection, deployment: candidates[index].deployment.label, detail: "\(error)"))
+                    }
+                }
+            }
+            start(0)
+            group.addTask {
+                do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return .cancelled }
+                return .deadline
+            }
+            if let hedge {
+                group.addTask {
+                    do { try await Task.sleep(for: hedge.delay) } catch { return .cancelled }
+                    return .hedgeDue
+                }
+            }
+            defer { group.cancelAll() }
+            while let event = await group.next() {
+                switch event {
+                case .primed(let index, let primed):
+                    exchange.succeeded(candidates[index], primed)
+                    result.winner = (candidates[index], primed)
+                    if result.hedgeStarted {
+                        exchange.engine.metrics.recordHedge(model: model, index == 1 ? "won" : "cancelled")
+                    }
+                    return result
+                case .failed(let index, let failure):
+                    running -= 1
+                    result.failures.append((candidates[index], failure))
+                    // The hedge, if due later, is no longer a hedge but the next attempt: leave it to the caller.
+                    if running == 0 { return result }
+                case .hedgeDue:
+                    guard running > 0, candidates.count > 1, exchange.engine.hedgeBudget.tryAcquireHedge() else { continue }
+                    result.hedgeStarted = true
+                    exchange.engine.metrics.recordHedge(model: model, "started")
+                    start(1)
+                case .deadline:
+                    for index in 0..<(result.hedgeStarted ? 2 : 1) where !result.failures.contains(where: { $0.0.runtime === candidates[index].runtime }) {
+                        result.failures.append(
+                            (candidates[index],
+                             AttemptFailure(
+                                .firstTokenTimeout, deployment: candidates[index].deployment.label,
+                                detail: "no first token within \(budget) ms")))
+                    }
+                    return result
+                case .cancelled:
+                    if Task.isCancelled {
+                        result.cancelled = true
+                        return result
+                    }
+                }
+            }
+            result.cancelled = true
+            return result
+        }
     }
 }

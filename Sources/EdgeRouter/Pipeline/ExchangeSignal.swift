@@ -12,7 +12,8 @@ enum ExchangeSignal: Sendable {
 
 /// The attempt that produced the first token, and what it sent up to it.
 struct ExchangeStart: Sendable {
-    var deployment: Deployment
+    var candidate: RouteCandidate
+    var deployment: Deployment { candidate.deployment }
     var reason: RouteReason
     /// Attempts made, this one included.
     var attempts: Int

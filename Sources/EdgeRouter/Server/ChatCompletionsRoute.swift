@@ -6,7 +6,7 @@ import NIOCore
 struct ChatCompletionsRoute: Sendable {
     let catalog: Catalog
     let clients: UpstreamClients
-    let policy: any RoutingPolicy
+    let engine: RoutingEngine
     let metrics: RouterMetrics
     let disconnects: DisconnectMonitor
     let locator: ClientLocator
@@ -32,7 +32,7 @@ struct ChatCompletionsRoute: Sendable {
         do {
             let bytes = try await request.body.collect(upTo: limit)
             chat = try OpenAIChatRequest.parse(bytes.readableBytesView)
-            (model, plan) = try route(chat.model, key: context.gatewayKey, rule: place.rule)
+            (model, plan) = try route(chat.model, headers: request.headers, key: context.gatewayKey, rule: place.rule)
         } catch {
             metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
             throw EdgeRouterError.decorated(error, headers: placeHeaders)
@@ -44,8 +44,8 @@ struct ChatCompletionsRoute: Sendable {
         if let rule = place.rule { logger[metadataKey: "residency_rule"] = "\(rule.name)" }
         let (signals, output) = AsyncStream.makeStream(of: ExchangeSignal.self)
         let exchange = ChatExchange(
-            request: chat, plan: plan, clients: clients, policy: policy, metrics: metrics,
-            maxAttempts: catalog.server.maxAttempts, deadline: received + catalog.server.requestTimeout, logger: logger)
+            request: chat, plan: plan, clients: clients, engine: engine, metrics: metrics,
+            maxAttempts: catalog.server.maxAttempts, deadline: received + timeout(request.headers), logger: logger)
         let task = Task { await exchange.run(output) }
         let registration = disconnects.watch(context.channel) { task.cancel() }
         metrics.inFlight.increment()
@@ -74,6 +74,11 @@ struct ChatCompletionsRoute: Sendable {
         headers[.edgeAttempts] = String(start.attempts)
         headers[.edgeRouteReason] = start.reason.rawValue
         headers[.edgeTTFT] = String(Int(start.timeToFirstToken.milliseconds.rounded()))
+        let estimate = start.candidate.estimate
+        if estimate.hasData {
+            headers[.edgeTTFTEstimate] = String(Int((Double(max(estimate.p50Nanos, estimate.recentNanos)) / 1e6).rounded()))
+            headers[.edgeEstimateAge] = String((estimate.newestSampleAgeNanos ?? 0) / 1_000_000)
+        }
         if chat.stream {
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
@@ -137,9 +142,11 @@ struct ChatCompletionsRoute: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions and keeping
-    /// only deployments the residency rule allows: a request never falls back to a forbidden region.
-    private func route(_ requested: String, key: GatewayKey?, rule: ResidencyRule?) throws(EdgeRouterError) -> (Model, RoutePlan) {
+    /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions. The residency
+    /// rule filters candidates inside the decision: a request never falls back to a forbidden region.
+    private func route(
+        _ requested: String, headers: HTTPFields, key: GatewayKey?, rule: ResidencyRule?
+    ) throws(EdgeRouterError) -> (Model, RoutePlan) {
         var pinned: String?
         var name = Substring(requested)
         if catalog.model(named: requested) == nil, let slash = requested.firstIndex(of: "/") {
@@ -152,20 +159,32 @@ struct ChatCompletionsRoute: Sendable {
         guard key?.allows(model: model.name) ?? false else {
             throw EdgeRouterError(.modelNotAllowed, "This key may not use the model '\(model.name)'.", param: "model")
         }
-        var plan = policy.plan(for: model, pinnedProvider: pinned)
-        if let pinned, plan.candidates.isEmpty {
+        if let pinned, !model.deployments.contains(where: { $0.provider.id == pinned }) {
             throw EdgeRouterError(
                 .modelNotFound, "The provider '\(pinned)' does not serve the model '\(model.name)'.", param: "model")
         }
-        if let rule {
-            plan.candidates.removeAll { !rule.allows(region: $0.provider.region) }
-            if plan.candidates.isEmpty {
-                throw EdgeRouterError(
-                    .residencyViolation,
-                    "Residency rule '\(rule.name)' allows only provider regions \(rule.allowedRegions.joined(separator: ", ")); no deployment of '\(model.name)' there is available.")
+        var control = RouteControl.none
+        if let header = headers[.edgeRoute] {
+            do {
+                control = try RouteControl(header: header)
+            } catch {
+                throw EdgeRouterError(.invalidRequest, error.message, param: RouteControl.headerName)
             }
         }
+        if let rule, !model.deployments.contains(where: { rule.allows(region: $0.provider.region) }) {
+            throw EdgeRouterError(
+                .residencyViolation,
+                "Residency rule '\(rule.name)' allows only provider regions \(rule.allowedRegions.joined(separator: ", ")); no deployment of '\(model.name)' is there.")
+        }
+        let plan = engine.plan(
+            RouteRequest(model: model, pinnedProvider: pinned, control: control, residency: rule), now: MonotonicTime.now())
         return (model, plan)
+    }
+
+    /// The request's deadline until its first token: the configuration's, or a shorter `x-edge-timeout-ms`.
+    private func timeout(_ headers: HTTPFields) -> Duration {
+        guard let value = headers[.edgeTimeout], let millis = Int(value), millis > 0 else { return catalog.server.requestTimeout }
+        return min(.milliseconds(millis), catalog.server.requestTimeout)
     }
 
     private func finish(

@@ -16,7 +16,8 @@ public final class EdgeRouterServer: Service, Sendable {
     public let metrics: RouterMetrics
     private let clients: UpstreamClients
     private let locator: ClientLocator
-    private let policy: any RoutingPolicy
+    /// The routing brain.
+    public let engine: RoutingEngine
     private let logger: Logger
     private let ready = Atomic<Bool>(false)
     private let boundPort = Atomic<Int>(0)
@@ -24,12 +25,10 @@ public final class EdgeRouterServer: Service, Sendable {
 
     /// - Parameters:
     ///   - catalog: what to serve.
-    ///   - policy: how deployments are ordered; the configured order by default.
     ///   - onListening: called with the bound port once the server accepts connections (port 0 picks one).
     /// - Throws: when a configured GeoIP database is missing, unreadable or corrupt.
     public init(
         catalog: Catalog,
-        policy: any RoutingPolicy = ConfiguredOrderPolicy(),
         logger: Logger = Logger(label: "edge-router"),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws(EdgeRouterError) {
@@ -41,7 +40,7 @@ public final class EdgeRouterServer: Service, Sendable {
         self.catalog = catalog
         self.metrics = RouterMetrics(catalog: catalog)
         self.clients = UpstreamClients(providers: catalog.providers)
-        self.policy = policy
+        self.engine = RoutingEngine(catalog: catalog, registry: metrics.registry, logger: logger)
         self.logger = logger
         self.onListening = onListening
     }
@@ -66,7 +65,7 @@ public final class EdgeRouterServer: Service, Sendable {
         }
         let disconnects = DisconnectMonitor()
         let chat = ChatCompletionsRoute(
-            catalog: catalog, clients: clients, policy: policy, metrics: metrics, disconnects: disconnects,
+            catalog: catalog, clients: clients, engine: engine, metrics: metrics, disconnects: disconnects,
             locator: locator)
         let models = ModelsRoute(catalog: catalog)
         let nearest = NearestRoute(locator: locator)
@@ -74,6 +73,8 @@ public final class EdgeRouterServer: Service, Sendable {
         v1.post("chat/completions", use: chat.handle)
         v1.get("models", use: models.handle)
         v1.get("edge/nearest", use: nearest.handle)
+        let admin = router.group("admin").add(middleware: AuthMiddleware(keys: catalog.adminKeys))
+        admin.get("routes", use: AdminRoutesRoute(engine: engine).handle)
 
         let app = Application(
             router: router,

@@ -65,5 +65,9 @@ extension HTTPTypes.HTTPField.Name {
     static let edgeAttempts = Self("x-edge-attempts")!
     static let edgeRouteReason = Self("x-edge-route-reason")!
     static let edgeTTFT = Self("x-edge-ttft-ms")!
+    static let edgeTTFTEstimate = Self("x-edge-ttft-estimate-ms")!
+    static let edgeEstimateAge = Self("x-edge-estimate-age-ms")!
+    static let edgeRoute = Self("x-edge-route")!
+    static let edgeTimeout = Self("x-edge-timeout-ms")!
     static let xAPIKey = Self("x-api-key")!
 }

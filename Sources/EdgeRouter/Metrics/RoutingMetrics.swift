@@ -1,0 +1,76 @@
+import Prometheus
+
+/// Metrics of the routing brain, created for every deployment when the engine is built.
+final class RoutingMetrics: Sendable {
+    private struct PerDeployment: Sendable {
+        var decisions: [RouteReason: Counter]
+        var transitions: [String: Counter]
+        var state: Gauge
+        var credentialFailures: Counter
+    }
+
+    private let perDeployment: [String: PerDeployment]
+    private let hedges: [String: [String: Counter]]
+    static let reasons: [RouteReason] = [.best, .pinned, .order, .failover, .panic, .explore, .hedge]
+    static let states = ["closed", "open", "half_open", "rate_limited"]
+
+    init(snapshot: RoutingSnapshot, registry: PrometheusCollectorRegistry) {
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "edge", metricName: metric, unitName: unit, helpText: help)
+        }
+        let decisions = name("route_decisions", "total", "Routing decisions by the deployment chosen first and why.")
+        let transitions = name("breaker_transitions", "total", "Circuit breaker transitions, by the state entered.")
+        let state = name("breaker_state", "code", "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 rate-limited.")
+        let credentials = name("provider_credential_failures", "total", "Attempts the provider refused with 401/403.")
+        let hedgesName = name("hedges", "total", "Hedged attempts by outcome: started, won (gave the first token), cancelled.")
+        var perDeployment: [String: PerDeployment] = [:]
+        var hedges: [String: [String: Counter]] = [:]
+        for route in snapshot.routes.values {
+            for runtime in route.runtimes {
+                let labels = [("model", route.model.name), ("provider", runtime.deployment.provider.id)]
+                perDeployment[runtime.deployment.key] = PerDeployment(
+                    decisions: Dictionary(uniqueKeysWithValues: Self.reasons.map {
+                        ($0, registry.makeCounter(descriptor: decisions, labels: labels + [("reason", $0.rawValue)]))
+                    }),
+                    transitions: Dictionary(uniqueKeysWithValues: Self.states.map {
+                        ($0, registry.makeCounter(descriptor: transitions, labels: labels + [("to", $0)]))
+                    }),
+                    state: registry.makeGauge(descriptor: state, labels: labels),
+                    credentialFailures: registry.makeCounter(descriptor: credentials, labels: labels))
+            }
+            hedges[route.model.name] = Dictionary(uniqueKeysWithValues: ["started", "won", "cancelled"].map {
+                ($0, registry.makeCounter(descriptor: hedgesName, labels: [("model", route.model.name), ("outcome", $0)]))
+            })
+        }
+        self.perDeployment = perDeployment
+        self.hedges = hedges
+    }
+
+    func recordDecision(_ runtime: DeploymentRuntime, reason: RouteReason) {
+        perDeployment[runtime.deployment.key]?.decisions[reason]?.increment()
+    }
+
+    func recordTransition(_ runtime: DeploymentRuntime, to state: CircuitBreaker.State) {
+        guard let metrics = perDeployment[runtime.deployment.key] else { return }
+        let (name, code) = Self.describe(state)
+        metrics.transitions[name]?.increment()
+        metrics.state.set(Double(code))
+    }
+
+    func recordCredentialFailure(_ runtime: DeploymentRuntime) {
+        perDeployment[runtime.deployment.key]?.credentialFailures.increment()
+    }
+
+    func recordHedge(model: String, _ outcome: String) {
+        hedges[model]?[outcome]?.increment()
+    }
+
+    static func describe(_ state: CircuitBreaker.State) -> (name: String, code: Int) {
+        switch state {
+        case .closed: ("closed", 0)
+        case .open: ("open", 1)
+        case .halfOpen: ("half_open", 2)
+        case .rateLimited: ("rate_limited", 3)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Logging
+import Prometheus
+import Synchronization
+
+/// The routing brain: ranks each request's candidates from live TTFT estimates and breaker states, and learns
+/// from every attempt.
+///
+/// The decision reads an immutable ``RoutingSnapshot`` through a ``SnapshotCell`` and each deployment's published
+/// atomics: no lock, no actor hop, no allocation (the plan handed to the pipeline is built after it).
+public final class RoutingEngine: Sendable {
+    private let cell: SnapshotCell<RoutingSnapshot>
+    private let settings: RoutingSettings
+    let hedgeBudget: HedgeBudget
+    let metrics: RoutingMetrics
+    private let logger: Logger
+
+    init(catalog: Catalog, registry: PrometheusCollectorRegistry, logger: Logger) {
+        let snapshot = RoutingSnapshot(catalog: catalog, reusing: nil)
+        cell = SnapshotCell(snapshot)
+        settings = catalog.routing
+        hedgeBudget = HedgeBudget(configuration: catalog.routing.hedgeBudget)
+        metrics = RoutingMetrics(snapshot: snapshot, registry: registry)
+        self.logger = logger
+    }
+
+    /// Swaps in a snapshot for a changed catalog, keeping what was learned about deployments that remain.
+    func publish(_ catalog: Catalog) {
+        cell.publish(RoutingSnapshot(catalog: catalog, reusing: cell.load()))
+    }
+
+    /// The plan for one request.
+    func plan(_ request: RouteRequest, now: UInt64) -> RoutePlan {
+        let snapshot = cell.load()
+        guard let route = snapshot.routes[request.model.name] else {
+            return RoutePlan(candidates: [], reason: .best, hedge: .off)
+        }
+        hedgeBudget.noteRequest()
+        var control = request.control
+        if let pinned = request.pinnedProvider { control.only = ProviderList([pinned]) }
+        let runtimes = route.runtimes
+        return withUnsafeTemporaryAllocation(of: CandidateView.self, capacity: runtimes.count) { views in
+            withUnsafeTemporaryAllocation(of: RankedCandidate.self, capacity: runtimes.count) { ranked in
+                var count = 0
+                var neverMeasured = false
+                var anyMeasured = false
+                for (position, runtime) in runtimes.enumerated() {
+                    // Residency filters before the decision: a forbidden region is never a candidate, not even
+                    // in panic mode.
+                    if let rule = request.residency, !rule.allows(region: runtime.deployment.provider.region) { continue }
+                    let view = runtime.candidateView(now: now, position: Int32(position))
+                    if !view.ttft.hasData, case .available = view.availability { neverMeasured = true }
+                    if view.ttft.hasData { anyMeasured = true }
+                    views.initializeElement(at: count, to: view)
+                    count += 1
+                }
+                // A deployment that has never given a first token is measured before the choice settles: once
+                // another is known, the least-known candidate goes first. While none is known, the configured
+                // order stands.
+                let draw: UInt64 = neverMeasured && anyMeasured ? 0 : .random(in: .min ... .max)
+                let outcome = RoutingDecision.rank(
+                    UnsafeBufferPointer(rebasing: views[..<count]), objective: route.model.routing.objective,
+                    control: control, configuration: settings.decision, explorationDraw: draw, into: ranked)
+                var candidates: [RouteCandidate] = []
+                candidates.reserveCapacity(outcome.count)
+                for entry in ranked[..<outcome.count] {
+                    let view = views[Int(entry.candidate)]
+                    candidates.append(
+                        RouteCandidate(
+                            runtime: runtimes[Int(view.deploymentIndex)], estimate: view.ttft, isTrial: entry.isTrial))
+                }
+                var reason = outcome.reason
+                if request.pinnedProvider != nil, reason == .best { reason = .pinned }
+                if let first = candidates.first {
+                    first.runtime.decisions.add(1, ordering: .relaxed)
+                    metrics.recordDecision(first.runtime, reason: reason)
+                }
+                return RoutePlan(candidates: candidates, reason: reason, hedge: route.model.routing.hedge)
+            }
+        }
+    }
+
+    /// The delay after which to hedge a request whose first attempt goes to `candidate`, or nil for none.
+    func hedgeDelay(_ plan: RoutePlan, first candidate: RouteCandidate) -> Duration? {
+        guard let nanos = plan.hedge.delayNanos(for: candidate.estimate, configuration: settings.hedge) else { return nil }
+        return .nanoseconds(Int64(clamping: nanos))
+    }
+
+    /// A first token arrived: a live TTFT sample, and a success for the breaker.
+    func recordSuccess(_ candidate: RouteCandidate, ttft: Duration) {
+        let action = candidate.runtime.recordSuccess(ttftNanos: MonotonicTime.nanos(ttft), source: .live, now: MonotonicTime.now())
+        apply(action, to: candidate.runtime)
+    }
+
+    /// An attempt failed before its first token (or its stream broke): the breaker's to judge.
+    func recordFailure(_ candidate: RouteCandidate, _ failure: AttemptFailure) {
+        let outcome: CircuitBreaker.CallOutcome
+        switch failure.cause {
+        case .rejected: return  // the client's request was at fault, not the deployment
+        case .credentials: outcome = .credentialsRejected
+        case .status where failure.status == 429:
+            outcome = .rateLimited(retryAfterNanos: failure.retryAfter.map(MonotonicTime.nanos))
+        default: outcome = .failure
+        }
+        let action = candidate.runtime.recordFailure(outcome, detail: failure.detail, now: MonotonicTime.now())
+        if failure.cause == .credentials { metrics.recordCredentialFailure(candidate.runtime) }
+        apply(action, to: candidate.runtime)
+    }
+
+    private func apply(_ action: CircuitBreaker.Action, to runtime: DeploymentRuntime) {
+        guard let transition = action.transition else { return }
+        metrics.recordTransition(runtime, to: transition.to)
+        let metadata: Logger.Metadata = [
+            "deployment": "\(runtime.deployment.label)", "model": "\(runtime.deployment.modelName)",
+            "from": "\(transition.from)", "to": "\(transition.to)", "reason": "\(transition.reason.rawValue)",
+        ]
+        if transition.reason == .credentialsRejected {
+            logger.critical("provider rejected our credentials: its deployments are ejected; check its api_key", metadata: metadata)
+        } else {
+            logger.notice("circuit breaker transition", metadata: metadata)
+        }
+    }
+
+    /// Every model's deployments ranked as a plain request would see them now, for `/admin/routes`.
+    func adminView(now: UInt64) -> [(model: Model, plan: RoutePlan, runtimes: [DeploymentRuntime])] {
+        let snapshot = cell.load()
+        return snapshot.routes.values.sorted { $0.model.name < $1.model.name }.map { route in
+            let plan = withUnsafeTemporaryAllocation(of: CandidateView.self, capacity: route.runtimes.count) { views in
+                withUnsafeTemporaryAllocation(of: RankedCandidate.self, capacity: route.runtimes.count) { ranked in
+                    for (position, runtime) in route.runtimes.enumerated() {
+                        views.initializeElement(at: position, to: runtime.candidateView(now: now, position: Int32(position)))
+                    }
+                    let outcome = RoutingDecision.rank(
+                        UnsafeBufferPointer(views), objective: route.model.routing.objective, control: .none,
+                        configuration: settings.decision, into: ranked)
+                    return RoutePlan(
+                        candidates: ranked[..<outcome.count].map {
+                            let view = views[Int($0.candidate)]
+                            return RouteCandidate(runtime: route.runtimes[Int(view.deploymentIndex)], estimate: view.ttft, isTrial: $0.isTrial)
+                        }, reason: outcome.reason, hedge: route.model.routing.hedge)
+                }
+            }
+            return (route.model, plan, route.runtimes)
+        }
+    }
+}

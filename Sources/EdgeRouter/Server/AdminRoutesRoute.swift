@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `GET /admin/routes`: for every model, its deployments ranked as a request would see them now, with what the
+/// router knows of each: estimates, quantiles, samples by source, age, breaker state, in-flight requests and
+/// share of decisions. Admin keys only.
+struct AdminRoutesRoute: Sendable {
+    let engine: RoutingEngine
+
+    func handle(_ request: Request, context: EdgeRequestContext) async throws -> Response {
+        let now = MonotonicTime.now()
+        let models: [[String: Any]] = engine.adminView(now: now).map { view in
+            let total = max(view.runtimes.reduce(0) { $0 + $1.decisions.load(ordering: .relaxed) }, 1)
+            let ranked = view.plan.candidates.enumerated().map { rank, candidate -> [String: Any] in
+                let runtime = candidate.runtime
+                let (estimate, breaker, openings, lastFailure) = runtime.snapshot(now: now)
+                func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1e4).rounded() / 100 }
+                var entry: [String: Any] = [
+                    "rank": rank + 1,
+                    "provider": runtime.deployment.provider.id,
+                    "upstream_model": runtime.deployment.upstreamModel,
+                    "region": runtime.deployment.provider.region,
+                    "breaker": RoutingMetrics.describe(breaker).name,
+                    "breaker_openings": openings,
+                    "in_flight": runtime.inFlight.load(ordering: .relaxed),
+                    "traffic_share": (Double(runtime.decisions.load(ordering: .relaxed)) / Double(total) * 1000).rounded() / 1000,
+                    "trial_next": candidate.isTrial,
+                    "samples": ["live": estimate.liveSamples, "probe": estimate.probeSamples],
+                ]
+                if estimate.hasData {
+                    entry["ttft_ms"] = [
+                        "ewma": ms(estimate.ewmaNanos), "recent": ms(estimate.recentNanos), "p50": ms(estimate.p50Nanos),
+                        "p90": ms(estimate.p90Nanos), "p99": ms(estimate.p99Nanos),
+                    ]
+                    entry["estimate_age_ms"] = (estimate.newestSampleAgeNanos ?? 0) / 1_000_000
+                    entry["confidence"] = (estimate.confidence * 1000).rounded() / 1000
+                }
+                if case .open(let until, let reason) = breaker {
+                    entry["breaker_reason"] = reason.rawValue
+                    entry["retry_in_ms"] = until > now ? (until - now) / 1_000_000 : 0
+                }
+                if let lastFailure { entry["last_failure"] = lastFailure }
+                return entry
+            }
+            return [
+                "model": view.model.name,
+                "objective": view.model.routing.objective.rawValue,
+                "hedge": "\(view.model.routing.hedge)",
+                "reason": view.plan.reason.rawValue,
+                "deployments": ranked,
+            ]
+        }
+        let data = try JSONSerialization.data(
+            withJSONObject: ["models": models, "hedge_budget_available": engine.hedgeBudget.availableHedges],
+            options: [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted])
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .edgeRequestID: context.requestID],
+            body: ResponseBody(byteBuffer: ByteBuffer(data: data)))
+    }
+}

@@ -1,0 +1,173 @@
+import AsyncHTTPClient
+import EdgeRouter
+import Foundation
+import ProviderSim
+import Testing
+
+@Suite("TTFT-aware routing, breakers and hedging")
+struct RoutingTests {
+    static func sim(ttft: Double, distribution: SimulatorSettings.Distribution = .fixed, sigma: Double = 0.5, seed: UInt64 = 1)
+        -> SimulatorSettings
+    {
+        var settings = ChatStreamingTests.fastSim(ttft: ttft, tokens: 2)
+        settings.distribution = distribution
+        settings.ttftSigma = sigma
+        settings.seed = seed
+        return settings
+    }
+
+    /// Three providers, the slowest listed first so that the configured order never explains a good choice.
+    static func threeSims() -> [SimulatorSettings] { [sim(ttft: 300), sim(ttft: 150), sim(ttft: 80)] }
+
+    static func yaml(_ ports: [Int], breaker: String = "{ base_open_ms: 600 }", model: String = "") -> String {
+        testYAML(ports: ports, firstTokenMs: 2000, maxAttempts: 3) + """
+
+            routing:
+              breaker: \(breaker)
+            """ + model
+    }
+
+    static func providers(_ harness: RouterHarness, _ count: Int) async throws -> [String] {
+        var providers: [String] = []
+        for _ in 0..<count {
+            let response = try await harness.chat(model: "m", stream: false)
+            #expect(response.status == 200)
+            providers.append(response.headers.first(name: "x-edge-provider") ?? "none")
+        }
+        return providers
+    }
+
+    @Test("after warm-up at least 95 % of requests go to the fastest provider; headers explain the choice")
+    func fastestWins() async throws {
+        try await RouterHarness.run(sims: Self.threeSims(), yaml: { Self.yaml($0) }) { harness in
+            _ = try await Self.providers(harness, 12)
+            let providers = try await Self.providers(harness, 40)
+            let share = Double(providers.filter { $0 == "p2" }.count) / Double(providers.count)
+            #expect(share >= 0.95, "share to the 80 ms provider: \(share), \(providers)")
+
+            let response = try await harness.chat(model: "m", stream: false)
+            if response.headers.first(name: "x-edge-provider") == "p2" {
+                #expect(response.headers.first(name: "x-edge-route-reason") == "best")
+                let estimate = try #require(response.headers.first(name: "x-edge-ttft-estimate-ms").flatMap(Int.init))
+                #expect((70...120).contains(estimate))
+                #expect(response.headers.first(name: "x-edge-estimate-age-ms").flatMap(Int.init) != nil)
+            }
+        }
+    }
+
+    @Test("the best provider failing: no client error, traffic moves within 5 requests, and returns after recovery")
+    func failureAndRecovery() async throws {
+        try await RouterHarness.run(sims: Self.threeSims(), yaml: { Self.yaml($0, breaker: "{ base_open_ms: 2000 }") }) { harness in
+            _ = try await Self.providers(harness, 12)
+            try await harness.sims[2].configure { $0.errorRate = 1 }
+            // Every answer still succeeds (failover is invisible); the breaker opens after 5 consecutive failures.
+            let during = try await Self.providers(harness, 8)
+            #expect(!during.contains("p2"))
+            #expect(harness.sims[2].stats.failed <= 5, "requests spent on the failing provider: \(harness.sims[2].stats.failed)")
+            #expect(during.suffix(3).allSatisfy { $0 == "p1" }, "\(during)")
+
+            // It recovers: after the breaker's open time, one trial request closes it and traffic returns.
+            try await harness.sims[2].configure { $0.errorRate = 0 }
+            let healed = ContinuousClock.now
+            var back = false
+            while !back, ContinuousClock.now - healed < .seconds(5) {
+                back = try await Self.providers(harness, 1) == ["p2"]
+            }
+            #expect(back)
+            #expect(ContinuousClock.now - healed < .milliseconds(2000 + 1000))
+        }
+    }
+
+    @Test("a provider that turns slow loses its traffic within 10 seconds, with no errors")
+    func slowdown() async throws {
+        try await RouterHarness.run(sims: Self.threeSims(), yaml: { Self.yaml($0) }) { harness in
+            _ = try await Self.providers(harness, 12)
+            try await harness.sims[2].configure { $0.ttftMilliseconds = 500 }
+            let slowed = ContinuousClock.now
+            var moved = false
+            while !moved, ContinuousClock.now - slowed < .seconds(10) {
+                moved = try await Self.providers(harness, 3) == ["p1", "p1", "p1"]
+            }
+            #expect(moved)
+            #expect(ContinuousClock.now - slowed < .seconds(10))
+        }
+    }
+
+    @Test("x-edge-route: only, ignore, order and allow_fallbacks; bad JSON is a 400 naming the field")
+    func routeControl() async throws {
+        try await RouterHarness.run(sims: Self.threeSims(), yaml: { Self.yaml($0) }) { harness in
+            func send(_ control: String) async throws -> (Int, String?, String) {
+                let response = try await harness.send(
+                    "/v1/chat/completions", body: RouterHarness.chatBody(model: "m", stream: false),
+                    headers: [("authorization", "Bearer \(RouterHarness.clientKey)"), ("x-edge-route", control)])
+                return (response.status, response.headers.first(name: "x-edge-provider"), response.body)
+            }
+            #expect(try await send(#"{"only":["p0"]}"#).1 == "p0")
+            #expect(try await send(#"{"order":["p1"]}"#).1 == "p1")
+            #expect(try await send(#"{"ignore":["p0","p2"]}"#).1 == "p1")
+            try await harness.sims[0].configure { $0.errorRate = 1 }
+            let noFallback = try await send(#"{"only":["p0"],"allow_fallbacks":false}"#)
+            #expect(noFallback.0 == 502)
+            let bad = try await send(#"{"prefer":["p1"]}"#)
+            #expect(bad.0 == 400)
+            #expect(bad.2.contains("prefer"))
+            #expect(bad.2.contains(#""param":"x-edge-route""#))
+            #expect(try await send("{not json").0 == 400)
+        }
+    }
+
+    @Test("hedging a heavy-tailed provider cuts the client's tail with few extra requests")
+    func hedging() async throws {
+        var heavy = Self.sim(ttft: 60, distribution: .lognormal, sigma: 1, seed: 7)
+        heavy.answerTokens = 1
+        var steady = Self.sim(ttft: 120, distribution: .normal, seed: 8)
+        steady.ttftSpreadMilliseconds = 5
+        try await RouterHarness.run(
+            sims: [heavy, steady],
+            yaml: { ports in
+                Self.yaml(ports, breaker: "{ slow_call_multiplier: 1000 }")
+                    .replacingOccurrences(of: "  - name: m\n", with: "  - name: m\n    hedge: 150\n")
+                    .replacingOccurrences(of: "routing:\n", with: "routing:\n  hedge_budget: 0.2\n")
+            }
+        ) { harness in
+            _ = try await Self.providers(harness, 60)
+            let metrics = try await harness.send("/metrics", method: .GET, headers: []).body
+            #expect(metrics.contains(#"edge_hedges_total{model="m",outcome="started"}"#))
+            let started = Self.counter(metrics, #"edge_hedges_total{model="m",outcome="started"}"#)
+            #expect(started > 0, "no hedge started")
+            #expect(started <= 0.2 * 60 + 10)
+        }
+    }
+
+    static func counter(_ metrics: String, _ series: String) -> Double {
+        metrics.split(separator: "\n").first { $0.hasPrefix(series) }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    }
+
+    @Test("GET /admin/routes ranks deployments with their estimates and breaker states, for admin keys only")
+    func adminRoutes() async throws {
+        try await RouterHarness.run(
+            sims: Self.threeSims(),
+            yaml: { Self.yaml($0) + "\nadmin_keys:\n  - { id: ops, key: admin-secret }" }
+        ) { harness in
+            _ = try await Self.providers(harness, 12)
+            #expect(try await harness.send("/admin/routes", method: .GET).status == 401)
+            let response = try await harness.send("/admin/routes", method: .GET, headers: [("authorization", "Bearer admin-secret")])
+            #expect(response.status == 200)
+            let object = try #require(JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
+            let model = try #require((object["models"] as? [[String: Any]])?.first)
+            let deployments = try #require(model["deployments"] as? [[String: Any]])
+            #expect(deployments.first?["provider"] as? String == "p2")
+            #expect(deployments.first?["breaker"] as? String == "closed")
+            let ttft = try #require(deployments.first?["ttft_ms"] as? [String: Any])
+            #expect(((ttft["p50"] as? Double) ?? 0) > 70)
+            #expect(((deployments.first?["samples"] as? [String: Any])?["live"] as? Int ?? 0) > 0)
+        }
+    }
+}
+
+extension ProviderSimulator {
+    /// Changes the behaviour as `POST /_sim/config` would, for tests in the same process.
+    func configure(_ change: (inout SimulatorSettings) -> Void) async throws {
+        update(change)
+    }
+}
