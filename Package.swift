@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "EdgeRouter", targets: ["EdgeRouter"]),
         .library(name: "ProviderSim", targets: ["ProviderSim"]),
         .library(name: "GeoIP", targets: ["GeoIP"]),
+        .library(name: "Probe", targets: ["Probe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The data plane: configuration, catalog, dialects, SSE, upstream calls, failover, HTTP server.
@@ -32,6 +34,7 @@ let package = Package(
             name: "EdgeRouter",
             dependencies: [
                 "GeoIP",
+                "Probe",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,6 +61,21 @@ let package = Package(
                 "CMaxMindDB",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // libcurl, found with pkg-config; the shim gives its variadic calls fixed types Swift can call.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Background TTFT probes: libcurl's multi interface on one dedicated thread, with network phase timings.
+        .target(
+            name: "Probe",
+            dependencies: [
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -107,6 +125,17 @@ let package = Package(
             ],
             // The fixtures are read in place through #filePath, so they are not bundle resources.
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProbeTests",
+            dependencies: [
+                "Probe",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
