@@ -28,5 +28,22 @@ struct CheckCommand: AsyncParsableCommand {
             }
         }
         print("\ngateway keys: \(catalog.keys.count), admin keys: \(catalog.adminKeys.count)")
+        if let probes = catalog.probes {
+            let deployments = catalog.models.reduce(0) { $0 + $1.deployments.count }
+            let perDay = probes.probesPerDay(deployments: deployments)
+            // A probe costs its prompt (about 4 characters a token, plus the chat template) and max_tokens.
+            let dollars = catalog.models.reduce(0.0) { total, model in
+                let promptTokens = Double((model.probe.prompt ?? probes.prompt).count) / 4 + 8
+                let outputTokens = Double(model.probe.maxTokens ?? probes.maxTokens)
+                return total + model.deployments.reduce(0.0) { sum, deployment in
+                    sum + (promptTokens * deployment.price.inputPerMillion + outputTokens * deployment.price.outputPerMillion) / 1e6
+                } * probes.probesPerDay(deployments: 1)
+            }
+            let rate = String(format: "%.0f", perDay)
+            let cost = String(format: "%.4f", dollars)
+            print("probes: every \(Int(probes.interval.components.seconds)) s per deployment, \(rate) a day at most for \(deployments) deployments (fewer while live traffic keeps estimates fresh), about $\(cost) a day at the catalog's prices")
+        } else {
+            print("probes: off (add a probes: section to measure every deployment in the background)")
+        }
     }
 }

@@ -21,9 +21,14 @@ struct ResultSet {
     init(directory: URL) throws {
         info = try RunInfo.load(directory.appendingPathComponent("run.json"))
         limits = Verdict.RateLimits(p99BoundMs: info.scenarioA.p99BoundMs, maxErrorRatio: info.scenarioA.maxErrorRatio)
-        for (rate, report) in try Self.reports(in: directory.appendingPathComponent("ceiling")) {
-            guard let value = Int(rate) else { continue }
-            ceiling[value] = Entry(report: report, verdict: Verdict.rate(report, limits), retried: false)
+        let ceilingFiles = try Self.reports(in: directory.appendingPathComponent("ceiling"))
+        for (name, report) in ceilingFiles {
+            guard let rate = Int(name) else { continue }
+            var entry = Entry(report: report, verdict: Verdict.rate(report, limits), retried: false)
+            if !entry.verdict.held, let retry = ceilingFiles[name + "-retry"] {
+                entry = Entry(report: retry, verdict: Verdict.rate(retry, limits), retried: true)
+            }
+            ceiling[rate] = entry
         }
         let rateFiles = try Self.reports(in: directory.appendingPathComponent("A"))
         for (name, report) in rateFiles where !name.hasSuffix("-retry") {

@@ -16,6 +16,8 @@ public struct Catalog: Sendable {
     public var geo: GeoSettings
     /// Estimator, breaker, decision and hedging settings.
     public var routing: RoutingSettings
+    /// Background probing; nil when the file has no `probes:` section.
+    public var probes: ProbeSettings?
 
     private var modelIndexByName: [String: Int]
 
@@ -26,8 +28,10 @@ public struct Catalog: Sendable {
         keys: KeyRing,
         adminKeys: KeyRing = .init(),
         geo: GeoSettings = .init(),
-        routing: RoutingSettings = .init()
+        routing: RoutingSettings = .init(),
+        probes: ProbeSettings? = nil
     ) {
+        self.probes = probes
         self.geo = geo
         self.routing = routing
         self.server = server

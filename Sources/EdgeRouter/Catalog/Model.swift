@@ -8,8 +8,14 @@ public struct Model: Sendable {
     public var deployments: [Deployment]
     /// The model's objective and hedging.
     public var routing: ModelRouting
+    /// The model's own probe prompt and token limit, if any.
+    public var probe: ModelProbe
 
-    public init(name: String, aliases: [String] = [], deployments: [Deployment], routing: ModelRouting = .init()) {
+    public init(
+        name: String, aliases: [String] = [], deployments: [Deployment], routing: ModelRouting = .init(),
+        probe: ModelProbe = .init()
+    ) {
+        self.probe = probe
         self.name = name
         self.aliases = aliases
         self.routing = routing

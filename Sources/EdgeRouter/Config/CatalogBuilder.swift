@@ -11,7 +11,9 @@ struct CatalogBuilder {
         guard
             let top = reader.mapping(
                 root, at: "",
-                allowed: ["server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet", "routing"])
+                allowed: [
+                    "server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet", "routing", "probes",
+                ])
         else { return nil }
         let server = serverSettings(top["server"])
         let providers = self.providers(top["providers"])
@@ -25,9 +27,10 @@ struct CatalogBuilder {
         if top["providers"] == nil { reader.report("providers", nil, "missing required field") }
         if top["models"] == nil { reader.report("models", nil, "missing required field") }
         let routing = RoutingSettingsBuilder(reader: reader).routing(top["routing"])
+        let probes = top["probes"].map { ProbeSettingsBuilder(reader: reader).probes($0) }
         return Catalog(
             server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo,
-            routing: routing)
+            routing: routing, probes: probes)
     }
 
     private func serverSettings(_ entry: (node: Node, path: String)?) -> ServerSettings {
@@ -100,7 +103,7 @@ struct CatalogBuilder {
         var models: [Model] = []
         var names: Set<String> = []
         for (node, path) in reader.sequence(entry) {
-            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments", "objective", "hedge"])
+            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments", "objective", "hedge", "probe_prompt", "probe_max_tokens"])
             else { continue }
             guard let name = reader.string(fields["name"], required: "\(path).name") else { continue }
             let aliases = reader.stringList(fields["aliases"]) ?? []
@@ -128,7 +131,10 @@ struct CatalogBuilder {
                 deployments.append(deployment)
             }
             let routing = RoutingSettingsBuilder(reader: reader).modelRouting(objective: fields["objective"], hedge: fields["hedge"])
-            models.append(Model(name: name, aliases: aliases, deployments: deployments, routing: routing))
+            let probe = ModelProbe(
+                prompt: reader.string(fields["probe_prompt"]),
+                maxTokens: fields["probe_max_tokens"].map { reader.int($0, default: 1, range: 1...64) })
+            models.append(Model(name: name, aliases: aliases, deployments: deployments, routing: routing, probe: probe))
         }
         return models
     }

@@ -56,6 +56,8 @@ public enum DemoConfiguration {
             admin_keys:
               - id: demo-admin
                 key: \(adminKey)
+            probes:
+              interval_ms: 5000
             \(geoDatabase.map(geoSections) ?? "")
             """
     }

@@ -41,6 +41,7 @@ final class DeploymentRuntime: Sendable {
     let inFlight = Atomic<Int>(0)
     /// Times this deployment was the first choice of a decision.
     let decisions = Atomic<Int>(0)
+    private let lastLiveSample = Atomic<UInt64>(0)
     private let quantileHalfLife: Double
     private let estimatorConfiguration: TTFTEstimator.Configuration
 
@@ -56,14 +57,17 @@ final class DeploymentRuntime: Sendable {
 
     // MARK: Reading, lock-free
 
-    /// The candidate the decision ranks, read from the published atomics.
+    /// The candidate the decision ranks, read from the published atomics. When background probes are the
+    /// breakers' trial calls, a half-open deployment is left to them rather than to a user request.
     @inline(__always)
-    func candidateView(now: UInt64, position: Int32) -> CandidateView {
-        CandidateView(
+    func candidateView(now: UInt64, position: Int32, trialsByProbe: Bool = false) -> CandidateView {
+        var availability = availability(now: now)
+        if trialsByProbe, case .trialAvailable = availability { availability = .unavailable(until: now + 1_000_000_000) }
+        return CandidateView(
             deploymentIndex: position,
             providerHash: providerHash,
             ttft: estimate(now: now),
-            availability: availability(now: now),
+            availability: availability,
             inFlight: inFlight.load(ordering: .relaxed),
             capacity: deployment.provider.capacity,
             pricePerMillion: pricePerMillion,
@@ -103,6 +107,17 @@ final class DeploymentRuntime: Sendable {
         return Self.decode(availabilityNow.load(ordering: .relaxed), until: 0)
     }
 
+    /// Whether the breaker is closed (no ejection, no trial pending).
+    var isBreakerClosed: Bool {
+        retryAt.load(ordering: .relaxed) == 0 && availabilityNow.load(ordering: .relaxed) == 0
+    }
+
+    /// When live traffic last gave a TTFT sample (monotonic nanoseconds), if ever.
+    var lastLiveSampleAt: UInt64? {
+        let at = lastLiveSample.load(ordering: .relaxed)
+        return at == 0 ? nil : at
+    }
+
     var retryAtNanos: UInt64? {
         let retry = retryAt.load(ordering: .relaxed)
         return retry == 0 ? nil : retry
@@ -118,6 +133,7 @@ final class DeploymentRuntime: Sendable {
             let outcome: CircuitBreaker.CallOutcome = source == .probe ? .probeSuccess : .success(ttftNanos: ttftNanos, p90Nanos: p90)
             let action = state.breaker.record(outcome, now: now)
             publish(state, now: now)
+            if source == .live { lastLiveSample.store(now, ordering: .relaxed) }
             return action
         }
     }

@@ -1,4 +1,5 @@
 import Logging
+import Probe
 import Prometheus
 import Synchronization
 
@@ -13,6 +14,8 @@ public final class RoutingEngine: Sendable {
     let hedgeBudget: HedgeBudget
     let metrics: RoutingMetrics
     private let logger: Logger
+    /// Background probes are the breakers' trial calls: half-open deployments get no user request.
+    private let trialsByProbe: Bool
 
     init(catalog: Catalog, registry: PrometheusCollectorRegistry, logger: Logger) {
         let snapshot = RoutingSnapshot(catalog: catalog, reusing: nil)
@@ -21,6 +24,36 @@ public final class RoutingEngine: Sendable {
         hedgeBudget = HedgeBudget(configuration: catalog.routing.hedgeBudget)
         metrics = RoutingMetrics(snapshot: snapshot, registry: registry)
         self.logger = logger
+        trialsByProbe = catalog.probes != nil
+    }
+
+    /// Every deployment's live state.
+    var runtimes: [DeploymentRuntime] {
+        cell.load().routes.values.sorted { $0.model.name < $1.model.name }.flatMap(\.runtimes)
+    }
+
+    /// The model a deployment serves.
+    func model(of runtime: DeploymentRuntime) -> Model? {
+        cell.load().routes[runtime.deployment.modelName]?.model
+    }
+
+    /// A background probe's result: a `probe` TTFT sample and, for the breaker, a trial call's outcome.
+    func recordProbe(_ runtime: DeploymentRuntime, result: ProbeResult) {
+        let now = MonotonicTime.now()
+        let action: CircuitBreaker.Action
+        if result.isSuccess, let ttft = result.timeToFirstToken {
+            action = runtime.recordSuccess(ttftNanos: MonotonicTime.nanos(ttft), source: .probe, now: now)
+        } else {
+            let detail = "probe: \(result.error?.message ?? "no first token")"
+            switch result.httpStatus {
+            case 429: action = runtime.recordFailure(.rateLimited(retryAfterNanos: nil), detail: detail, now: now)
+            case 401, 403:
+                action = runtime.recordFailure(.credentialsRejected, detail: detail, now: now)
+                metrics.recordCredentialFailure(runtime)
+            default: action = runtime.recordFailure(.probeFailure, detail: detail, now: now)
+            }
+        }
+        apply(action, to: runtime)
     }
 
     /// Swaps in a snapshot for a changed catalog, keeping what was learned about deployments that remain.
@@ -47,7 +80,7 @@ public final class RoutingEngine: Sendable {
                     // Residency filters before the decision: a forbidden region is never a candidate, not even
                     // in panic mode.
                     if let rule = request.residency, !rule.allows(region: runtime.deployment.provider.region) { continue }
-                    let view = runtime.candidateView(now: now, position: Int32(position))
+                    let view = runtime.candidateView(now: now, position: Int32(position), trialsByProbe: trialsByProbe)
                     if !view.ttft.hasData, case .available = view.availability { neverMeasured = true }
                     if view.ttft.hasData { anyMeasured = true }
                     views.initializeElement(at: count, to: view)

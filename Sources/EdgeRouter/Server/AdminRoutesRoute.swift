@@ -7,6 +7,7 @@ import NIOCore
 /// share of decisions. Admin keys only.
 struct AdminRoutesRoute: Sendable {
     let engine: RoutingEngine
+    let probes: ProbeScheduler?
 
     func handle(_ request: Request, context: EdgeRequestContext) async throws -> Response {
         let now = MonotonicTime.now()
@@ -41,6 +42,7 @@ struct AdminRoutesRoute: Sendable {
                     entry["retry_in_ms"] = until > now ? (until - now) / 1_000_000 : 0
                 }
                 if let lastFailure { entry["last_failure"] = lastFailure }
+                if let probe = probes?.latestProbe(of: runtime.deployment) { entry["last_probe"] = probe.json }
                 return entry
             }
             return [

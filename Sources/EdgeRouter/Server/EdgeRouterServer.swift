@@ -16,6 +16,7 @@ public final class EdgeRouterServer: Service, Sendable {
     public let metrics: RouterMetrics
     private let clients: UpstreamClients
     private let locator: ClientLocator
+    private let probes: ProbeScheduler?
     /// The routing brain.
     public let engine: RoutingEngine
     private let logger: Logger
@@ -40,7 +41,15 @@ public final class EdgeRouterServer: Service, Sendable {
         self.catalog = catalog
         self.metrics = RouterMetrics(catalog: catalog)
         self.clients = UpstreamClients(providers: catalog.providers)
-        self.engine = RoutingEngine(catalog: catalog, registry: metrics.registry, logger: logger)
+        let engine = RoutingEngine(catalog: catalog, registry: metrics.registry, logger: logger)
+        self.engine = engine
+        if let settings = catalog.probes {
+            self.probes = try ProbeScheduler(
+                settings: settings, engine: engine, metrics: ProbeMetrics(catalog: catalog, registry: metrics.registry),
+                logger: logger)
+        } else {
+            self.probes = nil
+        }
         self.logger = logger
         self.onListening = onListening
     }
@@ -54,7 +63,8 @@ public final class EdgeRouterServer: Service, Sendable {
         router.addMiddleware { ErrorShapeMiddleware() }
         router.get("/healthz") { _, _ in Self.json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ in
-            self.ready.load(ordering: .relaxed)
+            // With probes, ready once every deployment has been measured (or the ready timeout has passed).
+            self.ready.load(ordering: .relaxed) && (self.probes?.isReady ?? true)
                 ? Self.json(#"{"status":"ready"}"#)
                 : Self.json(#"{"status":"starting"}"#, status: .serviceUnavailable)
         }
@@ -74,7 +84,7 @@ public final class EdgeRouterServer: Service, Sendable {
         v1.get("models", use: models.handle)
         v1.get("edge/nearest", use: nearest.handle)
         let admin = router.group("admin").add(middleware: AuthMiddleware(keys: catalog.adminKeys))
-        admin.get("routes", use: AdminRoutesRoute(engine: engine).handle)
+        admin.get("routes", use: AdminRoutesRoute(engine: engine, probes: probes).handle)
 
         let app = Application(
             router: router,
@@ -99,6 +109,12 @@ public final class EdgeRouterServer: Service, Sendable {
                     if geolocating {
                         group.addTask {
                             try await reloader.run()
+                            return false
+                        }
+                    }
+                    if let probes = self.probes {
+                        group.addTask {
+                            try await probes.run()
                             return false
                         }
                     }

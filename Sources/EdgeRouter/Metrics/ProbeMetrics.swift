@@ -1,0 +1,75 @@
+import Foundation
+import Probe
+import Prometheus
+
+/// Probe metrics: each phase's time as a histogram by provider, model and phase; outcomes by cause; the time of
+/// the last probe (its age is `time() - edge_probe_last_timestamp_seconds`).
+final class ProbeMetrics: Sendable {
+    static let phases = ["dns", "connect", "tls", "first_byte", "first_token", "total"]
+    static let outcomes = ["ok", "skipped", "http_status", "timeout", "tls", "connect", "dns", "stream", "other"]
+
+    private struct PerDeployment: Sendable {
+        var phases: [String: DurationHistogram]
+        var outcomes: [String: Counter]
+        var last: Gauge
+    }
+
+    private let perDeployment: [String: PerDeployment]
+
+    init(catalog: Catalog, registry: PrometheusCollectorRegistry) {
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "edge", metricName: metric, unitName: unit, helpText: help)
+        }
+        let phase = name("probe_phase", "seconds", "Background probe timings by phase (dns, connect, tls, first_byte, first_token, total).")
+        let outcome = name("probes", "total", "Background probes by outcome (ok, skipped because live traffic was fresh, or the cause of failure).")
+        let last = name("probe_last", "timestamp_seconds", "Unix time of the last probe of a deployment.")
+        let buckets: [Duration] = [.microseconds(100), .microseconds(500), .milliseconds(1)] + RouterMetrics.latencyBuckets
+        var perDeployment: [String: PerDeployment] = [:]
+        for model in catalog.models {
+            for deployment in model.deployments {
+                let labels = [("model", model.name), ("provider", deployment.provider.id)]
+                perDeployment[deployment.key] = PerDeployment(
+                    phases: Dictionary(uniqueKeysWithValues: Self.phases.map {
+                        ($0, registry.makeDurationHistogram(descriptor: phase, labels: labels + [("phase", $0)], buckets: buckets))
+                    }),
+                    outcomes: Dictionary(uniqueKeysWithValues: Self.outcomes.map {
+                        ($0, registry.makeCounter(descriptor: outcome, labels: labels + [("outcome", $0)]))
+                    }),
+                    last: registry.makeGauge(descriptor: last, labels: labels))
+            }
+        }
+        self.perDeployment = perDeployment
+    }
+
+    func recordSkip(_ deployment: Deployment) {
+        perDeployment[deployment.key]?.outcomes["skipped"]?.increment()
+    }
+
+    func record(_ result: ProbeResult, deployment: Deployment) {
+        guard let metrics = perDeployment[deployment.key] else { return }
+        metrics.last.set(Date().timeIntervalSince1970)
+        metrics.outcomes[Self.outcome(result)]?.increment()
+        guard result.isSuccess else { return }
+        if !result.connectionReused {
+            metrics.phases["dns"]?.record(result.dns)
+            metrics.phases["connect"]?.record(result.tcpConnect)
+            if result.tlsHandshake > .zero { metrics.phases["tls"]?.record(result.tlsHandshake) }
+        }
+        if let firstByte = result.timeToFirstByte { metrics.phases["first_byte"]?.record(firstByte) }
+        if let firstToken = result.timeToFirstToken { metrics.phases["first_token"]?.record(firstToken) }
+        metrics.phases["total"]?.record(result.total)
+    }
+
+    static func outcome(_ result: ProbeResult) -> String {
+        guard let error = result.error else { return "ok" }
+        switch error.code {
+        case .httpStatus: return "http_status"
+        case .timeout: return "timeout"
+        case .tls: return "tls"
+        case .connect: return "connect"
+        case .dns: return "dns"
+        case .stream, .protocol: return "stream"
+        default: return "other"
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Logging
+import Probe
+import ServiceLifecycle
+import Synchronization
+
+/// Probes every deployment of the catalog in the background, so each node knows each provider's TTFT from where
+/// it stands before a user pays for it: one loop per deployment (sleeping costs nothing), all probes sharing the
+/// probe engine's single libcurl thread and the global caps.
+///
+/// - Interval with jitter, first probes staggered over the first seconds.
+/// - A probe is skipped while live traffic keeps the estimate fresh (a live sample within the interval).
+/// - While a deployment's breaker is open or half-open it is probed more often, and the probes are its trial calls:
+///   a success closes the breaker, so no user request is spent testing a broken provider.
+final class ProbeScheduler: Service, Sendable {
+    private let runner: ProbeRunner
+    private let settings: ProbeSettings
+    private let engine: RoutingEngine
+    private let metrics: ProbeMetrics
+    private let logger: Logger
+    private let started = ContinuousClock.now
+    private let measured: Atomic<Int> = Atomic(0)
+    private let latest = Mutex<[String: ProbeSummary]>([:])
+    private let bucket: Mutex<(tokens: Double, at: ContinuousClock.Instant)>
+
+    init(settings: ProbeSettings, engine: RoutingEngine, metrics: ProbeMetrics, logger: Logger) throws(EdgeRouterError) {
+        self.runner = try ProbeRunner(settings: settings)
+        self.settings = settings
+        self.engine = engine
+        self.metrics = metrics
+        self.logger = logger
+        self.bucket = Mutex((Double(settings.maxPerMinute), .now))
+    }
+
+    /// Ready once every deployment has a probe sample, or `readyTimeout` after start, whichever is first.
+    var isReady: Bool {
+        measured.load(ordering: .relaxed) >= engine.runtimes.count || ContinuousClock.now - started >= settings.readyTimeout
+    }
+
+    /// The latest probe of a deployment, for `/admin/routes`.
+    func latestProbe(of deployment: Deployment) -> ProbeSummary? {
+        latest.withLock { $0[deployment.key] }
+    }
+
+    func run() async throws {
+        let runtimes = engine.runtimes
+        // The first round is spread over the first two seconds (or the interval, if shorter).
+        let spread = min(settings.interval, .seconds(2))
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for (position, runtime) in runtimes.enumerated() {
+                    let offset = spread * (Double(position) / Double(max(runtimes.count, 1)))
+                    group.addTask { await self.loop(runtime, firstAt: self.started + offset) }
+                }
+            }
+        }
+        runner.shutdown()
+    }
+
+    private func loop(_ runtime: DeploymentRuntime, firstAt: ContinuousClock.Instant) async {
+        var due = firstAt
+        var count = 0
+        var hasSample = false
+        while !Task.isCancelled {
+            do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
+            let now = MonotonicTime.now()
+            let closed = runtime.isBreakerClosed
+            let interval = closed ? settings.interval : settings.openInterval
+            due = .now + interval * (1 + settings.jitter * Double.random(in: -1...1))
+            if closed, let live = runtime.lastLiveSampleAt, now - live < MonotonicTime.nanos(settings.interval) {
+                metrics.recordSkip(runtime.deployment)
+                continue
+            }
+            guard await takeToken() else { return }
+            count += 1
+            let cold = count == 1 || count % max(settings.coldEvery, 1) == 0
+            let model = engine.model(of: runtime)
+            let result = await runner.probe(runtime.deployment, probe: model?.probe ?? ModelProbe(), cold: cold)
+            if Task.isCancelled { return }
+            latest.withLock { $0[runtime.deployment.key] = ProbeSummary(at: .now, result: result) }
+            metrics.record(result, deployment: runtime.deployment)
+            engine.recordProbe(runtime, result: result)
+            if !hasSample, result.isSuccess, result.timeToFirstToken != nil {
+                hasSample = true
+                measured.add(1, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Waits for a token of the global probes-per-minute budget; false when cancelled.
+    private func takeToken() async -> Bool {
+        let perSecond = Double(max(settings.maxPerMinute, 1)) / 60
+        while !Task.isCancelled {
+            let wait: Duration? = bucket.withLock { bucket in
+                let now = ContinuousClock.now
+                bucket.tokens = min(Double(settings.maxPerMinute), bucket.tokens + (now - bucket.at).seconds * perSecond)
+                bucket.at = now
+                guard bucket.tokens < 1 else {
+                    bucket.tokens -= 1
+                    return nil
+                }
+                return .seconds((1 - bucket.tokens) / perSecond)
+            }
+            guard let wait else { return true }
+            do { try await Task.sleep(for: wait) } catch { return false }
+        }
+        return false
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
