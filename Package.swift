@@ -142,6 +142,7 @@ let package = Package(
             name: "ProviderSimTests",
             dependencies: [
                 "ProviderSim",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -16,8 +16,7 @@ struct GracefulShutdownTests {
         settings.answerTokens = 10
         let (simPorts, simPort) = AsyncStream.makeStream(of: Int.self)
         let sim = ProviderSimulator(settings: settings, logger: RouterHarness.logger) { simPort.yield($0) }
-        let simTask = Task { try await sim.run() }
-        defer { simTask.cancel() }
+        let simService = ServiceRunner([sim])
         var simIterator = simPorts.makeAsyncIterator()
         let port = try #require(await simIterator.next())
 
@@ -46,5 +45,6 @@ struct GracefulShutdownTests {
         #expect(streamedText(text) == "The quick brown fox jumps over the lazy dog.")
         try await groupTask.value
         try await client.shutdown()
+        await simService.stopAndWait()
     }
 }

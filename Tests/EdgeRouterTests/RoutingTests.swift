@@ -49,7 +49,8 @@ struct RoutingTests {
             if response.headers.first(name: "x-edge-provider") == "p2" {
                 #expect(response.headers.first(name: "x-edge-route-reason") == "best")
                 let estimate = try #require(response.headers.first(name: "x-edge-ttft-estimate-ms").flatMap(Int.init))
-                #expect((70...120).contains(estimate))
+                // About 80 ms plus the router and a busy machine; far from the 150 and 300 ms alternatives.
+                #expect((70...140).contains(estimate), "estimate \(estimate) ms")
                 #expect(response.headers.first(name: "x-edge-estimate-age-ms").flatMap(Int.init) != nil)
             }
         }

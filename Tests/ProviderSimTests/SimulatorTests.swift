@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import ServiceLifecycle
 import NIOCore
 import NIOHTTP1
 @testable import ProviderSim
@@ -15,19 +16,22 @@ struct SimulatorTests {
         logger.logLevel = .critical
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let sim = ProviderSimulator(settings: settings, logger: logger) { continuation.yield($0) }
-        let task = Task { try await sim.run() }
+        // Stopped by a graceful shutdown: cancelling a server while it accepts a connection traps in NIO.
+        let group = ServiceGroup(services: [sim], logger: logger)
+        let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-        defer { task.cancel() }
+        let result: Result<Value, any Error>
         do {
-            let value = try await body(sim, client, "http://127.0.0.1:\(port)")
-            try await client.shutdown()
-            return value
+            result = .success(try await body(sim, client, "http://127.0.0.1:\(port)"))
         } catch {
-            try? await client.shutdown()
-            throw error
+            result = .failure(error)
         }
+        try? await client.shutdown()
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        return try result.get()
     }
 
     static func post(_ client: HTTPClient, _ url: String, _ body: String) async throws -> (Int, HTTPHeaders, String) {

@@ -23,50 +23,46 @@ struct RouterHarness: Sendable {
     }()
 
     /// Starts one simulator per entry of `sims`, a router configured by `yaml(simPorts)`, runs `body`, and stops
-    /// everything.
+    /// everything with a graceful shutdown (cancelling a server while a connection is being accepted traps in NIO).
     static func run<Value: Sendable>(
         sims settings: [SimulatorSettings],
         yaml: @Sendable ([Int]) -> String,
         _ body: @Sendable (RouterHarness) async throws -> Value
     ) async throws -> Value {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var sims: [ProviderSimulator] = []
-            var ports: [Int] = []
-            for setting in settings {
-                let (sim, port) = try await start(in: &group) { onListening in
-                    ProviderSimulator(settings: setting, logger: logger, onListening: onListening)
-                }
-                sims.append(sim)
-                ports.append(port)
-            }
-            let catalog = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
-            let (router, _) = try await start(in: &group) { onListening in
-                try EdgeRouterServer(catalog: catalog, logger: logger, onListening: onListening)
-            }
-            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-            let harness = RouterHarness(sims: sims, simPorts: ports, router: router, client: client)
-            do {
-                let value = try await body(harness)
-                try await client.shutdown()
-                group.cancelAll()
-                return value
-            } catch {
-                try? await client.shutdown()
-                group.cancelAll()
-                throw error
-            }
+        var sims: [ProviderSimulator] = []
+        var portStreams: [AsyncStream<Int>] = []
+        for setting in settings {
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            sims.append(ProviderSimulator(settings: setting, logger: logger) { continuation.yield($0) })
+            portStreams.append(ports)
         }
-    }
-
-    private static func start<S: Service>(
-        in group: inout ThrowingTaskGroup<Void, any Error>,
-        _ make: (@escaping @Sendable (Int) async -> Void) throws -> S
-    ) async throws -> (S, Int) {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let service = try make { port in continuation.yield(port) }
-        group.addTask { try await service.run() }
-        var iterator = ports.makeAsyncIterator()
-        return (service, await iterator.next() ?? 0)
+        let simServices = ServiceRunner(sims)
+        defer { simServices.stop() }
+        var ports: [Int] = []
+        for stream in portStreams {
+            var iterator = stream.makeAsyncIterator()
+            ports.append(await iterator.next() ?? 0)
+        }
+        let catalog = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
+        let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
+        let router = try EdgeRouterServer(catalog: catalog, logger: logger) { routerPort.yield($0) }
+        let routerService = ServiceRunner([router])
+        var iterator = routerPorts.makeAsyncIterator()
+        _ = await iterator.next()
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        let harness = RouterHarness(sims: sims, simPorts: ports, router: router, client: client)
+        do {
+            let value = try await body(harness)
+            try await client.shutdown()
+            await routerService.stopAndWait()
+            await simServices.stopAndWait()
+            return value
+        } catch {
+            try? await client.shutdown()
+            await routerService.stopAndWait()
+            await simServices.stopAndWait()
+            throw error
+        }
     }
 
     /// Sends a request to the router; returns status, headers and the whole body.
@@ -153,4 +149,30 @@ func testYAML(
             key: \(RouterHarness.clientKey)
         \(extraKeys)
         """
+}
+
+/// Services running in a `ServiceGroup` of their own, stopped by a graceful shutdown.
+final class ServiceRunner: Sendable {
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    init(_ services: [any Service]) {
+        var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, logger: RouterHarness.logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
+        self.group = group
+        self.task = Task { try await group.run() }
+    }
+
+    /// Starts a graceful shutdown and waits until every service has stopped.
+    func stopAndWait() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+
+    /// Starts a graceful shutdown without waiting (for paths that leave early).
+    func stop() {
+        let group = self.group
+        Task { await group.triggerGracefulShutdown() }
+    }
 }
