@@ -366,11 +366,11 @@ struct MarkdownReport {
     private mutating func routingQuality() {
         add(
             "## Routing quality: NOT MEASURED YET", "",
-            "This scenario is meant to give providers different and shifting TTFT distributions and compare the client "
-                + "TTFT p50/p99 EdgeRouter achieves with an oracle (the best provider in hindsight, from the simulator's "
-                + "ground truth), round-robin, and LiteLLM's `latency-based-routing`. It needs the latency-aware "
-                + "routing issue, which is not built yet (the router tries deployments in their configured order), so "
-                + "nothing is measured here and no figure is given.", "")
+            "This scenario gives several simulated providers different and shifting TTFT distributions and compares "
+                + "the client TTFT p50/p99 EdgeRouter achieves with an oracle (the best provider in hindsight, from the "
+                + "simulators' ground truth), round-robin, and LiteLLM's `latency-based-routing`. It depends on the "
+                + "routing issue (latency-aware choice of deployment), and `scripts/bench` does not run it yet: nothing "
+                + "is measured here and no figure is given.", "")
     }
 
     private mutating func notes() {

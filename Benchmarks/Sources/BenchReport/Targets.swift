@@ -111,7 +111,10 @@ struct Targets {
             return Row(target: target, measured: "no rate that both EdgeRouter and nginx held", verdict: "not measured")
         }
         guard let worst else { return Row(target: target, measured: parts.joined(separator: "; "), verdict: "not judged") }
-        let verdict = worst <= 1.5 ? "met at all \(judged) rates" : "missed (worst \(Format.ratio(worst)))"
+        let judgedText = judged == 1 ? "the 1 rate" : "all \(judged) rates"
+        let verdict = worst <= 1.5
+            ? "met at \(judgedText) where nginx added a measurable amount"
+            : "missed (worst \(Format.ratio(worst)) over \(judged) rate\(judged == 1 ? "" : "s"))"
         return Row(target: target, measured: parts.joined(separator: "; "), verdict: verdict)
     }
 

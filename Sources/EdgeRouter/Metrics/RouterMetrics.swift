@@ -44,15 +44,12 @@ public final class RouterMetrics: Sendable {
 
     public init(catalog: Catalog, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
-            MetricNameDescriptor(namespace: "edge", metricName: name, unitName: unit, helpText: help)
-        }
-        let requests = descriptor("requests", "total", "Client requests by model, provider and outcome.")
-        let failures = descriptor("attempt_failures", "total", "Upstream attempts that failed, by cause.")
-        let interruptions = descriptor("stream_interruptions", "total", "Streams that broke after the first token.")
-        let ttft = descriptor("time_to_first_token", "seconds", "Time to the first content token, per deployment.")
-        let ttfb = descriptor("time_to_first_byte", "seconds", "Time to the upstream response head, per deployment.")
-        let duration = descriptor("request_duration", "seconds", "Time from request to the end of the answer.")
+        let requests = MetricNameDescriptor.edge("requests", "total", "Client requests by model, provider and outcome.")
+        let failures = MetricNameDescriptor.edge("attempt_failures", "total", "Upstream attempts that failed, by cause.")
+        let interruptions = MetricNameDescriptor.edge("stream_interruptions", "total", "Streams that broke after the first token.")
+        let ttft = MetricNameDescriptor.edge("time_to_first_token", "seconds", "Time to the first content token, per deployment.")
+        let ttfb = MetricNameDescriptor.edge("time_to_first_byte", "seconds", "Time to the upstream response head, per deployment.")
+        let duration = MetricNameDescriptor.edge("request_duration", "seconds", "Time from request to the end of the answer.")
 
         var perDeployment: [String: DeploymentMetrics] = [:]
         for model in catalog.models {
@@ -81,7 +78,7 @@ public final class RouterMetrics: Sendable {
             })
         self.clientGeo = ClientGeoMetrics(registry: registry, countries: catalog.geo.metricCountries)
         self.inFlight = registry.makeGauge(
-            descriptor: descriptor("requests_in_flight", "count", "Client requests being served now."))
+            descriptor: MetricNameDescriptor.edge("requests_in_flight", "count", "Client requests being served now."))
     }
 
     func recordFirstToken(deployment: Deployment, ttfb: Duration, ttft: Duration) {

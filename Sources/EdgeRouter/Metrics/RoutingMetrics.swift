@@ -15,14 +15,11 @@ final class RoutingMetrics: Sendable {
     static let states = ["closed", "open", "half_open", "rate_limited"]
 
     init(snapshot: RoutingSnapshot, registry: PrometheusCollectorRegistry) {
-        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
-            MetricNameDescriptor(namespace: "edge", metricName: metric, unitName: unit, helpText: help)
-        }
-        let decisions = name("route_decisions", "total", "Routing decisions by the deployment chosen first and why.")
-        let transitions = name("breaker_transitions", "total", "Circuit breaker transitions, by the state entered.")
-        let state = name("breaker_state", "code", "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 rate-limited.")
-        let credentials = name("provider_credential_failures", "total", "Attempts the provider refused with 401/403.")
-        let hedgesName = name("hedges", "total", "Hedged attempts by outcome: started, won (gave the first token), cancelled.")
+        let decisions = MetricNameDescriptor.edge("route_decisions", "total", "Routing decisions by the deployment chosen first and why.")
+        let transitions = MetricNameDescriptor.edge("breaker_transitions", "total", "Circuit breaker transitions, by the state entered.")
+        let state = MetricNameDescriptor.edge("breaker_state", "code", "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 rate-limited.")
+        let credentials = MetricNameDescriptor.edge("provider_credential_failures", "total", "Attempts the provider refused with 401/403.")
+        let hedgesName = MetricNameDescriptor.edge("hedges", "total", "Hedged attempts by outcome: started, won (gave the first token), cancelled.")
         var perDeployment: [String: PerDeployment] = [:]
         var hedges: [String: [String: Counter]] = [:]
         for route in snapshot.routes.values {
