@@ -75,4 +75,21 @@ struct ProbeSchedulingTests {
             #expect(RoutingTests.counter(metrics, #"edge_probes_total{model="m",provider="p0",outcome="skipped"}"#) >= 1)
         }
     }
+
+    @Test("a running request counts as in flight at its deployment from its first attempt to the end of its stream")
+    func inFlight() async throws {
+        var slow = RoutingTests.sim(ttft: 10)
+        slow.tokensPerSecond = 10
+        slow.answerTokens = 20
+        try await RouterHarness.run(sims: [slow], yaml: { RoutingTests.yaml($0) + "\nadmin_keys:\n  - { id: ops, key: admin-secret }" }) { harness in
+            var request = HTTPClientRequest(url: harness.base + "/v1/chat/completions")
+            request.method = .POST
+            request.headers.add(name: "authorization", value: "Bearer \(RouterHarness.clientKey)")
+            request.body = .bytes(.init(string: RouterHarness.chatBody(model: "m", stream: true)))
+            let response = try await harness.client.execute(request, timeout: .seconds(30))
+            #expect(try await Self.admin(harness).first?["in_flight"] as? Int == 1)
+            _ = try await response.body.collect(upTo: 1 << 20)
+            #expect(try await Self.eventually { try await Self.admin(harness).first?["in_flight"] as? Int == 0 })
+        }
+    }
 }

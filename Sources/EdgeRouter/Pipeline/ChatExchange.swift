@@ -26,10 +26,7 @@ struct ChatExchange: Sendable {
         var attempts = 0
         while attempts < maxAttempts, let primary = nextAdmitted(&queue) {
             if Task.isCancelled { return }
-            guard ContinuousClock.now < deadline else {
-                queue.insert(primary, at: queue.startIndex)
-                break
-            }
+            guard ContinuousClock.now < deadline else { break }
             attempts += 1
             // A hedge goes to the next-best deployment of another provider, and only on the first attempt.
             var hedge: (candidate: RouteCandidate, delay: Duration)?
@@ -63,8 +60,6 @@ struct ChatExchange: Sendable {
                     ExchangeStart(
                         candidate: winner, reason: reason, attempts: attempts, frames: primed.frames,
                         timeToFirstByte: primed.timeToFirstByte, timeToFirstToken: primed.timeToFirstToken)))
-            winner.runtime.inFlight.add(1, ordering: .relaxed)
-            defer { winner.runtime.inFlight.subtract(1, ordering: .relaxed) }
             if primed.completedEarly {
                 output.yield(.completed)
             } else {
@@ -203,9 +198,12 @@ private struct Race {
             func start(_ index: Int) {
                 running += 1
                 group.addTask {
+                    let inFlight = InFlightToken(candidates[index].runtime)
                     do {
                         let attempt = try exchange.attempt(candidates[index])
-                        return .primed(index, try await attempt.prime())
+                        var primed = try await attempt.prime()
+                        primed.inFlight = inFlight
+                        return .primed(index, primed)
                     } catch let failure as AttemptFailure {
                         return .failed(index, failure)
                     } catch {

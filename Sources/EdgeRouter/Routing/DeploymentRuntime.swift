@@ -206,3 +206,18 @@ final class DeploymentRuntime: Sendable {
         }
     }
 }
+
+/// One request counted in a deployment's in-flight number for as long as the token lives: from the start of an
+/// attempt until its stream is dropped, whether it won, lost a hedge race or failed.
+final class InFlightToken: Sendable {
+    private let runtime: DeploymentRuntime
+
+    init(_ runtime: DeploymentRuntime) {
+        self.runtime = runtime
+        runtime.inFlight.add(1, ordering: .relaxed)
+    }
+
+    deinit {
+        runtime.inFlight.subtract(1, ordering: .relaxed)
+    }
+}

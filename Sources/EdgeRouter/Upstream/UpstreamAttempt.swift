@@ -13,6 +13,8 @@ struct PrimedStream: Sendable {
     var completedEarly: Bool
     var timeToFirstByte: Duration
     var timeToFirstToken: Duration
+    /// Keeps the request counted as in flight at its deployment until the stream is dropped.
+    var inFlight: InFlightToken? = nil
 }
 
 /// One try of one deployment, up to its first content token.
