@@ -1,0 +1,64 @@
+// swift-tools-version: 6.2
+import Foundation
+import PackageDescription
+
+// SwiftPM names a path dependency after its folder, which depends on where the repository was cloned.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().lastPathComponent.lowercased()
+
+// Hot-path microbenchmarks (ordo-one package-benchmark), in a package of their own so that the main package's
+// `swift test` never resolves or builds the benchmark tooling and its malloc interposer.
+//
+// Run from this folder: `swift package --disable-sandbox benchmark` (all), or
+// `swift package --disable-sandbox benchmark --target RoutingBenchmarks`; the GeoIP lookup needs
+// `EDGE_GEOIP_CITY_DB=$PWD/../../data/GeoLite2-City.mmdb` (fetch it with `scripts/fetch-geolite2`).
+// `swift package benchmark thresholds check` fails when a benchmark regresses past `Thresholds/`.
+let swiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "edge-router-micro-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: "../.."),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    products: [.executable(name: "routing-scenario", targets: ["RoutingScenario"])],
+    targets: [
+        // The routing issue's acceptance scenario (share to the fastest, outage, recovery, slowdown, hedging).
+        .executableTarget(
+            name: "RoutingScenario",
+            dependencies: [
+                .product(name: "EdgeRouter", package: root),
+                .product(name: "ProviderSim", package: root),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Scenarios/RoutingScenario",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "RoutingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "EdgeRouter", package: root),
+            ],
+            path: "Benchmarks/RoutingBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "GeoIPBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "GeoIP", package: root),
+            ],
+            path: "Benchmarks/GeoIPBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)

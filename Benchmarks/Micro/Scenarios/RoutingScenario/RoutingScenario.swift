@@ -1,0 +1,185 @@
+import AsyncHTTPClient
+import EdgeRouter
+import Foundation
+import Logging
+import NIOCore
+import ProviderSim
+import ServiceLifecycle
+
+/// The routing issue's acceptance scenario, with real servers on loopback: simulated providers, the router, and a
+/// client that times each answer's first content delta. Prints one line per figure.
+///
+///   swift run -c release routing-scenario
+@main
+struct RoutingScenario {
+    static let key = "scenario-key"
+
+    static func main() async throws {
+        var logger = Logger(label: "scenario")
+        logger.logLevel = .critical
+        print("== routing scenario (\(ProcessInfo.processInfo.processorCount) cores) ==")
+        try await fastestAndFailures(logger)
+        try await hedging(logger)
+    }
+
+    /// Three providers with TTFT 80, 150 and 300 ms: share to the fastest; a 503 outage; recovery; a slowdown.
+    static func fastestAndFailures(_ logger: Logger) async throws {
+        try await withSetup(
+            sims: [sim(ttft: 300), sim(ttft: 150), sim(ttft: 80)], model: "", logger: logger
+        ) { sims, client, base in
+            for _ in 0..<20 { _ = try await request(client, base) }
+            var chosen: [String] = []
+            for _ in 0..<200 { chosen.append(try await request(client, base).provider) }
+            let share = Double(chosen.filter { $0 == "p2" }.count) / Double(chosen.count)
+            print(String(format: "share of 200 requests to the 80 ms provider after warm-up: %.1f %% (target >= 95 %%)", share * 100))
+
+            sims[2].update { $0.errorRate = 1 }
+            var errors = 0
+            for _ in 0..<30 {
+                if try await request(client, base).status != 200 { errors += 1 }
+            }
+            print("503 outage of the fastest: client errors \(errors); requests spent on it before traffic moved: \(sims[2].stats.failed) (target <= 5)")
+
+            sims[2].update { $0.errorRate = 0 }
+            let healed = ContinuousClock.now
+            while try await request(client, base).provider != "p2", ContinuousClock.now - healed < .seconds(60) {}
+            print(String(format: "recovery: traffic back %.2f s after the provider healed (breaker base open time 10 s, one trial)",
+                Double((ContinuousClock.now - healed).components.attoseconds) / 1e18 + Double((ContinuousClock.now - healed).components.seconds)))
+
+            sims[2].update { $0.ttftMilliseconds = 500 }
+            let slowed = ContinuousClock.now
+            var streak = 0
+            var slowErrors = 0
+            while streak < 5, ContinuousClock.now - slowed < .seconds(30) {
+                let answer = try await request(client, base)
+                if answer.status != 200 { slowErrors += 1 }
+                streak = answer.provider == "p1" ? streak + 1 : 0
+            }
+            let moved = ContinuousClock.now - slowed
+            print(String(format: "TTFT 80 -> 500 ms: traffic moved within %.2f s (target < 10 s), client errors %d",
+                Double(moved.components.seconds) + Double(moved.components.attoseconds) / 1e18, slowErrors))
+        }
+    }
+
+    /// A heavy-tailed provider (log-normal, sigma 1): client p99 TTFT without and with hedging, and the cost.
+    static func hedging(_ logger: Logger) async throws {
+        var results: [(label: String, p50: Double, p99: Double, extra: Double)] = []
+        for hedge in ["off", "auto"] {
+            let sims = [sim(ttft: 60, distribution: .lognormal, sigma: 1, seed: 11), sim(ttft: 90, distribution: .lognormal, sigma: 1, seed: 12)]
+            try await withSetup(
+                sims: sims, model: "    hedge: \(hedge)\n", extraRouting: "  hedge_budget: 0.1\n", logger: logger
+            ) { sims, client, base in
+                for _ in 0..<40 { _ = try await request(client, base) }
+                let before = sims.reduce(0) { $0 + $1.stats.received }
+                var ttfts: [Double] = []
+                let requests = 600
+                for _ in 0..<requests { ttfts.append(try await request(client, base).ttftMs) }
+                ttfts.sort()
+                let upstream = sims.reduce(0) { $0 + $1.stats.received } - before
+                results.append((hedge, ttfts[requests / 2], ttfts[requests * 99 / 100], Double(upstream - requests) / Double(requests)))
+            }
+        }
+        for result in results {
+            print(String(format: "hedging %@: client TTFT p50 %.1f ms, p99 %.1f ms, extra upstream requests %.1f %%",
+                result.label, result.p50, result.p99, result.extra * 100))
+        }
+        if results.count == 2 {
+            print(String(format: "hedging cut p99 by %.2fx (target >= 2x) for %.1f %% extra upstream requests (target <= 10 %%)",
+                results[0].p99 / results[1].p99, results[1].extra * 100))
+        }
+    }
+
+    static func sim(ttft: Double, distribution: SimulatorSettings.Distribution = .fixed, sigma: Double = 0.5, seed: UInt64 = 1)
+        -> SimulatorSettings
+    {
+        var settings = SimulatorSettings()
+        settings.ttftMilliseconds = ttft
+        settings.distribution = distribution
+        settings.ttftSigma = sigma
+        settings.seed = seed
+        settings.answerTokens = 2
+        settings.tokensPerSecond = 1000
+        return settings
+    }
+
+    struct Answer {
+        var status: Int
+        var provider: String
+        var ttftMs: Double
+    }
+
+    /// One streaming request; TTFT is the time to the first `data:` frame with content, seen by the client.
+    static func request(_ client: HTTPClient, _ base: String) async throws -> Answer {
+        var request = HTTPClientRequest(url: base + "/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(key)")
+        request.body = .bytes(ByteBuffer(string: #"{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}"#))
+        let start = ContinuousClock.now
+        let response = try await client.execute(request, timeout: .seconds(60))
+        var ttft: Duration?
+        var text = ""
+        for try await buffer in response.body {
+            text += String(buffer: buffer)
+            if ttft == nil, text.contains(#""content":""#), text.range(of: #""content":"[^"]"#, options: .regularExpression) != nil {
+                ttft = ContinuousClock.now - start
+            }
+        }
+        let elapsed = ttft ?? (ContinuousClock.now - start)
+        return Answer(
+            status: Int(response.status.code), provider: response.headers.first(name: "x-edge-provider") ?? "none",
+            ttftMs: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+    }
+
+    static func withSetup(
+        sims settings: [SimulatorSettings], model: String, extraRouting: String = "", logger: Logger,
+        _ body: ([ProviderSimulator], HTTPClient, String) async throws -> Void
+    ) async throws {
+        var sims: [ProviderSimulator] = []
+        var streams: [AsyncStream<Int>] = []
+        for setting in settings {
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            sims.append(ProviderSimulator(settings: setting, logger: logger) { continuation.yield($0) })
+            streams.append(ports)
+        }
+        let simGroup = ServiceGroup(services: sims, logger: logger)
+        let simTask = Task { try await simGroup.run() }
+        var ports: [Int] = []
+        for stream in streams {
+            var iterator = stream.makeAsyncIterator()
+            ports.append(await iterator.next() ?? 0)
+        }
+        let providers = ports.enumerated().map { "  - { id: p\($0.offset), base_url: \"http://127.0.0.1:\($0.element)/v1\", region: local }" }
+        let deployments = ports.indices.map { "      - { provider: p\($0), model: sim-\($0) }" }
+        let yaml = """
+            server: { port: 0, max_attempts: 3 }
+            providers:
+            \(providers.joined(separator: "\n"))
+            models:
+              - name: m
+            \(model)    deployments:
+            \(deployments.joined(separator: "\n"))
+            keys:
+              - { id: scenario, key: \(key) }
+            routing:
+            \(extraRouting)  ewma_decay_ms: 10000
+            """
+        let catalog = try ConfigurationLoader.parse(yaml: yaml, environment: [:])
+        let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
+        let router = try EdgeRouterServer(catalog: catalog, logger: logger) { routerPort.yield($0) }
+        let routerGroup = ServiceGroup(services: [router], logger: logger)
+        let routerTask = Task { try await routerGroup.run() }
+        var iterator = routerPorts.makeAsyncIterator()
+        let port = await iterator.next() ?? 0
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        do {
+            try await body(sims, client, "http://127.0.0.1:\(port)")
+        } catch {
+            print("scenario failed: \(error)")
+        }
+        try await client.shutdown()
+        await routerGroup.triggerGracefulShutdown()
+        _ = try? await routerTask.value
+        await simGroup.triggerGracefulShutdown()
+        _ = try? await simTask.value
+    }
+}
