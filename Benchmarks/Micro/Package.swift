@@ -18,6 +18,7 @@ let swiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 let package = Package(
     name: "edge-router-micro-benchmarks",
     platforms: [.macOS(.v15)],
+    products: [.executable(name: "routing-scenario", targets: ["RoutingScenario"])],
     dependencies: [
         .package(path: "../.."),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
@@ -25,7 +26,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
-    products: [.executable(name: "routing-scenario", targets: ["RoutingScenario"])],
     targets: [
         // The routing issue's acceptance scenario (share to the fastest, outage, recovery, slowdown, hedging).
         .executableTarget(

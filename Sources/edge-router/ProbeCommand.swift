@@ -38,7 +38,11 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         let widths = table[0].indices.map { column in table.map { $0[column].count }.max() ?? 0 }
         for row in table {
-            print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            // Every column but the last is padded to its width; the last (the status) is not.
+            let cells = zip(row, widths).enumerated().map { index, cell in
+                index == row.count - 1 ? cell.0 : cell.0.padding(toLength: cell.1, withPad: " ", startingAt: 0)
+            }
+            print(cells.joined(separator: "  "))
         }
         if rows.contains(where: { $0?.failed ?? true }) { throw ExitCode(2) }
     }
