@@ -141,6 +141,23 @@ struct RoutingTests {
         }
     }
 
+    @Test("x-edge-timeout-ms shortens the request's deadline until its first token")
+    func requestTimeoutHeader() async throws {
+        var hanging = Self.sim(ttft: 10)
+        hanging.hang = true
+        try await RouterHarness.run(sims: [hanging], yaml: { Self.yaml($0) }) { harness in
+            let started = ContinuousClock.now
+            let response = try await harness.send(
+                "/v1/chat/completions", body: RouterHarness.chatBody(model: "m", stream: true),
+                headers: [("authorization", "Bearer \(RouterHarness.clientKey)"), ("x-edge-timeout-ms", "300")])
+            let elapsed = ContinuousClock.now - started
+            #expect(response.status == 502)
+            #expect(response.body.contains("no first token within"))
+            // The configured first-token timeout is 2 s; the header's 300 ms won.
+            #expect(elapsed >= .milliseconds(300) && elapsed < .milliseconds(1500), "\(elapsed)")
+        }
+    }
+
     static func counter(_ metrics: String, _ series: String) -> Double {
         metrics.split(separator: "\n").first { $0.hasPrefix(series) }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
     }
