@@ -10,14 +10,11 @@ import PackageDescription
 //   micro-benchmarked.
 // - Sources/EdgeLoad: the `edge-load` command (argument parsing only).
 // - Sources/BenchReport: the `bench-report` command that turns a run's JSON results into docs/benchmarks.md.
-// - Benchmarks/<Name>/: reserved for ordo-one `package-benchmark` micro-benchmarks of the router's hot paths
-//   (the plugin's convention). To add one: a `.package(url: "https://github.com/ordo-one/benchmark.git",
-//   from: "1.38.1", traits: ["MallocInterposer"])` dependency, `.package(path: "..")` for the EdgeRouter
-//   library, and an `.executableTarget(name:, dependencies: [.product(name: "Benchmark", package:
-//   "benchmark"), ...], path: "Benchmarks/<Name>", plugins: [.plugin(name: "BenchmarkPlugin", package:
-//   "benchmark")])`; they are run with `swift package benchmark` from this folder.
+// - Micro/: a package of its own for the ordo-one `package-benchmark` micro-benchmarks of the router's hot paths
+//   and the routing acceptance scenario (it depends on the EdgeRouter library and the malloc interposer, which
+//   this package does not need).
 //
-// `scripts/bench` at the repository root builds and runs all of it.
+// `scripts/bench` at the repository root builds this package and runs edge-load and bench-report.
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),

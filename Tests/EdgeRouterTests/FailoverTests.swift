@@ -65,7 +65,15 @@ struct FailoverTests {
     func failoverOnHang() async throws {
         var hanging = Self.fast
         hanging.hang = true
-        try await RouterHarness.run(sims: [hanging, Self.fast], yaml: { testYAML(ports: $0, firstTokenMs: 300) }) { harness in
+        // Only the hanging provider gets the short first-token timeout, so a busy machine cannot fail the other.
+        try await RouterHarness.run(
+            sims: [hanging, Self.fast],
+            yaml: { ports in
+                let yaml = testYAML(ports: ports, firstTokenMs: 300)
+                let split = yaml.range(of: "- id: p1")!
+                return yaml[..<split.lowerBound] + yaml[split.lowerBound...].replacingOccurrences(of: "first_token_ms: 300", with: "first_token_ms: 5000")
+            }
+        ) { harness in
             let started = ContinuousClock.now
             let response = try await harness.chat(model: "m", stream: true)
             #expect(response.status == 200)

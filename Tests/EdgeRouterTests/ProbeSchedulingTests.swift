@@ -38,6 +38,10 @@ struct ProbeSchedulingTests {
     func probesRankWithoutTraffic() async throws {
         try await RouterHarness.run(sims: RoutingTests.threeSims(), yaml: { Self.yaml($0) }) { harness in
             #expect(try await Self.eventually { try await harness.send("/readyz", method: .GET, headers: []).status == 200 })
+            // A few probes each, so one sample slowed by a busy machine does not decide the ranking.
+            #expect(try await Self.eventually {
+                try await Self.admin(harness).allSatisfy { (($0["samples"] as? [String: Any])?["probe"] as? Int ?? 0) >= 4 }
+            })
             let ranked = try await Self.admin(harness)
             #expect(ranked.map { $0["provider"] as? String } == ["p2", "p1", "p0"])
             for entry in ranked {
