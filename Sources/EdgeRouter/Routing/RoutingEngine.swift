@@ -88,8 +88,8 @@ public final class RoutingEngine: Sendable {
                 }
                 // A deployment that has never given a first token is measured before the choice settles: once
                 // another is known, the least-known candidate goes first. While none is known, the configured
-                // order stands.
-                let draw: UInt64 = neverMeasured && anyMeasured ? 0 : .random(in: .min ... .max)
+                // order stands (no exploration at all).
+                let draw: UInt64? = !anyMeasured ? nil : neverMeasured ? 0 : .random(in: .min ... .max)
                 let outcome = RoutingDecision.rank(
                     UnsafeBufferPointer(rebasing: views[..<count]), objective: route.model.routing.objective,
                     control: control, configuration: settings.decision, explorationDraw: draw, into: ranked)
