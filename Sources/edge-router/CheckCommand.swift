@@ -15,7 +15,7 @@ struct CheckCommand: AsyncParsableCommand {
         print("\nproviders:")
         for provider in catalog.providers {
             let key = provider.apiKey == nil ? "no key" : "key set"
-            let capacity = provider.capacity.map { "capacity \($0)" } ?? "no capacity limit"
+            let capacity = provider.capacity.map { "capacity \($0)" } ?? "no declared capacity (up to \(UpstreamClients.defaultPoolSize) connections)"
             print("  \(provider.id)  \(provider.dialect.rawValue)  \(provider.baseURL)  region \(provider.region)  \(key)  \(capacity)")
         }
         print("\nmodels:")

@@ -5,6 +5,8 @@ import NIOPosix
 
 /// One pooled keep-alive HTTP client per provider, so each provider's connect timeout and pool size apply.
 public final class UpstreamClients: Sendable {
+    /// Connections per provider when it declares no capacity.
+    public static let defaultPoolSize = 4096
     private let clients: [String: HTTPClient]
 
     /// Creates the clients on `eventLoopGroup` (the process-wide NIO group by default).
@@ -15,7 +17,9 @@ public final class UpstreamClients: Sendable {
             configuration.timeout.connect = .nanoseconds(Int64(provider.timeouts.connect.nanoseconds))
             configuration.timeout.read = .nanoseconds(Int64(provider.timeouts.idle.nanoseconds))
             configuration.connectionPool.idleTimeout = .seconds(60)
-            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(provider.capacity ?? 256, 8)
+            // A declared capacity sizes the pool; large hosted APIs get room for many long-lived streams.
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
+                max(provider.capacity ?? UpstreamClients.defaultPoolSize, 8)
             // A refused or failed connect must fail the attempt at once so the next deployment is tried; the
             // pool's own retries would spend the whole connect timeout on a provider that is down.
             configuration.connectionPool.retryConnectionEstablishment = false
