@@ -102,8 +102,10 @@ struct ChatExchange: Sendable {
             body: try request.upstreamBody(model: candidate.deployment.upstreamModel), logger: logger)
     }
 
-    fileprivate func succeeded(_ candidate: RouteCandidate, _ primed: PrimedStream) {
-        engine.recordSuccess(candidate, ttft: primed.timeToFirstToken)
+    /// A first token arrived. A hedge that won is not a TTFT sample: only hedges that happened to be fast get to
+    /// win (slow ones are cancelled unmeasured), so their times would make the hedge target look faster than it is.
+    fileprivate func succeeded(_ candidate: RouteCandidate, _ primed: PrimedStream, asHedge: Bool) {
+        if !asHedge { engine.recordSuccess(candidate, ttft: primed.timeToFirstToken) }
         metrics.recordFirstToken(deployment: candidate.deployment, ttfb: primed.timeToFirstByte, ttft: primed.timeToFirstToken)
     }
 
@@ -192,6 +194,7 @@ private struct Race {
         let candidates = [primary] + (hedge.map { [$0.candidate] } ?? [])
         let model = primary.deployment.modelName
         let budget = Int((deadline - ContinuousClock.now).milliseconds)
+        let primaryStarted = ContinuousClock.now
         return await withTaskGroup(of: Event.self) { group in
             var result = Result()
             var running = 0
@@ -227,7 +230,12 @@ private struct Race {
             while let event = await group.next() {
                 switch event {
                 case .primed(let index, let primed):
-                    exchange.succeeded(candidates[index], primed)
+                    exchange.succeeded(candidates[index], primed, asHedge: index == 1)
+                    if index == 1 {
+                        // The primary lost to the hedge: its TTFT is at least the time it ran. Recording that lower
+                        // bound keeps a heavy-tailed primary from looking fast because its slow answers go unseen.
+                        exchange.engine.recordSuccess(candidates[0], ttft: ContinuousClock.now - primaryStarted)
+                    }
                     result.winner = (candidates[index], primed)
                     if result.hedgeStarted {
                         exchange.engine.metrics.recordHedge(model: model, index == 1 ? "won" : "cancelled")
