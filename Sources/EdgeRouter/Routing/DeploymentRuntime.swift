@@ -157,14 +157,6 @@ final class DeploymentRuntime: Sendable {
         }
     }
 
-    /// A claimed trial was not used (the request ended before reaching this deployment).
-    func releaseTrial(now: UInt64) {
-        state.withLock { state in
-            state.breaker.releaseTrial()
-            publish(state, now: now)
-        }
-    }
-
     /// A consistent view for the admin endpoint.
     func snapshot(now: UInt64) -> (estimate: TTFTEstimate, breaker: CircuitBreaker.State, openings: Int, lastFailure: String?) {
         state.withLock { ($0.estimator.estimate(now: now), $0.breaker.state, $0.breaker.openings, $0.lastFailure) }

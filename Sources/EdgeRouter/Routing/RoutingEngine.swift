@@ -63,13 +63,27 @@ public final class RoutingEngine: Sendable {
 
     /// The plan for one request.
     func plan(_ request: RouteRequest, now: UInt64) -> RoutePlan {
-        let snapshot = cell.load()
-        guard let route = snapshot.routes[request.model.name] else {
+        guard let route = cell.load().routes[request.model.name] else {
             return RoutePlan(candidates: [], reason: .best, hedge: .off)
         }
         hedgeBudget.noteRequest()
         var control = request.control
         if let pinned = request.pinnedProvider { control.only = ProviderList([pinned]) }
+        var plan = rank(route, now: now, control: control, residency: request.residency, learning: true)
+        if request.pinnedProvider != nil, plan.reason == .best { plan.reason = .pinned }
+        if let first = plan.candidates.first {
+            first.runtime.decisions.add(1, ordering: .relaxed)
+            metrics.recordDecision(first.runtime, reason: plan.reason)
+        }
+        return plan
+    }
+
+    /// Ranks a model's deployments: the allocation-free decision over values read from the deployments' atomics,
+    /// then the plan built from its output. `learning` turns on exploration and leaves half-open deployments to
+    /// probes where probes run; the admin view ranks without either.
+    private func rank(
+        _ route: RoutingSnapshot.ModelRoute, now: UInt64, control: RouteControl, residency: ResidencyRule?, learning: Bool
+    ) -> RoutePlan {
         let runtimes = route.runtimes
         return withUnsafeTemporaryAllocation(of: CandidateView.self, capacity: runtimes.count) { views in
             withUnsafeTemporaryAllocation(of: RankedCandidate.self, capacity: runtimes.count) { ranked in
@@ -79,8 +93,9 @@ public final class RoutingEngine: Sendable {
                 for (position, runtime) in runtimes.enumerated() {
                     // Residency filters before the decision: a forbidden region is never a candidate, not even
                     // in panic mode.
-                    if let rule = request.residency, !rule.allows(region: runtime.deployment.provider.region) { continue }
-                    let view = runtime.candidateView(now: now, position: Int32(position), trialsByProbe: trialsByProbe)
+                    if let rule = residency, !rule.allows(region: runtime.deployment.provider.region) { continue }
+                    let view = runtime.candidateView(
+                        now: now, position: Int32(position), trialsByProbe: learning && trialsByProbe)
                     if !view.ttft.hasData, case .available = view.availability { neverMeasured = true }
                     if view.ttft.hasData { anyMeasured = true }
                     views.initializeElement(at: count, to: view)
@@ -89,7 +104,7 @@ public final class RoutingEngine: Sendable {
                 // A deployment that has never given a first token is measured before the choice settles: once
                 // another is known, the least-known candidate goes first. While none is known, the configured
                 // order stands (no exploration at all).
-                let draw: UInt64? = !anyMeasured ? nil : neverMeasured ? 0 : .random(in: .min ... .max)
+                let draw: UInt64? = !learning || !anyMeasured ? nil : neverMeasured ? 0 : .random(in: .min ... .max)
                 let outcome = RoutingDecision.rank(
                     UnsafeBufferPointer(rebasing: views[..<count]), objective: route.model.routing.objective,
                     control: control, configuration: settings.decision, explorationDraw: draw, into: ranked)
@@ -101,13 +116,7 @@ public final class RoutingEngine: Sendable {
                         RouteCandidate(
                             runtime: runtimes[Int(view.deploymentIndex)], estimate: view.ttft, isTrial: entry.isTrial))
                 }
-                var reason = outcome.reason
-                if request.pinnedProvider != nil, reason == .best { reason = .pinned }
-                if let first = candidates.first {
-                    first.runtime.decisions.add(1, ordering: .relaxed)
-                    metrics.recordDecision(first.runtime, reason: reason)
-                }
-                return RoutePlan(candidates: candidates, reason: reason, hedge: route.model.routing.hedge)
+                return RoutePlan(candidates: candidates, reason: outcome.reason, hedge: route.model.routing.hedge)
             }
         }
     }
@@ -155,24 +164,8 @@ public final class RoutingEngine: Sendable {
 
     /// Every model's deployments ranked as a plain request would see them now, for `/admin/routes`.
     func adminView(now: UInt64) -> [(model: Model, plan: RoutePlan, runtimes: [DeploymentRuntime])] {
-        let snapshot = cell.load()
-        return snapshot.routes.values.sorted { $0.model.name < $1.model.name }.map { route in
-            let plan = withUnsafeTemporaryAllocation(of: CandidateView.self, capacity: route.runtimes.count) { views in
-                withUnsafeTemporaryAllocation(of: RankedCandidate.self, capacity: route.runtimes.count) { ranked in
-                    for (position, runtime) in route.runtimes.enumerated() {
-                        views.initializeElement(at: position, to: runtime.candidateView(now: now, position: Int32(position)))
-                    }
-                    let outcome = RoutingDecision.rank(
-                        UnsafeBufferPointer(views), objective: route.model.routing.objective, control: .none,
-                        configuration: settings.decision, into: ranked)
-                    return RoutePlan(
-                        candidates: ranked[..<outcome.count].map {
-                            let view = views[Int($0.candidate)]
-                            return RouteCandidate(runtime: route.runtimes[Int(view.deploymentIndex)], estimate: view.ttft, isTrial: $0.isTrial)
-                        }, reason: outcome.reason, hedge: route.model.routing.hedge)
-                }
-            }
-            return (route.model, plan, route.runtimes)
+        cell.load().routes.values.sorted { $0.model.name < $1.model.name }.map { route in
+            (route.model, rank(route, now: now, control: .none, residency: nil, learning: false), route.runtimes)
         }
     }
 }
