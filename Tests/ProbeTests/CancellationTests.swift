@@ -75,7 +75,7 @@ extension ProbeTests {
                 await capture.waitForLine(containing: ["probe queued", "probe.id=2"])
 
                 engine.shutdown()
-                #expect(try ThreadInspector.threads(named: threadName) == 0)
+                #expect(try await ThreadInspector.threadsAfterExit(named: threadName) == 0)
                 #expect(probeErrorCode(await running.result) == .shutdown)
                 #expect(probeErrorCode(await queued.result) == .shutdown)
                 await server.waitUntil { $0.connectionsClosed == 1 }
@@ -93,7 +93,7 @@ extension ProbeTests {
             let script = ServerScript.stream(roleDelay: .milliseconds(5), firstToken: .milliseconds(10), extraChunks: 0, chunkInterval: .milliseconds(5))
             try await withTestServer(script) { server in
                 try await probeOnceWithAnEngineThatGoesOutOfScope(server, threadName: threadName)
-                #expect(try ThreadInspector.threads(named: threadName) == 0)
+                #expect(try await ThreadInspector.threadsAfterExit(named: threadName) == 0)
             }
         }
 

@@ -34,7 +34,7 @@ extension ProbeTests {
                     #expect(results.allSatisfy { $0.isSuccess && $0.timeToFirstToken != nil })
                     #expect(server.stats.maxInFlight == probes)
                 }
-                #expect(try ThreadInspector.threads(named: threadName) == 0)
+                #expect(try await ThreadInspector.threadsAfterExit(named: threadName) == 0)
             }
         }
 

@@ -21,4 +21,19 @@ enum ThreadInspector {
             return comm?.trimmingCharacters(in: .newlines) == name
         }
     }
+
+    /// How many threads named `name` remain once they have had up to `limit` to vanish.
+    ///
+    /// `pthread_join` returns when the thread has cleared its tid, which the kernel does
+    /// before it unlists the task from /proc; there is no event for that last step, so
+    /// this polls (briefly) for a count of zero.
+    static func threadsAfterExit(named name: String, within limit: Duration = .seconds(2)) async throws -> Int {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        while true {
+            let count = try threads(named: name)
+            if count == 0 || clock.now >= deadline { return count }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
 }
