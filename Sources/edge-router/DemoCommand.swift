@@ -17,7 +17,7 @@ struct DemoCommand: AsyncParsableCommand {
     var geoDatabase: String?
 
     func run() async throws {
-        let logger = Runtime.bootstrapLogging(logLevel ?? "warning")
+        let logger = Runtime.bootstrap(logLevel: logLevel ?? "warning")
         let geoDatabase = self.geoDatabase ?? Self.defaultGeoDatabases.first { FileManager.default.isReadableFile(atPath: $0) }
         let ports = simPorts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard ports.count == DemoConfiguration.providers.count else {

@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
-        let logger = Runtime.bootstrapLogging(logLevel)
+        let logger = Runtime.bootstrap(logLevel: logLevel)
         var catalog = try loadCatalog(config)
         if let port { catalog.server.port = port }
         let server = try EdgeRouterServer(catalog: catalog, logger: logger)

@@ -22,7 +22,7 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level.") var logLevel: String?
 
     func run() async throws {
-        let logger = Runtime.bootstrapLogging(logLevel)
+        let logger = Runtime.bootstrap(logLevel: logLevel)
         var settings = SimulatorSettings()
         do {
             try settings.apply(json: [
