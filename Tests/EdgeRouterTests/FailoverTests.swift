@@ -116,6 +116,27 @@ struct FailoverTests {
         }
     }
 
+    @Test("a stream that goes quiet after the first token ends at the idle timeout with an error frame")
+    func idleTimeoutAfterFirstToken() async throws {
+        var stalling = Self.fast
+        stalling.tokensPerSecond = 0.5
+        stalling.answerTokens = 3
+        try await RouterHarness.run(sims: [stalling], yaml: { testYAML(ports: $0, idleMs: 150) }) { harness in
+            let started = ContinuousClock.now
+            let response = try await harness.chat(model: "m", stream: true)
+            #expect(response.status == 200)
+            let payloads = ssePayloads(response.body)
+            #expect(payloads.last?.contains("stream_interrupted") == true)
+            #expect(payloads.last?.contains("no data for 150 ms") == true, "\(payloads.last ?? "")")
+            #expect(!payloads.contains("[DONE]"))
+            // Well before the sim's next token (2 s after the first): the idle timeout ended it, not the provider.
+            #expect(ContinuousClock.now - started < .seconds(1.5))
+            // The router dropped the upstream request when it gave up on it.
+            let stats = await harness.sims[0].waitForStats { $0.cancelled == 1 }
+            #expect(stats.completed == 0)
+        }
+    }
+
     @Test("every provider failing gives a 502 that names each attempt and leaks no key")
     func allFail() async throws {
         try await RouterHarness.run(

@@ -1,13 +1,15 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 
 /// Runs one chat request along its plan: tries deployments, best first, until one produces a first content token
 /// (failing over on retryable errors and hedging a slow first attempt, invisibly to the client), then streams the
 /// rest.
 ///
-/// It runs in a task of its own and reports through an `AsyncStream` of ``ExchangeSignal``s, so that the client
-/// side can hold the response head until `started`, and so that a client disconnect can cancel it at once.
+/// It runs in a task of its own (started through its ``ExchangeHandle``) and reports through an `AsyncStream` of
+/// ``ExchangeSignal``s, so that the client side can hold the response head until `started`, and so that a client
+/// disconnect can stop it at once.
 struct ChatExchange: Sendable {
     let request: OpenAIChatRequest
     let plan: RoutePlan
@@ -17,6 +19,9 @@ struct ChatExchange: Sendable {
     let maxAttempts: Int
     /// Bound on the whole request until the first token, across attempts.
     let deadline: ContinuousClock.Instant
+    /// The client connection's event loop, where the first-token race's timers run.
+    let eventLoop: any EventLoop
+    let handle: ExchangeHandle
     let logger: Logger
 
     func run(_ output: AsyncStream<ExchangeSignal>.Continuation) async {
@@ -37,7 +42,7 @@ struct ChatExchange: Sendable {
                 queue.remove(at: index)
             }
             let firstTokenDeadline = min(ContinuousClock.now + primary.deployment.provider.timeouts.firstToken, deadline)
-            let race = await Race(exchange: self).run(primary: primary, hedge: hedge, until: firstTokenDeadline)
+            let race = await FirstTokenRace(exchange: self).run(primary: primary, hedge: hedge, until: firstTokenDeadline)
             if let hedge, !race.hedgeStarted { queue.insert(hedge.candidate, at: queue.startIndex) }
             if race.hedgeStarted { attempts += 1 }
             for (candidate, failure) in race.failures {
@@ -93,7 +98,7 @@ struct ChatExchange: Sendable {
             ])
     }
 
-    fileprivate func attempt(_ candidate: RouteCandidate) throws -> UpstreamAttempt {
+    func attempt(_ candidate: RouteCandidate) throws -> UpstreamAttempt {
         guard let client = clients.client(for: candidate.deployment.provider) else {
             throw AttemptFailure(.connection, deployment: candidate.deployment.label, detail: "no client for the provider")
         }
@@ -104,46 +109,38 @@ struct ChatExchange: Sendable {
 
     /// A first token arrived. A hedge that won is not a TTFT sample: only hedges that happened to be fast get to
     /// win (slow ones are cancelled unmeasured), so their times would make the hedge target look faster than it is.
-    fileprivate func succeeded(_ candidate: RouteCandidate, _ primed: PrimedStream, asHedge: Bool) {
+    func succeeded(_ candidate: RouteCandidate, _ primed: PrimedStream, asHedge: Bool) {
         if !asHedge { engine.recordSuccess(candidate, ttft: primed.timeToFirstToken) }
         metrics.recordFirstToken(deployment: candidate.deployment, ttfb: primed.timeToFirstByte, ttft: primed.timeToFirstToken)
     }
 
-    /// After the first token: forward frames until the stream completes, breaks, or stalls past the idle timeout.
+    /// After the first token: forward frames until the stream completes, breaks, or stalls past the idle timeout
+    /// (the upstream client's read timeout, see ``UpstreamClients``).
     private func streamRest(
         of stream: UpstreamStream, candidate: RouteCandidate, to output: AsyncStream<ExchangeSignal>.Continuation
     ) async {
         let deployment = candidate.deployment
-        let idle = deployment.provider.timeouts.idle
         do {
-            try await IdleWatchdog.run(timeout: idle) { watchdog in
-                while true {
-                    let step = try await stream.next()
-                    watchdog.progress()
-                    switch step {
-                    case .frame(let frame):
-                        if case .error(let message, _)? = frame.events.first {
-                            throw AttemptFailure(.streamError, deployment: deployment.label, detail: "the provider reported: \(message)")
-                        }
-                        output.yield(.frame(frame))
-                    case .done:
-                        output.yield(.completed)
-                        return
-                    case .closed:
-                        throw AttemptFailure(.connection, deployment: deployment.label, detail: "the stream closed before it was complete")
+            while true {
+                switch try await stream.next() {
+                case .frame(let frame):
+                    if case .error(let message, _)? = frame.events.first {
+                        throw AttemptFailure(.streamError, deployment: deployment.label, detail: "the provider reported: \(message)")
                     }
+                    output.yield(.frame(frame))
+                case .done:
+                    output.yield(.completed)
+                    return
+                case .closed:
+                    throw AttemptFailure(.connection, deployment: deployment.label, detail: "the stream closed before it was complete")
                 }
             }
-        } catch is CancellationError {
-            return
-        } catch let failure as AttemptFailure {
-            interrupted(failure, candidate: candidate, output: output)
-        } catch is IdleWatchdog.Expired {
-            interrupted(
-                AttemptFailure(.connection, deployment: deployment.label, detail: "no data for \(Int(idle.milliseconds)) ms"),
-                candidate: candidate, output: output)
         } catch {
-            interrupted(AttemptFailure(.connection, deployment: deployment.label, detail: "\(error)"), candidate: candidate, output: output)
+            // A client that left cancels the task, which makes the read fail in whatever way the client library
+            // reports a cancelled request: that is no fault of the provider's.
+            if handle.stopReason == .clientGone || error is CancellationError { return }
+            let failure = error as? AttemptFailure ?? AttemptFailure(.connection, deployment: deployment.label, detail: "\(error)")
+            interrupted(failure, candidate: candidate, output: output)
         }
     }
 
@@ -164,111 +161,5 @@ struct ChatExchange: Sendable {
         return EdgeRouterError(
             allRateLimited ? .unavailable : .allAttemptsFailed,
             "All \(failures.count) attempt\(failures.count == 1 ? "" : "s") failed: \(list)")
-    }
-}
-
-/// One round of attempts up to a first token: the primary, and a hedge started after a delay if the primary has
-/// produced nothing by then. The first content token wins; the other attempt is cancelled at once (which closes
-/// its connection).
-private struct Race {
-    let exchange: ChatExchange
-
-    struct Result {
-        var winner: (RouteCandidate, PrimedStream)?
-        var failures: [(RouteCandidate, AttemptFailure)] = []
-        var hedgeStarted = false
-        var cancelled = false
-    }
-
-    private enum Event: Sendable {
-        case primed(Int, PrimedStream)
-        case failed(Int, AttemptFailure)
-        case hedgeDue
-        case deadline
-        case cancelled
-    }
-
-    func run(
-        primary: RouteCandidate, hedge: (candidate: RouteCandidate, delay: Duration)?, until deadline: ContinuousClock.Instant
-    ) async -> Result {
-        let candidates = [primary] + (hedge.map { [$0.candidate] } ?? [])
-        let model = primary.deployment.modelName
-        let budget = Int((deadline - ContinuousClock.now).milliseconds)
-        let primaryStarted = ContinuousClock.now
-        return await withTaskGroup(of: Event.self) { group in
-            var result = Result()
-            var running = 0
-            func start(_ index: Int) {
-                running += 1
-                group.addTask {
-                    let inFlight = InFlightToken(candidates[index].runtime)
-                    do {
-                        let attempt = try exchange.attempt(candidates[index])
-                        var primed = try await attempt.prime()
-                        primed.inFlight = inFlight
-                        return .primed(index, primed)
-                    } catch let failure as AttemptFailure {
-                        return .failed(index, failure)
-                    } catch {
-                        if Task.isCancelled { return .cancelled }
-                        return .failed(index, AttemptFailure(.connection, deployment: candidates[index].deployment.label, detail: "\(error)"))
-                    }
-                }
-            }
-            start(0)
-            group.addTask {
-                do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return .cancelled }
-                return .deadline
-            }
-            if let hedge {
-                group.addTask {
-                    do { try await Task.sleep(for: hedge.delay) } catch { return .cancelled }
-                    return .hedgeDue
-                }
-            }
-            defer { group.cancelAll() }
-            while let event = await group.next() {
-                switch event {
-                case .primed(let index, let primed):
-                    exchange.succeeded(candidates[index], primed, asHedge: index == 1)
-                    if index == 1 {
-                        // The primary lost to the hedge: its TTFT is at least the time it ran. Recording that lower
-                        // bound keeps a heavy-tailed primary from looking fast because its slow answers go unseen.
-                        exchange.engine.recordSuccess(candidates[0], ttft: ContinuousClock.now - primaryStarted)
-                    }
-                    result.winner = (candidates[index], primed)
-                    if result.hedgeStarted {
-                        exchange.engine.metrics.recordHedge(model: model, index == 1 ? "won" : "cancelled")
-                    }
-                    return result
-                case .failed(let index, let failure):
-                    running -= 1
-                    result.failures.append((candidates[index], failure))
-                    // The hedge, if due later, is no longer a hedge but the next attempt: leave it to the caller.
-                    if running == 0 { return result }
-                case .hedgeDue:
-                    guard running > 0, candidates.count > 1, exchange.engine.hedgeBudget.tryAcquireHedge() else { continue }
-                    result.hedgeStarted = true
-                    exchange.engine.metrics.recordHedge(model: model, "started")
-                    start(1)
-                case .deadline:
-                    for index in 0..<(result.hedgeStarted ? 2 : 1) where !result.failures.contains(where: { $0.0.runtime === candidates[index].runtime }) {
-                        result.failures.append(
-                            (candidates[index],
-                             AttemptFailure(
-                                .firstTokenTimeout, deployment: candidates[index].deployment.label,
-                                detail: "no first token within \(budget) ms")))
-                    }
-                    return result
-                case .cancelled:
-                    if Task.isCancelled {
-                        result.cancelled = true
-                        return result
-                    }
-                }
-            }
-            result.cancelled = true
-            return result
-        }
     }
 }

@@ -43,11 +43,13 @@ struct ChatCompletionsRoute: Sendable {
         logger[metadataKey: "model"] = "\(model.name)"
         if let rule = place.rule { logger[metadataKey: "residency_rule"] = "\(rule.name)" }
         let (signals, output) = AsyncStream.makeStream(of: ExchangeSignal.self)
+        let handle = ExchangeHandle()
         let exchange = ChatExchange(
             request: chat, plan: plan, clients: clients, engine: engine, metrics: metrics,
-            maxAttempts: catalog.server.maxAttempts, deadline: received + timeout(request.headers), logger: logger)
-        let task = Task { await exchange.run(output) }
-        let registration = disconnects.watch(context.channel) { task.cancel() }
+            maxAttempts: catalog.server.maxAttempts, deadline: received + timeout(request.headers),
+            eventLoop: context.channel.eventLoop, handle: handle, logger: logger)
+        handle.start { await exchange.run(output) }
+        let registration = disconnects.watch(context.channel) { handle.stop(.clientGone) }
         metrics.inFlight.increment()
 
         var iterator = signals.makeAsyncIterator()
@@ -113,7 +115,7 @@ struct ChatCompletionsRoute: Sendable {
                         try await writer.finish(nil)
                     } catch {
                         // The client went away mid-stream: stop the upstream request now.
-                        task.cancel()
+                        handle.stop(.clientGone)
                         outcome = .cancelled
                         throw error
                     }

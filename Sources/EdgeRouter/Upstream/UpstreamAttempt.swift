@@ -58,7 +58,7 @@ struct UpstreamAttempt: Sendable {
             throw await failure(for: response, label: label)
         }
 
-        let stream = UpstreamStream(body: response.body, deploymentLabel: label)
+        let stream = UpstreamStream(body: response.body, deploymentLabel: label, idleTimeout: deployment.provider.timeouts.idle)
         var frames: [UpstreamFrame] = []
         while true {
             switch try await stream.next() {

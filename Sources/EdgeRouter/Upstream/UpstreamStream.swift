@@ -27,10 +27,13 @@ final class UpstreamStream: @unchecked Sendable {
     private var pendingIndex = 0
     private var ended = false
     let deploymentLabel: String
+    /// The provider's idle timeout, which the upstream client enforces as its read timeout.
+    let idleTimeout: Duration
 
-    init(body: HTTPClientResponse.Body, deploymentLabel: String) {
+    init(body: HTTPClientResponse.Body, deploymentLabel: String, idleTimeout: Duration) {
         self.iterator = body.makeAsyncIterator()
         self.deploymentLabel = deploymentLabel
+        self.idleTimeout = idleTimeout
         pending.reserveCapacity(4)
     }
 
@@ -58,6 +61,9 @@ final class UpstreamStream: @unchecked Sendable {
                 buffer = try await iterator.next()
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let error as HTTPClientError where error == .readTimeout {
+                throw AttemptFailure(
+                    .connection, deployment: deploymentLabel, detail: "no data for \(Int(idleTimeout.milliseconds)) ms")
             } catch {
                 throw AttemptFailure(.connection, deployment: deploymentLabel, detail: "the connection broke: \(error)")
             }
