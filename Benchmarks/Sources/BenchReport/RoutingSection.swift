@@ -55,7 +55,8 @@ struct RoutingSection {
         lines.append(
             "The oracle's choice is the provider with the lowest expected (mean) TTFT among those up: for a log-normal "
                 + "that is median × e^(σ²/2), so a provider with a low median and a heavy tail is not chosen for its "
-                + "median alone.")
+                + "median alone. Within 100 ms of a phase change (changes land a few milliseconds after their time) "
+                + "it picks among the providers up on both sides of it.")
         if let late = summary.worstApplyLateMs {
             lines.append("Phase changes were in place at most \(Format.ms(late)) ms after their scheduled time in every run.")
         }
@@ -78,15 +79,18 @@ struct RoutingSection {
                 ratio(ttft?.p99, oracle?.p99, same: strategy.id == "oracle"),
                 ratio(ttft?.p99, litellm?.p99, same: strategy.id == "litellm"),
                 strategy.onFastest.map { String(format: "%.0f %%", $0 * 100) } ?? "—",
+                strategy.report.processes["proxy"].map { String(format: "%.2f", $0.cpuSeconds / strategy.report.durationSeconds) } ?? "—",
             ]
         }
         lines += Markdown.table(
             ["strategy", "requests", "TTFT p50 ms", "p90", "p99", "p99.9", "errors", "p50 ÷ oracle", "p99 ÷ oracle",
-                "p99 ÷ LiteLLM", "served by the fastest"],
+                "p99 ÷ LiteLLM", "served by the fastest", "proxy CPU (cores)"],
             rows)
         lines.append(
             "*served by the fastest*: share of successful requests that went to the phase's fastest provider by the "
-                + "schedule (from `x-edge-provider` for EdgeRouter, `x-litellm-model-id` for LiteLLM).")
+                + "schedule (from `x-edge-provider` for EdgeRouter, `x-litellm-model-id` for LiteLLM). *proxy CPU*: "
+                + "the proxy's CPU time over the window divided by its length; near the cores it has, it queues "
+                + "requests and its TTFT measures its own overload rather than its choice of provider.")
         lines.append("")
         return lines
     }

@@ -96,12 +96,16 @@ public struct LoadPlan: Sendable {
 }
 
 extension LoadPlan {
-    /// A picker for one worker: for the oracle, the schedule's fastest provider of each phase.
+    /// A picker for one worker: for the oracle, the schedule's fastest provider of each phase and around each
+    /// change of phase.
     func makePicker() -> TargetPicker {
         guard let scenario else { return TargetPicker(strategy: strategy, targets: targets.count) }
-        let choices = scenario.schedule.phases.indices.map { scenario.schedule.fastest(phase: $0) ?? 0 }
+        let schedule = scenario.schedule
+        let choices = schedule.phases.indices.map { schedule.fastest(phase: $0) ?? 0 }
+        let handovers = schedule.phases.indices.dropFirst().map { schedule.fastest(across: $0) ?? 0 }
         return TargetPicker(
-            strategy: strategy, targets: targets.count, choices: choices, phaseSeconds: scenario.phaseSeconds)
+            strategy: strategy, targets: targets.count, choices: choices, handovers: handovers,
+            phaseSeconds: scenario.phaseSeconds)
     }
 }
 

@@ -121,6 +121,19 @@ public struct SimSchedule: Sendable, Decodable {
         return expected.min { $0.1 < $1.1 }?.0
     }
 
+    /// The oracle's choice around the start of a phase (`phase` ≥ 1): among the providers up on both sides of the
+    /// change, the one whose worse expected TTFT of the two phases is lowest. A change lands on a simulator a few
+    /// milliseconds after its time, so a request sent right at the boundary may meet either side's settings.
+    public func fastest(across phase: Int) -> Int? {
+        let before = state(phase: phase - 1)
+        let after = state(phase: phase)
+        let expected = zip(before, after).enumerated().compactMap { index, pair -> (Int, Double)? in
+            guard let early = pair.0.expectedTTFTMs, let late = pair.1.expectedTTFTMs else { return nil }
+            return (index, max(early, late))
+        }
+        return expected.min { $0.1 < $1.1 }?.0 ?? fastest(phase: phase)
+    }
+
     /// The phase a moment of the window falls in (before the window: the first; after it: the last).
     public func phase(atOffset seconds: Double, phaseSeconds: Double) -> Int {
         min(max(Int((seconds / phaseSeconds).rounded(.down)), 0), phases.count - 1)

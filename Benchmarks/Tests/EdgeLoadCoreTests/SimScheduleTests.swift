@@ -43,6 +43,11 @@ struct SimScheduleTests {
         // A 60 ms median with σ 1 averages 99 ms: the steady 80 ms wins.
         #expect(schedule.fastest(phase: 3) == 0)
         #expect(schedule.fastest(phase: 4) == nil)
+        // Into the outage and out of it, only providers up on both sides: b (c is slow on both).
+        #expect(schedule.fastest(across: 2) == 1)
+        #expect(schedule.fastest(across: 3) == 1)
+        // Into the slowdown: a, since c is slow after it.
+        #expect(schedule.fastest(across: 1) == 0)
     }
 
     @Test func rejectsMistakes() {
@@ -63,10 +68,13 @@ struct SimScheduleTests {
     @Test func picksTargets() {
         var roundRobin = TargetPicker(strategy: .roundRobin, targets: 3)
         #expect((0..<5).map { _ in roundRobin.pick(offsetNanos: 0) } == [0, 1, 2, 0, 1])
-        var oracle = TargetPicker(strategy: .oracle, targets: 3, choices: [2, 0, 1], phaseSeconds: 10)
+        var oracle = TargetPicker(strategy: .oracle, targets: 3, choices: [2, 0, 1], handovers: [1, 2], phaseSeconds: 10)
         #expect(oracle.pick(offsetNanos: -5_000_000_000) == 2)  // warm-up: the first phase
-        #expect(oracle.pick(offsetNanos: 9_999_999_999) == 2)
-        #expect(oracle.pick(offsetNanos: 10_000_000_000) == 0)
+        #expect(oracle.pick(offsetNanos: 9_800_000_000) == 2)
+        #expect(oracle.pick(offsetNanos: 9_950_000_000) == 1)  // around the change: the handover choice
+        #expect(oracle.pick(offsetNanos: 10_050_000_000) == 1)
+        #expect(oracle.pick(offsetNanos: 10_200_000_000) == 0)
+        #expect(oracle.pick(offsetNanos: 20_000_000_000) == 2)
         #expect(oracle.pick(offsetNanos: 99_000_000_000) == 1)  // drain: the last phase
         var single = TargetPicker(strategy: .url, targets: 1)
         #expect(single.pick(offsetNanos: 1) == 0)
