@@ -6,7 +6,6 @@ struct RoutingSummary {
     struct Strategy {
         var id: String
         var name: String
-        var how: String
         var report: LoadReport
         var scenario: ScenarioFigures
 
@@ -40,7 +39,7 @@ struct RoutingSummary {
         self.info = info
         strategies = info.strategies.compactMap { strategy in
             guard let report = results.routing[strategy.id], let scenario = report.scenario else { return nil }
-            return Strategy(id: strategy.id, name: strategy.name, how: strategy.how, report: report, scenario: scenario)
+            return Strategy(id: strategy.id, name: strategy.name, report: report, scenario: scenario)
         }
         if strategies.isEmpty { return nil }
     }

@@ -33,12 +33,6 @@ public struct SimSchedule: Sendable, Decodable {
             description = try container.decodeIfPresent(String.self, forKey: .description)
             changes = try container.decodeIfPresent([String: SimSettings].self, forKey: .changes) ?? [:]
         }
-
-        public init(name: String, description: String? = nil, changes: [String: SimSettings] = [:]) {
-            self.name = name
-            self.description = description
-            self.changes = changes
-        }
     }
 
     public var name: String
@@ -48,17 +42,6 @@ public struct SimSchedule: Sendable, Decodable {
     public var defaults: SimSettings
     public var providers: [Provider]
     public var phases: [Phase]
-
-    public init(name: String, phaseSeconds: Double, defaults: SimSettings, providers: [Provider], phases: [Phase])
-        throws(LoadError)
-    {
-        self.name = name
-        self.phaseSeconds = phaseSeconds
-        self.defaults = defaults
-        self.providers = providers
-        self.phases = phases
-        try validate()
-    }
 
     private enum CodingKeys: String, CodingKey { case name, phaseSeconds = "phase_seconds", defaults, providers, phases }
 
