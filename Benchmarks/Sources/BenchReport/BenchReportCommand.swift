@@ -60,7 +60,7 @@ struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render", abstract: "Write the benchmark report from a results folder.")
 
-    @Option(help: "The results folder scripts/bench wrote (run.json, ceiling/, A/, B/).")
+    @Option(help: "The results folder scripts/bench wrote (run.json, ceiling/, A/, B/, routing/).")
     var results: String
 
     @Option(help: "Where to write the markdown report.")
@@ -68,6 +68,9 @@ struct RenderCommand: ParsableCommand {
 
     @Option(help: "Where to write every raw result of the run, bundled as one JSON file.")
     var rawOutput: String?
+
+    @Option(help: "Where to copy the routing chart (PNG); without it the report links to the one in the results folder.")
+    var chartOutput: String?
 
     func run() throws {
         let folder = URL(fileURLWithPath: results)
@@ -77,16 +80,32 @@ struct RenderCommand: ParsableCommand {
         } catch let error as ReportError {
             throw ValidationError(error.description)
         }
-        try Data(MarkdownReport(results: set).render().utf8).write(to: URL(fileURLWithPath: output))
+        let chart = try placeChart(set.info.routing?.chart.map { folder.appendingPathComponent($0) })
+        try Data(MarkdownReport(results: set, chartLink: chart).render().utf8).write(to: URL(fileURLWithPath: output))
         if let rawOutput {
             try Data(try Self.bundle(folder)).write(to: URL(fileURLWithPath: rawOutput))
         }
     }
 
+    /// Copies the run's chart to `--chart-output` when given; returns how the report links to it (relative to the
+    /// report's folder when it is below it), or nil when the run has no chart.
+    private func placeChart(_ chart: URL?) throws -> String? {
+        guard let chart, FileManager.default.fileExists(atPath: chart.path) else { return nil }
+        var placed = chart
+        if let chartOutput {
+            placed = URL(fileURLWithPath: chartOutput)
+            try? FileManager.default.removeItem(at: placed)
+            try FileManager.default.copyItem(at: chart, to: placed)
+        }
+        let reportFolder = URL(fileURLWithPath: output).deletingLastPathComponent().standardizedFileURL.path + "/"
+        let path = placed.standardizedFileURL.path
+        return path.hasPrefix(reportFolder) ? String(path.dropFirst(reportFolder.count)) : path
+    }
+
     /// `{"run": run.json, "results": {"A/router-1000": {...}, ...}}`, keys sorted, so diffs between runs are readable.
     static func bundle(_ folder: URL) throws -> Data {
         var results: [String: Any] = [:]
-        for sub in ["ceiling", "A", "B"] {
+        for sub in ["ceiling", "A", "B", "routing"] {
             let dir = folder.appendingPathComponent(sub)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where name.hasSuffix(".json") {
                 let data = try Data(contentsOf: dir.appendingPathComponent(name))

@@ -11,6 +11,11 @@ enum Format {
         return String(format: "%.0f", value)
     }
 
+    /// Seconds as short as they can be written: 30, 7.5.
+    static func seconds(_ value: Double) -> String {
+        String(format: "%g", value)
+    }
+
     /// A difference in milliseconds with its sign: +0.123, -0.010.
     static func signedMs(_ value: Double) -> String {
         (value >= 0 ? "+" : "") + ms(value)
@@ -48,5 +53,14 @@ enum Format {
         guard !errors.isEmpty else { return "" }
         let parts = errors.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         return "(" + parts.joined(separator: ", ") + ")"
+    }
+}
+
+/// Markdown building blocks shared by the report's sections.
+enum Markdown {
+    /// A table with a header row; a blank line after it.
+    static func table(_ header: [String], _ rows: [[String]]) -> [String] {
+        ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+            + rows.map { "| " + $0.joined(separator: " | ") + " |" } + [""]
     }
 }

@@ -5,22 +5,31 @@ import Foundation
 /// and the ratios to direct and to nginx, then the targets judged from those same figures.
 struct MarkdownReport {
     let results: ResultSet
+    /// Where the report links the routing chart (nil: no chart).
+    let chartLink: String?
     private var info: RunInfo { results.info }
     private var lines: [String] = []
 
-    init(results: ResultSet) {
+    init(results: ResultSet, chartLink: String?) {
         self.results = results
+        self.chartLink = chartLink
     }
 
     /// The whole document.
     func render() -> String {
         var report = self
         report.header()
-        report.method()
-        report.harness()
-        report.scenarioA()
-        report.scenarioB()
-        report.scenarioC()
+        if info.ran("load") {
+            report.method()
+            report.harness()
+            report.scenarioA()
+            report.scenarioB()
+            report.scenarioC()
+        } else {
+            report.add(
+                "This run measured the routing-quality scenario only (`--only routing`): the harness ceiling and "
+                    + "scenarios A to C are not in it.", "")
+        }
         report.lines += Targets(results: results).section()
         report.routingQuality()
         report.notes()
@@ -30,10 +39,7 @@ struct MarkdownReport {
     private mutating func add(_ text: String...) { lines += text }
 
     private mutating func table(_ header: [String], _ rows: [[String]]) {
-        add("| " + header.joined(separator: " | ") + " |")
-        add("|" + header.map { _ in "---" }.joined(separator: "|") + "|")
-        for row in rows { add("| " + row.joined(separator: " | ") + " |") }
-        add("")
+        lines += Markdown.table(header, rows)
     }
 
     // MARK: Header and method
@@ -367,15 +373,13 @@ struct MarkdownReport {
     // MARK: Routing quality and notes
 
     private mutating func routingQuality() {
-        add(
-            "## Routing quality: NOT MEASURED YET", "",
-            "This scenario gives several simulated providers different and shifting TTFT distributions and compares "
-                + "the client TTFT p50/p99 EdgeRouter achieves with an oracle (the best provider in hindsight, from the "
-                + "simulators' ground truth), round-robin, and LiteLLM's `latency-based-routing`. It depends on the "
-                + "routing issue (latency-aware choice of deployment), and `scripts/bench` does not run it yet: nothing "
-                + "is measured here and no figure is given. (The routing issue's own acceptance scenario, "
-                + "`Benchmarks/Micro` `routing-scenario`, checks EdgeRouter's behaviour alone; it does not compare "
-                + "with an oracle, round-robin or LiteLLM.)", "")
+        guard let summary = RoutingSummary(results: results) else {
+            add(
+                "## Routing quality", "",
+                "Not measured in this run (`scripts/bench` runs it unless `--only load` is given).", "")
+            return
+        }
+        lines += RoutingSection(summary: summary, chartLink: chartLink).lines()
     }
 
     private mutating func notes() {

@@ -17,6 +17,8 @@ struct ResultSet {
     private(set) var ceiling: [Int: Entry] = [:]
     private(set) var rateRuns: [String: [Int: Entry]] = [:]
     private(set) var streamRuns: [String: [Int: Entry]] = [:]
+    /// The routing-quality runs, by strategy id (`routing/STRATEGY.json`).
+    private(set) var routing: [String: LoadReport] = [:]
 
     init(directory: URL) throws {
         info = try RunInfo.load(directory.appendingPathComponent("run.json"))
@@ -48,6 +50,7 @@ struct ResultSet {
             }
             streamRuns[path, default: [:]][level] = entry
         }
+        routing = try Self.reports(in: directory.appendingPathComponent("routing")).filter { $0.value.scenario != nil }
     }
 
     /// `router-5000` → ("router", 5000).

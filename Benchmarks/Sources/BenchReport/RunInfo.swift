@@ -41,6 +41,26 @@ struct RunInfo: Decodable {
         var capReason: String?
     }
 
+    /// The routing-quality scenario as the script ran it.
+    struct Routing: Decodable {
+        /// One way of choosing a provider per request.
+        struct Strategy: Decodable {
+            /// `oracle`, `round-robin`, `router`, `litellm`.
+            var id: String
+            var name: String
+            /// How it routes, in a sentence, for the report.
+            var how: String
+        }
+
+        var rate: Double
+        var warmupS: Double
+        var phaseSeconds: Double
+        var answerTokens: Int?
+        var strategies: [Strategy]
+        /// The TTFT-over-time chart, relative to the results folder; nil when it could not be drawn.
+        var chart: String?
+    }
+
     var commit: String
     /// Whether the measured tree had changes not in the commit (Sources or the manifest).
     var dirty: Bool
@@ -59,10 +79,18 @@ struct RunInfo: Decodable {
     /// request, and again after all load, in KiB.
     var idleRssKib: [String: Int]
     var idleRssAfterKib: [String: Int]
+    /// What this run measured: `load` (the harness ceiling, scenarios A to C) and/or `routing`.
+    var scenarios: [String]?
     var scenarioA: ScenarioA
     var scenarioB: ScenarioB
+    var routing: Routing?
     /// Lines the script wants in the report (choices it made, things it skipped).
     var notes: [String]
+
+    /// Whether the run measured a part (runs written before `scenarios` existed measured only the load part).
+    func ran(_ part: String) -> Bool {
+        scenarios?.contains(part) ?? (part == "load")
+    }
 
     static func load(_ url: URL) throws -> RunInfo {
         let decoder = JSONDecoder()

@@ -14,14 +14,18 @@ struct Targets {
     /// Streams the issue asks to hold.
     static let streamTarget = 10_000
 
-    private struct Row {
+    struct Row {
         var target: String
         var measured: String
         var verdict: String
     }
 
     func section() -> [String] {
-        let rows = [kneeVersusNginx(), kneeVersusLiteLLM(), addedP99VersusNginx(), addedTTFT(), manyStreams(), idleMemory()]
+        var rows: [Row] = []
+        if results.info.ran("load") {
+            rows += [kneeVersusNginx(), kneeVersusLiteLLM(), addedP99VersusNginx(), addedTTFT(), manyStreams(), idleMemory()]
+        }
+        rows += routingRows()
         var lines = [
             "## Where we stand against the targets", "",
             "Judged by `bench-report` from the figures above, not by hand.", "",

@@ -10,17 +10,19 @@ struct EdgeLoadCommand: AsyncParsableCommand {
         abstract: "Open-loop load for OpenAI chat-completion endpoints on loopback, with HDR latency histograms.",
         discussion: """
             'rate' starts requests at a constant rate whatever the answers do (no coordinated omission); \
-            'streams' holds N requests in flight, each re-issued when it ends. Streams are timed to the first \
-            content delta and between deltas. The result is JSON on stdout or in --output.
+            'streams' holds N requests in flight, each re-issued when it ends; 'route' is a rate run while a \
+            schedule changes several simulators, with requests sent to a proxy or spread client-side (round-robin, \
+            oracle). Streams are timed to the first content delta and between deltas. The result is JSON on stdout \
+            or in --output.
             """,
-        subcommands: [RateCommand.self, StreamsCommand.self]
+        subcommands: [RateCommand.self, StreamsCommand.self, RouteCommand.self]
     )
 }
 
 /// Options both modes share.
 struct CommonOptions: ParsableArguments {
     @Option(help: "Endpoint, e.g. http://127.0.0.1:8080/v1/chat/completions (loopback only).")
-    var url: String
+    var url: String?
 
     @Option(help: "Gateway or provider key, sent as 'Authorization: Bearer KEY'.")
     var key: String?
@@ -34,8 +36,8 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "Ask for a streamed answer (stream: true).")
     var stream = false
 
-    @Option(help: "Measured window, in seconds.")
-    var duration: Double = 10
+    @Option(help: "Measured window, in seconds (default 10; a route run's window is its schedule).")
+    var duration: Double?
 
     @Option(help: "Traffic sent before the window and not measured, in seconds.")
     var warmup: Double = 2
@@ -64,26 +66,49 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Write the JSON report here instead of stdout.")
     var output: String?
 
-    func run(shape: LoadShape, ramp: Double, maxConnections: Int) async throws {
+    /// The one URL of a rate or streams run.
+    func target() throws(LoadError) -> [LoadTarget] {
+        guard let url else { throw LoadError("--url is required") }
+        return [LoadTarget(name: "url", url: try TargetURL(url))]
+    }
+
+    func run(shape: LoadShape, ramp: Double, maxConnections: Int, routing: RouteOptions? = nil) async throws {
         let plan: LoadPlan
         let watched: [WatchedProcess]
         do {
-            plan = LoadPlan(
-                target: try TargetURL(url),
-                request: RequestSpec(model: model, prompt: prompt, stream: stream, apiKey: key),
-                shape: shape, warmupSeconds: warmup, durationSeconds: duration, rampSeconds: ramp,
-                timeoutSeconds: timeout, drainSeconds: drain, maxConnections: maxConnections,
-                stallMilliseconds: stallMs, expectedTTFTMilliseconds: expectedTtftMs, threads: threads)
+            let request = RequestSpec(model: model, prompt: prompt, stream: stream, apiKey: key)
+            if let routing {
+                let (scenario, targets) = try routing.scenario(url: url)
+                if let duration, duration != scenario.durationSeconds {
+                    throw LoadError("--duration \(duration) differs from the schedule's \(scenario.durationSeconds) s")
+                }
+                plan = LoadPlan(
+                    targets: targets, request: request, shape: shape, warmupSeconds: warmup,
+                    durationSeconds: scenario.durationSeconds, rampSeconds: ramp, timeoutSeconds: timeout,
+                    drainSeconds: drain, maxConnections: maxConnections, stallMilliseconds: stallMs,
+                    expectedTTFTMilliseconds: expectedTtftMs, threads: threads, strategy: routing.strategy,
+                    scenario: scenario, servedByHeader: routing.servedByHeader)
+            } else {
+                plan = LoadPlan(
+                    targets: try target(), request: request, shape: shape, warmupSeconds: warmup,
+                    durationSeconds: duration ?? 10, rampSeconds: ramp, timeoutSeconds: timeout, drainSeconds: drain,
+                    maxConnections: maxConnections, stallMilliseconds: stallMs, expectedTTFTMilliseconds: expectedTtftMs,
+                    threads: threads)
+            }
             watched = try watch.map { argument throws(LoadError) in try WatchedProcess(argument: argument) }
-        } catch {
+        } catch let error as LoadError {
             throw ValidationError(error.description)
         }
-        let report = try await LoadRunner.run(plan, watch: watched, label: label)
-        let data = try report.json() + Data("\n".utf8)
+        let result = try await LoadRunner.run(plan, watch: watched, label: label)
+        let data = try result.report.json() + Data("\n".utf8)
         if let output {
             try data.write(to: URL(fileURLWithPath: output))
         } else {
             FileHandle.standardOutput.write(data)
+        }
+        if let log = routing?.requestsLog {
+            let lines = [RequestRecord.csvHeader] + result.requests.map(\.csvLine)
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: log))
         }
     }
 }
@@ -123,3 +148,83 @@ struct StreamsCommand: AsyncParsableCommand {
         try await common.run(shape: .concurrency(concurrency), ramp: ramp, maxConnections: concurrency)
     }
 }
+
+/// What `route` adds to a rate run: the schedule, the simulators, and how requests pick a target.
+struct RouteOptions: ParsableArguments {
+    @Option(help: "The simulators' timeline (JSON; see Benchmarks/Schedules/).")
+    var schedule: String
+
+    @Option(help: "A simulator of the schedule, as NAME=http://127.0.0.1:PORT (repeatable, one per provider).")
+    var sim: [String] = []
+
+    @Option(help: "url: send every request to --url (a proxy routes); round-robin or oracle: pick a simulator here.")
+    var strategy: TargetStrategy = .url
+
+    @Option(help: "Length of each phase in seconds (default: the schedule's).")
+    var phaseSeconds: Double?
+
+    @Option(help: "A response header that names the provider that served the request (url strategy).")
+    var servedByHeader: String?
+
+    @Option(help: "Write every measured request here as CSV (start_s,ttft_ms,total_ms,outcome,served_by).")
+    var requestsLog: String?
+
+    /// The schedule with its simulators, and the targets of the strategy: the URL for `url`, else the
+    /// simulators' chat endpoints in the schedule's order.
+    func scenario(url: String?) throws(LoadError) -> (ScenarioPlan, [LoadTarget]) {
+        let schedule = try SimSchedule.load(self.schedule)
+        var given: [String: TargetURL] = [:]
+        for argument in sim {
+            guard let equals = argument.firstIndex(of: "=") else { throw LoadError("--sim wants NAME=URL, got \(argument)") }
+            given[String(argument[..<equals])] = try TargetURL(String(argument[argument.index(after: equals)...]))
+        }
+        let sims = try schedule.providers.map { provider throws(LoadError) in
+            guard let url = given.removeValue(forKey: provider.name) else {
+                throw LoadError("no --sim for the schedule's provider \(provider.name)")
+            }
+            return LoadTarget(name: provider.name, url: url)
+        }
+        if let extra = given.keys.sorted().first { throw LoadError("--sim \(extra) is not a provider of the schedule") }
+        let phaseSeconds = self.phaseSeconds ?? schedule.phaseSeconds
+        guard phaseSeconds > 0 else { throw LoadError("--phase-seconds must be positive") }
+        let scenario = ScenarioPlan(schedule: schedule, sims: sims, phaseSeconds: phaseSeconds)
+        switch strategy {
+        case .url:
+            guard let url else { throw LoadError("--strategy url needs --url") }
+            return (scenario, [LoadTarget(name: "url", url: try TargetURL(url))])
+        case .roundRobin, .oracle:
+            guard url == nil else { throw LoadError("--url is for --strategy url only: \(strategy.rawValue) picks simulators") }
+            let chat = sims.map { LoadTarget(name: $0.name, url: $0.url.with(path: "/v1/chat/completions")) }
+            return (scenario, chat)
+        }
+    }
+}
+
+/// `edge-load route`: a rate run while a schedule changes the simulators (the routing-quality scenario).
+struct RouteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "route",
+        abstract: "Open-loop load while a schedule changes several simulators; per-phase TTFT and who served.",
+        discussion: """
+            Before the warm-up every simulator is reset to the schedule's first phase (and reseeded), then each \
+            phase's changes are posted to /_sim/config when it starts; the measured window is every phase. With \
+            --strategy url the requests go to --url (EdgeRouter, LiteLLM); round-robin rotates over the \
+            simulators with no health check and no retry; oracle sends each request to the simulator the \
+            schedule says has the lowest expected TTFT at its start.
+            """)
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var routing: RouteOptions
+
+    @Option(help: "Requests started per second.")
+    var rate: Double
+
+    @Option(help: "Most connections open at once; requests due while all are busy wait (and that wait counts).")
+    var maxConnections: Int = 1024
+
+    func run() async throws {
+        try await common.run(shape: .rate(rate), ramp: 0, maxConnections: maxConnections, routing: routing)
+    }
+}
+
+extension TargetStrategy: ExpressibleByArgument {}

@@ -7,6 +7,8 @@ struct InFlightRequest {
     /// so time spent waiting for a free connection is part of them.
     var start: NIODeadline
     var measured: Bool
+    /// Index of the target it goes to, in the plan's targets.
+    var target = 0
 }
 
 /// How a request ended, as the connection saw it.
@@ -23,6 +25,8 @@ struct StreamTiming {
     var gaps: [Int64] = []
     var contentDeltas = 0
     var sawDone = false
+    /// The value of the plan's served-by response header, when it has one.
+    var servedBy: String?
 
     mutating func reset() {
         firstContentAt = nil
@@ -30,6 +34,7 @@ struct StreamTiming {
         gaps.removeAll(keepingCapacity: true)
         contentDeltas = 0
         sawDone = false
+        servedBy = nil
     }
 }
 
@@ -52,6 +57,9 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private let template: RequestTemplate
+    /// Index of the target this connection is open to, in the plan's targets.
+    let target: Int
+    private let servedByHeader: String?
     private weak var delegate: (any LoadConnectionDelegate)?
     private var context: ChannelHandlerContext?
 
@@ -65,8 +73,10 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var timing = StreamTiming()
     private var closed = false
 
-    init(template: RequestTemplate, delegate: any LoadConnectionDelegate) {
+    init(template: RequestTemplate, target: Int, servedByHeader: String?, delegate: any LoadConnectionDelegate) {
         self.template = template
+        self.target = target
+        self.servedByHeader = servedByHeader
         self.delegate = delegate
         timing.gaps.reserveCapacity(128)
     }
@@ -121,6 +131,7 @@ final class LoadConnection: ChannelInboundHandler, RemovableChannelHandler {
             status = Int(head.status.code)
             keepAlive = head.isKeepAlive
             isEventStream = head.headers.first(name: "content-type").map { $0.hasPrefix("text/event-stream") } ?? false
+            if let servedByHeader { timing.servedBy = head.headers.first(name: servedByHeader) }
         case .body(let buffer):
             guard active != nil, isEventStream, status == 200 else { return }
             var now: NIODeadline?

@@ -7,10 +7,47 @@ public enum LoadShape: Sendable, Equatable, Codable {
     case concurrency(Int)
 }
 
+/// One place requests go, by name (the simulator's name for client-side strategies).
+public struct LoadTarget: Sendable {
+    public var name: String
+    public var url: TargetURL
+
+    public init(name: String, url: TargetURL) {
+        self.name = name
+        self.url = url
+    }
+}
+
+/// A schedule applied to simulators during a run: what `edge-load route` adds to a rate run.
+public struct ScenarioPlan: Sendable {
+    public var schedule: SimSchedule
+    /// The simulators, in the schedule's provider order; their URLs are the simulators' bases
+    /// (`http://127.0.0.1:PORT`), to which `/_sim/config` and `/v1/chat/completions` are added.
+    public var sims: [LoadTarget]
+    /// Length of each phase; the measured window is every phase end to end.
+    public var phaseSeconds: Double
+
+    public init(schedule: SimSchedule, sims: [LoadTarget], phaseSeconds: Double) {
+        self.schedule = schedule
+        self.sims = sims
+        self.phaseSeconds = phaseSeconds
+    }
+
+    /// The measured window: all the phases.
+    public var durationSeconds: Double { phaseSeconds * Double(schedule.phases.count) }
+}
+
 /// Everything a run needs to know, shared read-only by its workers.
 public struct LoadPlan: Sendable {
-    /// Where to send the requests.
-    public var target: TargetURL
+    /// Where to send the requests: one target, or several that `strategy` picks from.
+    public var targets: [LoadTarget]
+    public var strategy: TargetStrategy
+    /// The simulators' timeline, for a routing run.
+    public var scenario: ScenarioPlan?
+    /// A response header naming who served the request (a proxy's choice of provider), kept per request.
+    public var servedByHeader: String?
+    /// Whether to keep a record of every measured request (for the per-request log and per-phase figures).
+    public var keepRequests: Bool
     /// The request to send, over and over.
     public var request: RequestSpec
     public var shape: LoadShape
@@ -34,11 +71,16 @@ public struct LoadPlan: Sendable {
     public var threads: Int
 
     public init(
-        target: TargetURL, request: RequestSpec, shape: LoadShape, warmupSeconds: Double, durationSeconds: Double,
+        targets: [LoadTarget], request: RequestSpec, shape: LoadShape, warmupSeconds: Double, durationSeconds: Double,
         rampSeconds: Double, timeoutSeconds: Double, drainSeconds: Double, maxConnections: Int,
-        stallMilliseconds: Double, expectedTTFTMilliseconds: Double?, threads: Int
+        stallMilliseconds: Double, expectedTTFTMilliseconds: Double?, threads: Int, strategy: TargetStrategy = .url,
+        scenario: ScenarioPlan? = nil, servedByHeader: String? = nil, keepRequests: Bool = false
     ) {
-        self.target = target
+        self.targets = targets
+        self.strategy = strategy
+        self.scenario = scenario
+        self.servedByHeader = servedByHeader
+        self.keepRequests = keepRequests || scenario != nil
         self.request = request
         self.shape = shape
         self.warmupSeconds = warmupSeconds
@@ -50,6 +92,20 @@ public struct LoadPlan: Sendable {
         self.stallMilliseconds = stallMilliseconds
         self.expectedTTFTMilliseconds = expectedTTFTMilliseconds
         self.threads = threads
+    }
+}
+
+extension LoadPlan {
+    /// A picker for one worker: for the oracle, the schedule's fastest provider of each phase and around each
+    /// change of phase.
+    func makePicker() -> TargetPicker {
+        guard let scenario else { return TargetPicker(strategy: strategy, targets: targets.count) }
+        let schedule = scenario.schedule
+        let choices = schedule.phases.indices.map { schedule.fastest(phase: $0) ?? 0 }
+        let handovers = schedule.phases.indices.dropFirst().map { schedule.fastest(across: $0) ?? 0 }
+        return TargetPicker(
+            strategy: strategy, targets: targets.count, choices: choices, handovers: handovers,
+            phaseSeconds: scenario.phaseSeconds)
     }
 }
 
@@ -112,6 +168,13 @@ public struct TargetURL: Sendable, CustomStringConvertible {
 
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "[::1]" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The same host and port with another path.
+    public func with(path: String) -> TargetURL {
+        var url = self
+        url.path = path
+        return url
     }
 
     /// The host as the socket layer wants it (an IPv6 literal without its brackets).

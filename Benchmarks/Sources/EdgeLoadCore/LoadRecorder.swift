@@ -66,6 +66,8 @@ public struct LoadRecorder: Sendable {
     public var connectionsOpened = 0
     /// Samples of requests in flight, taken periodically inside the measured window.
     public var inFlightSamples: [Int] = []
+    /// Every measured request, when the plan keeps them (in the order they ended).
+    public var requests: [RequestRecord] = []
 
     public init() {}
 
@@ -97,6 +99,7 @@ public struct LoadRecorder: Sendable {
         lateFirstTokens += other.lateFirstTokens
         streamsWithStall += other.streamsWithStall
         connectionsOpened += other.connectionsOpened
+        requests += other.requests
         if inFlightSamples.count == other.inFlightSamples.count {
             // Workers sample on the same beat: the sum is the process's in-flight count.
             inFlightSamples = zip(inFlightSamples, other.inFlightSamples).map(+)

@@ -5,6 +5,7 @@ import Histogram
 public struct LoadReport: Codable, Sendable {
     /// Free text from `--label`, to tell runs apart.
     public var label: String?
+    /// The URL loaded, or the targets a client-side strategy picked from (comma-separated).
     public var target: String
     public var stream: Bool
     /// `rate` or `concurrency`.
@@ -44,6 +45,8 @@ public struct LoadReport: Codable, Sendable {
     public var inFlight: Spread?
     /// CPU and memory of the watched processes (and of edge-load itself) over the window.
     public var processes: [String: ProcessFigures]
+    /// Routing runs (`edge-load route`): the schedule and the figures of each of its phases.
+    public var scenario: ScenarioFigures?
 
     /// Percentiles of one histogram, in milliseconds.
     public struct Percentiles: Codable, Sendable {
@@ -86,9 +89,13 @@ public struct LoadReport: Codable, Sendable {
         public var max: Int
     }
 
-    init(plan: LoadPlan, recorder: LoadRecorder, processes: [String: ProcessFigures], label: String?) {
+    init(
+        plan: LoadPlan, recorder: LoadRecorder, processes: [String: ProcessFigures], label: String?,
+        scenario: ScenarioFigures? = nil
+    ) {
         self.label = label
-        target = plan.target.description
+        target = plan.targets.map(\.url.description).joined(separator: ", ")
+        self.scenario = scenario
         stream = plan.request.stream
         switch plan.shape {
         case .rate(let rate):

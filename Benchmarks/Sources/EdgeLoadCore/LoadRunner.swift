@@ -2,13 +2,20 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// Runs a ``LoadPlan``: one worker per event-loop thread, the process watch beside them, one merged report.
+/// What a run produced: the report, and every measured request when the plan kept them (in start order).
+public struct LoadResult: Sendable {
+    public var report: LoadReport
+    public var requests: [RequestRecord]
+}
+
+/// Runs a ``LoadPlan``: one worker per event-loop thread, the process watch (and, for a routing run, the
+/// simulators' schedule) beside them, one merged report.
 public enum LoadRunner {
     /// Runs the plan to its end (warm-up, window, drain; bounded in time whatever the server does).
     ///
     /// - Parameters:
     ///   - watch: processes whose CPU and memory are recorded over the window; edge-load adds itself.
-    public static func run(_ plan: LoadPlan, watch: [WatchedProcess], label: String?) async throws -> LoadReport {
+    public static func run(_ plan: LoadPlan, watch: [WatchedProcess], label: String?) async throws -> LoadResult {
         try validate(plan)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         do {
@@ -23,7 +30,10 @@ public enum LoadRunner {
 
     private static func run(
         _ plan: LoadPlan, on group: MultiThreadedEventLoopGroup, watch: [WatchedProcess], label: String?
-    ) async throws -> LoadReport {
+    ) async throws -> LoadResult {
+        let addresses = try plan.targets.map { target throws(LoadError) in try resolve(target.url) }
+        // The simulators start in their first phase, before any request (the warm-up included).
+        if let scenario = plan.scenario { try await ScheduleApplier.reset(scenario, on: group) }
 
         // Workers get a moment to set up before the first request is due, so the schedule starts on time.
         let lead: Int64 = 100_000_000
@@ -34,12 +44,6 @@ public enum LoadRunner {
         let windowStart = clockOrigin + .nanoseconds(Int64(beforeWindow * 1e9))
         let windowEnd = windowStart + .nanoseconds(Int64(plan.durationSeconds * 1e9))
 
-        let address: SocketAddress
-        do {
-            address = try SocketAddress.makeAddressResolvingHost(plan.target.connectHost, port: plan.target.port)
-        } catch {
-            throw LoadError("cannot resolve \(plan.target.host): \(error)")
-        }
         var futures: [EventLoopFuture<LoadRecorder>] = []
         var loops = group.makeIterator()
         for index in 0..<plan.threads {
@@ -51,11 +55,11 @@ public enum LoadRunner {
                 switch plan.shape {
                 case .rate(let rate):
                     worker = OpenLoopWorker(
-                        loop: loop, plan: plan, address: address, rate: rate, index: index, workers: workers,
+                        loop: loop, plan: plan, addresses: addresses, rate: rate, index: index, workers: workers,
                         origin: origin, promise: promise)
                 case .concurrency(let count):
                     worker = ConcurrencyWorker(
-                        loop: loop, plan: plan, address: address, concurrency: count, index: index, workers: workers,
+                        loop: loop, plan: plan, addresses: addresses, concurrency: count, index: index, workers: workers,
                         origin: origin, promise: promise)
                 }
                 worker.start()
@@ -65,11 +69,27 @@ public enum LoadRunner {
 
         let watched = watch + [WatchedProcess(name: "edge-load", pid: getpid())]
         async let figures = ProcessWatch.run(watched, from: windowStart, until: windowEnd)
+        async let appliedAt = ScheduleApplier.applyPhases(plan.scenario, windowStart: windowStart, on: group)
         var merged = LoadRecorder()
         for future in futures {
             merged.merge(try await future.get())
         }
-        return LoadReport(plan: plan, recorder: merged, processes: await figures, label: label)
+        let requests = merged.requests.sorted { $0.startNanos < $1.startNanos }
+        merged.requests = []
+        let applied = try await appliedAt
+        let scenario = plan.scenario.map { scenario in
+            ScenarioFigures(plan: scenario, strategy: plan.strategy, requests: requests, appliedAt: applied)
+        }
+        let report = LoadReport(plan: plan, recorder: merged, processes: await figures, label: label, scenario: scenario)
+        return LoadResult(report: report, requests: requests)
+    }
+
+    private static func resolve(_ url: TargetURL) throws(LoadError) -> SocketAddress {
+        do {
+            return try SocketAddress.makeAddressResolvingHost(url.connectHost, port: url.port)
+        } catch {
+            throw LoadError("cannot resolve \(url.host): \(error)")
+        }
     }
 
     private static func rampIfConcurrency(_ plan: LoadPlan) -> Double {
@@ -92,5 +112,12 @@ public enum LoadRunner {
             throw LoadError("the timeout must be positive and the drain within 0...600 s")
         }
         guard plan.maxConnections >= 1 else { throw LoadError("max connections must be at least 1") }
+        guard !plan.targets.isEmpty else { throw LoadError("no target to load") }
+        if let scenario = plan.scenario {
+            guard case .rate = plan.shape else { throw LoadError("a schedule needs a rate run") }
+            guard scenario.sims.count == scenario.schedule.providers.count else {
+                throw LoadError("the schedule has \(scenario.schedule.providers.count) providers, \(scenario.sims.count) simulators were given")
+            }
+        }
     }
 }

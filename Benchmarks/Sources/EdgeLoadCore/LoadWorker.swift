@@ -10,7 +10,8 @@ import NIOPosix
 class LoadWorker: LoadConnectionDelegate {
     let loop: any EventLoop
     let plan: LoadPlan
-    let template: RequestTemplate
+    /// The request built for each target of the plan.
+    let templates: [RequestTemplate]
     /// Index of this worker among the run's workers, and their number: used to interleave schedules.
     let index: Int
     let workers: Int
@@ -21,15 +22,17 @@ class LoadWorker: LoadConnectionDelegate {
     /// After this, whatever is still in flight is unfinished and the worker reports.
     let hardStop: NIODeadline
     let timeout: TimeAmount
-    /// Resolved once: a name lookup per connect (and Happy Eyeballs) would dominate connect time on loopback.
-    let address: SocketAddress
+    /// Resolved once, per target: a name lookup per connect (and Happy Eyeballs) would dominate connect time on
+    /// loopback.
+    let addresses: [SocketAddress]
     private let stallNanos: Int64
     private let lateFirstTokenNanos: Int64?
 
     var recorder = LoadRecorder()
     /// Every open (or opening) connection, to sweep for timeouts and to close at the end.
     var connections: [ObjectIdentifier: LoadConnection] = [:]
-    var connecting = 0
+    /// Connects in progress, per target.
+    var connecting: [Int]
     private(set) var finished = false
     private let promise: EventLoopPromise<LoadRecorder>
     private var sweeps = 0
@@ -37,13 +40,14 @@ class LoadWorker: LoadConnectionDelegate {
     /// How often timeouts are checked; the in-flight count is sampled every fifth sweep.
     static let sweepInterval = TimeAmount.milliseconds(50)
 
-    init(loop: any EventLoop, plan: LoadPlan, address: SocketAddress, index: Int, workers: Int, origin: NIODeadline,
-        measureFrom: NIODeadline, promise: EventLoopPromise<LoadRecorder>)
+    init(loop: any EventLoop, plan: LoadPlan, addresses: [SocketAddress], index: Int, workers: Int,
+        origin: NIODeadline, measureFrom: NIODeadline, promise: EventLoopPromise<LoadRecorder>)
     {
         self.loop = loop
-        self.address = address
+        self.addresses = addresses
         self.plan = plan
-        self.template = RequestTemplate(target: plan.target, spec: plan.request)
+        self.templates = plan.targets.map { RequestTemplate(target: $0.url, spec: plan.request) }
+        self.connecting = Array(repeating: 0, count: plan.targets.count)
         self.index = index
         self.workers = workers
         self.origin = origin
@@ -64,11 +68,12 @@ class LoadWorker: LoadConnectionDelegate {
         }
     }
 
-    /// Opens a connection; `ready` gets it once connected, or nil if the connect failed.
-    func openConnection(_ ready: @escaping (LoadConnection?) -> Void) {
-        let connection = LoadConnection(template: template, delegate: self)
+    /// Opens a connection to a target; `ready` gets it once connected, or nil if the connect failed.
+    func openConnection(to target: Int = 0, _ ready: @escaping (LoadConnection?) -> Void) {
+        let connection = LoadConnection(
+            template: templates[target], target: target, servedByHeader: plan.servedByHeader, delegate: self)
         let bound = NIOLoopBound(connection, eventLoop: loop)
-        connecting += 1
+        connecting[target] += 1
         recorder.connectionsOpened += 1
         connections[ObjectIdentifier(connection)] = connection
         ClientBootstrap(group: loop)
@@ -80,10 +85,10 @@ class LoadWorker: LoadConnectionDelegate {
                     try channel.pipeline.syncOperations.addHandler(bound.value)
                 }
             }
-            .connect(to: address)
+            .connect(to: addresses[target])
             .assumeIsolated()
             .whenComplete { [self] result in
-                connecting -= 1
+                connecting[target] -= 1
                 switch result {
                 case .success:
                     // A connect that completes after the run ended is closed unused.
@@ -98,6 +103,7 @@ class LoadWorker: LoadConnectionDelegate {
     /// Records a finished request if it falls in the window.
     func record(_ request: InFlightRequest, _ outcome: RequestOutcome, _ timing: StreamTiming, end: NIODeadline) {
         guard request.measured else { return }
+        if plan.keepRequests { keep(request, outcome, timing, end: end) }
         switch outcome {
         case .failure(let kind):
             recorder.fail(kind)
@@ -122,6 +128,19 @@ class LoadWorker: LoadConnectionDelegate {
             if stalled { recorder.streamsWithStall += 1 }
             recorder.contentDeltas += timing.contentDeltas
         }
+    }
+
+    /// Adds a measured request to the per-request record. Who served it: the target a client-side strategy chose,
+    /// or what the proxy said in the served-by header.
+    private func keep(_ request: InFlightRequest, _ outcome: RequestOutcome, _ timing: StreamTiming, end: NIODeadline) {
+        var entry = RequestRecord(
+            startNanos: (request.start - measureFrom).nanoseconds, totalNanos: (end - request.start).nanoseconds,
+            servedBy: plan.strategy == .url ? timing.servedBy : plan.targets[request.target].name)
+        switch outcome {
+        case .failure(let kind): entry.failure = kind
+        case .success: entry.ttftNanos = timing.firstContentAt.map { ($0 - request.start).nanoseconds }
+        }
+        recorder.requests.append(entry)
     }
 
     /// Whether a request started now belongs to the measured window.
@@ -199,23 +218,31 @@ class LoadWorker: LoadConnectionDelegate {
 ///
 /// A request due while every connection is busy waits in a queue (and a new connection is opened, up to the
 /// limit); its latency still counts from the time it was due, so a server that falls behind shows it.
+///
+/// With several targets, each request goes where the plan's picker says when it is due, and each target has its
+/// own idle connections and queue.
 final class OpenLoopWorker: LoadWorker {
     private let intervalNanos: Double
     private let count: Int
     private var next = 0
-    private var idle: [LoadConnection] = []
-    private var queue = CircularBuffer<InFlightRequest>()
+    private var picker: TargetPicker
+    /// Per target: idle connections, and requests waiting for one.
+    private var idle: [[LoadConnection]]
+    private var queues: [CircularBuffer<InFlightRequest>]
 
-    init(loop: any EventLoop, plan: LoadPlan, address: SocketAddress, rate: Double, index: Int, workers: Int,
+    init(loop: any EventLoop, plan: LoadPlan, addresses: [SocketAddress], rate: Double, index: Int, workers: Int,
         origin: NIODeadline, promise: EventLoopPromise<LoadRecorder>)
     {
+        picker = plan.makePicker()
+        idle = Array(repeating: [], count: plan.targets.count)
+        queues = Array(repeating: CircularBuffer(), count: plan.targets.count)
         let measureFrom = origin + .nanoseconds(Int64(plan.warmupSeconds * 1e9))
         intervalNanos = 1e9 / rate
         // This worker takes every `workers`-th slot of the schedule, offset by its index.
         let total = Int((plan.warmupSeconds + plan.durationSeconds) * rate)
         count = total / workers + (index < total % workers ? 1 : 0)
         super.init(
-            loop: loop, plan: plan, address: address, index: index, workers: workers, origin: origin,
+            loop: loop, plan: plan, addresses: addresses, index: index, workers: workers, origin: origin,
             measureFrom: measureFrom, promise: promise)
     }
 
@@ -249,31 +276,35 @@ final class OpenLoopWorker: LoadWorker {
                 recorder.started += 1
                 LoadRecorder.record((now - start).nanoseconds, in: &recorder.scheduleLag)
             }
-            dispatch(InFlightRequest(start: start, measured: measured))
+            let target = picker.pick(offsetNanos: (start - measureFrom).nanoseconds)
+            dispatch(InFlightRequest(start: start, measured: measured, target: target))
         }
         scheduleTick()
     }
 
     private func dispatch(_ request: InFlightRequest) {
-        if let connection = idle.popLast() {
+        if let connection = idle[request.target].popLast() {
             connection.send(request)
             return
         }
-        queue.append(request)
-        growIfNeeded()
+        queues[request.target].append(request)
+        growIfNeeded(request.target)
     }
 
     /// Connects in progress at once, at most: a burst of queued requests (a hiccup of the server or of this
     /// machine) would otherwise open a connection per request, and the pool would balloon for good.
     static let maxConnectsInProgress = 16
 
-    /// Opens connections for queued requests not already covered by connects in progress, within the limits.
-    private func growIfNeeded() {
-        while connecting < min(queue.count, Self.maxConnectsInProgress), connections.count < plan.maxConnections {
-            openConnection { [self] connection in
+    /// Opens connections to a target for its queued requests not already covered by connects in progress,
+    /// within the limits.
+    private func growIfNeeded(_ target: Int) {
+        while connecting[target] < min(queues[target].count, Self.maxConnectsInProgress),
+            connections.count < plan.maxConnections
+        {
+            openConnection(to: target) { [self] connection in
                 guard let connection else {
                     // One queued request pays for the failed connect, so a dead server fails requests, not the run.
-                    if let request = queue.popFirst() {
+                    if let request = queues[target].popFirst() {
                         record(request, .failure(.connect), StreamTiming(), end: .now())
                     }
                     checkDone()
@@ -284,35 +315,39 @@ final class OpenLoopWorker: LoadWorker {
         }
     }
 
-    /// Gives a free connection the oldest queued request, or parks it.
+    /// Gives a free connection the oldest request queued for its target, or parks it.
     private func handOut(_ connection: LoadConnection) {
-        if let request = queue.popFirst() {
+        if let request = queues[connection.target].popFirst() {
             connection.send(request)
         } else {
-            idle.append(connection)
+            idle[connection.target].append(connection)
             checkDone()
         }
     }
 
-    override var inFlight: Int { super.inFlight + queue.count }
+    override var inFlight: Int { super.inFlight + queues.reduce(0) { $0 + $1.count } }
 
     override var isIdleForever: Bool {
-        next >= count && queue.isEmpty && connections.values.allSatisfy { !$0.isBusy }
+        next >= count && queues.allSatisfy(\.isEmpty) && connections.values.allSatisfy { !$0.isBusy }
     }
 
     override func sweep(now: NIODeadline) {
         super.sweep(now: now)
-        while let oldest = queue.first, now - oldest.start > timeout {
-            _ = queue.popFirst()
-            record(oldest, .failure(.timeout), StreamTiming(), end: now)
+        for target in queues.indices {
+            while let oldest = queues[target].first, now - oldest.start > timeout {
+                _ = queues[target].popFirst()
+                record(oldest, .failure(.timeout), StreamTiming(), end: now)
+            }
         }
     }
 
     override func abandonQueued(now: NIODeadline) {
-        while let request = queue.popFirst() {
-            record(request, .failure(.unfinished), StreamTiming(), end: now)
+        for target in queues.indices {
+            while let request = queues[target].popFirst() {
+                record(request, .failure(.unfinished), StreamTiming(), end: now)
+            }
+            idle[target].removeAll()
         }
-        idle.removeAll()
     }
 
     override func connection(
@@ -330,9 +365,11 @@ final class OpenLoopWorker: LoadWorker {
 
     override func connectionClosed(_ connection: LoadConnection) {
         super.connectionClosed(connection)
-        if let position = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: position) }
+        if let position = idle[connection.target].firstIndex(where: { $0 === connection }) {
+            idle[connection.target].remove(at: position)
+        }
         guard !finished else { return }
-        growIfNeeded()
+        growIfNeeded(connection.target)
         checkDone()
     }
 }
@@ -351,7 +388,7 @@ final class ConcurrencyWorker: LoadWorker {
     /// Pause before re-issuing after a failure, so a server that fails at once is not hammered in a loop.
     private static let retryPause = TimeAmount.milliseconds(100)
 
-    init(loop: any EventLoop, plan: LoadPlan, address: SocketAddress, concurrency: Int, index: Int, workers: Int,
+    init(loop: any EventLoop, plan: LoadPlan, addresses: [SocketAddress], concurrency: Int, index: Int, workers: Int,
         origin: NIODeadline, promise: EventLoopPromise<LoadRecorder>)
     {
         let measureFrom = origin + .nanoseconds(Int64((plan.rampSeconds + plan.warmupSeconds) * 1e9))
@@ -360,7 +397,7 @@ final class ConcurrencyWorker: LoadWorker {
         firstSlot = index
         totalSlots = concurrency
         super.init(
-            loop: loop, plan: plan, address: address, index: index, workers: workers, origin: origin,
+            loop: loop, plan: plan, addresses: addresses, index: index, workers: workers, origin: origin,
             measureFrom: measureFrom, promise: promise)
     }
 
