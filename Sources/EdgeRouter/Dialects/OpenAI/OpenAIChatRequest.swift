@@ -1,93 +1,244 @@
-import Foundation
+import NIOCore
 
-/// A client's chat-completion request: the fields the router acts on, and the whole body kept as a JSON object
-/// so every other field (tools, temperature, response_format, fields newer than this code) reaches the provider
-/// unchanged.
-public struct OpenAIChatRequest: @unchecked Sendable {
-    // @unchecked: `body` holds Foundation JSON values (NSDictionary, NSArray, NSString, NSNumber), which are
-    // immutable once parsed; the struct is never mutated after `parse`, so sharing it across tasks is safe.
-
+/// A client's chat-completion request: the fields the router acts on, and the rest of the body as the client sent
+/// it, so every other field (tools, temperature, response_format, fields newer than this code) reaches the provider
+/// byte for byte.
+public struct OpenAIChatRequest: Sendable {
     /// The model the client named (a catalog name or alias, or `provider/model`).
     public let model: String
     /// Whether the client asked for a stream.
     public let stream: Bool
     /// Whether the client asked for the usage chunk (`stream_options.include_usage`).
     public let includeUsage: Bool
-    private let body: [String: Any]
+    /// The upstream body after its `{"model":"…"`: the client's other members, then `"stream":true` and
+    /// `stream_options` with `include_usage`, then the closing brace (see ``upstreamBody(model:)``).
+    private let upstreamTail: ByteBuffer
 
     /// Parses and checks a request body; errors name the offending field.
     public static func parse(_ bytes: some Collection<UInt8>) throws(EdgeRouterError) -> OpenAIChatRequest {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [])
-        } catch {
-            throw EdgeRouterError(.invalidRequest, "The request body is not valid JSON.")
-        }
-        guard let body = object as? [String: Any] else {
-            throw EdgeRouterError(.invalidRequest, "The request body must be a JSON object.")
-        }
-        guard let modelValue = body["model"] else {
-            throw EdgeRouterError(.invalidRequest, "Missing required parameter: 'model'.", param: "model")
-        }
-        guard let model = modelValue as? String, !model.isEmpty else {
-            throw EdgeRouterError(.invalidRequest, "'model' must be a non-empty string.", param: "model")
-        }
-        guard let messagesValue = body["messages"] else {
-            throw EdgeRouterError(.invalidRequest, "Missing required parameter: 'messages'.", param: "messages")
-        }
-        guard let messages = messagesValue as? [Any], !messages.isEmpty else {
-            throw EdgeRouterError(.invalidRequest, "'messages' must be a non-empty array.", param: "messages")
-        }
-        for (index, message) in messages.enumerated() {
-            guard let message = message as? [String: Any] else {
-                throw EdgeRouterError(.invalidRequest, "'messages[\(index)]' must be an object.", param: "messages[\(index)]")
-            }
-            guard message["role"] is String else {
-                throw EdgeRouterError(
-                    .invalidRequest, "Missing required parameter: 'messages[\(index)].role'.", param: "messages[\(index)].role")
-            }
-        }
-        let stream: Bool
-        switch body["stream"] {
-        case nil, is NSNull: stream = false
-        case let value as Bool where isBoolean(body["stream"]): stream = value
-        default: throw EdgeRouterError(.invalidRequest, "'stream' must be a boolean.", param: "stream")
-        }
-        var includeUsage = false
-        if let options = body["stream_options"], !(options is NSNull) {
-            guard let options = options as? [String: Any] else {
-                throw EdgeRouterError(.invalidRequest, "'stream_options' must be an object.", param: "stream_options")
-            }
-            if let flag = options["include_usage"] {
-                guard isBoolean(flag), let flag = flag as? Bool else {
-                    throw EdgeRouterError(
-                        .invalidRequest, "'stream_options.include_usage' must be a boolean.", param: "stream_options.include_usage")
-                }
-                includeUsage = flag
-            }
-        }
-        return OpenAIChatRequest(model: model, stream: stream, includeUsage: includeUsage, body: body)
+        let result =
+            bytes.withContiguousStorageIfAvailable { parse(buffer: $0) }
+            ?? Array(bytes).withUnsafeBufferPointer { parse(buffer: $0) }
+        return try result.get()
     }
 
     /// The body to send to a deployment: its own model id, always streaming, always with the usage chunk, so the
     /// router can measure the first token and account for every request whatever the client asked.
-    public func upstreamBody(model upstreamModel: String) throws(EdgeRouterError) -> Data {
-        var upstream = body
-        upstream["model"] = upstreamModel
-        upstream["stream"] = true
-        var options = (body["stream_options"] as? [String: Any]) ?? [:]
-        options["include_usage"] = true
-        upstream["stream_options"] = options
+    ///
+    /// It is the client's body with `model`, `stream` and `stream_options` written by the router (every
+    /// occurrence of the client's own removed, so no duplicate can override them) and `include_usage` set; of
+    /// other keys the client sent twice only the last is kept, the one the checks read.
+    public func upstreamBody(model upstreamModel: String) -> ByteBuffer {
+        var body = ByteBufferAllocator().buffer(capacity: upstreamTail.readableBytes + upstreamModel.utf8.count + 16)
+        body.writeStaticString(#"{"model":"#)
+        body.writeJSONString(upstreamModel)
+        body.writeImmutableBuffer(upstreamTail)
+        return body
+    }
+
+    private init(model: String, stream: Bool, includeUsage: Bool, upstreamTail: ByteBuffer) {
+        self.model = model
+        self.stream = stream
+        self.includeUsage = includeUsage
+        self.upstreamTail = upstreamTail
+    }
+}
+
+extension OpenAIChatRequest {
+    /// One member of an object, as the client wrote it (key through value, no surrounding whitespace).
+    fileprivate struct Member {
+        var key: JSONScanner.StringSpan
+        var end: Int
+        /// The opening quote of the key.
+        var start: Int { key.start - 1 }
+    }
+
+    /// What a field the router reads held, found in a first walk and checked after it.
+    fileprivate struct Field {
+        var kind: JSONScanner.ValueKind
+        var mark: JSONScanner.Mark
+    }
+
+    private static func parse(buffer: UnsafeBufferPointer<UInt8>) -> Result<OpenAIChatRequest, EdgeRouterError> {
+        Result { () throws(EdgeRouterError) in try parse(checking: buffer) }
+    }
+
+    private static func parse(checking bytes: UnsafeBufferPointer<UInt8>) throws(EdgeRouterError) -> OpenAIChatRequest {
+        let notJSON = EdgeRouterError(.invalidRequest, "The request body is not valid JSON.")
+        var scanner = JSONScanner(bytes)
+        // The whole body is validated first, so a syntax error anywhere wins over a missing field.
+        var model: Field?
+        var messages: Field?
+        var stream: Field?
+        var options: Field?
+        var kept: [Member] = []
         do {
-            return try JSONSerialization.data(withJSONObject: upstream, options: [.withoutEscapingSlashes])
+            switch try scanner.peekKind() {
+            case .object: break
+            case .array:
+                try scanner.skipValue()
+                try scanner.finish()
+                throw EdgeRouterError(.invalidRequest, "The request body must be a JSON object.")
+            default:
+                // A bare string or number is JSON, but Foundation's parser refused it; so does the router.
+                throw notJSON
+            }
+            kept.reserveCapacity(16)
+            try scanner.enterObject()
+            while let key = try scanner.nextMember() {
+                let field = Field(kind: try scanner.peekKind(), mark: scanner.mark())
+                try scanner.skipValue()
+                switch key {
+                case "model": model = field
+                case "messages":
+                    messages = field
+                    kept.append(Member(key: key.span, end: scanner.offset))
+                case "stream": stream = field
+                case "stream_options": options = field
+                default: kept.append(Member(key: key.span, end: scanner.offset))
+                }
+            }
+            try scanner.finish()
+        } catch let error as EdgeRouterError {
+            throw error
         } catch {
-            throw EdgeRouterError(.invalidRequest, "The request body could not be re-encoded: \(error)")
+            throw notJSON
+        }
+
+        do {
+            let modelName = try checkModel(model, scanner)
+            try checkMessages(messages, scanner)
+            let streams = try checkStream(stream, scanner)
+            var optionMembers: [Member] = []
+            let includeUsage = try checkOptions(options, scanner, keeping: &optionMembers)
+
+            var tail = ByteBufferAllocator().buffer(capacity: bytes.count + 64)
+            for member in lastOccurrences(kept, in: bytes) {
+                tail.writeStaticString(",")
+                tail.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[member.start..<member.end])))
+            }
+            tail.writeStaticString(#","stream":true,"stream_options":{"#)
+            for member in lastOccurrences(optionMembers, in: bytes) {
+                tail.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[member.start..<member.end])))
+                tail.writeStaticString(",")
+            }
+            tail.writeStaticString(#""include_usage":true}}"#)
+            return OpenAIChatRequest(model: modelName, stream: streams, includeUsage: includeUsage, upstreamTail: tail)
+        } catch let error as EdgeRouterError {
+            throw error
+        } catch {
+            // The body was validated above: walking it again cannot fail on syntax.
+            throw notJSON
         }
     }
 
-    /// Foundation lets `1` cast to `Bool`; JSON booleans are the numbers whose Objective-C type is `char`.
-    private static func isBoolean(_ value: Any?) -> Bool {
-        guard let number = value as? NSNumber else { return false }
-        return number.objCType.pointee == CChar(UInt8(ascii: "c"))
+    private static func checkModel(_ field: Field?, _ scanner: JSONScanner) throws -> String {
+        guard let field else {
+            throw EdgeRouterError(.invalidRequest, "Missing required parameter: 'model'.", param: "model")
+        }
+        let invalid = EdgeRouterError(.invalidRequest, "'model' must be a non-empty string.", param: "model")
+        guard field.kind == .string else { throw invalid }
+        var value = scanner.resumed(at: field.mark)
+        let name = try value.readString()
+        guard !name.isEmpty else { throw invalid }
+        return name
+    }
+
+    private static func checkMessages(_ field: Field?, _ scanner: JSONScanner) throws {
+        guard let field else {
+            throw EdgeRouterError(.invalidRequest, "Missing required parameter: 'messages'.", param: "messages")
+        }
+        let notArray = EdgeRouterError(.invalidRequest, "'messages' must be a non-empty array.", param: "messages")
+        guard field.kind == .array else { throw notArray }
+        var messages = scanner.resumed(at: field.mark)
+        try messages.enterArray()
+        var index = 0
+        while try messages.nextElement() {
+            guard try messages.peekKind() == .object else {
+                throw EdgeRouterError(.invalidRequest, "'messages[\(index)]' must be an object.", param: "messages[\(index)]")
+            }
+            try messages.enterObject()
+            var roleIsString = false
+            while let key = try messages.nextMember() {
+                if key.matches("role") { roleIsString = try messages.peekKind() == .string }
+                try messages.skipValue()
+            }
+            guard roleIsString else {
+                throw EdgeRouterError(
+                    .invalidRequest, "Missing required parameter: 'messages[\(index)].role'.", param: "messages[\(index)].role")
+            }
+            index += 1
+        }
+        guard index > 0 else { throw notArray }
+    }
+
+    private static func checkStream(_ field: Field?, _ scanner: JSONScanner) throws -> Bool {
+        guard let field, field.kind != .null else { return false }
+        guard field.kind == .bool else {
+            throw EdgeRouterError(.invalidRequest, "'stream' must be a boolean.", param: "stream")
+        }
+        var value = scanner.resumed(at: field.mark)
+        return try value.readBool()
+    }
+
+    /// Checks `stream_options` and returns `include_usage`; the other members are kept for the upstream body.
+    private static func checkOptions(_ field: Field?, _ scanner: JSONScanner, keeping kept: inout [Member]) throws -> Bool {
+        guard let field, field.kind != .null else { return false }
+        guard field.kind == .object else {
+            throw EdgeRouterError(.invalidRequest, "'stream_options' must be an object.", param: "stream_options")
+        }
+        var options = scanner.resumed(at: field.mark)
+        try options.enterObject()
+        var flag: Field?
+        while let key = try options.nextMember() {
+            let value = Field(kind: try options.peekKind(), mark: options.mark())
+            try options.skipValue()
+            if key.matches("include_usage") {
+                flag = value
+            } else {
+                kept.append(Member(key: key.span, end: options.offset))
+            }
+        }
+        guard let flag else { return false }
+        guard flag.kind == .bool else {
+            throw EdgeRouterError(
+                .invalidRequest, "'stream_options.include_usage' must be a boolean.", param: "stream_options.include_usage")
+        }
+        var value = scanner.resumed(at: flag.mark)
+        return try value.readBool()
+    }
+
+    /// The members whose key does not come again later: of duplicate keys the last wins, as the checks read them.
+    private static func lastOccurrences(_ members: [Member], in bytes: UnsafeBufferPointer<UInt8>) -> [Member] {
+        if members.count < 2 { return members }
+        var shadowed: [Bool]
+        if members.count <= 16 {
+            // Few keys: compare each with the later ones, without allocating strings for unescaped keys.
+            shadowed = Array(repeating: false, count: members.count)
+            for (position, member) in members.enumerated() {
+                for later in members[(position + 1)...] where sameKey(member.key, later.key, in: bytes) {
+                    shadowed[position] = true
+                    break
+                }
+            }
+        } else {
+            // Keyed by the decoded bytes: `String` equality would merge keys that are only canonically equivalent.
+            var last: [[UInt8]: Int] = [:]
+            last.reserveCapacity(members.count)
+            let keys = members.map { Array(JSONScanner.decode($0.key, in: bytes).utf8) }
+            for (position, key) in keys.enumerated() { last[key] = position }
+            if last.count == members.count { return members }
+            shadowed = keys.indices.map { last[keys[$0]] != $0 }
+        }
+        guard shadowed.contains(true) else { return members }
+        return members.indices.filter { !shadowed[$0] }.map { members[$0] }
+    }
+
+    private static func sameKey(_ a: JSONScanner.StringSpan, _ b: JSONScanner.StringSpan, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if !a.hasEscapes, !b.hasEscapes {
+            return bytes[a.start..<a.end].elementsEqual(bytes[b.start..<b.end])
+        }
+        // Bytes, not `String` equality, which would call canonically equivalent spellings the same key.
+        return JSONScanner.decode(a, in: bytes).utf8.elementsEqual(JSONScanner.decode(b, in: bytes).utf8)
     }
 }
