@@ -27,8 +27,6 @@ public struct OpenAIStreamDecoder {
     public struct MalformedFrame: Error {
         /// What is wrong, for the client and the logs.
         public var detail: String
-        /// Where in the frame, for the logs.
-        var failure: JSONScanner.Failure?
     }
 
     private var started = false
@@ -49,8 +47,9 @@ public struct OpenAIStreamDecoder {
         case .success(let chunk):
             if chunk.started { started = true }
             return .frame(UpstreamFrame(payload: data, events: chunk.events, isUsageOnly: chunk.isUsageOnly))
-        case .failure(let failure):
-            throw MalformedFrame(detail: "a stream frame is not valid JSON", failure: failure)
+        case .failure:
+            // One detail for syntax and type errors alike, as before: failover only needs "malformed".
+            throw MalformedFrame(detail: "a stream frame is not valid JSON")
         }
     }
 }
