@@ -1,4 +1,4 @@
-@testable import EdgeRouter
+@_spi(Benchmarks) @testable import EdgeRouter
 import Foundation
 import Testing
 
@@ -11,7 +11,7 @@ struct OpenAIDialectTests {
         #expect(request.model == "m")
         #expect(!request.stream)
         #expect(!request.includeUsage)
-        let body = try #require(JSONSerialization.jsonObject(with: try request.upstreamBody(model: "gpt-4o")) as? [String: Any])
+        let body = try #require(JSONSerialization.jsonObject(with: Data(request.upstreamBody(model: "gpt-4o").readableBytesView)) as? [String: Any])
         #expect(body["model"] as? String == "gpt-4o")
         #expect(body["stream"] as? Bool == true)
         #expect((body["stream_options"] as? [String: Any])?["include_usage"] as? Bool == true)
@@ -46,7 +46,8 @@ struct OpenAIDialectTests {
         var assembler = OpenAICompletionAssembler()
         frames.flatMap(\.events).forEach { assembler.consume($0) }
         let object = try #require(
-            JSONSerialization.jsonObject(with: Data(assembler.completionJSON(fallbackModel: "x", fallbackID: "y"))) as? [String: Any])
+            JSONSerialization.jsonObject(with: Data(assembler.completionJSON(fallbackModel: "x", fallbackID: "y").readableBytesView))
+                as? [String: Any])
         #expect(object["id"] as? String == "c1")
         #expect(object["model"] as? String == "gpt")
         let choice = try #require((object["choices"] as? [[String: Any]])?.first)

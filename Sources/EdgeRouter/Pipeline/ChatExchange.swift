@@ -104,7 +104,7 @@ struct ChatExchange: Sendable {
         }
         return UpstreamAttempt(
             deployment: candidate.deployment, client: client,
-            body: try request.upstreamBody(model: candidate.deployment.upstreamModel), logger: logger)
+            body: request.upstreamBody(model: candidate.deployment.upstreamModel), logger: logger)
     }
 
     /// A first token arrived. A hedge that won is not a TTFT sample: only hedges that happened to be fast get to

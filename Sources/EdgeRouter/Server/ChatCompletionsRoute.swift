@@ -141,7 +141,7 @@ struct ChatCompletionsRoute: Sendable {
         guard outcome == .ok else { throw CancellationError() }
         headers[.contentType] = "application/json"
         let body = assembler.completionJSON(fallbackModel: start.deployment.upstreamModel, fallbackID: "chatcmpl-\(context.requestID)")
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 
     /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions. The residency

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -21,7 +20,7 @@ struct PrimedStream: Sendable {
 struct UpstreamAttempt: Sendable {
     let deployment: Deployment
     let client: HTTPClient
-    let body: Data
+    let body: ByteBuffer
     let logger: Logger
 
     /// Sends the request and reads until the first content token. The caller bounds it in time.
@@ -39,7 +38,7 @@ struct UpstreamAttempt: Sendable {
         for header in deployment.provider.headers {
             request.headers.add(name: header.name, value: header.value)
         }
-        request.body = .bytes(ByteBuffer(data: body))
+        request.body = .bytes(body)
 
         let response: HTTPClientResponse
         do {
@@ -100,15 +99,32 @@ struct UpstreamAttempt: Sendable {
         return AttemptFailure(cause, deployment: label, status: status, detail: detail, retryAfter: retryAfter)
     }
 
-    /// The `message` of an OpenAI-style error body, shortened.
+    /// The `message` of an OpenAI-style error body (`{"error": {"message": ...}}`), shortened.
     static func errorMessage(in body: ByteBuffer) -> String? {
-        struct Envelope: Decodable {
-            struct Inner: Decodable { var message: String? }
-            var error: Inner?
+        let message = body.withUnsafeReadableBytes { raw -> String? in
+            var scanner = JSONScanner(raw.bindMemory(to: UInt8.self))
+            var message: String?
+            do {
+                try scanner.enterObject()
+                while let key = try scanner.nextMember() {
+                    guard key.matches("error") else {
+                        try scanner.skipValue()
+                        continue
+                    }
+                    message = nil
+                    if try scanner.consumeNull() { continue }
+                    try scanner.enterObject()
+                    while let key = try scanner.nextMember() {
+                        if key.matches("message") { message = try scanner.readNullableString() } else { try scanner.skipValue() }
+                    }
+                }
+                try scanner.finish()
+            } catch {
+                return nil
+            }
+            return message
         }
-        guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(body.readableBytesView)),
-            let message = envelope.error?.message
-        else { return nil }
+        guard let message else { return nil }
         return message.count > 500 ? String(message.prefix(500)) + "…" : message
     }
 

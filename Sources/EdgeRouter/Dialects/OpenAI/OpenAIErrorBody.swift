@@ -1,18 +1,23 @@
-import Foundation
+import NIOCore
 
 /// OpenAI's error shape: `{"error": {"message", "type", "param", "code"}}`.
 enum OpenAIErrorBody {
     static func json(for error: EdgeRouterError, requestID: String) -> [UInt8] {
-        let object: [String: Any] = [
-            "error": [
-                "message": "\(error.message) (request id \(requestID))",
-                "type": type(of: error.code),
-                "param": error.param.map { $0 as Any } ?? NSNull(),
-                "code": code(of: error.code),
-            ] as [String: Any]
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()
-        return Array(data)
+        var buffer = ByteBuffer()
+        buffer.writeStaticString(#"{"error":{"message":"#)
+        buffer.writeJSONString("\(error.message) (request id \(requestID))")
+        buffer.writeStaticString(#","type":"#)
+        buffer.writeJSONString(Self.type(of: error.code))
+        buffer.writeStaticString(#","param":"#)
+        if let param = error.param {
+            buffer.writeJSONString(param)
+        } else {
+            buffer.writeStaticString("null")
+        }
+        buffer.writeStaticString(#","code":"#)
+        buffer.writeJSONString(Self.code(of: error.code))
+        buffer.writeStaticString("}}")
+        return Array(buffer.readableBytesView)
     }
 
     /// OpenAI's `type` values, as its SDKs expect them.

@@ -1,5 +1,3 @@
-import Foundation
-
 /// One frame of an upstream stream: the bytes the provider sent and what they mean.
 public struct UpstreamFrame: Sendable {
     /// The SSE data payload as the provider sent it, for the pass-through path.
@@ -14,9 +12,10 @@ public struct UpstreamFrame: Sendable {
 }
 
 /// Decodes an OpenAI chat-completion SSE stream, event by event, into ``UpstreamFrame``s.
-struct OpenAIStreamDecoder {
+@_spi(Benchmarks)
+public struct OpenAIStreamDecoder {
     /// What one SSE event turned out to be.
-    enum Decoded {
+    public enum Decoded {
         case frame(UpstreamFrame)
         /// `data: [DONE]`: the stream is complete.
         case done
@@ -25,53 +24,32 @@ struct OpenAIStreamDecoder {
     }
 
     /// The provider sent something that is not an OpenAI chunk.
-    struct MalformedFrame: Error {
-        var detail: String
+    public struct MalformedFrame: Error {
+        /// What is wrong, for the client and the logs.
+        public var detail: String
     }
 
-    private let decoder = JSONDecoder()
     private var started = false
 
-    mutating func decode(_ event: SSEEvent) throws(MalformedFrame) -> Decoded {
+    /// A decoder at the start of a stream.
+    public init() {}
+
+    /// Decodes the event's data: a chunk, `[DONE]`, or nothing.
+    public mutating func decode(_ event: SSEEvent) throws(MalformedFrame) -> Decoded {
         let data = event.data
         if data.isEmpty { return .skip }
-        if data.elementsEqual("[DONE]".utf8) { return .done }
-        let chunk: OpenAIChunk
-        do {
-            chunk = try decoder.decode(OpenAIChunk.self, from: Data(data))
-        } catch {
+        if data.count == 6, data.elementsEqual("[DONE]".utf8) { return .done }
+        let wantsStart = !started
+        let reading = data.withUnsafeBufferPointer { bytes in
+            Result { () throws(JSONScanner.Failure) in try OpenAIChunk.read(bytes, wantsStart: wantsStart) }
+        }
+        switch reading {
+        case .success(let chunk):
+            if chunk.started { started = true }
+            return .frame(UpstreamFrame(payload: data, events: chunk.events, isUsageOnly: chunk.isUsageOnly))
+        case .failure:
+            // One detail for syntax and type errors alike, as before: failover only needs "malformed".
             throw MalformedFrame(detail: "a stream frame is not valid JSON")
         }
-        var events: [StreamEvent] = []
-        if let error = chunk.error {
-            events.append(.error(message: error.message ?? "the provider reported an error", type: error.type))
-            return .frame(UpstreamFrame(payload: data, events: events, isUsageOnly: false))
-        }
-        if !started, let id = chunk.id {
-            started = true
-            events.append(.start(id: id, model: chunk.model ?? "", created: chunk.created ?? 0))
-        }
-        let choices = chunk.choices ?? []
-        for choice in choices {
-            let index = choice.index ?? 0
-            if let delta = choice.delta {
-                if let role = delta.role { events.append(.role(choice: index, role: role)) }
-                if let text = delta.reasoning_content, !text.isEmpty { events.append(.reasoning(choice: index, text: text)) }
-                if let text = delta.content, !text.isEmpty { events.append(.text(choice: index, text: text)) }
-                if let text = delta.refusal, !text.isEmpty { events.append(.text(choice: index, text: text)) }
-                for call in delta.tool_calls ?? [] {
-                    events.append(
-                        .toolCall(
-                            choice: index, index: call.index ?? 0, id: call.id, name: call.function?.name,
-                            arguments: call.function?.arguments ?? ""))
-                }
-            }
-            if let reason = choice.finish_reason { events.append(.finish(choice: index, reason: reason)) }
-        }
-        if let usage = chunk.usage {
-            events.append(
-                .usage(TokenUsage(promptTokens: usage.prompt_tokens ?? 0, completionTokens: usage.completion_tokens ?? 0)))
-        }
-        return .frame(UpstreamFrame(payload: data, events: events, isUsageOnly: choices.isEmpty && chunk.usage != nil))
     }
 }
