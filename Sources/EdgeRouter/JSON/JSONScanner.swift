@@ -3,9 +3,9 @@
 /// The caller walks the document and takes only what it needs: `enterObject` then `nextMember` until it returns
 /// nil, reading each member's value with a `read` method or passing over it with `skipValue`; arrays likewise with
 /// `enterArray` and `nextElement`. Every byte walked over is validated (grammar, escapes, surrogate pairs, UTF-8
-/// inside strings), so a document walked up to `finish()` is valid JSON. Nothing is allocated except the
-/// `String`s the caller asks for; skipping is iterative and nesting is capped, so hostile input can neither
-/// exhaust the stack nor make it loop.
+/// inside strings), so a document walked up to `finish()` is valid JSON. Nothing is allocated but the `String`s
+/// the caller asks for (and, rarely, the text of an integer written as `1.0` or `1e3`); skipping is iterative and
+/// nesting is capped, so hostile input can neither exhaust the stack nor make it loop.
 ///
 /// Unlike Foundation's parsers it rejects trailing commas, and it accepts numbers outside `Double`'s range in
 /// values it only skips (their text is valid JSON; nothing here needs their value). Of duplicate keys the caller
