@@ -10,8 +10,8 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 // `swift test` never resolves or builds the benchmark tooling and its malloc interposer.
 //
 // Run from this folder: `swift package --disable-sandbox benchmark` (all), or
-// `swift package --disable-sandbox benchmark --target RoutingBenchmarks`; the GeoIP lookup needs
-// `EDGE_GEOIP_CITY_DB=$PWD/../../data/GeoLite2-City.mmdb` (fetch it with `scripts/fetch-geolite2`).
+// `swift package --disable-sandbox benchmark --target RoutingBenchmarks` (or `DialectBenchmarks`); the GeoIP
+// lookup needs `EDGE_GEOIP_CITY_DB=$PWD/../../data/GeoLite2-City.mmdb` (fetch it with `scripts/fetch-geolite2`).
 // `swift package benchmark thresholds check` fails when a benchmark regresses past `Thresholds/`.
 let swiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
@@ -47,6 +47,18 @@ let package = Package(
                 .product(name: "EdgeRouter", package: root),
             ],
             path: "Benchmarks/RoutingBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The OpenAI dialect's JSON (chunk scanner, completion writer, request splice) beside the Foundation code
+        // it replaced, measured in the same run.
+        .executableTarget(
+            name: "DialectBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "EdgeRouter", package: root),
+            ],
+            path: "Benchmarks/DialectBenchmarks",
             swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
