@@ -30,6 +30,20 @@ public struct SSEParser: Sendable {
         _ bytes: Bytes,
         onEvent: (SSEEvent) throws -> Void
     ) throws where Bytes.Element == UInt8 {
+        try scan(bytes, onEvent: onEvent)
+    }
+
+    /// Parses the readable bytes of a buffer, as the upstream path does. Not generic, so that callers in other
+    /// modules (the benchmarks) run the code specialised here rather than the generic one.
+    public mutating func parse(_ bytes: UnsafeRawBufferPointer, onEvent: (SSEEvent) throws -> Void) throws {
+        try scan(bytes, onEvent: onEvent)
+    }
+
+    @inline(__always)
+    private mutating func scan<Bytes: Sequence>(
+        _ bytes: Bytes,
+        onEvent: (SSEEvent) throws -> Void
+    ) throws where Bytes.Element == UInt8 {
         for byte in bytes {
             if pendingCR {
                 pendingCR = false

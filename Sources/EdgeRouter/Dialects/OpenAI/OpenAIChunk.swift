@@ -41,6 +41,8 @@ enum OpenAIChunk {
         var events: [StreamEvent] = []
         var started = false
         if wantsStart, error == nil, let id {
+            // The first chunk usually carries the role too: room for both, and one allocation.
+            events.reserveCapacity(2)
             started = true
             events.append(.start(id: scanner.string(id), model: model.map(scanner.string) ?? "", created: created ?? 0))
         }
