@@ -7,6 +7,9 @@ import EdgeRouter
 /// per 1,000 operations (pass `--scale` for per-operation figures) and `mallocCountTotal` counts every
 /// allocation of those 1,000 operations exactly: the thresholds require it to be 0 at every percentile (the
 /// control benchmark excepted) and `swift package benchmark thresholds check` fails otherwise.
+///
+/// Names have no spaces: the benchmark tool writes a threshold file with spaces turned into underscores but looks
+/// it up by the name as written, so a name with spaces never finds its thresholds.
 let benchmarks: @Sendable () -> Void = {
     let noAllocations: [BenchmarkMetric: BenchmarkThresholds] = [
         .mallocCountTotal: .init(absolute: [.p0: 0, .p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0])
@@ -26,7 +29,7 @@ let benchmarks: @Sendable () -> Void = {
         let input = UnsafeBufferPointer(candidates)
         let control = RouteControl.none
 
-        Benchmark("RoutingDecision.rank \(count) candidates") { benchmark in
+        Benchmark("RoutingDecision.rank(\(count)candidates)") { benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(RoutingDecision.rank(input, objective: .ttftP50, control: control, into: ranked))
             }
@@ -45,7 +48,7 @@ let benchmarks: @Sendable () -> Void = {
             + #""max_ttft_ms": 900}"#
         let control = (try? RouteControl(header: header)) ?? .none
 
-        Benchmark("RoutingDecision.rank 64 candidates + x-edge-route + exploration draw") { benchmark in
+        Benchmark("RoutingDecision.rank(64candidates).withXEdgeRouteAndExplorationDraw") { benchmark in
             var draw: UInt64 = 0x9E37_79B9_7F4A_7C15
             for _ in benchmark.scaledIterations {
                 draw &*= 6_364_136_223_846_793_005
@@ -85,7 +88,7 @@ let benchmarks: @Sendable () -> Void = {
         benchmark.stopMeasurement()
     }
 
-    Benchmark("CircuitBreaker.record success (closed)") { benchmark in
+    Benchmark("CircuitBreaker.recordSuccess(closed)") { benchmark in
         var breaker = CircuitBreaker()
         var now: UInt64 = 1_000_000_000_000
         for _ in benchmark.scaledIterations {
@@ -94,7 +97,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("CircuitBreaker open-trial-close cycle (5 failures, admit, success)") { benchmark in
+    Benchmark("CircuitBreaker.openTrialCloseCycle") { benchmark in
         var breaker = CircuitBreaker()
         var now: UInt64 = 1_000_000_000_000
         for _ in benchmark.scaledIterations {
@@ -108,13 +111,13 @@ let benchmarks: @Sendable () -> Void = {
 
     // A positive control: one allocation per operation must show as 1,000 per iteration, proving that the zeros
     // above come from the malloc counter and not from its absence.
-    Benchmark("Control - one heap allocation per operation") { benchmark in
+    Benchmark("Control.oneHeapAllocationPerOperation") { benchmark in
         for index in benchmark.scaledIterations {
             blackHole(ManagedBuffer<Int, Int>.create(minimumCapacity: 1) { _ in index })
         }
     }
 
-    Benchmark("HedgeBudget noteRequest + tryAcquireHedge") { benchmark in
+    Benchmark("HedgeBudget.noteRequestAndTryAcquireHedge") { benchmark in
         let budget = HedgeBudget()
         for _ in benchmark.scaledIterations {
             budget.noteRequest()
