@@ -19,7 +19,7 @@ struct FrameClockTests {
     @Test("a lone client is woken exactly on time, and again when it asks")
     func onTime() {
         let loop = EmbeddedEventLoop()
-        let clock = FrameClock(eventLoop: loop)
+        let clock = FrameClock<Client>(eventLoop: loop)
         let client = Client()
         let start = loop.now
         client.onFire = { now in
@@ -36,7 +36,7 @@ struct FrameClockTests {
     @Test("clients due within a quantum of the last wake-up share the next one")
     func coalesces() {
         let loop = EmbeddedEventLoop()
-        let clock = FrameClock(eventLoop: loop)
+        let clock = FrameClock<Client>(eventLoop: loop)
         let (a, b, c) = (Client(), Client(), Client())
         let start = loop.now
         clock.schedule(a, at: start + .milliseconds(10))
@@ -52,7 +52,7 @@ struct FrameClockTests {
     @Test("a cancelled wake-up does not fire, and an idle clock keeps no timer")
     func cancel() {
         let loop = EmbeddedEventLoop()
-        let clock = FrameClock(eventLoop: loop)
+        let clock = FrameClock<Client>(eventLoop: loop)
         let (a, b) = (Client(), Client())
         let start = loop.now
         clock.schedule(a, at: start + .milliseconds(5))
@@ -74,7 +74,7 @@ struct FrameClockTests {
     @Test("scheduling again replaces the pending wake-up")
     func reschedule() {
         let loop = EmbeddedEventLoop()
-        let clock = FrameClock(eventLoop: loop)
+        let clock = FrameClock<Client>(eventLoop: loop)
         let client = Client()
         let start = loop.now
         clock.schedule(client, at: start + .milliseconds(50))
@@ -87,7 +87,7 @@ struct FrameClockTests {
     @Test("many clients in random order fire in deadline order")
     func heapOrder() {
         let loop = EmbeddedEventLoop()
-        let clock = FrameClock(eventLoop: loop)
+        let clock = FrameClock<Client>(eventLoop: loop)
         let start = loop.now
         var order: [Int] = []
         var generator = SeededRandom(seed: 7)

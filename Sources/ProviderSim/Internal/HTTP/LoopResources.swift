@@ -13,7 +13,7 @@ import Darwin
 ///
 /// Confined to its event loop: the server hands each connection the instance of the loop it runs on.
 final class LoopResources {
-    let clock: FrameClock
+    let clock: FrameClock<SimulatorConnection>
     private var second = 0
     private var dateLine: [UInt8] = []
 

@@ -5,12 +5,19 @@ import NIOHTTP1
 struct SimpleResponse {
     var status: Int
     var headers: [(name: String, value: String)]
-    var body: String
+    var body: ByteBuffer
 
-    init(status: Int, headers: [(name: String, value: String)] = [("content-type", "application/json")], body: String) {
+    /// A JSON body's only header (content-length and date are added when written).
+    static let jsonHeaders: [(name: String, value: String)] = [("content-type", "application/json")]
+
+    init(status: Int, headers: [(name: String, value: String)] = jsonHeaders, body: ByteBuffer) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    init(status: Int, headers: [(name: String, value: String)] = jsonHeaders, body: String) {
+        self.init(status: status, headers: headers, body: ByteBuffer(string: body))
     }
 
     /// An OpenAI-style error body with `status`.
@@ -26,7 +33,7 @@ struct SimpleResponse {
 
     /// The whole response, head and body, in one buffer.
     func write(closes: Bool, date: [UInt8], into buffer: inout ByteBuffer) {
-        let length = body.utf8.count
+        let length = body.readableBytes
         ResponseHead.writeStatusLine(status, into: &buffer)
         for (name, value) in headers {
             buffer.writeString(name)
@@ -38,7 +45,7 @@ struct SimpleResponse {
         buffer.writeString(String(length))
         buffer.writeStaticString("\r\n")
         ResponseHead.writeEnd(closes: closes, date: date, into: &buffer)
-        buffer.writeString(body)
+        buffer.writeImmutableBuffer(body)
     }
 }
 

@@ -23,7 +23,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
     private enum Response {
         case none
         /// A stream sending its tokens on schedule.
-        case streaming(StreamSchedule, ChatStreamFrames)
+        case streaming(ActiveStream)
         /// A non-streamed answer, sent whole once it is due.
         case delayed(SimpleResponse)
         /// `hang`: nothing more until the client leaves.
@@ -34,6 +34,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
     private let resources: LoopResources
     private var quiesceWhenActive: Bool
     private var context: ChannelHandlerContext?
+    private var allocator = ByteBufferAllocator()
     private var lifecycle = ConnectionLifecycle()
     private var requestHead: HTTPRequestHead?
     private var requestBody: ByteBuffer?
@@ -57,6 +58,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        allocator = context.channel.allocator
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -96,7 +98,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if error is HTTPParserError, lifecycle.state == .idle || lifecycle.state == .receiving {
             lifecycle.closed()
-            send(SimpleResponse(status: 400, headers: [], body: ""), thenClose: true)
+            sendAndClose(SimpleResponse(status: 400, headers: [], body: ""))
         } else {
             context.close(promise: nil)
         }
@@ -123,7 +125,9 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
             _ = lifecycle.requestStarted(keepAlive: head.isKeepAlive)
             requestHead = head
             requestBody = nil
-            if head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            if head.headers.contains(name: "expect"),
+                head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" })
+            {
                 write(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n"), flush: true)
             }
         case .body(var chunk):
@@ -131,7 +135,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
             if (requestBody?.readableBytes ?? 0) + chunk.readableBytes > Self.maxBody {
                 // The rest of the body is not read: answer and close.
                 lifecycle.closed()
-                send(.contentTooLarge, thenClose: true)
+                sendAndClose(.contentTooLarge)
             } else if requestBody == nil {
                 requestBody = chunk
             } else {
@@ -193,11 +197,11 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
                 return
             }
             let tokens = settings.answerTokens
-            let answer = SimpleResponse(
-                status: 200,
-                body: OpenAIWire.completion(
-                    id: plan.id, model: request.model, created: created,
-                    content: (0..<tokens).map(OpenAIWire.token).joined(), prompt: promptTokens, completion: tokens))
+            var body = allocator.buffer(capacity: 320 + request.model.utf8.count)
+            ChatCompletionBody.write(
+                id: plan.id, model: request.model, created: created, answerTokens: tokens, promptTokens: promptTokens,
+                into: &body)
+            let answer = SimpleResponse(status: 200, body: body)
             let due = now + plan.ttft + plan.gap * Int64(max(tokens - 1, 0))
             if due <= now {
                 complete(answer)
@@ -211,7 +215,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         let frames = ChatStreamFrames(
             id: plan.id, model: request.model, created: created, includeUsage: request.includeUsage,
             promptTokens: promptTokens, answerTokens: settings.answerTokens, malformed: plan.malformed)
-        var head = context.channel.allocator.buffer(capacity: 256 + frames.roleFrameSize)
+        var head = allocator.buffer(capacity: 256 + frames.roleFrameSize)
         ResponseHead.writeEventStream(closes: lifecycle.closesAfterResponse, date: resources.dateHeaderLine, into: &head)
         if settings.roleChunk { frames.writeRole(into: &head) }
         if settings.hang {
@@ -221,10 +225,11 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         }
         write(head, flush: false)
         response = .streaming(
-            StreamSchedule(
-                start: now, ttft: plan.ttft, gap: plan.gap, tokens: settings.answerTokens,
-                cutAfterTokens: settings.cutAfterTokens),
-            frames)
+            ActiveStream(
+                schedule: StreamSchedule(
+                    start: now, ttft: plan.ttft, gap: plan.gap, tokens: settings.answerTokens,
+                    cutAfterTokens: settings.cutAfterTokens),
+                frames: frames))
         // Whatever is due already (a zero TTFT) goes out with the head.
         advanceStream(now: now)
     }
@@ -239,14 +244,13 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
 
     /// Sends every frame due by `now`, in one buffer and one flush, then waits, finishes or cuts.
     private func advanceStream(now: NIODeadline) {
-        guard case .streaming(var schedule, let frames) = response, let context else { return }
-        let step = schedule.advance(to: now)
+        guard case .streaming(let stream) = response, let context else { return }
+        let step = stream.schedule.advance(to: now)
         let finishing = step.then == .finish
-        var buffer = context.channel.allocator.buffer(capacity: frames.size(tokens: step.tokens, finish: finishing))
-        frames.write(tokens: step.tokens, finish: finishing, into: &buffer)
+        var buffer = allocator.buffer(capacity: stream.frames.size(tokens: step.tokens, finish: finishing))
+        stream.frames.write(tokens: step.tokens, finish: finishing, into: &buffer)
         switch step.then {
         case .wait(let deadline):
-            response = .streaming(schedule, frames)
             if buffer.readableBytes > 0 { context.write(wrapOutboundOut(buffer), promise: nil) }
             context.flush()
             resources.clock.schedule(self, at: deadline)
@@ -261,7 +265,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
             response = .none
             lifecycle.closed()
             // The tokens before the cut go out, then the connection drops without the chunked body's end.
-            send(buffer, thenClose: true)
+            sendAndClose(buffer)
         }
     }
 
@@ -276,8 +280,8 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
 
     /// Sends a whole response and moves on to the next request (or closes).
     private func finish(_ simple: SimpleResponse) {
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 192 + simple.body.utf8.count)
+        guard context != nil else { return }
+        var buffer = allocator.buffer(capacity: 192 + simple.body.readableBytes)
         simple.write(closes: lifecycle.closesAfterResponse, date: resources.dateHeaderLine, into: &buffer)
         write(buffer, flush: true)
         responseCompleted()
@@ -286,7 +290,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
     private func responseCompleted() {
         response = .none
         switch lifecycle.responseCompleted() {
-        case .close: closeAfterWrites()
+        case .close: sendAndClose(ByteBuffer())
         case .readNext: replayPipelined()
         }
     }
@@ -319,22 +323,30 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         if flush { context.flush() }
     }
 
-    private func send(_ simple: SimpleResponse, thenClose: Bool) {
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 192 + simple.body.utf8.count)
+    /// Sends a whole response that says `connection: close`, then closes.
+    private func sendAndClose(_ simple: SimpleResponse) {
+        guard context != nil else { return }
+        var buffer = allocator.buffer(capacity: 192 + simple.body.readableBytes)
         simple.write(closes: true, date: resources.dateHeaderLine, into: &buffer)
-        send(buffer, thenClose: thenClose)
+        sendAndClose(buffer)
     }
 
     /// Writes `buffer` and closes once it is written (closing at once would drop what is still queued).
-    private func send(_ buffer: ByteBuffer, thenClose: Bool) {
+    private func sendAndClose(_ buffer: ByteBuffer) {
         guard let context else { return }
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
-            if thenClose { context.close(promise: nil) }
+            context.close(promise: nil)
         }
     }
+}
 
-    private func closeAfterWrites() {
-        send(ByteBuffer(), thenClose: true)
+/// One stream in flight on a connection: a class, so each wake-up advances its schedule in place.
+final class ActiveStream {
+    var schedule: StreamSchedule
+    let frames: ChatStreamFrames
+
+    init(schedule: StreamSchedule, frames: ChatStreamFrames) {
+        self.schedule = schedule
+        self.frames = frames
     }
 }

@@ -6,10 +6,13 @@ import NIOCore
 /// is then the prefix, a pre-escaped delta and a suffix. Frames due together go out as one HTTP/1.1 chunk (the
 /// chunk framing is written here, not by an encoder, so a wake-up is one buffer, one write and one flush).
 struct ChatStreamFrames {
-    private let prefix: [UInt8]
-    private let openSuffix: [UInt8]
-    private let finishFrame: [UInt8]
-    private let usageFrame: [UInt8]
+    /// This request's prefix, open-frame suffix, finish frame and usage frame, in one array (one reference to
+    /// retain per wake-up rather than four).
+    private let bytes: [UInt8]
+    private let prefix: Range<Int>
+    private let openSuffix: Range<Int>
+    private let finishFrame: Range<Int>
+    private let usageFrame: Range<Int>
     private let malformed: [Bool]
 
     /// - Parameter malformed: per content token, whether it is replaced by broken JSON (`malformed_rate`); empty
@@ -20,25 +23,31 @@ struct ChatStreamFrames {
     ) {
         // A control character cannot appear in the rendered text (escape() writes it as \u0001), so it marks
         // where the delta goes unambiguously.
-        let marker = "\u{1}"
         let open = Array(
-            ("data: " + OpenAIWire.chunk(id: id, model: model, created: created, delta: marker, includeUsageNull: includeUsage)
+            ("data: " + OpenAIWire.chunk(id: id, model: model, created: created, delta: "\u{1}", includeUsageNull: includeUsage)
                 + "\n\n").utf8)
-        let split = open.firstIndex(of: 1)!
-        prefix = Array(open[..<split])
-        openSuffix = Array(open[(split + 1)...])
-        finishFrame = Array(
+        let finish = Array(
             ("data: "
                 + OpenAIWire.chunk(
                     id: id, model: model, created: created, delta: "{}", finishReason: "stop", includeUsageNull: includeUsage)
                 + "\n\n").utf8)
-        usageFrame =
+        let usage =
             includeUsage
             ? Array(
                 ("data: "
                     + OpenAIWire.usageChunk(
                         id: id, model: model, created: created, prompt: promptTokens, completion: answerTokens) + "\n\n").utf8)
             : []
+        let split = open.firstIndex(of: 1)!
+        var bytes = open
+        bytes.remove(at: split)
+        prefix = 0..<split
+        openSuffix = split..<bytes.count
+        finishFrame = bytes.count..<(bytes.count + finish.count)
+        bytes += finish
+        usageFrame = bytes.count..<(bytes.count + usage.count)
+        bytes += usage
+        self.bytes = bytes
         self.malformed = malformed
     }
 
@@ -72,8 +81,8 @@ struct ChatStreamFrames {
                 }
             }
             if finish {
-                buffer.writeBytes(finishFrame)
-                buffer.writeBytes(usageFrame)
+                write(finishFrame, into: &buffer)
+                write(usageFrame, into: &buffer)
                 buffer.writeBytes(Self.doneFrame)
             }
             buffer.writeStaticString("\r\n")
@@ -96,9 +105,15 @@ struct ChatStreamFrames {
     private func isMalformed(_ index: Int) -> Bool { !malformed.isEmpty && malformed[index] }
 
     private func writeFrame(delta: [UInt8], into buffer: inout ByteBuffer) {
-        buffer.writeBytes(prefix)
-        buffer.writeBytes(delta)
-        buffer.writeBytes(openSuffix)
+        bytes.withUnsafeBytes { bytes in
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[prefix]))
+            buffer.writeBytes(delta)
+            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[openSuffix]))
+        }
+    }
+
+    private func write(_ part: Range<Int>, into buffer: inout ByteBuffer) {
+        _ = bytes.withUnsafeBytes { buffer.writeBytes(UnsafeRawBufferPointer(rebasing: $0[part])) }
     }
 
     // MARK: Constant parts

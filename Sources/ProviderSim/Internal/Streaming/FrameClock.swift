@@ -19,14 +19,14 @@ protocol FrameClockClient: AnyObject {
 /// Confined to its event loop (every method asserts it). A cancelled wake-up stays in the heap until it comes up
 /// (its ticket no longer matches and it is skipped); when no live wake-up remains the heap is emptied and the
 /// timer cancelled, so an idle loop has no timer at all.
-final class FrameClock {
+final class FrameClock<Client: FrameClockClient> {
     /// The shortest time between two wake-ups.
-    static let quantum = TimeAmount.milliseconds(1)
+    static var quantum: TimeAmount { .milliseconds(1) }
 
     private struct Entry {
         var deadline: NIODeadline
         var ticket: UInt64
-        var client: any FrameClockClient
+        var client: Client
     }
 
     private let eventLoop: any EventLoop
@@ -43,7 +43,7 @@ final class FrameClock {
     }
 
     /// Wakes `client` at `deadline` (or as soon as possible after it), replacing its pending wake-up if any.
-    func schedule(_ client: any FrameClockClient, at deadline: NIODeadline) {
+    func schedule(_ client: Client, at deadline: NIODeadline) {
         eventLoop.assertInEventLoop()
         if client.frameClockTicket == nil { pending += 1 }
         let ticket = nextTicket
@@ -54,7 +54,7 @@ final class FrameClock {
     }
 
     /// Forgets `client`'s pending wake-up, if any.
-    func cancel(_ client: any FrameClockClient) {
+    func cancel(_ client: Client) {
         eventLoop.assertInEventLoop()
         guard client.frameClockTicket != nil else { return }
         client.frameClockTicket = nil
@@ -67,7 +67,7 @@ final class FrameClock {
         let now = eventLoop.now
         lastWake = now
         waking = true
-        while let first = heap.first, first.deadline <= now {
+        while !heap.isEmpty, heap[0].deadline <= now {
             let entry = pop()
             guard entry.client.frameClockTicket == entry.ticket else { continue }
             entry.client.frameClockTicket = nil
@@ -87,9 +87,9 @@ final class FrameClock {
             return
         }
         // Drop cancelled wake-ups from the top so the timer does not fire for them.
-        while let first = heap.first, first.client.frameClockTicket != first.ticket { _ = pop() }
-        guard let first = heap.first else { return }
-        let deadline = max(first.deadline, lastWake + Self.quantum)
+        while !heap.isEmpty, heap[0].client.frameClockTicket != heap[0].ticket { _ = pop() }
+        guard !heap.isEmpty else { return }
+        let deadline = max(heap[0].deadline, lastWake + Self.quantum)
         if let timer {
             if timer.deadline <= deadline { return }
             timer.task.cancel()
@@ -100,31 +100,36 @@ final class FrameClock {
 
     // MARK: Binary heap, earliest deadline first
 
+    // The sifts work on the heap's buffer directly: swapping entries there moves them without retaining their
+    // clients, which the array's subscripts did, once per level.
+
     private func push(_ entry: Entry) {
         heap.append(entry)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].deadline < heap[parent].deadline else { break }
-            heap.swapAt(child, parent)
-            child = parent
+        heap.withUnsafeMutableBufferPointer { heap in
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard heap[child].deadline < heap[parent].deadline else { break }
+                heap.swapAt(child, parent)
+                child = parent
+            }
         }
     }
 
     private func pop() -> Entry {
-        let top = heap[0]
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return top }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            guard left < heap.count else { break }
-            let right = left + 1
-            let child = right < heap.count && heap[right].deadline < heap[left].deadline ? right : left
-            guard heap[child].deadline < heap[parent].deadline else { break }
-            heap.swapAt(child, parent)
-            parent = child
+        heap.withUnsafeMutableBufferPointer { heap in heap.swapAt(0, heap.count - 1) }
+        let top = heap.removeLast()
+        heap.withUnsafeMutableBufferPointer { heap in
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                guard left < heap.count else { break }
+                let right = left + 1
+                let child = right < heap.count && heap[right].deadline < heap[left].deadline ? right : left
+                guard heap[child].deadline < heap[parent].deadline else { break }
+                heap.swapAt(child, parent)
+                parent = child
+            }
         }
         return top
     }
