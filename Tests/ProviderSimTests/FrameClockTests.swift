@@ -102,4 +102,19 @@ struct FrameClockTests {
         #expect(order.count == clients.count)
         #expect(order.map { offsets[$0] } == offsets.sorted())
     }
+
+    @Test("a backlog is served in batches, each as soon as the loop comes back to it")
+    func batches() {
+        let loop = EmbeddedEventLoop()
+        let clock = FrameClock<Client>(eventLoop: loop)
+        let start = loop.now
+        let count = FrameClock<Client>.batchLimit * 2 + 10
+        let clients = (0..<count).map { _ in Client() }
+        for client in clients { clock.schedule(client, at: start + .milliseconds(5)) }
+        loop.advanceTime(to: start + .milliseconds(5))
+        // Three wake-ups, all at the deadline: the backlog does not wait a quantum between batches.
+        #expect(clock.wakeUps == 3)
+        #expect(clients.allSatisfy { $0.fired == [start + .milliseconds(5)] })
+        #expect(clock.pending == 0)
+    }
 }

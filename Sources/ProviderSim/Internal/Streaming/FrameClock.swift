@@ -15,6 +15,8 @@ protocol FrameClockClient: AnyObject {
 /// pending wake-ups sit in a binary heap ordered by deadline; the loop's one scheduled task fires for the earliest,
 /// and each wake-up serves every client due by then. Wake-ups are at least ``quantum`` apart, so under load many
 /// streams are served per wake-up (each at most one quantum late), while a lone stream is woken exactly on time.
+/// A wake-up serves at most ``batchLimit`` clients; an overloaded loop works through its backlog in batches with
+/// its I/O in between.
 ///
 /// Confined to its event loop (every method asserts it). A cancelled wake-up stays in the heap until it comes up
 /// (its ticket no longer matches and it is skipped); when no live wake-up remains the heap is emptied and the
@@ -22,6 +24,8 @@ protocol FrameClockClient: AnyObject {
 final class FrameClock<Client: FrameClockClient> {
     /// The shortest time between two wake-ups.
     static var quantum: TimeAmount { .milliseconds(1) }
+    /// The most clients served in one wake-up (a few milliseconds of writes) before the loop gets back to I/O.
+    static var batchLimit: Int { 256 }
 
     private struct Entry {
         var deadline: NIODeadline
@@ -37,6 +41,8 @@ final class FrameClock<Client: FrameClockClient> {
     private var timer: (deadline: NIODeadline, task: Scheduled<Void>)?
     private var lastWake = NIODeadline.uptimeNanoseconds(0)
     private var waking = false
+    /// Wake-ups so far (for tests).
+    private(set) var wakeUps = 0
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -64,17 +70,25 @@ final class FrameClock<Client: FrameClockClient> {
 
     private func wake() {
         timer = nil
+        wakeUps += 1
         let now = eventLoop.now
         lastWake = now
         waking = true
-        while !heap.isEmpty, heap[0].deadline <= now {
+        var served = 0
+        while served < Self.batchLimit, !heap.isEmpty, heap[0].deadline <= now {
             let entry = pop()
             guard entry.client.frameClockTicket == entry.ticket else { continue }
             entry.client.frameClockTicket = nil
             pending -= 1
+            served += 1
             entry.client.frameClockFired(now: now)
         }
         waking = false
+        if served == Self.batchLimit, !heap.isEmpty, heap[0].deadline <= now {
+            // Behind: serve the rest on the next loop iteration, after the loop has read its sockets, so new
+            // requests and closed connections are not held up behind a long backlog.
+            lastWake = now - Self.quantum
+        }
         armTimer()
     }
 
