@@ -1,5 +1,7 @@
 import ArgumentParser
 import EdgeRouter
+import NIOCore
+import NIOPosix
 import ProviderSim
 
 /// `edge-router sim`: runs one simulated provider.
@@ -19,7 +21,12 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Content tokens per answer.") var answerTokens: Int = 16
     @Option(name: .long, help: "Share of requests failing with --error-status.") var errorRate: Double = 0
     @Option(name: .long, help: "Status of injected failures.") var errorStatus: Int = 503
+    @Option(name: .long, help: "Event-loop threads serving connections (default: one per core).") var eventLoops: Int?
     @Option(name: .long, help: "Log level.") var logLevel: String?
+
+    func validate() throws {
+        if let eventLoops, eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
+    }
 
     func run() async throws {
         let logger = Runtime.bootstrap(logLevel: logLevel)
@@ -33,9 +40,14 @@ struct SimCommand: AsyncParsableCommand {
         } catch {
             Runtime.fail("edge-router sim: \(error)")
         }
-        let sim = ProviderSimulator(host: host, port: port, settings: settings, logger: logger) { port in
+        // NIO's shared group has one loop per core (or NIO_SINGLETON_GROUP_LOOP_COUNT); a group of its own when
+        // the count is given, so the simulator can be held to fewer cores than the machine has.
+        let group: any EventLoopGroup = eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
+            ?? MultiThreadedEventLoopGroup.singleton
+        let sim = ProviderSimulator(host: host, port: port, settings: settings, eventLoopGroup: group, logger: logger) { port in
             print("simulated provider listening on http://\(host):\(port)/v1")
         }
         try await Runtime.run([sim], drain: .seconds(5), logger: logger)
+        if eventLoops != nil { try await group.shutdownGracefully() }
     }
 }

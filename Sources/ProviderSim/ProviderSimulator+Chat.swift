@@ -1,0 +1,53 @@
+import NIOCore
+
+/// How one chat request will be answered, drawn under the lock from the settings and the seeded generator.
+struct ChatPlan {
+    var settings: SimulatorSettings
+    var ttft: TimeAmount
+    /// The injected error status, if this request fails.
+    var failWith: Int?
+    /// Per content token, whether it is sent as malformed JSON (empty when `malformed_rate` is 0).
+    var malformed: [Bool]
+    var id: String
+
+    /// The time between two content tokens (whole microseconds, as the simulator always had it).
+    var gap: TimeAmount { .microseconds(Int64(1_000_000 / settings.tokensPerSecond)) }
+}
+
+extension ProviderSimulator {
+    /// Counts a received chat request and draws its fate; the draws are in the same order as they always were,
+    /// so a seed gives the same latencies and faults as before.
+    func plan() -> ChatPlan {
+        state.withLock { state in
+            state.stats.received += 1
+            state.sequence += 1
+            let settings = state.settings
+            let fail = settings.errorRate > 0 && state.random.unit() < settings.errorRate
+            let ttft = state.random.ttft(settings)
+            var malformed: [Bool] = []
+            if settings.malformedRate > 0 {
+                malformed = (0..<settings.answerTokens).map { _ in state.random.unit() < settings.malformedRate }
+            }
+            if fail { state.stats.failed += 1 } else { state.stats.inFlight += 1 }
+            return ChatPlan(
+                settings: settings, ttft: .microseconds(Int64(ttft * 1000)), failWith: fail ? settings.errorStatus : nil,
+                malformed: malformed, id: "chatcmpl-sim\(state.sequence)")
+        }
+    }
+
+    /// Counts how a planned request (one not failed by injection) ended.
+    func end(_ how: RequestEnd) {
+        state.withLock { state in
+            var stats = state.stats
+            stats.inFlight -= 1
+            switch how {
+            case .completed: stats.completed += 1
+            case .cancelled: stats.cancelled += 1
+            case .cut: stats.cut += 1
+            case .failed: stats.failed += 1
+            }
+            // One assignment, so waiters are checked once.
+            state.stats = stats
+        }
+    }
+}

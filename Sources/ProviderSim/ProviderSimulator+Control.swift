@@ -1,0 +1,45 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+
+/// The control endpoints: `GET`/`POST /_sim/config`, `GET /_sim/stats`, `POST /_sim/reset`. Off the hot path,
+/// so Foundation's JSON is fine here.
+extension ProviderSimulator {
+    /// The settings as `GET /_sim/config` shows them.
+    func configResponse() -> SimpleResponse {
+        Self.json(settings.json)
+    }
+
+    /// `POST /_sim/config`: applies a JSON object of settings, or answers 400 naming the field at fault.
+    func configure(body: ByteBuffer) -> SimpleResponse {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+            return .error(400, "expected a JSON object")
+        }
+        var settings = self.settings
+        do {
+            try settings.apply(json: object)
+        } catch {
+            return .error(400, "\(error)")
+        }
+        update { [settings] in $0 = settings }
+        return Self.json(settings.json)
+    }
+
+    func statsResponse() -> SimpleResponse {
+        let stats = self.stats
+        return Self.json([
+            "received": stats.received, "completed": stats.completed, "cancelled": stats.cancelled,
+            "failed": stats.failed, "cut": stats.cut, "in_flight": stats.inFlight,
+        ])
+    }
+
+    func reset() -> SimpleResponse {
+        state.withLock { $0.stats = SimulatorStats() }
+        return Self.json(["reset": true])
+    }
+
+    private static func json(_ object: [String: Any]) -> SimpleResponse {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return SimpleResponse(status: 200, body: String(decoding: data, as: UTF8.self))
+    }
+}
