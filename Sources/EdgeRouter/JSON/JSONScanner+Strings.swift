@@ -226,7 +226,7 @@ extension JSONScanner {
     static func decode(_ span: StringSpan, in bytes: UnsafeBufferPointer<UInt8>) -> String {
         let raw = UnsafeBufferPointer(rebasing: bytes[span.start..<span.end])
         guard span.hasEscapes else { return String(decoding: raw, as: UTF8.self) }
-        // Escapes only shrink (`\n` is two bytes for one, `\uXXXX` six for at most three), so the raw length is
+        // Escapes only shrink (`\n` is two bytes for one, a `\u` escape six for at most three), so the raw length is
         // enough room.
         return String(unsafeUninitializedCapacity: raw.count) { output in
             var index = 0

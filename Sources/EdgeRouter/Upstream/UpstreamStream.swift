@@ -8,8 +8,8 @@ import NIOCore
 /// transaction when the body iterator goes away), which is how losing attempts and abandoned streams are closed.
 final class UpstreamStream: @unchecked Sendable {
     // @unchecked: the iterator and parser states are mutable and not Sendable. Exactly one task uses an
-    // UpstreamStream at a time: the attempt task until it returns it, then the exchange task. The hand-over
-    // happens through the task group's result, which orders the two.
+    // UpstreamStream at a time: the attempt task until it posts it to the race's mailbox, then the exchange task.
+    // The mailbox's lock orders the hand-over; a stream nobody takes is only dropped, never read.
 
     /// What reading the next piece of the stream gave.
     enum Step {
