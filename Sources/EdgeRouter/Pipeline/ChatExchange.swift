@@ -1,15 +1,13 @@
-import AsyncHTTPClient
-import Foundation
 import Logging
 import NIOCore
 
 /// Runs one chat request along its plan: tries deployments, best first, until one produces a first content token
-/// (failing over on retryable errors and hedging a slow first attempt, invisibly to the client), then streams the
-/// rest.
+/// (failing over on retryable errors and hedging a slow first attempt, invisibly to the client), then reads the
+/// rest of the winner's stream.
 ///
-/// It runs in a task of its own (started through its ``ExchangeHandle``) and reports through an `AsyncStream` of
-/// ``ExchangeSignal``s, so that the client side can hold the response head until `started`, and so that a client
-/// disconnect can stop it at once.
+/// It runs in the request's own task: ``start()`` until the first token, so that the client side can hold the
+/// response head until then, and ``next(_:)`` for each later step, called by whatever writes the response. A client
+/// disconnect stops it at once through its ``ExchangeHandle``.
 struct ChatExchange: Sendable {
     let request: OpenAIChatRequest
     let plan: RoutePlan
@@ -19,18 +17,19 @@ struct ChatExchange: Sendable {
     let maxAttempts: Int
     /// Bound on the whole request until the first token, across attempts.
     let deadline: ContinuousClock.Instant
-    /// The client connection's event loop, where the first-token race's timers run.
+    /// The client connection's event loop: upstream connections are made on it (so a frame is read and written
+    /// by one thread) and the first-token race's timers run on it.
     let eventLoop: any EventLoop
     let handle: ExchangeHandle
     let logger: Logger
 
-    func run(_ output: AsyncStream<ExchangeSignal>.Continuation) async {
-        defer { output.finish() }
+    /// Tries deployments until one produces its first token, or none can.
+    func start() async -> ExchangeVerdict {
         var failures: [AttemptFailure] = []
         var queue = plan.candidates[...]
         var attempts = 0
         while attempts < maxAttempts, let primary = nextAdmitted(&queue) {
-            if Task.isCancelled { return }
+            if Task.isCancelled || handle.stopReason != nil { return .cancelled }
             guard ContinuousClock.now < deadline else { break }
             attempts += 1
             // A hedge goes to the next-best deployment of another provider, and only on the first attempt.
@@ -48,31 +47,44 @@ struct ChatExchange: Sendable {
             for (candidate, failure) in race.failures {
                 note(failure, of: candidate)
                 guard failure.isRetryable else {
-                    output.yield(
-                        .failed(EdgeRouterError(
-                            .upstreamRejected, "The provider rejected the request: \(failure.detail)", status: failure.status)))
-                    return
+                    race.winner?.call.cancel()
+                    return .failed(
+                        EdgeRouterError(.upstreamRejected, "The provider rejected the request: \(failure.detail)", status: failure.status))
                 }
                 failures.append(failure)
             }
-            guard let (winner, primed) = race.winner else {
-                if race.cancelled { return }
+            guard let (winner, call, timing) = race.winner else {
+                if race.cancelled { return .cancelled }
                 continue
             }
-            let reason: RouteReason = winner.runtime !== primary.runtime ? .hedge : attempts == 1 ? plan.reason : .failover
-            output.yield(
-                .started(
-                    ExchangeStart(
-                        candidate: winner, reason: reason, attempts: attempts, frames: primed.frames,
-                        timeToFirstByte: primed.timeToFirstByte, timeToFirstToken: primed.timeToFirstToken)))
-            if primed.completedEarly {
-                output.yield(.completed)
-            } else {
-                await streamRest(of: primed.stream, candidate: winner, to: output)
+            guard handle.waiting(on: .stream(call)) else {
+                call.cancel()
+                return .cancelled
             }
-            return
+            let reason: RouteReason = winner.runtime !== primary.runtime ? .hedge : attempts == 1 ? plan.reason : .failover
+            return .started(
+                ExchangeStart(
+                    candidate: winner, call: call, reason: reason, attempts: attempts,
+                    timeToFirstByte: timing.timeToFirstByte, timeToFirstToken: timing.timeToFirstToken))
         }
-        output.yield(.failed(Self.exhausted(failures, planned: plan.candidates.count)))
+        return .failed(Self.exhausted(failures, planned: plan.candidates.count))
+    }
+
+    /// The next step of the winner's stream, from its first frame on. A stream that breaks off, stalls past the
+    /// idle timeout (the upstream client's read timeout, see ``UpstreamClients``) or reports an error is the
+    /// provider's failure; a client that left is not.
+    func next(_ start: ExchangeStart) async -> ExchangeStep {
+        switch await start.call.next() {
+        case .frame(let frame): return .frame(frame)
+        case .done: return .completed
+        case .cancelled: return .cancelled
+        case .failed(let failure):
+            if handle.stopReason == .clientGone { return .cancelled }
+            engine.recordFailure(start.candidate, failure)
+            metrics.recordInterruption(deployment: start.deployment)
+            logger.warning("upstream stream interrupted after the first token", metadata: ["detail": "\(failure.detail)"])
+            return .failed(EdgeRouterError(.streamInterrupted, "The provider's stream broke off: \(failure.detail)"))
+        }
     }
 
     /// The next candidate whose breaker lets this request through: a half-open one admits a single trial, which
@@ -98,57 +110,24 @@ struct ChatExchange: Sendable {
             ])
     }
 
-    func attempt(_ candidate: RouteCandidate) throws -> UpstreamAttempt {
-        guard let client = clients.client(for: candidate.deployment.provider) else {
-            throw AttemptFailure(.connection, deployment: candidate.deployment.label, detail: "no client for the provider")
+    /// Starts a call to the candidate's deployment on the client's event loop; its first token (or failure) goes to
+    /// `onFirstToken`.
+    func call(_ candidate: RouteCandidate, onFirstToken: @escaping @Sendable (UpstreamCall.FirstToken) -> Void) -> UpstreamCall {
+        let deployment = candidate.deployment
+        let call = UpstreamCall(deployment: deployment, inFlight: InFlightToken(candidate.runtime), onFirstToken: onFirstToken)
+        guard let client = clients.client(for: deployment.provider) else {
+            call.fail(AttemptFailure(.connection, deployment: deployment.label, detail: "no client for the provider"), task: nil)
+            return call
         }
-        return UpstreamAttempt(
-            deployment: candidate.deployment, client: client,
-            body: request.upstreamBody(model: candidate.deployment.upstreamModel), logger: logger)
+        call.send(with: client, body: request.upstreamBody(model: deployment.upstreamModel), on: eventLoop, logger: logger)
+        return call
     }
 
     /// A first token arrived. A hedge that won is not a TTFT sample: only hedges that happened to be fast get to
     /// win (slow ones are cancelled unmeasured), so their times would make the hedge target look faster than it is.
-    func succeeded(_ candidate: RouteCandidate, _ primed: PrimedStream, asHedge: Bool) {
-        if !asHedge { engine.recordSuccess(candidate, ttft: primed.timeToFirstToken) }
-        metrics.recordFirstToken(deployment: candidate.deployment, ttfb: primed.timeToFirstByte, ttft: primed.timeToFirstToken)
-    }
-
-    /// After the first token: forward frames until the stream completes, breaks, or stalls past the idle timeout
-    /// (the upstream client's read timeout, see ``UpstreamClients``).
-    private func streamRest(
-        of stream: UpstreamStream, candidate: RouteCandidate, to output: AsyncStream<ExchangeSignal>.Continuation
-    ) async {
-        let deployment = candidate.deployment
-        do {
-            while true {
-                switch try await stream.next() {
-                case .frame(let frame):
-                    if case .error(let message, _)? = frame.events.first {
-                        throw AttemptFailure(.streamError, deployment: deployment.label, detail: "the provider reported: \(message)")
-                    }
-                    output.yield(.frame(frame))
-                case .done:
-                    output.yield(.completed)
-                    return
-                case .closed:
-                    throw AttemptFailure(.connection, deployment: deployment.label, detail: "the stream closed before it was complete")
-                }
-            }
-        } catch {
-            // A client that left cancels the task, which makes the read fail in whatever way the client library
-            // reports a cancelled request: that is no fault of the provider's.
-            if handle.stopReason == .clientGone || error is CancellationError { return }
-            let failure = error as? AttemptFailure ?? AttemptFailure(.connection, deployment: deployment.label, detail: "\(error)")
-            interrupted(failure, candidate: candidate, output: output)
-        }
-    }
-
-    private func interrupted(_ failure: AttemptFailure, candidate: RouteCandidate, output: AsyncStream<ExchangeSignal>.Continuation) {
-        engine.recordFailure(candidate, failure)
-        metrics.recordInterruption(deployment: candidate.deployment)
-        logger.warning("upstream stream interrupted after the first token", metadata: ["detail": "\(failure.detail)"])
-        output.yield(.failed(EdgeRouterError(.streamInterrupted, "The provider's stream broke off: \(failure.detail)")))
+    func succeeded(_ candidate: RouteCandidate, _ timing: UpstreamCall.FirstTokenTiming, asHedge: Bool) {
+        if !asHedge { engine.recordSuccess(candidate, ttft: timing.timeToFirstToken) }
+        metrics.recordFirstToken(deployment: candidate.deployment, ttfb: timing.timeToFirstByte, ttft: timing.timeToFirstToken)
     }
 
     private static func exhausted(_ failures: [AttemptFailure], planned: Int) -> EdgeRouterError {

@@ -1,10 +1,11 @@
 import Synchronization
 
-/// The task that runs one ``ChatExchange``, so that an event outside it (the client leaving) can stop it, and so
-/// that the exchange can tell that cancellation from a failure of the provider's.
+/// Lets an event outside the exchange (the client leaving) stop it at once, and lets the exchange tell that stop
+/// from a failure of the provider's.
 ///
-/// The disconnect monitor lives on the NIO event loop and cannot join the exchange's structured concurrency;
-/// cancelling its task through this handle is how it reaches it.
+/// The disconnect monitor lives on the NIO event loop and cannot join the request's structured concurrency. The
+/// exchange tells the handle what it is waiting on (its race's mailbox, then the winning call), and a stop wakes
+/// that wait: the race ends as cancelled, the call is cancelled, which closes its upstream connection.
 final class ExchangeHandle: Sendable {
     /// Why the exchange was stopped from outside.
     enum StopReason: Sendable, Equatable {
@@ -12,30 +13,41 @@ final class ExchangeHandle: Sendable {
         case clientGone
     }
 
+    /// What the exchange waits on.
+    enum Wait: Sendable {
+        case race(RaceMailbox)
+        case stream(UpstreamCall)
+    }
+
     private struct State {
-        var task: Task<Void, Never>?
+        var wait: Wait?
         var reason: StopReason?
     }
 
     private let state = Mutex(State())
 
-    /// Runs `operation` in a task of its own; if the handle was stopped already, that task starts cancelled.
-    func start(_ operation: @escaping @Sendable () async -> Void) {
-        let task = Task(operation: operation)
-        let stoppedAlready = state.withLock { state in
-            state.task = task
-            return state.reason != nil
+    /// Records what the exchange now waits on. Returns false, and records nothing, if the exchange was stopped
+    /// already: the caller must then give up at once.
+    func waiting(on wait: Wait?) -> Bool {
+        state.withLock { state in
+            guard state.reason == nil else { return false }
+            state.wait = wait
+            return true
         }
-        if stoppedAlready { task.cancel() }
     }
 
-    /// Cancels the exchange's task; the first reason given is the one kept.
+    /// Stops the exchange; the first reason given is the one kept.
     func stop(_ reason: StopReason) {
-        let task = state.withLock { state in
+        let wait = state.withLock { state in
             if state.reason == nil { state.reason = reason }
-            return state.task
+            defer { state.wait = nil }
+            return state.wait
         }
-        task?.cancel()
+        switch wait {
+        case .race(let mailbox): mailbox.post(.cancelled)
+        case .stream(let call): call.cancel()
+        case nil: break
+        }
     }
 
     /// Why the exchange was stopped, if it was.

@@ -2,61 +2,45 @@ import NIOCore
 import Synchronization
 
 /// One round of attempts up to a first token: the primary, and a hedge started after a delay if the primary has
-/// produced nothing by then. The first content token wins; the other attempt is cancelled at once (which closes
-/// its connection).
+/// produced nothing by then. The first content token wins; the other call is cancelled at once (which closes its
+/// connection).
 ///
-/// Each attempt runs in a task of its own (async-http-client's requests are cancelled through their task); the
-/// deadline and the hedge delay are NIO timers on the client's event loop. All of them report to one
-/// ``RaceMailbox`` that the exchange's task reads, so a race costs one task per attempt and no timer tasks.
+/// The calls report their first token (or failure) from their event loop; the deadline and the hedge delay are
+/// NIO timers on the client's event loop. All of them post to one ``RaceMailbox`` that the request's task reads,
+/// so a race costs no task and no timer task of its own.
 struct FirstTokenRace {
     let exchange: ChatExchange
 
     struct Result {
-        var winner: (RouteCandidate, PrimedStream)?
+        var winner: (candidate: RouteCandidate, call: UpstreamCall, timing: UpstreamCall.FirstTokenTiming)?
         var failures: [(RouteCandidate, AttemptFailure)] = []
         var hedgeStarted = false
         var cancelled = false
     }
 
     enum Event: Sendable {
-        case primed(Int, PrimedStream)
-        case failed(Int, AttemptFailure)
+        case firstToken(Int, UpstreamCall.FirstToken)
         case hedgeDue
         case deadline
-        /// The exchange's own task was cancelled.
+        /// The exchange was stopped (the client left) or its task was cancelled.
         case cancelled
     }
 
     func run(
         primary: RouteCandidate, hedge: (candidate: RouteCandidate, delay: Duration)?, until deadline: ContinuousClock.Instant
     ) async -> Result {
+        let mailbox = RaceMailbox()
+        guard exchange.handle.waiting(on: .race(mailbox)) else { return Result(cancelled: true) }
         let candidates = [primary] + (hedge.map { [$0.candidate] } ?? [])
         let model = primary.deployment.modelName
         let budget = Int((deadline - ContinuousClock.now).milliseconds)
         let primaryStarted = ContinuousClock.now
-        let mailbox = RaceMailbox()
-        var tasks: [Task<Void, Never>] = []
+        var calls: [UpstreamCall] = []
+        var winnerIndex: Int?
         var running = 0
         func start(_ index: Int) {
             running += 1
-            let candidate = candidates[index]
-            tasks.append(
-                Task { [exchange] in
-                    let inFlight = InFlightToken(candidate.runtime)
-                    do {
-                        let attempt = try exchange.attempt(candidate)
-                        var primed = try await attempt.prime()
-                        primed.inFlight = inFlight
-                        mailbox.post(.primed(index, primed))
-                    } catch let failure as AttemptFailure {
-                        mailbox.post(.failed(index, failure))
-                    } catch {
-                        // A cancelled attempt lost the race (or the exchange ended): nobody is listening.
-                        if Task.isCancelled { return }
-                        mailbox.post(
-                            .failed(index, AttemptFailure(.connection, deployment: candidate.deployment.label, detail: "\(error)")))
-                    }
-                })
+            calls.append(exchange.call(candidates[index]) { mailbox.post(.firstToken(index, $0)) })
         }
 
         start(0)
@@ -70,26 +54,26 @@ struct FirstTokenRace {
         defer {
             deadlineTimer.cancel()
             hedgeTimer?.cancel()
-            // The winner's task has already returned; cancelling the others closes their connections.
-            for task in tasks { task.cancel() }
+            for (index, call) in calls.enumerated() where index != winnerIndex { call.cancel() }
         }
 
         var result = Result()
         while true {
             switch await mailbox.next() {
-            case .primed(let index, let primed):
-                exchange.succeeded(candidates[index], primed, asHedge: index == 1)
+            case .firstToken(let index, .arrived(let timing)):
+                exchange.succeeded(candidates[index], timing, asHedge: index == 1)
                 if index == 1 {
                     // The primary lost to the hedge: its TTFT is at least the time it ran. Recording that lower
                     // bound keeps a heavy-tailed primary from looking fast because its slow answers go unseen.
                     exchange.engine.recordSuccess(candidates[0], ttft: ContinuousClock.now - primaryStarted)
                 }
-                result.winner = (candidates[index], primed)
+                winnerIndex = index
+                result.winner = (candidates[index], calls[index], timing)
                 if result.hedgeStarted {
                     exchange.engine.metrics.recordHedge(model: model, index == 1 ? "won" : "cancelled")
                 }
                 return result
-            case .failed(let index, let failure):
+            case .firstToken(let index, .failed(let failure)):
                 running -= 1
                 result.failures.append((candidates[index], failure))
                 // The hedge, if due later, is no longer a hedge but the next attempt: leave it to the caller.
@@ -100,7 +84,7 @@ struct FirstTokenRace {
                 exchange.engine.metrics.recordHedge(model: model, "started")
                 start(1)
             case .deadline:
-                for index in 0..<(result.hedgeStarted ? 2 : 1)
+                for index in 0..<calls.count
                 where !result.failures.contains(where: { $0.0.runtime === candidates[index].runtime }) {
                     result.failures.append(
                         (candidates[index],
@@ -117,7 +101,7 @@ struct FirstTokenRace {
     }
 }
 
-/// Where a race's attempts and timers report, read by the exchange's task one event at a time.
+/// Where a race's calls and timers report, read by the request's task one event at a time.
 final class RaceMailbox: Sendable {
     private struct State {
         var events: [FirstTokenRace.Event] = []

@@ -42,19 +42,16 @@ struct ChatCompletionsRoute: Sendable {
         logger[metadataKey: "request_id"] = "\(context.requestID)"
         logger[metadataKey: "model"] = "\(model.name)"
         if let rule = place.rule { logger[metadataKey: "residency_rule"] = "\(rule.name)" }
-        let (signals, output) = AsyncStream.makeStream(of: ExchangeSignal.self)
         let handle = ExchangeHandle()
         let exchange = ChatExchange(
             request: chat, plan: plan, clients: clients, engine: engine, metrics: metrics,
             maxAttempts: catalog.server.maxAttempts, deadline: received + timeout(request.headers),
             eventLoop: context.channel.eventLoop, handle: handle, logger: logger)
-        handle.start { await exchange.run(output) }
         let registration = disconnects.watch(context.channel) { handle.stop(.clientGone) }
         metrics.inFlight.increment()
 
-        var iterator = signals.makeAsyncIterator()
         let start: ExchangeStart
-        switch await iterator.next() {
+        switch await exchange.start() {
         case .started(let value):
             start = value
             metrics.clientGeo.recordFirstToken(geoLabels, ttft: value.timeToFirstToken)
@@ -64,8 +61,7 @@ struct ChatCompletionsRoute: Sendable {
                 error.message += " (residency rule '\(rule.name)' allows only regions \(rule.allowedRegions.joined(separator: ", ")))"
             }
             throw EdgeRouterError.decorated(error, headers: placeHeaders)
-        case .frame, .completed, nil:
-            // Only a cancelled exchange (the client went away) ends without a verdict.
+        case .cancelled:
             finish(.cancelled, start: nil, received: received, registration: registration)
             throw CancellationError()
         }
@@ -90,14 +86,15 @@ struct ChatCompletionsRoute: Sendable {
                 status: .ok, headers: headers,
                 body: ResponseBody { writer in
                     var outcome = RouterMetrics.Outcome.cancelled
-                    defer { finish(outcome, start: start, received: received, registration: registration) }
+                    defer {
+                        start.call.cancel()
+                        finish(outcome, start: start, received: received, registration: registration)
+                    }
+                    var buffer = ByteBuffer()
                     do {
-                        var buffer = ByteBuffer()
-                        for frame in start.frames { Self.appendFrame(frame, includeUsage: includeUsage, to: &buffer) }
-                        try await writer.write(buffer)
-                        for await signal in signals {
+                        streaming: while true {
                             buffer.clear()
-                            switch signal {
+                            switch await exchange.next(start) {
                             case .frame(let frame):
                                 Self.appendFrame(frame, includeUsage: includeUsage, to: &buffer)
                                 if buffer.readableBytes > 0 { try await writer.write(buffer) }
@@ -105,35 +102,40 @@ struct ChatCompletionsRoute: Sendable {
                                 outcome = .ok
                                 buffer.writeString("data: [DONE]\n\n")
                                 try await writer.write(buffer)
+                                break streaming
                             case .failed(let error):
                                 outcome = .interrupted
                                 try await writer.write(ErrorResponse.sseFrame(error, requestID: requestID))
-                            case .started:
-                                break
+                                break streaming
+                            case .cancelled:
+                                throw CancellationError()
                             }
                         }
                         try await writer.finish(nil)
                     } catch {
-                        // The client went away mid-stream: stop the upstream request now.
-                        handle.stop(.clientGone)
+                        // The client went away mid-stream (the deferred cancel stops the upstream request).
                         outcome = .cancelled
                         throw error
                     }
                 })
         }
 
+        defer { start.call.cancel() }
         var assembler = OpenAICompletionAssembler()
-        for frame in start.frames { frame.events.forEach { assembler.consume($0) } }
         var outcome = RouterMetrics.Outcome.cancelled
         var failure: EdgeRouterError?
-        while let signal = await iterator.next() {
-            switch signal {
+        assembling: while true {
+            switch await exchange.next(start) {
             case .frame(let frame): frame.events.forEach { assembler.consume($0) }
-            case .completed: outcome = .ok
+            case .completed:
+                outcome = .ok
+                break assembling
             case .failed(let error):
                 outcome = .interrupted
                 failure = error
-            case .started: break
+                break assembling
+            case .cancelled:
+                break assembling
             }
         }
         finish(outcome, start: start, received: received, registration: registration)

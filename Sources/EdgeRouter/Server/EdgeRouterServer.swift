@@ -20,8 +20,7 @@ public final class EdgeRouterServer: Service, Sendable {
     /// The routing brain.
     public let engine: RoutingEngine
     private let logger: Logger
-    private let ready = Atomic<Bool>(false)
-    private let boundPort = Atomic<Int>(0)
+    private let listening = ListeningState()
     private let onListening: @Sendable (Int) async -> Void
 
     /// - Parameters:
@@ -33,29 +32,35 @@ public final class EdgeRouterServer: Service, Sendable {
         logger: Logger = Logger(label: "edge-router"),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws(EdgeRouterError) {
-        do {
-            self.locator = try ClientLocator(settings: catalog.geo, logger: logger)
-        } catch {
-            throw EdgeRouterError(.invalidConfiguration, "GeoIP: \(error.message)")
-        }
-        self.catalog = catalog
-        self.metrics = RouterMetrics(catalog: catalog)
-        self.clients = UpstreamClients(providers: catalog.providers)
+        let locator = try Self.locator(catalog.geo, logger: logger)
+        let metrics = RouterMetrics(catalog: catalog)
         let engine = RoutingEngine(catalog: catalog, registry: metrics.registry, logger: logger)
-        self.engine = engine
-        if let settings = catalog.probes {
-            self.probes = try ProbeScheduler(
+        let probes = try catalog.probes.map { settings throws(EdgeRouterError) in
+            try ProbeScheduler(
                 settings: settings, engine: engine, metrics: ProbeMetrics(catalog: catalog, registry: metrics.registry),
                 logger: logger)
-        } else {
-            self.probes = nil
         }
+        self.locator = locator
+        self.catalog = catalog
+        self.metrics = metrics
+        self.clients = UpstreamClients(providers: catalog.providers)
+        self.engine = engine
+        self.probes = probes
         self.logger = logger
         self.onListening = onListening
     }
 
+    /// Opens the configured GeoIP databases.
+    private static func locator(_ settings: GeoSettings, logger: Logger) throws(EdgeRouterError) -> ClientLocator {
+        do {
+            return try ClientLocator(settings: settings, logger: logger)
+        } catch {
+            throw EdgeRouterError(.invalidConfiguration, "GeoIP: \(error.message)")
+        }
+    }
+
     /// The port the server listens on, once it does (0 before).
-    public var port: Int { boundPort.load(ordering: .relaxed) }
+    public var port: Int { listening.port.load(ordering: .relaxed) }
 
     /// Serves until the task is cancelled or a graceful shutdown is triggered, then closes upstream connections.
     public func run() async throws {
@@ -64,7 +69,7 @@ public final class EdgeRouterServer: Service, Sendable {
         router.get("/healthz") { _, _ in Self.json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ in
             // With probes, ready once every deployment has been measured (or the ready timeout has passed).
-            self.ready.load(ordering: .relaxed) && (self.probes?.isReady ?? true)
+            self.listening.ready.load(ordering: .relaxed) && (self.probes?.isReady ?? true)
                 ? Self.json(#"{"status":"ready"}"#)
                 : Self.json(#"{"status":"starting"}"#, status: .serviceUnavailable)
         }
@@ -92,8 +97,8 @@ public final class EdgeRouterServer: Service, Sendable {
             configuration: .init(address: .hostname(catalog.server.host, port: catalog.server.port), serverName: nil),
             onServerRunning: { [onListening, logger] channel in
                 let port = channel.localAddress?.port ?? 0
-                self.boundPort.store(port, ordering: .relaxed)
-                self.ready.store(true, ordering: .relaxed)
+                self.listening.port.store(port, ordering: .relaxed)
+                self.listening.ready.store(true, ordering: .relaxed)
                 logger.info("edge-router listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
                 await onListening(port)
             },
@@ -127,7 +132,7 @@ public final class EdgeRouterServer: Service, Sendable {
                     }
                 }
             } onGracefulShutdown: {
-                self.ready.store(false, ordering: .relaxed)
+                self.listening.ready.store(false, ordering: .relaxed)
             }
         } catch {
             await clients.shutdown()
@@ -141,4 +146,11 @@ public final class EdgeRouterServer: Service, Sendable {
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
+}
+
+/// Whether the server listens, and on which port. A class of its own because a throwing initialiser of a class
+/// with `Atomic` stored properties crashed the Swift 6.3 optimiser (an ownership error on the throw path).
+private final class ListeningState: Sendable {
+    let ready = Atomic<Bool>(false)
+    let port = Atomic<Int>(0)
 }

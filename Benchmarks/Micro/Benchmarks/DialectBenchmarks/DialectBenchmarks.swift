@@ -22,7 +22,7 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 1_000,
         thresholds: [.mallocCountTotal: .init(absolute: [.p90: 0])])
 
-    // As `UpstreamStream` feeds it: the readable bytes of each buffer async-http-client hands over.
+    // As `UpstreamCall` feeds it: the readable bytes of each buffer async-http-client hands over.
     Benchmark("SSEParser.parse(contentFrame)") { benchmark in
         var parser = SSEParser()
         try Fixtures.contentEvent.withUnsafeBytes { bytes in
