@@ -12,11 +12,7 @@ enum Runtime {
     static func bootstrap(logLevel level: String?) -> Logger {
         limitMallocArenas()
         let resolved = Logger.Level(rawValue: level ?? ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info") ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = resolved
-            return handler
-        }
+        LoggingSystem.bootstrap { label in StandardErrorLogHandler(label: label, logLevel: resolved) }
         // Running Swift concurrency on NIO's event loops saves a thread hop per await on the request path.
         _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         return Logger(label: "edge-router")

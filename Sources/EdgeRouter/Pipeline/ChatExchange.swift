@@ -22,6 +22,7 @@ struct ChatExchange: Sendable {
     let eventLoop: any EventLoop
     let handle: ExchangeHandle
     let logger: Logger
+    let logContext: ExchangeLogContext
 
     /// Tries deployments until one produces its first token, or none can.
     func start() async -> ExchangeVerdict {
@@ -82,7 +83,8 @@ struct ChatExchange: Sendable {
             if handle.stopReason == .clientGone { return .cancelled }
             engine.recordFailure(start.candidate, failure)
             metrics.recordInterruption(deployment: start.deployment)
-            logger.warning("upstream stream interrupted after the first token", metadata: ["detail": "\(failure.detail)"])
+            logger.warning(
+                "upstream stream interrupted after the first token", metadata: logContext.metadata(["detail": "\(failure.detail)"]))
             return .failed(EdgeRouterError(.streamInterrupted, "The provider's stream broke off: \(failure.detail)"))
         }
     }
@@ -105,9 +107,9 @@ struct ChatExchange: Sendable {
         metrics.recordAttemptFailure(deployment: candidate.deployment, cause: failure.cause)
         logger.info(
             "upstream attempt failed",
-            metadata: [
+            metadata: logContext.metadata([
                 "deployment": "\(candidate.deployment.label)", "cause": "\(failure.cause.rawValue)", "detail": "\(failure.detail)",
-            ])
+            ]))
     }
 
     /// Starts a call to the candidate's deployment on the client's event loop; its first token (or failure) goes to
@@ -140,5 +142,21 @@ struct ChatExchange: Sendable {
         return EdgeRouterError(
             allRateLimited ? .unavailable : .allAttemptsFailed,
             "All \(failures.count) attempt\(failures.count == 1 ? "" : "s") failed: \(list)")
+    }
+}
+
+/// What identifies a request in the exchange's log lines, turned into metadata only when a line is logged.
+struct ExchangeLogContext: Sendable {
+    var requestID: String
+    var model: String
+    var residencyRule: String?
+
+    /// `extra` with the request's identification added.
+    func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        var metadata = extra
+        metadata["request_id"] = "\(requestID)"
+        metadata["model"] = "\(model)"
+        if let residencyRule { metadata["residency_rule"] = "\(residencyRule)" }
+        return metadata
     }
 }

@@ -38,15 +38,14 @@ struct ChatCompletionsRoute: Sendable {
             throw EdgeRouterError.decorated(error, headers: placeHeaders)
         }
 
-        var logger = context.logger
-        logger[metadataKey: "request_id"] = "\(context.requestID)"
-        logger[metadataKey: "model"] = "\(model.name)"
-        if let rule = place.rule { logger[metadataKey: "residency_rule"] = "\(rule.name)" }
+        // Setting metadata on a logger re-renders the handler's metadata string; the request's own metadata is only
+        // built when something is logged.
+        let logContext = ExchangeLogContext(requestID: context.requestID, model: model.name, residencyRule: place.rule?.name)
         let handle = ExchangeHandle()
         let exchange = ChatExchange(
             request: chat, plan: plan, clients: clients, engine: engine, metrics: metrics,
             maxAttempts: catalog.server.maxAttempts, deadline: received + timeout(request.headers),
-            eventLoop: context.channel.eventLoop, handle: handle, logger: logger)
+            eventLoop: context.channel.eventLoop, handle: handle, logger: context.logger, logContext: logContext)
         let registration = disconnects.watch(context.channel) { handle.stop(.clientGone) }
         metrics.inFlight.increment()
 
