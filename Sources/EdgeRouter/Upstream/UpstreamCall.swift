@@ -7,12 +7,13 @@ import Synchronization
 /// One request to one deployment, from sending it to the end of its stream.
 ///
 /// async-http-client calls this delegate on the client connection's event loop, one callback at a time, and
-/// prefers a pooled connection on that loop, so that usually one thread reads the frame and writes it on. (A
-/// preference, not a requirement: async-http-client closes a connection made for a required loop after one request.) The callbacks parse the SSE stream right there and queue what they find
-/// for one reader: until the first content token the call reports to its race (`onFirstToken`, once: the first
-/// token, or why there will be none); the exchange then reads the queued frames with ``next()``. No task runs per
-/// call, and a frame reaches its reader with one wake-up of the reader's task, on the loop that writes to the
-/// client. Every call must end in ``cancel()`` or in its stream's end; ``cancel()`` after the end is harmless.
+/// prefers a pooled connection on that loop, so that usually one thread reads a frame and writes it on. (A
+/// preference, not a requirement: async-http-client closes a connection made for a required loop after one
+/// request.) The callbacks parse the SSE stream right there and queue what they find for one reader: until the
+/// first content token the call reports to its race (`onFirstToken`, once: the first token, or why there will be
+/// none); the exchange then reads the queued frames with ``next()``. No task runs per call, and a frame reaches its
+/// reader with one wake-up of the reader's task. Every call must end in ``cancel()`` or in its stream's end;
+/// ``cancel()`` after the end is harmless.
 final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     // @unchecked: the stored `var`s below the lock are touched only by async-http-client's callbacks, which it
     // makes one at a time on the delegate's event loop (and by `send` before the request exists). What the
