@@ -6,8 +6,8 @@
 /// or fast draw must not flip the routing), while a provider that slows from 60 to 500 ms, or a slow one that
 /// becomes fast, must be seen within two or three samples, whether those arrive ten a second (live traffic) or
 /// one every few seconds (probes). Each sample's distance from the current level is measured in the level's own
-/// spread (a z-score, clipped so that one wild sample counts for a bounded number of spreads); the CUSUM adds up how far
-/// successive samples lie beyond `slack` spreads on the same side, and a sum past `threshold` is a change.
+/// spread (a z-score, clipped so that one wild sample counts for a bounded number of spreads); the CUSUM adds up
+/// how far successive samples lie beyond `slack` spreads on the same side, and a sum past `threshold` is a change.
 /// The new level is then made of the run of samples that lay beyond `slack` on that side (which the CUSUM
 /// blamed), and the old spread is kept as the prior for the new level's variance.
 ///
@@ -17,10 +17,10 @@
 /// it was a fluke. A faster level may be seen in one sample lying more than 6 spreads below (clip 7; for a
 /// log-normal a chance of about 1 in a billion): that is how a provider that only gets a probe every few seconds
 /// is retaken when it becomes fast, and if it was a fluke the live traffic it then gets shows so within a few
-/// samples. So a provider slowing from 60 to 500 ms (spread 0.5) is caught by its second slow sample, and one at
-/// 150 +- 20 ms whose probe answers in 40 ms by that probe. A slack of a whole spread keeps noise from adding up:
-/// ten minutes of samples ten a second from an unchanging log-normal raise no change. After a change the next
-/// ``samplesBeforeTesting`` samples only build the new level.
+/// samples. So a provider slowing from 60 to 500 ms (spread 0.5) is caught by its second or third slow sample,
+/// and one at 150 +- 20 ms whose probe answers in 40 ms by that probe. A slack of a whole spread keeps noise from
+/// adding up: ten minutes of samples ten a second from an unchanging log-normal raise no change. After a change
+/// the next ``samplesBeforeTesting`` samples only build the new level.
 ///
 /// Memory between changes: a sample's weight halves every `halfLife` of time, but never faster than every
 /// ``sampleHalfLife`` samples, so a deployment that only gets a probe every few seconds keeps a dozen or so
