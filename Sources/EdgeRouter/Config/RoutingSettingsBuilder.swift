@@ -7,9 +7,12 @@ struct RoutingSettingsBuilder {
     func routing(_ entry: (node: Node, path: String)?) -> RoutingSettings {
         var settings = RoutingSettings()
         guard let entry else { return settings }
-        let allowed: Set = ["ewma_decay_ms", "quantile_half_life_ms", "stale_after_ms", "hedge_budget", "breaker"]
+        let allowed: Set = [
+            "ewma_decay_ms", "recent_half_life_ms", "quantile_half_life_ms", "stale_after_ms", "hedge_budget", "breaker",
+        ]
         guard let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
         settings.estimator.ewmaDecay = nanos(fields["ewma_decay_ms"], default: settings.estimator.ewmaDecay)
+        settings.estimator.recentHalfLife = nanos(fields["recent_half_life_ms"], default: settings.estimator.recentHalfLife)
         settings.estimator.quantileHalfLife = nanos(fields["quantile_half_life_ms"], default: settings.estimator.quantileHalfLife)
         settings.estimator.staleAfter = nanos(fields["stale_after_ms"], default: settings.estimator.staleAfter)
         if let budget = fields["hedge_budget"] {
@@ -43,10 +46,11 @@ struct RoutingSettingsBuilder {
         var routing = ModelRouting()
         if let objective, let name = reader.string(objective) {
             switch name {
+            case "ttft_mean": routing.objective = .ttftMean
             case "ttft_p50": routing.objective = .ttftP50
             case "ttft_p90": routing.objective = .ttftP90
             case "price": routing.objective = .price
-            default: reader.report(objective.path, objective.node, "unknown objective '\(name)' (known: ttft_p50, ttft_p90, price)")
+            default: reader.report(objective.path, objective.node, "unknown objective '\(name)' (known: ttft_mean, ttft_p50, ttft_p90, price)")
             }
         }
         if let hedge, let text = reader.string(hedge) {

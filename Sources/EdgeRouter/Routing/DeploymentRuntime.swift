@@ -26,6 +26,7 @@ final class DeploymentRuntime: Sendable {
     private let state: Mutex<State>
     private let ewma = Atomic<UInt64>(0)
     private let recent = Atomic<UInt64>(0)
+    private let mean = Atomic<UInt64>(0)
     private let p50 = Atomic<UInt64>(0)
     private let p90 = Atomic<UInt64>(0)
     private let p99 = Atomic<UInt64>(0)
@@ -87,6 +88,7 @@ final class DeploymentRuntime: Sendable {
         return TTFTEstimate(
             ewmaNanos: ewma.load(ordering: .relaxed),
             recentNanos: recent.load(ordering: .relaxed),
+            meanNanos: mean.load(ordering: .relaxed),
             p50Nanos: p50.load(ordering: .relaxed),
             p90Nanos: p90.load(ordering: .relaxed),
             p99Nanos: p99.load(ordering: .relaxed),
@@ -167,6 +169,7 @@ final class DeploymentRuntime: Sendable {
         if estimate.hasData {
             ewma.store(estimate.ewmaNanos, ordering: .relaxed)
             recent.store(estimate.recentNanos, ordering: .relaxed)
+            mean.store(estimate.meanNanos, ordering: .relaxed)
             p50.store(estimate.p50Nanos, ordering: .relaxed)
             p90.store(estimate.p90Nanos, ordering: .relaxed)
             p99.store(estimate.p99Nanos, ordering: .relaxed)

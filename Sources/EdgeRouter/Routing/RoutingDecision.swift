@@ -6,12 +6,15 @@
 /// trial is kept, ranked by its estimate and flagged ``RankedCandidate/isTrial``).
 ///
 /// Score, lower is better, in nanoseconds:
-/// - typical TTFT `t`: for ``Objective/ttftP50`` and ``Objective/price``, max(p50, recent); for
-///   ``Objective/ttftP90``, p90 x max(1, recent / p50). `recent` (a time-decayed geometric mean over ~10 s) makes a
-///   fresh slowdown count within seconds, while the decayed quantiles (60 s half-life) keep one slow outlier from
-///   deciding. The Peak-EWMA is deliberately not used here: each slow outlier resets it upward, so on a busy
-///   deployment it sits near p90 while on a quiet one it sits near p50, which would push traffic away from
-///   whichever deployment is busiest (the best one) and make the choice flap.
+/// - the objective's TTFT `t`, from the estimate's level (see ``TTFTEstimator``: a log-space mean and variance
+///   with a 20 s half-life, restarted within two or three samples when a step change is detected):
+///   for ``Objective/ttftMean`` (the default) and ``Objective/price``, the expected TTFT (`mean`), so a low median
+///   with a heavy tail ranks behind a steady provider whose mean is lower; for ``Objective/ttftP50``, the recent
+///   median (`recent`); for ``Objective/ttftP90``, p90 x recent / p50: the decayed histogram's tail, moved to the
+///   level's current median, so a slowdown or a speed-up counts as soon as the level sees it. The Peak-EWMA is
+///   deliberately not used: each slow outlier resets it upward, so on a busy deployment it sits near p90 while on
+///   a quiet one it sits near p50, which would push traffic away from whichever deployment is busiest (the best
+///   one) and make the choice flap.
 /// - confidence blend: `c x t + (1 - c) x prior x (1 + explorationPenalty)`, where `c` is the estimate's
 ///   confidence and `prior` the median `t` of all the model's candidates that have data (`fallbackPriorNanos`
 ///   when none has). A deployment with no data is neither assumed fast (the optimistic-constant trap) nor
@@ -99,14 +102,16 @@ public enum RoutingDecision {
     /// The objective's TTFT before blending and load (see the type's documentation).
     @inline(__always)
     static func typicalTTFT(_ estimate: TTFTEstimate, objective: Objective) -> Double {
-        let p50 = Double(estimate.p50Nanos)
-        let recent = Double(estimate.recentNanos)
         switch objective {
-        case .ttftP50, .price:
-            return max(p50, recent)
+        case .ttftMean, .price:
+            return Double(estimate.meanNanos)
+        case .ttftP50:
+            return Double(estimate.recentNanos)
         case .ttftP90:
+            let p50 = Double(estimate.p50Nanos)
             let p90 = Double(estimate.p90Nanos)
-            return p50 > 0 ? p90 * max(1, recent / p50) : max(p90, recent)
+            let recent = Double(estimate.recentNanos)
+            return p50 > 0 ? p90 * (recent / p50) : max(p90, recent)
         }
     }
 

@@ -6,9 +6,13 @@ public struct TTFTEstimate: Sendable, Equatable {
     /// Peak-EWMA of TTFT: jumps at once to a slower sample, then decays toward faster ones (Finagle/Linkerd).
     /// A conservative "worst recent" view, shown in metrics and headers.
     public var ewmaNanos: UInt64
-    /// Time-decayed geometric mean of the recent samples (time constant `ewmaDecay`): the typical TTFT right now,
-    /// quick to follow a slowdown but, unlike the Peak-EWMA, not pushed up by the number of samples.
+    /// The recent median: the geometric mean of the current level (time-decayed with half-life `recentHalfLife`,
+    /// restarted when a step change is detected). Unlike the Peak-EWMA it is not pushed up by the number of
+    /// samples. What the `ttft_p50` objective ranks on.
     public var recentNanos: UInt64
+    /// The expected (mean) TTFT of the current level: the mean of a log-normal with the level's mean and variance
+    /// of log TTFT, so a heavy tail counts and not only the median. What the default `ttft_mean` objective ranks on.
+    public var meanNanos: UInt64
     /// Decayed median.
     public var p50Nanos: UInt64
     /// Decayed 90th percentile.
@@ -31,18 +35,19 @@ public struct TTFTEstimate: Sendable, Equatable {
 
     /// An estimate with no data.
     public static let none = TTFTEstimate(
-        ewmaNanos: 0, recentNanos: 0, p50Nanos: 0, p90Nanos: 0, p99Nanos: 0, sampleCount: 0, liveSamples: 0,
+        ewmaNanos: 0, recentNanos: 0, meanNanos: 0, p50Nanos: 0, p90Nanos: 0, p99Nanos: 0, sampleCount: 0, liveSamples: 0,
         probeSamples: 0, newestSampleAgeNanos: nil, effectiveWeight: 0, confidence: 0)
 
     /// Creates an estimate from its parts (the estimator makes them; tests and callers that publish the numbers
     /// through atomics rebuild them with this).
     public init(
-        ewmaNanos: UInt64, recentNanos: UInt64, p50Nanos: UInt64, p90Nanos: UInt64, p99Nanos: UInt64,
+        ewmaNanos: UInt64, recentNanos: UInt64, meanNanos: UInt64, p50Nanos: UInt64, p90Nanos: UInt64, p99Nanos: UInt64,
         sampleCount: Int, liveSamples: Int, probeSamples: Int, newestSampleAgeNanos: UInt64?,
         effectiveWeight: Double, confidence: Double
     ) {
         self.ewmaNanos = ewmaNanos
         self.recentNanos = recentNanos
+        self.meanNanos = meanNanos
         self.p50Nanos = p50Nanos
         self.p90Nanos = p90Nanos
         self.p99Nanos = p99Nanos

@@ -1,12 +1,16 @@
 /// Estimates one deployment's (provider x model) time to first content token from live and probe samples.
 ///
 /// It keeps three views of the same samples:
+/// - the level, which ranking uses: a time-decayed mean and variance of log TTFT (half-life `recentHalfLife`)
+///   with change detection (a two-sided CUSUM): it gives the recent median (2^mean) and the expected TTFT
+///   (2^(mean + variance x ln 2 / 2), the mean of a log-normal, so a heavy tail counts). Between changes its
+///   memory is long enough that one noisy sample barely moves it; a step change (a provider slowing from 60 to
+///   500 ms, or a slow one turning fast) restarts it from the samples that showed the change, within two or three
+///   samples however far apart they come;
 /// - a Peak-EWMA (Finagle/Linkerd): jumps at once to a slower sample, decays toward faster ones with time
-///   constant `ewmaDecay`;
-/// - a recent geometric mean with the same time constant, which follows a slowdown within seconds without the
-///   Peak-EWMA's habit of sitting near p90 on busy deployments (every slow outlier resets it upward);
+///   constant `ewmaDecay`; shown in metrics and the admin view;
 /// - p50/p90/p99 from a 96-bucket log-spaced histogram (1 ms..300 s, about 14 % per bucket) whose weights halve
-///   every `quantileHalfLife`.
+///   every `quantileHalfLife`: the tail for hedging, the breaker's slow-call rule and the `ttft_p90` objective.
 ///
 /// Only successful calls are samples: a failure has no TTFT, and counting it as fast (or as a timeout) would
 /// distort the estimate; failures belong to ``CircuitBreaker``. TTFT is measured from sending the request to the
@@ -21,8 +25,7 @@ public struct TTFTEstimator: Sendable {
 
     private var histogram: DecayingLogHistogram
     private var peakEWMA = 0.0
-    /// log2 of the recent geometric mean.
-    private var recentLog = 0.0
+    private var level: LogLevelTracker
     /// Time of the newest sample (valid when `sampleCount > 0`).
     private var newestSampleAt: UInt64 = 0
     private var liveSamples = 0
@@ -34,6 +37,7 @@ public struct TTFTEstimator: Sendable {
         histogram = DecayingLogHistogram(
             lowNanos: configuration.lowestNanos, highNanos: configuration.highestNanos,
             halfLifeNanos: configuration.quantileHalfLife)
+        level = LogLevelTracker(halfLifeNanos: configuration.recentHalfLife, threshold: configuration.changeThreshold)
     }
 
     /// Every sample recorded so far.
@@ -49,16 +53,15 @@ public struct TTFTEstimator: Sendable {
         let sampleLog = RoutingMath.logBase2(sample)
         if sampleCount == 0 {
             peakEWMA = sample
-            recentLog = sampleLog
             newestSampleAt = now
         } else {
             // Samples may be reported slightly out of order by concurrent requests: no time passes backwards.
             let elapsed = now > newestSampleAt ? now - newestSampleAt : 0
             let keep = RoutingMath.powerE(-Double(elapsed) / Double(max(configuration.ewmaDecay, 1)))
             peakEWMA = sample > peakEWMA ? sample : peakEWMA * keep + sample * (1 - keep)
-            recentLog = recentLog * keep + sampleLog * (1 - keep)
             newestSampleAt = max(newestSampleAt, now)
         }
+        level.add(sampleLog, at: now)
         histogram.add(ttftNanos, at: now)
         switch source {
         case .live: liveSamples += 1
@@ -66,9 +69,9 @@ public struct TTFTEstimator: Sendable {
         }
     }
 
-    /// What is known at `now`. Reading does not change the estimator: the EWMA keeps its value between samples
-    /// (it does not drift toward zero, which would make a deployment that stopped answering look fast); age is
-    /// carried by `confidence` instead.
+    /// What is known at `now`. Reading does not change the estimator: the EWMA and the level keep their values
+    /// between samples (they do not drift toward zero, which would make a deployment that stopped answering look
+    /// fast); age is carried by `confidence` instead.
     public func estimate(now: UInt64) -> TTFTEstimate {
         guard sampleCount > 0 else { return .none }
         let age = now > newestSampleAt ? now - newestSampleAt : 0
@@ -76,7 +79,8 @@ public struct TTFTEstimator: Sendable {
         let (p50, p90, p99) = histogram.quantiles(0.5, 0.9, 0.99)
         return TTFTEstimate(
             ewmaNanos: Self.nanos(peakEWMA),
-            recentNanos: Self.nanos(RoutingMath.power2(recentLog)),
+            recentNanos: Self.nanos(level.medianNanos),
+            meanNanos: Self.nanos(level.expectedNanos),
             p50Nanos: Self.nanos(p50),
             p90Nanos: Self.nanos(p90),
             p99Nanos: Self.nanos(p99),

@@ -5,7 +5,8 @@ import Testing
 struct HedgeTests {
     private func estimate(p90Ms: Double, confidence: Double) -> TTFTEstimate {
         TTFTEstimate(
-            ewmaNanos: TestTime.ms(p90Ms), recentNanos: TestTime.ms(p90Ms / 2), p50Nanos: TestTime.ms(p90Ms / 2),
+            ewmaNanos: TestTime.ms(p90Ms), recentNanos: TestTime.ms(p90Ms / 2),
+            meanNanos: TestTime.ms(p90Ms * 0.6), p50Nanos: TestTime.ms(p90Ms / 2),
             p90Nanos: TestTime.ms(p90Ms), p99Nanos: TestTime.ms(p90Ms * 2), sampleCount: 10, liveSamples: 10,
             probeSamples: 0, newestSampleAgeNanos: 0, effectiveWeight: 10, confidence: confidence)
     }

@@ -11,7 +11,7 @@ struct RoutingDecisionRankingTests {
         #expect(configuration.loadExponent == 3)
         #expect(configuration.explorationShare == 0.01)
         #expect(configuration.explorationConfidenceBelow == 0.5)
-        #expect(Objective.defaultObjective == .ttftP50)
+        #expect(Objective.defaultObjective == .ttftMean)
     }
 
     @Test("fastest typical TTFT first")
@@ -37,7 +37,22 @@ struct RoutingDecisionRankingTests {
         #expect(fixture.rank().providers == ["steady", "usually-fast"])
     }
 
-    @Test("ttftP90 ranks by the tail, scaled by a fresh slowdown")
+    @Test("the default objective ranks by the expected TTFT: a low median with a heavy tail behind a steady mean")
+    func meanObjective() {
+        var fixture = DecisionFixture()
+        fixture.add("heavy-tail", p50Ms: 60, p90Ms: 216, meanMs: 99)
+        fixture.add("steady", p50Ms: 80, p90Ms: 93, meanMs: 80)
+        var result = fixture.rank()
+        #expect(result.providers == ["steady", "heavy-tail"])
+        #expect(result.ranked[0].scoreNanos == 80e6)
+        #expect(result.ranked[1].scoreNanos == 99e6)
+        // By median the heavy tail looks faster.
+        result = fixture.rank(objective: .ttftP50)
+        #expect(result.providers == ["heavy-tail", "steady"])
+        #expect(result.ranked[0].scoreNanos == 60e6)
+    }
+
+    @Test("ttftP90 ranks by the tail, moved to the recent median")
     func p90Objective() {
         var fixture = DecisionFixture()
         fixture.add("fast-but-spiky", p50Ms: 200, p90Ms: 1_500)
@@ -50,6 +65,13 @@ struct RoutingDecisionRankingTests {
         slowing.add("steady", p50Ms: 300, p90Ms: 500)
         #expect(slowing.rank(objective: .ttftP90).providers == ["steady", "slowing"])
         #expect(slowing.rank(objective: .ttftP90).ranked[1].scoreNanos == 600e6)
+
+        // A speed-up counts as well: the histogram still remembers 200 ms, the level knows it is 100 ms now.
+        var faster = DecisionFixture()
+        faster.add("sped-up", p50Ms: 200, p90Ms: 300, recentMs: 100)  // p90 x 0.5 = 150
+        faster.add("steady", p50Ms: 150, p90Ms: 200)
+        #expect(faster.rank(objective: .ttftP90).providers == ["sped-up", "steady"])
+        #expect(faster.rank(objective: .ttftP90).ranked[0].scoreNanos == 150e6)
     }
 
     @Test("price ranks by price, TTFT breaking ties; TTFT ranks break ties by price, then position")
@@ -86,7 +108,7 @@ struct RoutingDecisionRankingTests {
                 "cheap-slow", "dear-fast",
             ])
         #expect(Objective.ttftP90.overridden(by: .ttft) == .ttftP90)
-        #expect(Objective.price.overridden(by: .ttft) == .ttftP50)
+        #expect(Objective.price.overridden(by: .ttft) == .ttftMean)
         #expect(Objective.ttftP50.overridden(by: nil) == .ttftP50)
     }
 

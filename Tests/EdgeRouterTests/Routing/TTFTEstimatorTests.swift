@@ -11,7 +11,9 @@ struct TTFTEstimatorTests {
     func defaults() {
         let configuration = TTFTEstimator.Configuration()
         #expect(configuration.ewmaDecay == 10_000_000_000)
-        #expect(configuration.quantileHalfLife == 60_000_000_000)
+        #expect(configuration.recentHalfLife == 20_000_000_000)
+        #expect(configuration.changeThreshold == 5)
+        #expect(configuration.quantileHalfLife == 30_000_000_000)
         #expect(configuration.staleAfter == 30_000_000_000)
         #expect(configuration.halfConfidenceWeight == 3)
         #expect(configuration.lowestNanos == 1_000_000)
@@ -43,8 +45,9 @@ struct TTFTEstimatorTests {
         #expect(isClose(estimate.p50Nanos, to: median, within: 0.10))
         #expect(isClose(estimate.p90Nanos, to: median * testExp(1.281552 * sigma), within: 0.10))
         #expect(isClose(estimate.p99Nanos, to: median * testExp(2.326348 * sigma), within: 0.10))
-        // The recent geometric mean estimates the median too.
+        // The level's geometric mean estimates the median too, and its expected TTFT the log-normal's mean.
         #expect(isClose(estimate.recentNanos, to: median, within: 0.10))
+        #expect(isClose(estimate.meanNanos, to: median * testExp(sigma * sigma / 2), within: 0.10))
         // The Peak-EWMA sits above the median on a busy stream: every slow outlier resets it upward.
         #expect(Double(estimate.ewmaNanos) > median)
         #expect(estimate.sampleCount == 20_000)
@@ -68,7 +71,7 @@ struct TTFTEstimatorTests {
         #expect(estimate.liveSamples == 0)
     }
 
-    @Test("a step up: the EWMA jumps at once, p90 follows within about 9 s of samples, p50 later")
+    @Test("a step up: the EWMA jumps at once, the level within two samples, p90 within about 5 s of samples")
     func stepUp() {
         var estimator = TTFTEstimator()
         var now = TestTime.origin
@@ -80,28 +83,81 @@ struct TTFTEstimatorTests {
         estimator.record(ttftNanos: TestTime.seconds(1), source: .live, now: now)
         var estimate = estimator.estimate(now: now)
         #expect(estimate.ewmaNanos == TestTime.seconds(1))
-        // One slow sample does not move the quantiles.
+        // One slow sample moves neither the quantiles nor the level by much.
         #expect(estimate.p90Nanos < TestTime.ms(230))
+        #expect(estimate.recentNanos < TestTime.ms(210))
+        #expect(estimate.meanNanos < TestTime.ms(230))
 
-        var samplesUntilP90Follows = 1
+        // The second is a change: the level restarts from the two slow samples.
+        now += TestTime.ms(100)
+        estimator.record(ttftNanos: TestTime.seconds(1), source: .live, now: now)
+        estimate = estimator.estimate(now: now)
+        #expect(isClose(estimate.recentNanos, to: 1e9, within: 0.02))
+        #expect(estimate.meanNanos >= estimate.recentNanos)
+        #expect(estimate.p50Nanos < TestTime.ms(230))
+
+        var samplesUntilP90Follows = 2
         while estimator.estimate(now: now).p90Nanos < TestTime.ms(900), samplesUntilP90Follows < 1_000 {
             now += TestTime.ms(100)
             estimator.record(ttftNanos: TestTime.seconds(1), source: .live, now: now)
             samplesUntilP90Follows += 1
         }
-        // p90 moves once 10 % of the weight is new: at most 60 s x log2(1/0.9) = 9.1 s (91 samples at 10 per
-        // second) against a long history, sooner against this one-minute history (about 47 samples).
-        #expect(samplesUntilP90Follows <= 91)
-        #expect(samplesUntilP90Follows >= 20)
-        for _ in 0..<100 {
-            now += TestTime.ms(100)
-            estimator.record(ttftNanos: TestTime.seconds(1), source: .live, now: now)
+        // p90 moves once 10 % of the weight is new: at most 30 s x log2(1/0.9) = 4.6 s (46 samples at 10 per
+        // second) against a long history, sooner against this one-minute history.
+        #expect(samplesUntilP90Follows <= 46)
+        #expect(samplesUntilP90Follows >= 10)
+        // The level stays with the new regime.
+        #expect(isClose(estimator.estimate(now: now).recentNanos, to: 1e9, within: 0.02))
+    }
+
+    @Test("a deployment probed every 5 s that turns fast is seen at its first fast probe")
+    func stepDownFromProbes() {
+        var random = RoutingTestRandom(seed: 5)
+        var estimator = TTFTEstimator()
+        var now = TestTime.origin
+        // Two minutes of probes at 150 ms +- 20 ms (about 13 %).
+        for _ in 0..<24 {
+            now += TestTime.seconds(5)
+            estimator.record(ttftNanos: random.logNormalNanos(median: 150e6, sigma: 0.13), source: .probe, now: now)
         }
-        estimate = estimator.estimate(now: now)
-        // Some 15 s in, the recent mean has moved most of the way (1 - e^-1.5 of it in log space: 700 ms), the
-        // median not yet (less than a third of the weight is new).
-        #expect(estimate.recentNanos > TestTime.ms(600))
-        #expect(estimate.p50Nanos < TestTime.ms(300))
+        #expect(isClose(estimator.estimate(now: now).meanNanos, to: 150e6, within: 0.15))
+        now += TestTime.seconds(5)
+        estimator.record(ttftNanos: TestTime.ms(40), source: .probe, now: now)
+        let estimate = estimator.estimate(now: now)
+        #expect(isClose(estimate.recentNanos, to: 40e6, within: 0.02))
+        #expect(estimate.meanNanos < TestTime.ms(50))
+        // The quantiles, with their longer memory, still remember the old regime.
+        #expect(estimate.p50Nanos > TestTime.ms(120))
+    }
+
+    @Test("noise is not a change: a heavy-tailed deployment's level stays near its mean, probes or live traffic")
+    func noiseIsNotAChange() {
+        let median = 60e6
+        let mean = median * testExp(0.5)  // log-normal, sigma 1: 98.9 ms
+        for (interval, seed) in [(TestTime.seconds(5), UInt64(11)), (TestTime.ms(100), 12)] {
+            var random = RoutingTestRandom(seed: seed)
+            var estimator = TTFTEstimator()
+            var now = TestTime.origin
+            var below80 = 0
+            var checks = 0
+            var sum = 0.0
+            // An hour of probes, or ten minutes of live traffic.
+            let count = interval == TestTime.seconds(5) ? 720 : 6_000
+            for step in 0..<count {
+                now += interval
+                estimator.record(ttftNanos: random.logNormalNanos(median: median, sigma: 1), source: .probe, now: now)
+                guard step >= 10 else { continue }
+                let estimate = estimator.estimate(now: now)
+                if estimate.meanNanos < TestTime.ms(80) { below80 += 1 }
+                sum += Double(estimate.meanNanos)
+                checks += 1
+            }
+            // On average close to the true mean; and rarely below a steady 80 ms provider, so the choice between
+            // the two does not flap (a handful of probes is a small sample of a heavy tail).
+            #expect(abs(sum / Double(checks) - mean) < 0.2 * mean, "sampled every \(interval / 1_000_000) ms")
+            let share = Double(below80) / Double(checks)
+            #expect(share < (interval == TestTime.seconds(5) ? 0.3 : 0.02), "sampled every \(interval / 1_000_000) ms: \(share)")
+        }
     }
 
     @Test("after a transient spike the EWMA returns near the base within a few decay times")
@@ -131,7 +187,7 @@ struct TTFTEstimatorTests {
         #expect(estimate.p50Nanos < TestTime.ms(220))
     }
 
-    @Test("the Peak-EWMA rises with traffic volume, the recent mean does not (why ranking uses the latter)")
+    @Test("the Peak-EWMA rises with traffic volume, the level does not (why ranking uses the latter)")
     func volumeBias() {
         var random = RoutingTestRandom(seed: 2024)
         var busy = TTFTEstimator()
@@ -209,8 +265,8 @@ struct TTFTEstimatorTests {
         var estimator = TTFTEstimator()
         for _ in 0..<8 { estimator.record(ttftNanos: TestTime.ms(100), source: .live, now: TestTime.origin) }
         #expect(abs(estimator.estimate(now: TestTime.origin).effectiveWeight - 8) < 1e-9)
-        #expect(abs(estimator.estimate(now: TestTime.origin + TestTime.seconds(60)).effectiveWeight - 4) < 1e-9)
-        #expect(abs(estimator.estimate(now: TestTime.origin + TestTime.seconds(180)).effectiveWeight - 1) < 1e-9)
+        #expect(abs(estimator.estimate(now: TestTime.origin + TestTime.seconds(30)).effectiveWeight - 4) < 1e-9)
+        #expect(abs(estimator.estimate(now: TestTime.origin + TestTime.seconds(90)).effectiveWeight - 1) < 1e-9)
     }
 
     @Test("old samples lose their say in the quantiles")
@@ -243,8 +299,9 @@ struct TTFTEstimatorTests {
         }
         let estimate = estimator.estimate(now: now)
         #expect(isClose(estimate.p50Nanos, to: 400e6, within: 0.10))
-        // One sample a second with a 60 s half-life weighs 1 / (1 - 2^(-1/60)) = 87.1.
-        #expect(abs(estimate.effectiveWeight - 87.1) < 1)
+        // One sample a second with a 30 s half-life weighs 1 / (1 - 2^(-1/30)) = 43.8.
+        #expect(abs(estimate.effectiveWeight - 43.8) < 1)
+        #expect(isClose(estimate.meanNanos, to: 400e6 * testExp(0.045), within: 0.10))
     }
 
     @Test("samples outside 1 ms..300 s count at the edges")

@@ -31,7 +31,7 @@ let benchmarks: @Sendable () -> Void = {
 
         Benchmark("RoutingDecision.rank(\(count)candidates)") { benchmark in
             for _ in benchmark.scaledIterations {
-                blackHole(RoutingDecision.rank(input, objective: .ttftP50, control: control, into: ranked))
+                blackHole(RoutingDecision.rank(input, objective: .ttftMean, control: control, into: ranked))
             }
         }
     }
@@ -134,7 +134,8 @@ private func makeCandidate(_ index: Int) -> CandidateView {
         index % 9 == 4
         ? TTFTEstimate.none
         : TTFTEstimate(
-            ewmaNanos: p50 * 2, recentNanos: p50 + UInt64(index % 3) * 50_000_000, p50Nanos: p50,
+            ewmaNanos: p50 * 2, recentNanos: p50 + UInt64(index % 3) * 50_000_000,
+            meanNanos: p50 + UInt64(index % 5) * 40_000_000, p50Nanos: p50,
             p90Nanos: p50 * 2, p99Nanos: p50 * 3, sampleCount: 500, liveSamples: 400, probeSamples: 100,
             newestSampleAgeNanos: 1_000_000_000, effectiveWeight: 80, confidence: Double(50 + index % 50) / 100)
     let availability: CircuitBreaker.Availability =

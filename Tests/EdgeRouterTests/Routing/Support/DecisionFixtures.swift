@@ -5,12 +5,14 @@ struct DecisionFixture {
     var names: [String] = []
     var candidates: [CandidateView] = []
 
-    /// Adds a candidate; `p50Ms` nil means no data at all.
+    /// Adds a candidate; `p50Ms` nil means no data at all. The recent median defaults to p50 and the expected
+    /// TTFT to the recent median (a steady provider).
     mutating func add(
         _ provider: String,
         p50Ms: Double?,
         p90Ms: Double? = nil,
         recentMs: Double? = nil,
+        meanMs: Double? = nil,
         confidence: Double = 1,
         availability: CircuitBreaker.Availability = .available,
         inFlight: Int = 0,
@@ -22,7 +24,8 @@ struct DecisionFixture {
         if let p50Ms {
             let p90 = p90Ms ?? p50Ms * 1.5
             estimate = TTFTEstimate(
-                ewmaNanos: TestTime.ms(p90), recentNanos: TestTime.ms(recentMs ?? p50Ms), p50Nanos: TestTime.ms(p50Ms),
+                ewmaNanos: TestTime.ms(p90), recentNanos: TestTime.ms(recentMs ?? p50Ms),
+                meanNanos: TestTime.ms(meanMs ?? recentMs ?? p50Ms), p50Nanos: TestTime.ms(p50Ms),
                 p90Nanos: TestTime.ms(p90), p99Nanos: TestTime.ms(p90 * 1.5), sampleCount: 100, liveSamples: 80,
                 probeSamples: 20, newestSampleAgeNanos: 0, effectiveWeight: 50, confidence: confidence)
         } else {
@@ -44,7 +47,7 @@ struct DecisionFixture {
     }
 
     func rank(
-        objective: Objective = .ttftP50,
+        objective: Objective = .defaultObjective,
         control: RouteControl = .none,
         configuration: RoutingDecision.Configuration = .init(),
         explorationDraw: UInt64? = nil
