@@ -31,7 +31,7 @@ struct AdminRoutesRoute: Sendable {
                 ]
                 if estimate.hasData {
                     entry["ttft_ms"] = [
-                        "ewma": ms(estimate.ewmaNanos), "recent": ms(estimate.recentNanos), "p50": ms(estimate.p50Nanos),
+                        "ewma": ms(estimate.ewmaNanos), "recent": ms(estimate.recentNanos), "mean": ms(estimate.meanNanos), "p50": ms(estimate.p50Nanos),
                         "p90": ms(estimate.p90Nanos), "p99": ms(estimate.p99Nanos),
                     ]
                     entry["estimate_age_ms"] = (estimate.newestSampleAgeNanos ?? 0) / 1_000_000

@@ -73,7 +73,7 @@ struct ChatCompletionsRoute: Sendable {
         headers[.edgeTTFT] = String(Int(start.timeToFirstToken.milliseconds.rounded()))
         let estimate = start.candidate.estimate
         if estimate.hasData {
-            headers[.edgeTTFTEstimate] = String(Int((Double(max(estimate.p50Nanos, estimate.recentNanos)) / 1e6).rounded()))
+            headers[.edgeTTFTEstimate] = String(Int((Double(estimate.meanNanos) / 1e6).rounded()))
             headers[.edgeEstimateAge] = String((estimate.newestSampleAgeNanos ?? 0) / 1_000_000)
         }
         if chat.stream {
