@@ -88,8 +88,10 @@ extension UpstreamCall {
         case .skip:
             return
         case .done:
+            // A complete stream with no content is an answer (an empty completion), not a failure; the reader
+            // finds the `done` after whatever frames came first.
             push(.done)
-            report(.arrived(timing(completedEarly: true)))
+            report(.arrived(timing()))
         case .frame(let frame):
             if case .error(let message, _)? = frame.events.first {
                 let detail = reported ? "the provider reported: \(message)" : "stream error before the first token: \(message)"
@@ -97,13 +99,13 @@ extension UpstreamCall {
                 return
             }
             push(.frame(frame))
-            if frame.hasContent { report(.arrived(timing(completedEarly: false))) }
+            if frame.hasContent { report(.arrived(timing())) }
         }
     }
 
-    private func timing(completedEarly: Bool) -> FirstTokenTiming {
+    private func timing() -> FirstTokenTiming {
         let elapsed = ContinuousClock.now - started
-        return FirstTokenTiming(timeToFirstByte: timeToFirstByte ?? elapsed, timeToFirstToken: elapsed, completedEarly: completedEarly)
+        return FirstTokenTiming(timeToFirstByte: timeToFirstByte ?? elapsed, timeToFirstToken: elapsed)
     }
 
     /// The failure for a non-2xx answer, with the provider's message (never anything of ours).

@@ -30,8 +30,6 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     struct FirstTokenTiming: Sendable {
         var timeToFirstByte: Duration
         var timeToFirstToken: Duration
-        /// The provider completed the stream without any content (a legitimate empty answer).
-        var completedEarly: Bool
     }
 
     let deployment: Deployment
