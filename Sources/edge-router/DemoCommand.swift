@@ -40,7 +40,7 @@ struct DemoCommand: AsyncParsableCommand {
         let router = try EdgeRouterServer(catalog: catalog, logger: logger) { port in
             printBanner(routerPort: port, simPorts: ports, geoDatabase: geoDatabase)
         }
-        try await Runtime.run(sims + [router], drain: catalog.server.drainTimeout, logger: logger)
+        try await Runtime.run(sims + [router, IdleMemoryTrimmer(metrics: router.metrics)], drain: catalog.server.drainTimeout, logger: logger)
         print("demo stopped")
     }
 

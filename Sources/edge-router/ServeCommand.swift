@@ -21,7 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
         var catalog = try loadCatalog(config)
         if let port { catalog.server.port = port }
         let server = try EdgeRouterServer(catalog: catalog, logger: logger)
-        try await Runtime.run([server], drain: catalog.server.drainTimeout, logger: logger)
+        try await Runtime.run([server, IdleMemoryTrimmer(metrics: server.metrics)], drain: catalog.server.drainTimeout, logger: logger)
     }
 }
 

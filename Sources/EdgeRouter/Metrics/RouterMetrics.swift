@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// The router's Prometheus metrics. Every metric object is created here, when the router is built, for every
 /// deployment and outcome of the catalog; a request only looks its deployment's set up and increments.
@@ -21,9 +22,28 @@ public final class RouterMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let perDeployment: [String: DeploymentMetrics]
     private let unrouted: [Outcome: Counter]
-    let inFlight: Gauge
+    private let inFlight: Gauge
+    private let activity = RequestActivity()
     /// Requests and first tokens by client location.
     let clientGeo: ClientGeoMetrics
+
+    /// Chat requests being served now.
+    public var requestsInFlight: Int { activity.inFlight.load(ordering: .relaxed) }
+    /// Chat requests started since the router started (a counter to tell whether anything happened lately).
+    public var requestsStarted: Int { activity.started.load(ordering: .relaxed) }
+
+    /// A chat request started (after validation, before its first attempt).
+    func requestStarted() {
+        inFlight.increment()
+        activity.inFlight.add(1, ordering: .relaxed)
+        activity.started.add(1, ordering: .relaxed)
+    }
+
+    /// A chat request that `requestStarted` counted is over, whatever its outcome.
+    func requestEnded() {
+        inFlight.decrement()
+        activity.inFlight.subtract(1, ordering: .relaxed)
+    }
 
     private struct DeploymentMetrics: Sendable {
         var outcomes: [Outcome: Counter]
@@ -104,4 +124,10 @@ public final class RouterMetrics: Sendable {
         metrics.outcomes[outcome]?.increment()
         metrics.duration.record(duration)
     }
+}
+
+/// The request counts the process itself reads (the Prometheus gauge cannot be read back).
+private final class RequestActivity: Sendable {
+    let inFlight = Atomic<Int>(0)
+    let started = Atomic<Int>(0)
 }

@@ -47,7 +47,7 @@ struct ChatCompletionsRoute: Sendable {
             maxAttempts: catalog.server.maxAttempts, deadline: received + timeout(request.headers),
             eventLoop: context.channel.eventLoop, handle: handle, logger: context.logger, logContext: logContext)
         let registration = disconnects.watch(context.channel) { handle.stop(.clientGone) }
-        metrics.inFlight.increment()
+        metrics.requestStarted()
 
         let start: ExchangeStart
         switch await exchange.start() {
@@ -195,7 +195,7 @@ struct ChatCompletionsRoute: Sendable {
         registration: DisconnectMonitor.Registration
     ) {
         registration.end()
-        metrics.inFlight.decrement()
+        metrics.requestEnded()
         metrics.recordRequest(outcome, deployment: start?.deployment, duration: ContinuousClock.now - received)
     }
 
