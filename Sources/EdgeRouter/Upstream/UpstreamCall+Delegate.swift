@@ -75,8 +75,9 @@ extension UpstreamCall {
     }
 
     /// One SSE event: a frame for the reader (reporting the first content token), the end, or a failure.
+    /// The callers check once per buffer that the stream is still open; within a buffer, `push` and `report` already
+    /// ignore whatever follows a terminal step, so no lock is taken per event for that.
     private func handle(_ event: SSEEvent, task: HTTPClient.Task<Void>?) {
-        guard !isClosed else { return }
         let decoded: OpenAIStreamDecoder.Decoded
         do {
             decoded = try decoder.decode(event)
