@@ -4,110 +4,148 @@ import Testing
 
 @testable import EdgeRouter
 
-/// The reader's side of an upstream call: what async-http-client's callbacks queue comes out in order, once, and a
-/// reader that waits is woken by the next step, a cancel, or its task's cancellation.
-@Suite("Upstream call: the queue between the event loop and the reader")
+/// The reader's side of an upstream call: what async-http-client's callbacks parse is held until the race's winner
+/// attaches its reader, then handed straight on, in order and once; the receiver pauses while the reader is behind.
+@Suite("Upstream call: steps between the callbacks and the reader")
 struct UpstreamCallTests {
-    static func call() throws -> UpstreamCall {
+    static func call(loop: EmbeddedEventLoop, onFirstToken: @escaping (UpstreamCall.FirstToken) -> Void = { _ in }) throws -> UpstreamCall {
         let catalog = try ConfigurationLoader.parse(yaml: DemoConfiguration.yaml(routerPort: 8080, simPorts: [1, 2, 3]), environment: [:])
         let deployment = try #require(catalog.models.first?.deployments.first)
-        return UpstreamCall(deployment: deployment, inFlight: nil) { _ in }
+        return UpstreamCall(deployment: deployment, eventLoop: loop, inFlight: nil, onFirstToken: onFirstToken)
     }
 
     static func frame(_ text: String) -> UpstreamFrame {
         UpstreamFrame(payload: Array(text.utf8), events: [.text(choice: 0, text: text)], isUsageOnly: false)
     }
 
-    static func describe(_ step: UpstreamCall.Step) -> String {
-        switch step {
-        case .frame(let frame): String(decoding: frame.payload, as: UTF8.self)
-        case .done: "done"
-        case .failed(let failure): "failed: \(failure.detail)"
-        case .cancelled: "cancelled"
+    /// Records what it is given; `backedUp` plays a slow client.
+    final class Reader: UpstreamCallReader {
+        var seen: [String] = []
+        var flushes = 0
+        var backedUp = false
+        var onStep: ((UpstreamCall) -> Void)?
+
+        func upstreamCall(_ call: UpstreamCall, received step: UpstreamCall.Step) {
+            switch step {
+            case .frame(let frame): seen.append(String(decoding: frame.payload, as: UTF8.self))
+            case .done: seen.append("done")
+            case .failed(let failure): seen.append("failed: \(failure.detail)")
+            }
+            onStep?(call)
         }
+
+        func upstreamCallDidFinishBuffer(_ call: UpstreamCall) { flushes += 1 }
+        var isBackedUp: Bool { backedUp }
     }
 
-    @Test("steps come out in order; nothing after the terminal step")
-    func order() async throws {
-        let call = try Self.call()
+    @Test("steps are held until the reader attaches, then delivered in order; nothing after the terminal step")
+    func holdThenDeliver() throws {
+        let loop = EmbeddedEventLoop()
+        let call = try Self.call(loop: loop)
+        let reader = Reader()
         call.push(.frame(Self.frame("a")))
         call.push(.frame(Self.frame("b")))
+        #expect(reader.seen.isEmpty)
+        call.attach(reader)
+        #expect(reader.seen == ["a", "b"])
+        #expect(reader.flushes == 1, "the held steps are flushed as one buffer")
+        call.push(.frame(Self.frame("c")))
         call.push(.done)
         call.push(.frame(Self.frame("late")))
         call.push(.failed(AttemptFailure(.connection, deployment: "d", detail: "late")))
-        var seen: [String] = []
-        for _ in 0..<3 { seen.append(Self.describe(await call.next())) }
-        #expect(seen == ["a", "b", "done"])
+        #expect(reader.seen == ["a", "b", "c", "done"])
         #expect(call.isClosed)
     }
 
-    @Test("a waiting reader gets the next step")
-    func waitingReader() async throws {
-        let call = try Self.call()
-        async let step = call.next()
-        call.push(.frame(Self.frame("x")))
-        #expect(Self.describe(await step) == "x")
-    }
-
-    @Test("cancel wakes a waiting reader; steps queued before it are dropped")
-    func cancelWakesReader() async throws {
-        let call = try Self.call()
-        async let step = call.next()
-        call.cancel()
-        #expect(Self.describe(await step) == "cancelled")
-
-        let queued = try Self.call()
-        queued.push(.frame(Self.frame("dropped")))
-        queued.cancel()
-        #expect(Self.describe(await queued.next()) == "cancelled")
-    }
-
-    @Test("a stream that ended is read to its end even if cancelled afterwards")
-    func cancelAfterEnd() async throws {
-        let call = try Self.call()
-        call.push(.frame(Self.frame("a")))
-        call.push(.done)
-        call.cancel()
-        #expect(Self.describe(await call.next()) == "a")
-        #expect(Self.describe(await call.next()) == "done")
-    }
-
-    @Test("cancelling the reading task ends the read")
-    func taskCancellation() async throws {
-        let call = try Self.call()
-        let reader = Task { await call.next() }
-        reader.cancel()
-        #expect(Self.describe(await reader.value) == "cancelled")
-    }
-
-    @Test("the receiver pauses when the reader falls behind and goes on once it caught up")
-    func backpressure() async throws {
-        let call = try Self.call()
+    @Test("a cancel drops what is held and stops delivery, even in the middle of the held steps")
+    func cancelStopsDelivery() throws {
         let loop = EmbeddedEventLoop()
-        for index in 0..<(UpstreamCall.Queue.pauseAt - 1) { call.push(.frame(Self.frame("\(index)"))) }
+        let dropped = try Self.call(loop: loop)
+        dropped.push(.frame(Self.frame("x")))
+        dropped.cancel()
+        let reader = Reader()
+        dropped.attach(reader)
+        #expect(reader.seen.isEmpty)
+
+        let call = try Self.call(loop: loop)
+        call.push(.frame(Self.frame("1")))
+        call.push(.frame(Self.frame("2")))
+        let cancelling = Reader()
+        cancelling.onStep = { $0.cancel() }
+        call.attach(cancelling)
+        #expect(cancelling.seen == ["1"])
+        #expect(cancelling.flushes == 0)
+    }
+
+    @Test("the first token is reported once, whatever follows")
+    func reportOnce() throws {
+        let loop = EmbeddedEventLoop()
+        var reports: [String] = []
+        let call = try Self.call(loop: loop) { outcome in
+            switch outcome {
+            case .arrived: reports.append("arrived")
+            case .failed(let failure): reports.append(failure.detail)
+            }
+        }
+        call.report(.arrived(.init(timeToFirstByte: .milliseconds(1), timeToFirstToken: .milliseconds(2))))
+        call.fail(AttemptFailure(.connection, deployment: "d", detail: "broke"))
+        #expect(reports == ["arrived"])
+    }
+
+    @Test("before a reader attaches, the receiver pauses once the hold is full; attaching lets it go on")
+    func holdLimit() throws {
+        let loop = EmbeddedEventLoop()
+        let call = try Self.call(loop: loop)
+        for index in 0..<(UpstreamCall.Inbox.holdLimit - 1) { call.push(.frame(Self.frame("\(index)"))) }
         var resumed = false
-        call.backpressure(on: loop).whenSuccess { resumed = true }
+        call.backpressure().assumeIsolated().whenSuccess { resumed = true }
         #expect(resumed, "below the limit the receiver goes on at once")
 
         call.push(.frame(Self.frame("full")))
         resumed = false
-        call.backpressure(on: loop).whenSuccess { resumed = true }
+        call.backpressure().assumeIsolated().whenSuccess { resumed = true }
         #expect(!resumed)
-        for _ in 0..<(UpstreamCall.Queue.pauseAt - UpstreamCall.Queue.resumeAt - 1) { _ = await call.next() }
-        #expect(!resumed, "still more than \(UpstreamCall.Queue.resumeAt) queued")
-        _ = await call.next()
+        let reader = Reader()
+        call.attach(reader)
         #expect(resumed)
+        #expect(reader.seen.count == UpstreamCall.Inbox.holdLimit)
     }
 
-    @Test("a cancel also lets a paused receiver go on")
-    func cancelEndsPause() async throws {
-        let call = try Self.call()
+    @Test("the receiver pauses while the reader is backed up, until resume or cancel")
+    func readerBackpressure() throws {
         let loop = EmbeddedEventLoop()
-        for index in 0..<UpstreamCall.Queue.pauseAt { call.push(.frame(Self.frame("\(index)"))) }
+        let call = try Self.call(loop: loop)
+        let reader = Reader()
+        call.attach(reader)
+        reader.backedUp = true
+        call.push(.frame(Self.frame("a")))
         var resumed = false
-        call.backpressure(on: loop).whenSuccess { resumed = true }
+        call.backpressure().assumeIsolated().whenSuccess { resumed = true }
+        #expect(!resumed)
+        #expect(reader.flushes == 2, "each buffer is flushed before the pause")
+        reader.backedUp = false
+        call.resume()
+        #expect(resumed)
+
+        reader.backedUp = true
+        resumed = false
+        call.backpressure().assumeIsolated().whenSuccess { resumed = true }
         #expect(!resumed)
         call.cancel()
-        #expect(resumed)
+        #expect(resumed, "a cancelled call's receiver goes on (to its end)")
+    }
+
+    @Test("the inbox: a cancel reports whether the stream was still open")
+    func inboxCancel() {
+        var open = UpstreamCall.Inbox()
+        _ = open.push(.frame(Self.frame("a")))
+        let wasOpen = open.cancel()
+        #expect(wasOpen)
+        #expect(open.isCancelled)
+
+        var ended = UpstreamCall.Inbox()
+        _ = ended.push(.done)
+        let endedWasOpen = ended.cancel()
+        #expect(!endedWasOpen, "an ended stream keeps its connection for the pool")
     }
 }

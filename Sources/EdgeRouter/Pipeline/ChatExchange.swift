@@ -1,14 +1,15 @@
+import AsyncHTTPClient
 import Logging
 import NIOCore
 
 /// Runs one chat request along its plan: tries deployments, best first, until one produces a first content token
-/// (failing over on retryable errors and hedging a slow first attempt, invisibly to the client), then reads the
-/// rest of the winner's stream.
+/// (failing over on retryable errors and hedging a slow first attempt, invisibly to the client), then passes the
+/// winner's stream on.
 ///
-/// It runs in the request's own task: ``start()`` until the first token, so that the client side can hold the
-/// response head until then, and ``next(_:)`` for each later step, called by whatever writes the response. A client
-/// disconnect stops it at once through its ``ExchangeHandle``.
-struct ChatExchange: Sendable {
+/// An exchange lives on the client connection's event loop, like its races and calls: it is driven by their
+/// callbacks and tells its ``ChatExchangeObserver`` what happened (started, or failed before the first token; then
+/// each step of the stream). No task runs for it. ``stop()`` (the client left) cancels whatever is running.
+final class ChatExchange: UpstreamCallReader {
     let request: OpenAIChatRequest
     let plan: RoutePlan
     let clients: UpstreamClients
@@ -17,81 +18,124 @@ struct ChatExchange: Sendable {
     let maxAttempts: Int
     /// Bound on the whole request until the first token, across attempts.
     let deadline: ContinuousClock.Instant
-    /// The client connection's event loop: upstream connections are made on it (so a frame is read and written
-    /// by one thread) and the first-token race's timers run on it.
+    /// The client connection's event loop: everything of the exchange happens on it.
     let eventLoop: any EventLoop
-    let handle: ExchangeHandle
     let logger: Logger
     let logContext: ExchangeLogContext
 
-    /// Tries deployments until one produces its first token, or none can.
-    func start() async -> ExchangeVerdict {
-        var failures: [AttemptFailure] = []
-        var queue = plan.candidates[...]
-        var attempts = 0
-        while attempts < maxAttempts, let primary = nextAdmitted(&queue) {
-            if Task.isCancelled || handle.stopReason != nil { return .cancelled }
-            guard ContinuousClock.now < deadline else { break }
-            attempts += 1
-            // A hedge goes to the next-best deployment of another provider, and only on the first attempt.
-            var hedge: (candidate: RouteCandidate, delay: Duration)?
-            if attempts == 1, attempts < maxAttempts, let delay = engine.hedgeDelay(plan, first: primary),
-                let index = queue.firstIndex(where: { !$0.isTrial && $0.deployment.provider.id != primary.deployment.provider.id })
-            {
-                hedge = (queue[index], delay)
-                queue.remove(at: index)
-            }
-            let firstTokenDeadline = min(ContinuousClock.now + primary.deployment.provider.timeouts.firstToken, deadline)
-            let race = await FirstTokenRace(exchange: self).run(primary: primary, hedge: hedge, until: firstTokenDeadline)
-            if let hedge, !race.hedgeStarted { queue.insert(hedge.candidate, at: queue.startIndex) }
-            if race.hedgeStarted { attempts += 1 }
-            for (candidate, failure) in race.failures {
-                note(failure, of: candidate)
-                guard failure.isRetryable else {
-                    race.winner?.call.cancel()
-                    return .failed(
-                        EdgeRouterError(.upstreamRejected, "The provider rejected the request: \(failure.detail)", status: failure.status))
-                }
-                failures.append(failure)
-            }
-            guard let (winner, call, timing) = race.winner else {
-                if race.cancelled { return .cancelled }
-                continue
-            }
-            guard handle.waiting(on: .stream(call)) else {
-                call.cancel()
-                return .cancelled
-            }
-            let reason: RouteReason = winner.runtime !== primary.runtime ? .hedge : attempts == 1 ? plan.reason : .failover
-            return .started(
-                ExchangeStart(
-                    candidate: winner, call: call, reason: reason, attempts: attempts,
-                    timeToFirstByte: timing.timeToFirstByte, timeToFirstToken: timing.timeToFirstToken))
-        }
-        return .failed(Self.exhausted(failures, planned: plan.candidates.count))
+    private weak var observer: (any ChatExchangeObserver)?
+    private var queue: ArraySlice<RouteCandidate>
+    private var attempts = 0
+    private var failures: [AttemptFailure] = []
+    private var race: FirstTokenRace?
+    private var winner: (candidate: RouteCandidate, call: UpstreamCall)?
+    private var isStopped = false
+
+    init(
+        request: OpenAIChatRequest, plan: RoutePlan, clients: UpstreamClients, engine: RoutingEngine,
+        metrics: RouterMetrics, maxAttempts: Int, deadline: ContinuousClock.Instant, eventLoop: any EventLoop,
+        logger: Logger, logContext: ExchangeLogContext
+    ) {
+        self.request = request
+        self.plan = plan
+        self.clients = clients
+        self.engine = engine
+        self.metrics = metrics
+        self.maxAttempts = maxAttempts
+        self.deadline = deadline
+        self.eventLoop = eventLoop
+        self.logger = logger
+        self.logContext = logContext
+        self.queue = plan.candidates[...]
     }
 
-    /// The next step of the winner's stream, from its first frame on. A stream that breaks off, stalls past the
-    /// idle timeout (the upstream client's read timeout, see ``UpstreamClients``) or reports an error is the
-    /// provider's failure; a client that left is not.
-    func next(_ start: ExchangeStart) async -> ExchangeStep {
-        switch await start.call.next() {
-        case .frame(let frame): return .frame(frame)
-        case .done: return .completed
-        case .cancelled: return .cancelled
-        case .failed(let failure):
-            if handle.stopReason == .clientGone { return .cancelled }
-            engine.recordFailure(start.candidate, failure)
-            metrics.recordInterruption(deployment: start.deployment)
-            logger.warning(
-                "upstream stream interrupted after the first token", metadata: logContext.metadata(["detail": "\(failure.detail)"]))
-            return .failed(EdgeRouterError(.streamInterrupted, "The provider's stream broke off: \(failure.detail)"))
+    /// Starts the first attempt; `observer` hears how it goes.
+    func start(observer: any ChatExchangeObserver) {
+        self.observer = observer
+        nextRound()
+    }
+
+    /// Stops the exchange (the client left): the race or the stream is cancelled and the observer hears nothing
+    /// more.
+    func stop() {
+        guard !isStopped else { return }
+        isStopped = true
+        race?.cancel()
+        race = nil
+        winner?.call.cancel()
+    }
+
+    /// Lets the winner's stream go on once the observer caught up (see ``ChatExchangeObserver/isBackedUp``).
+    func resume() {
+        winner?.call.resume()
+    }
+
+    /// Ends the exchange once the response is complete: the winner's call is let go (a finished stream keeps its
+    /// connection for the pool).
+    func finish() {
+        isStopped = true
+        winner?.call.cancel()
+    }
+
+    /// Starts a race with the next admitted candidate (and a hedge for the first attempt), or reports that none is
+    /// left.
+    private func nextRound() {
+        guard !isStopped else { return }
+        guard attempts < maxAttempts, ContinuousClock.now < deadline, let primary = nextAdmitted() else {
+            observer?.exchange(self, failedToStart: Self.exhausted(failures, planned: plan.candidates.count))
+            return
         }
+        attempts += 1
+        // A hedge goes to the next-best deployment of another provider, and only on the first attempt.
+        var hedge: (candidate: RouteCandidate, delay: Duration)?
+        if attempts == 1, attempts < maxAttempts, let delay = engine.hedgeDelay(plan, first: primary),
+            let index = queue.firstIndex(where: { !$0.isTrial && $0.deployment.provider.id != primary.deployment.provider.id })
+        {
+            hedge = (queue[index], delay)
+            queue.remove(at: index)
+        }
+        let firstTokenDeadline = min(ContinuousClock.now + primary.deployment.provider.timeouts.firstToken, deadline)
+        let race = FirstTokenRace(exchange: self, primary: primary, hedge: hedge?.candidate) { [unowned self] result in
+            self.raceEnded(result, primary: primary, hedge: hedge?.candidate)
+        }
+        self.race = race
+        race.run(hedgeDelay: hedge?.delay, until: firstTokenDeadline)
+    }
+
+    private func raceEnded(_ result: FirstTokenRace.Result, primary: RouteCandidate, hedge: RouteCandidate?) {
+        race = nil
+        if let hedge, !result.hedgeStarted { queue.insert(hedge, at: queue.startIndex) }
+        if result.hedgeStarted { attempts += 1 }
+        for (candidate, failure) in result.failures {
+            note(failure, of: candidate)
+            guard failure.isRetryable else {
+                result.winner?.call.cancel()
+                observer?.exchange(
+                    self,
+                    failedToStart: EdgeRouterError(
+                        .upstreamRejected, "The provider rejected the request: \(failure.detail)", status: failure.status))
+                return
+            }
+            failures.append(failure)
+        }
+        guard let (candidate, call, timing) = result.winner else {
+            nextRound()
+            return
+        }
+        winner = (candidate, call)
+        let reason: RouteReason = candidate.runtime !== primary.runtime ? .hedge : attempts == 1 ? plan.reason : .failover
+        observer?.exchange(
+            self,
+            started: ExchangeStart(
+                candidate: candidate, reason: reason, attempts: attempts, timeToFirstByte: timing.timeToFirstByte,
+                timeToFirstToken: timing.timeToFirstToken))
+        guard !isStopped else { return }
+        call.attach(self)
     }
 
     /// The next candidate whose breaker lets this request through: a half-open one admits a single trial, which
     /// is claimed here, right before the request is sent, so a claim is never left unused.
-    private func nextAdmitted(_ queue: inout ArraySlice<RouteCandidate>) -> RouteCandidate? {
+    private func nextAdmitted() -> RouteCandidate? {
         while let candidate = queue.popFirst() {
             guard candidate.isTrial else { return candidate }
             switch candidate.runtime.admit(now: MonotonicTime.now()) {
@@ -112,17 +156,20 @@ struct ChatExchange: Sendable {
             ]))
     }
 
-    /// Starts a call to the candidate's deployment on the client's event loop; its first token (or failure) goes to
-    /// `onFirstToken`.
-    func call(_ candidate: RouteCandidate, onFirstToken: @escaping @Sendable (UpstreamCall.FirstToken) -> Void) -> UpstreamCall {
-        let deployment = candidate.deployment
-        let call = UpstreamCall(deployment: deployment, inFlight: InFlightToken(candidate.runtime), onFirstToken: onFirstToken)
-        guard let client = clients.client(for: deployment.provider) else {
-            call.fail(AttemptFailure(.connection, deployment: deployment.label, detail: "no client for the provider"), task: nil)
-            return call
-        }
-        call.send(with: client, body: request.upstreamBody(model: deployment.upstreamModel), on: eventLoop, logger: logger)
-        return call
+    /// A call to the candidate's deployment on the client's event loop, not yet sent; its first token (or failure)
+    /// goes to `onFirstToken`.
+    func makeCall(_ candidate: RouteCandidate, onFirstToken: @escaping (UpstreamCall.FirstToken) -> Void) -> UpstreamCall {
+        UpstreamCall(
+            deployment: candidate.deployment, eventLoop: eventLoop, inFlight: InFlightToken(candidate.runtime),
+            onFirstToken: onFirstToken)
+    }
+
+    /// Sends a call made by ``makeCall(_:onFirstToken:)``.
+    func send(_ call: UpstreamCall) {
+        let deployment = call.deployment
+        call.send(
+            with: clients.client(for: deployment.provider), body: request.upstreamBody(model: deployment.upstreamModel),
+            logger: logger)
     }
 
     /// A first token arrived. A hedge that won is not a TTFT sample: only hedges that happened to be fast get to
@@ -131,6 +178,33 @@ struct ChatExchange: Sendable {
         if !asHedge { engine.recordSuccess(candidate, ttft: timing.timeToFirstToken) }
         metrics.recordFirstToken(deployment: candidate.deployment, ttfb: timing.timeToFirstByte, ttft: timing.timeToFirstToken)
     }
+
+    // MARK: The winner's stream
+
+    /// A step of the winner's stream. A stream that breaks off, stalls past the idle timeout (the upstream
+    /// client's read timeout, see ``UpstreamClients``) or reports an error is the provider's failure.
+    func upstreamCall(_ call: UpstreamCall, received step: UpstreamCall.Step) {
+        guard !isStopped, let observer, let winner else { return }
+        switch step {
+        case .frame(let frame):
+            observer.exchange(self, step: .frame(frame))
+        case .done:
+            observer.exchange(self, step: .completed)
+        case .failed(let failure):
+            engine.recordFailure(winner.candidate, failure)
+            metrics.recordInterruption(deployment: winner.candidate.deployment)
+            logger.warning(
+                "upstream stream interrupted after the first token", metadata: logContext.metadata(["detail": "\(failure.detail)"]))
+            observer.exchange(self, step: .failed(EdgeRouterError(.streamInterrupted, "The provider's stream broke off: \(failure.detail)")))
+        }
+    }
+
+    func upstreamCallDidFinishBuffer(_ call: UpstreamCall) {
+        guard !isStopped else { return }
+        observer?.exchangeShouldFlush(self)
+    }
+
+    var isBackedUp: Bool { observer?.isBackedUp ?? false }
 
     private static func exhausted(_ failures: [AttemptFailure], planned: Int) -> EdgeRouterError {
         guard !failures.isEmpty else {
@@ -143,6 +217,21 @@ struct ChatExchange: Sendable {
             allRateLimited ? .unavailable : .allAttemptsFailed,
             "All \(failures.count) attempt\(failures.count == 1 ? "" : "s") failed: \(list)")
     }
+}
+
+/// Hears how a ``ChatExchange`` goes, on its event loop: either `failedToStart`, or `started` followed by steps up
+/// to a terminal one (unless the exchange is stopped first).
+protocol ChatExchangeObserver: AnyObject {
+    /// A deployment produced its first token (or a complete empty answer): the response can start.
+    func exchange(_ exchange: ChatExchange, started: ExchangeStart)
+    /// No deployment could answer; the error is the client's.
+    func exchange(_ exchange: ChatExchange, failedToStart error: EdgeRouterError)
+    /// The next step of the winner's stream, from its first frame on.
+    func exchange(_ exchange: ChatExchange, step: ExchangeStep)
+    /// The steps of one buffer from the provider have been delivered: write them out.
+    func exchangeShouldFlush(_ exchange: ChatExchange)
+    /// Whether the client is behind; the exchange's stream then pauses until ``ChatExchange/resume()``.
+    var isBackedUp: Bool { get }
 }
 
 /// What identifies a request in the exchange's log lines, turned into metadata only when a line is logged.

@@ -7,16 +7,21 @@ struct AuthMiddleware: RouterMiddleware {
     let keys: KeyRing
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let secret = Self.presentedSecret(request.headers) else {
+        var context = context
+        context.gatewayKey = try Self.authenticate(request.headers, keys: keys)
+        return try await next(request, context)
+    }
+
+    /// The key a request presents, or the error for the client.
+    static func authenticate(_ headers: HTTPFields, keys: KeyRing) throws(EdgeRouterError) -> GatewayKey {
+        guard let secret = presentedSecret(headers) else {
             throw EdgeRouterError(
                 .unauthenticated, "Missing gateway key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'.")
         }
         guard let key = keys.key(forSecret: secret) else {
             throw EdgeRouterError(.unauthenticated, "Incorrect gateway key provided.")
         }
-        var context = context
-        context.gatewayKey = key
-        return try await next(request, context)
+        return key
     }
 
     static func presentedSecret(_ headers: HTTPFields) -> Substring? {

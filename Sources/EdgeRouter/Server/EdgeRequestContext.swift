@@ -1,10 +1,10 @@
 import Hummingbird
 import NIOCore
 
-/// Per-request data: the connection (to notice a client that goes away), the request id, and the gateway key.
+/// Per-request data of the Hummingbird routes: the connection, the request id, and the gateway key.
 public struct EdgeRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The client connection, watched for disconnects while upstream work runs.
+    /// The client connection (its peer address places the client).
     public let channel: any Channel
     /// The id returned as `x-edge-request-id` and quoted in every error message.
     public let requestID: String
@@ -18,11 +18,8 @@ public struct EdgeRequestContext: RequestContext {
         self.gatewayKey = nil
     }
 
-    /// Bodies are collected by the chat route itself against the configured limit.
-    public var maxUploadSize: Int { .max }
-
     /// 16 random hex digits: unique enough to find a request in logs, cheap to make.
-    private static func makeRequestID() -> String {
+    static func makeRequestID() -> String {
         let value = UInt64.random(in: .min ... .max)
         let digits = Array("0123456789abcdef".utf8)
         return String(unsafeUninitializedCapacity: 16) { buffer in

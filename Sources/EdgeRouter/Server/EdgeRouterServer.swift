@@ -78,14 +78,11 @@ public final class EdgeRouterServer: Service, Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
-        let disconnects = DisconnectMonitor()
         let chat = ChatCompletionsRoute(
-            catalog: catalog, clients: clients, engine: engine, metrics: metrics, disconnects: disconnects,
-            locator: locator)
+            catalog: catalog, clients: clients, engine: engine, metrics: metrics, locator: locator, logger: logger)
         let models = ModelsRoute(catalog: catalog)
         let nearest = NearestRoute(locator: locator)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: catalog.keys))
-        v1.post("chat/completions", use: chat.handle)
         v1.get("models", use: models.handle)
         v1.get("edge/nearest", use: nearest.handle)
         let admin = router.group("admin").add(middleware: AuthMiddleware(keys: catalog.adminKeys))
@@ -93,7 +90,8 @@ public final class EdgeRouterServer: Service, Sendable {
 
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionCloseHandler(monitor: disconnects)])),
+            // Chat completions are answered on the event loop, ahead of the router (see ChatCompletionsHandler).
+            server: .http1(configuration: .init(additionalChannelHandlers: [ChatCompletionsHandler(route: chat)])),
             configuration: .init(address: .hostname(catalog.server.host, port: catalog.server.port), serverName: nil),
             onServerRunning: { [onListening, logger] channel in
                 let port = channel.localAddress?.port ?? 0

@@ -5,14 +5,21 @@ import NIOCore
 /// The one place where errors become HTTP responses, in the client's dialect.
 enum ErrorResponse {
     static func make(_ error: EdgeRouterError, requestID: String) -> Response {
-        let body = OpenAIErrorBody.json(for: error, requestID: requestID)
-        var headers: HTTPFields = [.contentType: "application/json", .edgeRequestID: requestID]
+        let (head, body) = parts(error, requestID: requestID)
+        var headers = head.headerFields
+        headers[.contentLength] = nil  // Hummingbird sets it from the body
+        return Response(status: head.status, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// The response head (with `content-length`) and body for an error.
+    static func parts(_ error: EdgeRouterError, requestID: String) -> (HTTPResponse, ByteBuffer) {
+        let body = ByteBuffer(bytes: OpenAIErrorBody.json(for: error, requestID: requestID))
+        var headers: HTTPFields = [
+            .contentType: "application/json", .contentLength: String(body.readableBytes), .edgeRequestID: requestID,
+        ]
         headers.append(contentsOf: error.headers)
         if error.code == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
-        return Response(
-            status: HTTPResponse.Status(code: error.status),
-            headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        return (HTTPResponse(status: HTTPResponse.Status(code: error.status), headerFields: headers), body)
     }
 
     /// An SSE frame carrying the error, for a stream that already sent its head.

@@ -32,19 +32,19 @@ extension UpstreamCall {
         guard !isClosed else { return task.eventLoop.makeSucceededVoidFuture() }
         do {
             try buffer.withUnsafeReadableBytes { bytes in
-                try parser.parse(bytes) { event in handle(event, task: task) }
+                try parser.parse(bytes) { event in handle(event) }
             }
         } catch {
-            fail(AttemptFailure(.malformed, deployment: deployment.label, detail: "a stream line exceeded the size limit"), task: task)
+            fail(AttemptFailure(.malformed, deployment: deployment.label, detail: "a stream line exceeded the size limit"), cancelRequest: true)
         }
-        return backpressure(on: task.eventLoop)
+        return backpressure()
     }
 
     func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
         // A cancelled call (by us) or one whose stream already ended has nobody to tell.
         guard !isClosed else { return }
         if let rejection {
-            fail(rejected(rejection), task: nil)
+            fail(rejected(rejection))
             return
         }
         let failure: AttemptFailure
@@ -56,33 +56,32 @@ extension UpstreamCall {
         } else {
             failure = AttemptFailure(.connection, deployment: deployment.label, detail: "the connection broke: \(UpstreamErrorText.describe(error))")
         }
-        fail(failure, task: nil)
+        fail(failure)
     }
 
     func didFinishRequest(task: HTTPClient.Task<Void>) throws {
         if let rejection {
-            fail(rejected(rejection), task: nil)
+            fail(rejected(rejection))
             return
         }
         guard !isClosed else { return }
-        if let last = parser.finish() { handle(last, task: nil) }
+        if let last = parser.finish() { handle(last) }
         guard !isClosed else { return }
         fail(
             reported
                 ? AttemptFailure(.connection, deployment: deployment.label, detail: "the stream closed before it was complete")
-                : AttemptFailure(.closedBeforeToken, deployment: deployment.label, detail: "the stream closed before the first token"),
-            task: nil)
+                : AttemptFailure(.closedBeforeToken, deployment: deployment.label, detail: "the stream closed before the first token"))
     }
 
     /// One SSE event: a frame for the reader (reporting the first content token), the end, or a failure.
     /// The callers check once per buffer that the stream is still open; within a buffer, `push` and `report` already
-    /// ignore whatever follows a terminal step, so no lock is taken per event for that.
-    private func handle(_ event: SSEEvent, task: HTTPClient.Task<Void>?) {
+    /// ignore whatever follows a terminal step.
+    private func handle(_ event: SSEEvent) {
         let decoded: OpenAIStreamDecoder.Decoded
         do {
             decoded = try decoder.decode(event)
         } catch {
-            fail(AttemptFailure(.malformed, deployment: deployment.label, detail: error.detail), task: task)
+            fail(AttemptFailure(.malformed, deployment: deployment.label, detail: error.detail), cancelRequest: true)
             return
         }
         switch decoded {
@@ -96,7 +95,7 @@ extension UpstreamCall {
         case .frame(let frame):
             if case .error(let message, _)? = frame.events.first {
                 let detail = reported ? "the provider reported: \(message)" : "stream error before the first token: \(message)"
-                fail(AttemptFailure(.streamError, deployment: deployment.label, detail: detail), task: task)
+                fail(AttemptFailure(.streamError, deployment: deployment.label, detail: detail), cancelRequest: true)
                 return
             }
             push(.frame(frame))

@@ -2,22 +2,21 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOHTTP1
-import Synchronization
 
 /// One request to one deployment, from sending it to the end of its stream.
 ///
-/// async-http-client calls this delegate on the client connection's event loop, one callback at a time, and
-/// prefers a pooled connection on that loop, so that usually one thread reads a frame and writes it on. (A
-/// preference, not a requirement: async-http-client closes a connection made for a required loop after one
-/// request.) The callbacks parse the SSE stream right there and queue what they find for one reader: until the
-/// first content token the call reports to its race (`onFirstToken`, once: the first token, or why there will be
-/// none); the exchange then reads the queued frames with ``next()``. No task runs per call, and a frame reaches its
-/// reader with one wake-up of the reader's task. Every call must end in ``cancel()`` or in its stream's end;
-/// ``cancel()`` after the end is harmless.
+/// A call lives on one event loop, the client connection's: it is sent from there, async-http-client calls it back
+/// there (and prefers a pooled connection of that loop; a *required* loop would make it close the connection after
+/// one request), and its reader, the exchange, runs there too. So a frame is parsed, handed on and written to the
+/// client by one thread, with no lock, no task and no wake-up in between.
+///
+/// Until the first content token the call reports to its race (`onFirstToken`, once: the first token, or why there
+/// will be none) and holds the frames it parses; the winner's reader then attaches and gets the held frames and
+/// every later step as it is parsed. Every call ends in ``cancel()`` or in its stream's end; ``cancel()`` after the
+/// end is harmless.
 final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
-    // @unchecked: the stored `var`s below the lock are touched only by async-http-client's callbacks, which it
-    // makes one at a time on the delegate's event loop (and by `send` before the request exists). What the
-    // reader shares with the callbacks is in `state`.
+    // @unchecked: every stored `var` is touched on `eventLoop` only (async-http-client calls the delegate there,
+    // one callback at a time, and the exchange calls in from there).
     typealias Response = Void
 
     /// How the first token went, reported once to the call's race.
@@ -33,20 +32,18 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     }
 
     let deployment: Deployment
-    private let onFirstToken: @Sendable (FirstToken) -> Void
+    let eventLoop: any EventLoop
+    /// Set to nil once used, which also breaks the cycle through the race.
+    private var onFirstToken: ((FirstToken) -> Void)?
     /// Keeps the request counted as in flight at its deployment until the call is dropped.
     private let inFlight: InFlightToken?
 
-    private struct State {
-        var queue = Queue()
-        var task: HTTPClient.Task<Void>?
-        /// `cancel()` stopped the stream while it was open (perhaps before the request was made).
-        var cancelled = false
-    }
+    private var inbox = Inbox()
+    private weak var reader: (any UpstreamCallReader)?
+    private var task: HTTPClient.Task<Void>?
+    /// The receiver's pause while the reader is behind.
+    private var paused: EventLoopPromise<Void>?
 
-    private let state = Mutex(State())
-
-    // Callback-confined state (see above).
     var started = ContinuousClock.now
     var timeToFirstByte: Duration?
     var reported = false
@@ -55,14 +52,23 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     /// A non-2xx answer: its status and `Retry-After`, and the start of its body, for the failure's message.
     var rejection: (status: Int, retryAfter: Duration?, body: ByteBuffer)?
 
-    init(deployment: Deployment, inFlight: InFlightToken?, onFirstToken: @escaping @Sendable (FirstToken) -> Void) {
+    init(
+        deployment: Deployment, eventLoop: any EventLoop, inFlight: InFlightToken?,
+        onFirstToken: @escaping (FirstToken) -> Void
+    ) {
         self.deployment = deployment
+        self.eventLoop = eventLoop
         self.inFlight = inFlight
         self.onFirstToken = onFirstToken
     }
 
-    /// Sends the chat request (`body`, already in the provider's dialect) on a connection of `eventLoop`.
-    func send(with client: HTTPClient, body: ByteBuffer, on eventLoop: any EventLoop, logger: Logger) {
+    /// Sends the chat request (`body`, already in the provider's dialect) with `client`; nil when the provider has
+    /// no client, which fails the call.
+    func send(with client: HTTPClient?, body: ByteBuffer, logger: Logger) {
+        guard let client else {
+            fail(AttemptFailure(.connection, deployment: deployment.label, detail: "no client for the provider"))
+            return
+        }
         let provider = deployment.provider
         var headers = HTTPHeaders()
         headers.reserveCapacity(4 + provider.headers.count)
@@ -75,91 +81,86 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
             request = try HTTPClient.Request(
                 url: provider.baseURL + "/chat/completions", method: .POST, headers: headers, body: .byteBuffer(body))
         } catch {
-            fail(AttemptFailure(.connection, deployment: deployment.label, detail: "the provider's URL is not usable (\(error))"), task: nil)
+            fail(AttemptFailure(.connection, deployment: deployment.label, detail: "the provider's URL is not usable (\(error))"))
             return
         }
         started = ContinuousClock.now
         let task = client.execute(request: request, delegate: self, eventLoop: .delegate(on: eventLoop), logger: logger)
-        let cancelled = state.withLock { state in
-            state.task = task
-            return state.cancelled
-        }
-        if cancelled { task.cancel() }
+        // A call cancelled while `execute` ran (its failure reported synchronously) stops the request now.
+        if inbox.isCancelled { task.cancel() } else { self.task = task }
     }
 
-    /// The next step of the stream: frames in order, then one terminal step. One reader at a time.
-    func next() async -> Step {
-        if case .step(let step, let resume) = state.withLock({ $0.queue.take() }) {
-            resume?.succeed()
-            return step
+    /// Makes `reader` the call's reader: it gets the steps held so far, then every later one as it is parsed.
+    func attach(_ reader: any UpstreamCallReader) {
+        self.reader = reader
+        var held = inbox.attach()
+        while !inbox.isCancelled, let step = held.popFirst() {
+            reader.upstreamCall(self, received: step)
         }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready = state.withLock { state -> (Step, EventLoopPromise<Void>?)? in
-                    switch state.queue.take() {
-                    case .step(let step, let resume): return (step, resume)
-                    case .empty:
-                        state.queue.wait(continuation)
-                        return nil
-                    }
-                }
-                if let (step, resume) = ready {
-                    resume?.succeed()
-                    continuation.resume(returning: step)
-                }
-            }
-        } onCancel: {
-            cancel()
-        }
+        if !inbox.isCancelled { reader.upstreamCallDidFinishBuffer(self) }
+        if !reader.isBackedUp { resume() }
     }
 
-    /// Stops the call: the reader gets `cancelled`, and a request still running is cancelled, which closes its
-    /// connection. A stream that already ended is left to finish, so its connection goes back to the pool.
+    /// Lets a receiver paused for a slow reader go on (the reader caught up).
+    func resume() {
+        let paused = self.paused
+        self.paused = nil
+        paused?.succeed()
+    }
+
+    /// Stops the call: a request still running is cancelled, which closes its connection, and nothing more is
+    /// delivered. A stream that already ended is left to finish, so its connection goes back to the pool.
     func cancel() {
-        let (action, task) = state.withLock { state in
-            let action = state.queue.cancel()
-            if action.wasOpen { state.cancelled = true }
-            return (action, state.task)
-        }
-        action.paused?.succeed()
-        action.waiter?.resume(returning: .cancelled)
-        if action.wasOpen { task?.cancel() }
+        onFirstToken = nil
+        let wasOpen = inbox.cancel()
+        resume()
+        if wasOpen { task?.cancel() }
     }
 
-    /// Queues a step for the reader (callback side).
+    /// Whether the stream has ended or the call was cancelled.
+    var isClosed: Bool { inbox.isClosed }
+
+    /// Hands a step to the reader, or holds it until one attaches (callback side).
     func push(_ step: Step) {
-        if case .resume(let waiter, let step) = state.withLock({ $0.queue.push(step) }) {
-            waiter.resume(returning: step)
-        }
+        if case .deliver(let step) = inbox.push(step) { reader?.upstreamCall(self, received: step) }
     }
 
     /// Reports the first token's fate to the race, once (callback side).
     func report(_ outcome: FirstToken) {
         guard !reported else { return }
         reported = true
-        onFirstToken(outcome)
+        let onFirstToken = self.onFirstToken
+        self.onFirstToken = nil
+        onFirstToken?(outcome)
     }
 
     /// Ends the stream with a failure: before the first token it is the race's to handle, after it the reader's.
-    /// `task` is the request to cancel, which closes its connection (nil when the request is over or was never
-    /// made).
-    func fail(_ failure: AttemptFailure, task: HTTPClient.Task<Void>?) {
+    /// A request still running is cancelled, which closes its connection.
+    func fail(_ failure: AttemptFailure, cancelRequest: Bool = false) {
         push(.failed(failure))
         report(.failed(failure))
-        task?.cancel()
+        if cancelRequest { task?.cancel() }
     }
 
-    /// A future that completes when the reader has caught up, if it is too far behind (callback side).
-    func backpressure(on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        let promise: EventLoopPromise<Void>? = state.withLock { state in
-            guard state.queue.isFull, !state.queue.isClosed else { return nil }
-            let promise = eventLoop.makePromise(of: Void.self)
-            state.queue.pause(promise)
-            return promise
-        }
-        return promise?.futureResult ?? eventLoop.makeSucceededVoidFuture()
+    /// A future that completes when the receiver may read on: at once, unless the reader (or, before one attaches,
+    /// the hold) is too far behind (callback side).
+    func backpressure() -> EventLoopFuture<Void> {
+        if !inbox.isCancelled { reader?.upstreamCallDidFinishBuffer(self) }
+        let behind = inbox.isAttached ? (reader?.isBackedUp ?? false) : inbox.isFull
+        guard behind, !inbox.isClosed else { return eventLoop.makeSucceededVoidFuture() }
+        let promise = paused ?? eventLoop.makePromise(of: Void.self)
+        paused = promise
+        return promise.futureResult
     }
+}
 
-    /// Whether the call was cancelled from outside or its stream has already ended.
-    var isClosed: Bool { state.withLock { $0.queue.isClosed } }
+/// Reads an upstream call's steps, on the call's event loop.
+protocol UpstreamCallReader: AnyObject {
+    /// The next step of the stream: frames in order, then at most one terminal step.
+    func upstreamCall(_ call: UpstreamCall, received step: UpstreamCall.Step)
+    /// The call has handled one buffer from the provider: a good moment to flush what the steps wrote.
+    func upstreamCallDidFinishBuffer(_ call: UpstreamCall)
+    /// Whether the reader cannot take more for now; the call then stops reading from the provider until
+    /// ``UpstreamCall/resume()``.
+    var isBackedUp: Bool { get }
 }

@@ -1,0 +1,21 @@
+/// What reading on after the first token gave: frames, then `completed` or `failed` (the stream broke off after
+/// the first token).
+///
+/// This is the seam for resumable streams: appending each step to a per-stream buffer lets a client that
+/// reconnects read the rest.
+enum ExchangeStep: Sendable {
+    case frame(UpstreamFrame)
+    case completed
+    case failed(EdgeRouterError)
+}
+
+/// The attempt that produced the first token.
+struct ExchangeStart: Sendable {
+    var candidate: RouteCandidate
+    var deployment: Deployment { candidate.deployment }
+    var reason: RouteReason
+    /// Attempts made, this one included.
+    var attempts: Int
+    var timeToFirstByte: Duration
+    var timeToFirstToken: Duration
+}

@@ -1,0 +1,153 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Answers `POST /v1/chat/completions` on the connection's event loop, ahead of Hummingbird, and passes every
+/// other request on to it.
+///
+/// Chat requests are the router's hot path: answered here, a request and each of its frames cost no task, no
+/// async bridge and no hop between threads (the upstream call is on the same event loop). One per connection,
+/// placed after HTTP decoding; responses stay in request order (``RequestOrder``), the client leaving stops the
+/// request's upstream work at once, and a graceful shutdown waits for the chat response being written.
+final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let route: ChatCompletionsRoute
+    private var context: ChannelHandlerContext?
+    private var order = RequestOrder()
+    private var responder: ChatResponder?
+    /// A read was asked for while parts were held; it is made once they have been replayed.
+    private var readDeferred = false
+    /// A shutdown's quiesce event, held until the chat response being written has ended.
+    private var quiesceDeferred: Any?
+
+    init(route: ChatCompletionsRoute) {
+        self.route = route
+    }
+
+    var eventLoop: (any EventLoop)? { context?.eventLoop }
+    var isWritable: Bool { context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        clientGone()
+        self.context = nil
+    }
+
+    // MARK: Requests in
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        dispatch(unwrapInboundIn(data), context: context)
+    }
+
+    private func dispatch(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch order.route(part, side: { ChatCompletionsRoute.matches($0) ? .router : .application }) {
+        case .passOn:
+            context.fireChannelRead(wrapInboundOut(part))
+        case .hold:
+            break
+        case .handle:
+            switch part {
+            case .head(let head):
+                let responder = ChatResponder(route: route, head: head, connection: self, peer: context.channel)
+                self.responder = responder
+                responder.receiveHead()
+            case .body(let buffer):
+                responder?.receive(buffer)
+            case .end:
+                responder?.receiveEnd()
+            }
+        }
+    }
+
+    /// Routes the held parts again, now that a response has ended.
+    private func replayHeld(context: ChannelHandlerContext) {
+        var held = order.takeHeld()
+        while let part = held.popFirst() {
+            dispatch(part, context: context)
+        }
+        if order.held.isEmpty, readDeferred {
+            readDeferred = false
+            context.read()
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // Held parts are a client pipelining ahead of its answers: read no more until they have been replayed.
+        guard order.held.isEmpty else {
+            readDeferred = true
+            return
+        }
+        context.read()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client closed its side: nobody will read the answer (the server allows half-closure so that this
+            // arrives at once).
+            clientGone()
+        } else if event is ChannelShouldQuiesceEvent, order.routerBusy {
+            quiesceDeferred = event
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        clientGone()
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { responder?.writable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func clientGone() {
+        let responder = self.responder
+        self.responder = nil
+        responder?.clientGone()
+    }
+
+    // MARK: Responses out
+
+    /// The application's responses pass through here: their end may release held requests.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
+        if case .end = unwrapOutboundIn(data) {
+            order.applicationResponseEnded()
+            replayHeld(context: context)
+        }
+    }
+
+    /// Writes a part of the chat response.
+    func write(_ part: HTTPResponsePart, flush: Bool = false) {
+        guard let context else { return }
+        context.write(wrapOutboundOut(part), promise: nil)
+        if flush { context.flush() }
+    }
+
+    /// Ends the chat response (and the connection, if `closing`), then goes on with what the client sent next.
+    func endResponse(closing: Bool) {
+        guard let context else { return }
+        responder = nil
+        order.routerResponseEnded()
+        if closing {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        if let event = quiesceDeferred {
+            quiesceDeferred = nil
+            context.fireUserInboundEventTriggered(event)
+        }
+        replayHeld(context: context)
+    }
+}
