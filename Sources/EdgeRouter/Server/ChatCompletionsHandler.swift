@@ -46,12 +46,15 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
         dispatch(unwrapInboundIn(data), context: context)
     }
 
-    private func dispatch(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    /// Returns whether the part was passed on.
+    @discardableResult
+    private func dispatch(_ part: HTTPRequestPart, context: ChannelHandlerContext) -> Bool {
         switch order.route(part, side: { ChatCompletionsRoute.matches($0) ? .router : .application }) {
         case .passOn:
             context.fireChannelRead(wrapInboundOut(part))
+            return true
         case .hold:
-            break
+            return false
         case .handle:
             switch part {
             case .head(let head):
@@ -63,15 +66,19 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .end:
                 responder?.receiveEnd()
             }
+            return false
         }
     }
 
     /// Routes the held parts again, now that a response has ended.
     private func replayHeld(context: ChannelHandlerContext) {
         var held = order.takeHeld()
+        var passedOn = false
         while let part = held.popFirst() {
-            dispatch(part, context: context)
+            passedOn = dispatch(part, context: context) || passedOn
         }
+        // Hummingbird's async channel delivers what it was given at the end of a read.
+        if passedOn { context.fireChannelReadComplete() }
         if order.held.isEmpty, readDeferred {
             readDeferred = false
             context.read()
