@@ -64,6 +64,11 @@ struct RoutingTests {
     func failureAndRecovery() async throws {
         try await RouterHarness.run(sims: Self.threeSims(), yaml: { Self.yaml($0, breaker: "{ base_open_ms: 2000 }") }) { harness in
             _ = try await Self.providers(harness, 12)
+            // Every provider measured, so that the failover target is known to be the next fastest rather than found
+            // by exploring.
+            for provider in ["p0", "p1"] {
+                for _ in 0..<3 { #expect(try await harness.chat(model: "\(provider)/m", stream: false).status == 200) }
+            }
             try await harness.sims[2].configure { $0.errorRate = 1 }
             // Every answer still succeeds (failover is invisible); the breaker opens after 5 consecutive failures.
             let during = try await Self.providers(harness, 8)
