@@ -84,7 +84,8 @@ struct MarkdownReport {
             "- **Held** (scenario A) = at most \(Format.percent(a.maxErrorRatio)) of the requests failed and p99 ≤ "
                 + "\(Format.ms(a.p99BoundMs)) ms. Each step: \(Format.ms(a.warmupS)) s warm-up (not measured), then "
                 + "\(Format.ms(a.durationS)) s measured. A step that does not hold is repeated once (the repeat counts); "
-                + "a path that fails twice is not loaded harder.",
+                + "a path that fails two steps in a row is not loaded harder (one noisy window does not end its ladder; "
+                + "the knee is the highest rate held); LiteLLM, far below the others, stops at its first.",
             "- **Held** (scenario B) = every stream completed with `[DONE]`, none stalled, and the streams were really "
                 + "open (mean in flight ≥ 95 % of the level). A **stall** is a gap between content deltas over "
                 + "\(Format.ms(b.stallMs)) ms, or a first content delta more than \(Format.ms(b.stallMs)) ms later than "
