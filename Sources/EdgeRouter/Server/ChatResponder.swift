@@ -37,7 +37,8 @@ final class ChatResponder: ChatExchangeObserver {
     /// Frames waiting for the next flush (streaming).
     private var pending = ByteBuffer()
     private var assembler = OpenAICompletionAssembler()
-    private var counted = false
+    /// Counted in the router's in-flight requests (from the exchange's start to the outcome's record).
+    private var inFlight = false
 
     init(route: ChatCompletionsRoute, head: HTTPRequest, connection: ChatCompletionsHandler, peer: any Channel) {
         self.route = route
@@ -137,7 +138,7 @@ final class ChatResponder: ChatExchangeObserver {
             logContext: ExchangeLogContext(requestID: requestID, model: model.name, residencyRule: place.rule?.name))
         self.exchange = exchange
         phase = .starting
-        counted = true
+        inFlight = true
         route.metrics.requestStarted()
         exchange.start(observer: self)
     }
@@ -259,8 +260,8 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// Records the request's outcome, once.
     private func finish(_ outcome: RouterMetrics.Outcome, start: ExchangeStart?) {
-        guard counted else { return }
-        counted = false
+        guard inFlight else { return }
+        inFlight = false
         route.metrics.requestEnded()
         route.metrics.recordRequest(outcome, deployment: start?.deployment, duration: ContinuousClock.now - received)
     }
