@@ -14,9 +14,10 @@ import NIOHTTP1
 /// will be none) and holds the frames it parses; the winner's reader then attaches and gets the held frames and
 /// every later step as it is parsed. Every call ends in ``cancel()`` or in its stream's end; ``cancel()`` after the
 /// end is harmless.
+///
+/// `@unchecked Sendable` is safe because every stored `var` is touched on `eventLoop` only: async-http-client calls
+/// the delegate there, one callback at a time, and the exchange calls in from there.
 final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
-    // @unchecked: every stored `var` is touched on `eventLoop` only (async-http-client calls the delegate there,
-    // one callback at a time, and the exchange calls in from there).
     typealias Response = Void
 
     /// How the first token went, reported once to the call's race.
