@@ -125,6 +125,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EdgeRouterCommandTests",
+            dependencies: [
+                "edge-router",
+                "EdgeRouter",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "GeoIPTests",
             dependencies: [
                 "GeoIP",
