@@ -10,13 +10,19 @@ struct CheckCommand: AsyncParsableCommand {
     var config: String?
 
     func run() async throws {
-        let catalog = try loadCatalog(config)
+        print(Self.report(try loadCatalog(config)), terminator: "")
+    }
+
+    /// What `check` prints for a valid catalog, line by line.
+    static func report(_ catalog: Catalog) -> String {
+        var output = ""
+        func print(_ line: String) { output += line + "\n" }
         print("configuration OK: listening on \(catalog.server.host):\(catalog.server.port)")
         print("\nproviders:")
         for provider in catalog.providers {
             let key = provider.apiKey == nil ? "no key" : "key set"
             let capacity = provider.capacity.map { "capacity \($0)" } ?? "no declared capacity (up to \(UpstreamClients.defaultPoolSize) connections)"
-            print("  \(provider.id)  \(provider.dialect.rawValue)  \(provider.baseURL)  region \(provider.region)  \(key)  \(capacity)")
+            print("  \(provider.id)  \(provider.dialect.rawValue)  \(provider.displayURL)  region \(provider.region)  \(key)  \(capacity)")
         }
         print("\nmodels:")
         for model in catalog.models {
@@ -45,5 +51,6 @@ struct CheckCommand: AsyncParsableCommand {
         } else {
             print("probes: off (add a probes: section to measure every deployment in the background)")
         }
+        return output
     }
 }

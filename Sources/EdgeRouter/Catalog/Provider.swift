@@ -1,3 +1,5 @@
+import Probe
+
 /// The wire format a provider speaks, on the way in (client dialect) or out (provider dialect).
 public enum Dialect: String, Sendable, CaseIterable {
     /// OpenAI chat completions (`/v1/chat/completions`), also spoken by most self-hosted servers.
@@ -46,6 +48,11 @@ public struct Provider: Sendable, Identifiable {
         self.capacity = capacity
         self.timeouts = timeouts
     }
+}
+
+extension Provider {
+    /// The base URL as it may be printed or logged: without user info (`user:password@`) or query.
+    public var displayURL: String { RedactedURL.withoutCredentials(baseURL) }
 }
 
 /// Per-provider time limits.

@@ -1,4 +1,5 @@
 import Foundation
+import Probe
 import Yams
 
 /// Turns the YAML document into a ``Catalog``, checking references between sections.
@@ -209,7 +210,7 @@ struct CatalogBuilder {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
             let host = url.host, !host.isEmpty
         else {
-            reader.report(path, node, "'\(text)' is not an http(s) URL")
+            reader.report(path, node, "'\(RedactedURL.withoutCredentials(text))' is not an http(s) URL")
             return nil
         }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
