@@ -30,6 +30,8 @@ public struct EdgeRouterError: Error, Sendable, CustomStringConvertible {
         case unavailable
         /// The upstream stream broke after the first token had been sent (only ever as an in-stream error frame).
         case streamInterrupted
+        /// A non-streaming answer grew past `server.max_response_bytes` (502); the upstream call was cancelled.
+        case responseTooLarge
         /// The router itself failed in a way that should not happen (500).
         case internalError
         /// The configuration file has mistakes; ``EdgeRouterError/configurationIssues`` lists each with its path.
@@ -78,7 +80,7 @@ extension EdgeRouterError.Code {
         case .upstreamRejected: 400
         case .allAttemptsFailed: 502
         case .unavailable: 503
-        case .streamInterrupted: 502
+        case .streamInterrupted, .responseTooLarge: 502
         case .internalError, .invalidConfiguration: 500
         }
     }

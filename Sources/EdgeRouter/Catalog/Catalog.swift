@@ -66,6 +66,9 @@ public struct ServerSettings: Sendable {
     public var port: Int
     /// Largest accepted request body.
     public var maxBodyBytes: Int
+    /// Largest answer assembled for a non-streaming client (the content, reasoning and tool calls it holds);
+    /// past it the request fails with a 502 `response_too_large` and the upstream call is cancelled.
+    public var maxResponseBytes: Int
     /// Deadline for a whole request, across every attempt, until the first token.
     public var requestTimeout: Duration
     /// Most upstream attempts per request (the first one included).
@@ -77,6 +80,7 @@ public struct ServerSettings: Sendable {
         host: String = "127.0.0.1",
         port: Int = 8080,
         maxBodyBytes: Int = 8 << 20,
+        maxResponseBytes: Int = 16 << 20,
         requestTimeout: Duration = .seconds(120),
         maxAttempts: Int = 3,
         drainTimeout: Duration = .seconds(30)
@@ -84,6 +88,7 @@ public struct ServerSettings: Sendable {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
+        self.maxResponseBytes = maxResponseBytes
         self.requestTimeout = requestTimeout
         self.maxAttempts = maxAttempts
         self.drainTimeout = drainTimeout

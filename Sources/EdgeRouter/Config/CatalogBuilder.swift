@@ -37,11 +37,13 @@ struct CatalogBuilder {
     private func serverSettings(_ entry: (node: Node, path: String)?) -> ServerSettings {
         var settings = ServerSettings()
         guard let entry else { return settings }
-        let allowed: Set = ["host", "port", "max_body_bytes", "request_timeout_ms", "max_attempts", "drain_timeout_ms"]
+        let allowed: Set = ["host", "port", "max_body_bytes", "max_response_bytes", "request_timeout_ms", "max_attempts", "drain_timeout_ms"]
         guard let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
         settings.host = reader.string(fields["host"]) ?? settings.host
         settings.port = reader.int(fields["port"], default: settings.port, range: 0...65535)
         settings.maxBodyBytes = reader.int(fields["max_body_bytes"], default: settings.maxBodyBytes, range: 1024...(1 << 30))
+        settings.maxResponseBytes = reader.int(
+            fields["max_response_bytes"], default: settings.maxResponseBytes, range: 1024...(1 << 32))
         settings.requestTimeout = reader.milliseconds(fields["request_timeout_ms"], default: settings.requestTimeout)
         settings.maxAttempts = reader.int(fields["max_attempts"], default: settings.maxAttempts, range: 1...16)
         settings.drainTimeout = reader.milliseconds(fields["drain_timeout_ms"], default: settings.drainTimeout)

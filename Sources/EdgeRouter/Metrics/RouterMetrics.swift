@@ -26,6 +26,8 @@ public final class RouterMetrics: Sendable {
     private let activity = RequestActivity()
     /// Requests and first tokens by client location.
     let clientGeo: ClientGeoMetrics
+    /// Non-streaming answers refused for their size.
+    let responseLimit: ResponseLimitMetrics
 
     /// Chat requests being served now.
     public var requestsInFlight: Int { activity.inFlight.load(ordering: .relaxed) }
@@ -97,6 +99,7 @@ public final class RouterMetrics: Sendable {
                 ($0, registry.makeCounter(descriptor: requests, labels: [("model", ""), ("provider", ""), ("outcome", $0.rawValue)]))
             })
         self.clientGeo = ClientGeoMetrics(registry: registry, countries: catalog.geo.metricCountries)
+        self.responseLimit = ResponseLimitMetrics(catalog: catalog, registry: registry)
         self.inFlight = registry.makeGauge(
             descriptor: MetricNameDescriptor.edge("requests_in_flight", "count", "Client requests being served now."))
     }

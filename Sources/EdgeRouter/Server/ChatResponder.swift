@@ -177,6 +177,9 @@ final class ChatResponder: ChatExchangeObserver {
                 pending.writeStaticString("\n\n")
             } else {
                 for event in frame.events { assembler.consume(event) }
+                if assembler.assembledBytes > route.catalog.server.maxResponseBytes {
+                    refuseOversizedAnswer(exchange, start: start)
+                }
             }
         case .completed:
             phase = .over
@@ -240,6 +243,22 @@ final class ChatResponder: ChatExchangeObserver {
         route.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
         body = ByteBuffer()
         answer(EdgeRouterError(.payloadTooLarge, message), closing: true)
+    }
+
+    /// A non-streaming answer grew past `max_response_bytes`: holding more of it would let one request take the
+    /// node's memory. The upstream call is cancelled and the client told why; the provider is not blamed (it
+    /// answered what it was asked), so nothing goes to its breaker.
+    private func refuseOversizedAnswer(_ exchange: ChatExchange, start: ExchangeStart) {
+        exchange.stop()
+        assembler = OpenAICompletionAssembler()
+        route.metrics.responseLimit.record(deployment: start.deployment)
+        finish(.interrupted, start: start)
+        let limit = route.catalog.server.maxResponseBytes
+        let error = EdgeRouterError(
+            .responseTooLarge,
+            "The answer grew past this router's limit of \(limit) bytes for a non-streaming response; "
+                + "ask for a stream (\"stream\": true) or fewer tokens (\"max_tokens\").")
+        answer(EdgeRouterError.decorated(error, headers: placeHeaders), closing: false)
     }
 
     private func responseHeaders(_ start: ExchangeStart) -> HTTPFields {

@@ -30,6 +30,9 @@ public struct OpenAICompletionAssembler {
     private var choices: [Choice] = []
     /// The usage the provider reported, if it did.
     public private(set) var usage: TokenUsage?
+    /// Bytes of text taken so far (content, reasoning, tool call ids, names and arguments): what the assembled
+    /// answer holds, less its JSON framing. The router caps it (`server.max_response_bytes`).
+    public private(set) var assembledBytes = 0
 
     /// An assembler with nothing consumed yet.
     public init() {}
@@ -44,12 +47,15 @@ public struct OpenAICompletionAssembler {
         case .role(let choice, let role):
             choices[slot(choice)].role = role
         case .text(let choice, let text):
+            assembledBytes += text.utf8.count
             let slot = slot(choice)
             choices[slot].content += text
             choices[slot].hasContent = true
         case .reasoning(let choice, let text):
+            assembledBytes += text.utf8.count
             choices[slot(choice)].reasoning += text
         case .toolCall(let choice, let index, let id, let name, let arguments):
+            assembledBytes += (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) + arguments.utf8.count
             let slot = slot(choice)
             let call = choices[slot].toolCalls.insertionPoint(for: index) { $0.index }
             if !call.found { choices[slot].toolCalls.insert(ToolCall(index: index), at: call.position) }

@@ -26,7 +26,8 @@ enum OpenAIErrorBody {
         case .unauthenticated: "authentication_error"
         case .modelNotAllowed, .residencyViolation: "permission_error"
         case .invalidRequest, .modelNotFound, .notFound, .payloadTooLarge, .upstreamRejected: "invalid_request_error"
-        case .allAttemptsFailed, .unavailable, .streamInterrupted, .internalError, .invalidConfiguration: "api_error"
+        case .allAttemptsFailed, .unavailable, .streamInterrupted, .responseTooLarge, .internalError, .invalidConfiguration:
+            "api_error"
         }
     }
 
@@ -43,6 +44,7 @@ enum OpenAIErrorBody {
         case .allAttemptsFailed: "all_providers_failed"
         case .unavailable: "no_provider_available"
         case .streamInterrupted: "stream_interrupted"
+        case .responseTooLarge: "response_too_large"
         case .internalError, .invalidConfiguration: "internal_error"
         }
     }
