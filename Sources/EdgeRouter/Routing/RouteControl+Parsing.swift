@@ -34,10 +34,10 @@ extension RouteControl {
                 throw Self.syntaxError(error, field: nil)
             }
             guard let field = Field(rawValue: key) else {
-                throw RouteControlError(field: key, detail: "unknown field '\(Self.quotable(key))'")
+                throw RouteControlError(field: key, detail: "unknown field '\(EchoedInput.quoted(key))'")
             }
             guard seen.insert(key).inserted else {
-                throw RouteControlError(field: key, detail: "duplicate field '\(key)'")
+                throw RouteControlError(field: key, detail: "duplicate field '\(EchoedInput.quoted(key))'")
             }
             let value: JSONValue
             do {
@@ -126,12 +126,5 @@ extension RouteControl {
         let place = field.map { after ? " after '\($0)'" : " in '\($0)'" } ?? ""
         return RouteControlError(
             field: field, detail: "invalid JSON\(place) at byte \(error.offset): expected \(error.expected)")
-    }
-
-    /// A client's field name as it may appear in an error: bounded, and with no control characters.
-    private static func quotable(_ key: String) -> String {
-        let printable = String(
-            String.UnicodeScalarView(key.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
-        return printable.count <= 64 ? printable : String(printable.prefix(64)) + "..."
     }
 }

@@ -15,12 +15,16 @@ struct ChatCompletionsRoute: Sendable {
     let locator: ClientLocator
     let logger: Logger
 
-    /// Whether a request head is for this route (any query string aside).
+    /// Whether a request head is for this route (any query string aside). Empty path segments (a trailing slash,
+    /// doubled slashes) are ignored, as Hummingbird's router ignores them for every other route.
     static func matches(_ head: HTTPRequest) -> Bool {
         guard head.method == .post, let path = head.path else { return false }
-        guard let query = path.utf8.firstIndex(of: UInt8(ascii: "?")) else { return path == Self.path }
-        return path[..<query] == Self.path
+        let target = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path[...]
+        if target == Self.path { return true }
+        return target.split(separator: "/", omittingEmptySubsequences: true).elementsEqual(Self.segments)
     }
+
+    private static let segments: [Substring] = ["v1", "chat", "completions"]
 
     /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions. The residency
     /// rule filters candidates inside the decision: a request never falls back to a forbidden region.
@@ -34,19 +38,21 @@ struct ChatCompletionsRoute: Sendable {
             name = requested[requested.index(after: slash)...]
         }
         guard let model = catalog.model(named: name) else {
-            throw EdgeRouterError(.modelNotFound, "The model '\(requested)' does not exist.", param: "model")
+            throw EdgeRouterError(.modelNotFound, "The model '\(EchoedInput.quoted(requested))' does not exist.", param: "model")
         }
         guard key?.allows(model: model.name) ?? false else {
             throw EdgeRouterError(.modelNotAllowed, "This key may not use the model '\(model.name)'.", param: "model")
         }
         if let pinned, !model.deployments.contains(where: { $0.provider.id == pinned }) {
             throw EdgeRouterError(
-                .modelNotFound, "The provider '\(pinned)' does not serve the model '\(model.name)'.", param: "model")
+                .modelNotFound, "The provider '\(EchoedInput.quoted(pinned))' does not serve the model '\(model.name)'.",
+                param: "model")
         }
         var control = RouteControl.none
         if let header = headers[.edgeRoute] {
             do {
                 control = try RouteControl(header: header)
+                try control.checkProviders(of: model, in: catalog)
             } catch {
                 throw EdgeRouterError(.invalidRequest, error.message, param: RouteControl.headerName)
             }
@@ -61,9 +67,9 @@ struct ChatCompletionsRoute: Sendable {
         return (model, plan)
     }
 
-    /// The request's deadline until its first token: the configuration's, or a shorter `x-edge-timeout-ms`.
-    func timeout(_ headers: HTTPFields) -> Duration {
-        guard let value = headers[.edgeTimeout], let millis = Int(value), millis > 0 else { return catalog.server.requestTimeout }
-        return min(.milliseconds(millis), catalog.server.requestTimeout)
+    /// The request's deadline until its first token: the configuration's, or a shorter `x-edge-timeout-ms`; a bad
+    /// header value is the client's error (see ``ClientDeadline``).
+    func timeout(_ headers: HTTPFields) throws(EdgeRouterError) -> Duration {
+        try ClientDeadline.timeout(header: headers[.edgeTimeout], configured: catalog.server.requestTimeout)
     }
 }

@@ -119,8 +119,11 @@ final class ChatResponder: ChatExchangeObserver {
         let chat: OpenAIChatRequest
         let model: Model
         let plan: RoutePlan
+        let timeout: Duration
         do {
             chat = try OpenAIChatRequest.parse(body.readableBytesView)
+            // Before the plan, which counts a routing decision.
+            timeout = try route.timeout(head.headerFields)
             (model, plan) = try route.route(chat.model, headers: head.headerFields, key: key, rule: place.rule)
         } catch {
             route.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
@@ -133,7 +136,7 @@ final class ChatResponder: ChatExchangeObserver {
         guard let eventLoop = connection?.eventLoop else { return }
         let exchange = ChatExchange(
             request: chat, plan: plan, clients: route.clients, engine: route.engine, metrics: route.metrics,
-            maxAttempts: route.catalog.server.maxAttempts, deadline: received + route.timeout(head.headerFields),
+            maxAttempts: route.catalog.server.maxAttempts, deadline: received + timeout,
             eventLoop: eventLoop, logger: route.logger,
             logContext: ExchangeLogContext(requestID: requestID, model: model.name, residencyRule: place.rule?.name))
         self.exchange = exchange
