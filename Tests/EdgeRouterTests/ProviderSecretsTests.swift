@@ -110,3 +110,31 @@ struct ProviderSecretsTests {
         #expect(!log.all.contains { $0.contains("hunter2") })
     }
 }
+
+extension ProviderSecretsTests {
+    @Test("a probe whose stream reports an error echoing our key: /admin/routes shows the failure, never the key")
+    func probeErrors() async throws {
+        let probes = """
+            probes:
+              interval_ms: 100
+              open_interval_ms: 100
+              ready_timeout_ms: 20000
+              first_token_timeout_ms: 2000
+            admin_keys:
+              - { id: ops, key: admin-secret }
+            """
+        try await RouterHarness.withStub({ request, connection in
+            try await connection.write(StubProvider.streamHead() + "data: \(Self.echo(request))\n\n")
+        }, healthyFallback: false, extraYAML: probes) { harness, stub in
+            var admin = ""
+            for _ in 0..<400 {
+                admin = try await harness.send("/admin/routes", method: .GET, headers: [("authorization", "Bearer admin-secret")]).body
+                if admin.contains("Incorrect API key") { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(admin.contains("Incorrect API key"), "the probe's failure is shown: \(admin)")
+            #expect(stub.requests.contains { $0.headers["authorization"] == "Bearer \(Self.key)" })
+            Self.assertClean(admin, "/admin/routes")
+        }
+    }
+}

@@ -87,10 +87,11 @@ extension RouterHarness {
 
 extension RouterHarness {
     /// A router whose model `m` is served by `p0`, a ``StubProvider`` running `script`, then by `p1`, a healthy
-    /// simulator (unless `healthyFallback` is false); `configure` may change the configuration text.
+    /// simulator (unless `healthyFallback` is false). `providerExtra` adds keys to every provider's `timeouts`,
+    /// `server` lines to `server`, `extraYAML` top-level sections.
     static func withStub<Value: Sendable>(
         _ script: @escaping StubProvider.Script, healthyFallback: Bool = true, logger routerLogger: Logger = RouterHarness.logger,
-        firstTokenMs: Int = 2000, idleMs: Int = 2000, providerExtra: String = "", server: String = "",
+        firstTokenMs: Int = 2000, idleMs: Int = 2000, providerExtra: String = "", server: String = "", extraYAML: String = "",
         _ body: @Sendable (RouterHarness, StubProvider) async throws -> Value
     ) async throws -> Value {
         try await StubProvider.with(script) { stub in
@@ -100,7 +101,7 @@ extension RouterHarness {
                     // Extra keys for every provider's timeouts (for example `stream_ms: 500`).
                     yaml = yaml.replacingOccurrences(of: "idle_ms: \(idleMs) }", with: "idle_ms: \(idleMs), \(providerExtra) }")
                 }
-                return yaml
+                return yaml + "\n" + extraYAML
             } _: { harness in
                 try await body(harness, stub)
             }
