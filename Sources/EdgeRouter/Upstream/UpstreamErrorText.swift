@@ -123,7 +123,7 @@ struct UpstreamErrorText: Sendable {
         if text.contains("dns") || text.contains("unknown(host") || text.contains("resolve") || text.contains("getaddrinfo") {
             return "could not connect to the provider: DNS lookup failed"
         }
-        if text.contains("nios") || text.contains("ssl") || text.contains("tls") || text.contains("handshake") || text.contains("certificate") {
+        if text.contains("ssl") || text.contains("tls") || text.contains("handshake") || text.contains("certificate") {
             return "could not connect to the provider: TLS failure"
         }
         if text.contains("timed out") || text.contains("timeout") { return "could not connect to the provider: connect timed out" }
