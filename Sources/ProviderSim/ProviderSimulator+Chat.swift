@@ -11,10 +11,17 @@ struct ChatPlan {
     var id: String
 
     /// The time between two content tokens (whole microseconds, as the simulator always had it).
-    var gap: TimeAmount { .microseconds(Int64(1_000_000 / settings.tokensPerSecond)) }
+    var gap: TimeAmount { .microseconds(ProviderSimulator.microseconds(1_000_000 / settings.tokensPerSecond)) }
 }
 
 extension ProviderSimulator {
+    /// A drawn or configured time in whole microseconds, at most a day: a log-normal draw or a setting of 1e300
+    /// must not trap in the conversion.
+    static func microseconds(_ value: Double) -> Int64 {
+        guard value > 0 else { return 0 }
+        return value < 86_400e6 ? Int64(value) : 86_400_000_000
+    }
+
     /// Counts a received chat request and draws its fate; the draws are in the same order as they always were,
     /// so a seed gives the same latencies and faults as before.
     func plan() -> ChatPlan {
@@ -30,7 +37,7 @@ extension ProviderSimulator {
             }
             if fail { state.stats.failed += 1 } else { state.stats.inFlight += 1 }
             return ChatPlan(
-                settings: settings, ttft: .microseconds(Int64(ttft * 1000)), failWith: fail ? settings.errorStatus : nil,
+                settings: settings, ttft: .microseconds(Self.microseconds(ttft * 1000)), failWith: fail ? settings.errorStatus : nil,
                 malformed: malformed, id: "chatcmpl-sim\(state.sequence)")
         }
     }

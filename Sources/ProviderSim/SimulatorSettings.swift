@@ -59,16 +59,16 @@ public struct SimulatorSettings: Sendable, Equatable {
                 distribution = parsed
             case "ttft_spread_ms": ttftSpreadMilliseconds = try Self.number(value, key, min: 0)
             case "ttft_sigma": ttftSigma = try Self.number(value, key, min: 0)
-            case "seed": seed = UInt64(try Self.number(value, key, min: 0))
+            case "seed": seed = UInt64(try Self.whole(value, key, min: 0))
             case "tokens_per_second": tokensPerSecond = try Self.number(value, key, min: 0.001)
-            case "answer_tokens": answerTokens = Int(try Self.number(value, key, min: 0))
-            case "prompt_tokens": promptTokens = value is NSNull ? nil : Int(try Self.number(value, key, min: 0))
+            case "answer_tokens": answerTokens = try Self.whole(value, key, min: 0)
+            case "prompt_tokens": promptTokens = value is NSNull ? nil : try Self.whole(value, key, min: 0)
             case "role_chunk": roleChunk = try Self.bool(value, key)
             case "error_rate": errorRate = min(try Self.number(value, key, min: 0), 1)
-            case "error_status": errorStatus = Int(try Self.number(value, key, min: 100))
-            case "retry_after_s": retryAfterSeconds = value is NSNull ? nil : Int(try Self.number(value, key, min: 0))
+            case "error_status": errorStatus = try Self.whole(value, key, min: 100, max: 999)
+            case "retry_after_s": retryAfterSeconds = value is NSNull ? nil : try Self.whole(value, key, min: 0)
             case "hang": hang = try Self.bool(value, key)
-            case "cut_after_tokens": cutAfterTokens = value is NSNull ? nil : Int(try Self.number(value, key, min: 0))
+            case "cut_after_tokens": cutAfterTokens = value is NSNull ? nil : try Self.whole(value, key, min: 0)
             case "malformed_rate": malformedRate = min(try Self.number(value, key, min: 0), 1)
             case "required_api_key": requiredAPIKey = value is NSNull ? nil : value as? String
             default: throw SimulatorError("unknown field '\(key)'")
@@ -94,6 +94,15 @@ public struct SimulatorSettings: Sendable, Equatable {
             number.doubleValue.isFinite, number.doubleValue >= min
         else { throw SimulatorError("\(key) must be a number of at least \(min)") }
         return number.doubleValue
+    }
+
+    /// A whole number in `min...max`: the JSON number is a Double, and converting one out of range would trap.
+    private static func whole(_ value: Any, _ key: String, min: Int, max: Int = 1 << 40) throws -> Int {
+        let number = try Self.number(value, key, min: Double(min))
+        guard number <= Double(max), let whole = Int(exactly: number.rounded(.down)) else {
+            throw SimulatorError("\(key) must be a whole number between \(min) and \(max)")
+        }
+        return whole
     }
 
     private static func bool(_ value: Any, _ key: String) throws -> Bool {

@@ -92,23 +92,34 @@ struct UpstreamCallTests {
         #expect(reports == ["arrived"])
     }
 
-    @Test("before a reader attaches, the receiver pauses once the hold is full; attaching lets it go on")
-    func holdLimit() throws {
+    @Test("before a reader attaches the receiver never pauses, however many frames are held; attaching delivers them all")
+    func holdNeverPauses() throws {
         let loop = EmbeddedEventLoop()
         let call = try Self.call(loop: loop)
-        for index in 0..<(UpstreamCall.Inbox.holdLimit - 1) { call.push(.frame(Self.frame("\(index)"))) }
-        var resumed = false
-        call.backpressure().assumeIsolated().whenSuccess { resumed = true }
-        #expect(resumed, "below the limit the receiver goes on at once")
-
-        call.push(.frame(Self.frame("full")))
-        resumed = false
-        call.backpressure().assumeIsolated().whenSuccess { resumed = true }
-        #expect(!resumed)
+        for index in 0..<1000 {
+            call.push(.frame(Self.frame("\(index)")))
+            var resumed = false
+            call.backpressure().assumeIsolated().whenSuccess { resumed = true }
+            #expect(resumed, "a pause before the first token would stall the stream that is to bring it")
+        }
         let reader = Reader()
         call.attach(reader)
-        #expect(resumed)
-        #expect(reader.seen.count == UpstreamCall.Inbox.holdLimit)
+        #expect(reader.seen.count == 1000)
+    }
+
+    @Test("held frames past a mebibyte before a reader attaches fail the call as malformed")
+    func holdByteBound() throws {
+        let loop = EmbeddedEventLoop()
+        var failure: AttemptFailure?
+        let call = try Self.call(loop: loop) { outcome in
+            if case .failed(let reported) = outcome { failure = reported }
+        }
+        let big = String(repeating: "z", count: 64 * 1024)
+        for _ in 0..<(UpstreamCall.Inbox.holdByteLimit / big.utf8.count) { call.push(.frame(Self.frame(big))) }
+        #expect(failure == nil, "exactly the limit is still held")
+        call.push(.frame(Self.frame("one byte too many")))
+        #expect(failure?.cause == .malformed)
+        #expect(call.isClosed)
     }
 
     @Test("the receiver pauses while the reader is backed up, until resume or cancel")

@@ -75,6 +75,9 @@ public struct ServerSettings: Sendable {
     public var maxAttempts: Int
     /// How long in-flight requests may run on after SIGTERM before the process exits.
     public var drainTimeout: Duration
+    /// How long a client may leave its connection unwritable (not reading its stream) before it is cut: the
+    /// upstream stream is paused meanwhile, and the provider is not blamed. Default 30 s.
+    public var clientStallTimeout: Duration = .seconds(30)
 
     public init(
         host: String = "127.0.0.1",

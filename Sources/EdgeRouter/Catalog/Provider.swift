@@ -61,12 +61,20 @@ public struct ProviderTimeouts: Sendable, Equatable {
     public var connect: Duration
     /// Time from sending the request to the first content token; past it the attempt fails over.
     public var firstToken: Duration
-    /// Longest silence between two chunks once the stream has started.
+    /// Longest silence between two reads from the provider. Time the router spends paused because its client is
+    /// not reading is not silence: it does not count.
     public var idle: Duration
+    /// Longest a whole answer may stream, from the request to its end, not counting time paused for a slow client:
+    /// bounds a provider whose stream never ends (keep-alives or empty deltas forever). Default 10 minutes.
+    public var stream: Duration
 
-    public init(connect: Duration = .seconds(5), firstToken: Duration = .seconds(30), idle: Duration = .seconds(60)) {
+    public init(
+        connect: Duration = .seconds(5), firstToken: Duration = .seconds(30), idle: Duration = .seconds(60),
+        stream: Duration = .seconds(600)
+    ) {
         self.connect = connect
         self.firstToken = firstToken
         self.idle = idle
+        self.stream = stream
     }
 }

@@ -37,7 +37,10 @@ struct CatalogBuilder {
     private func serverSettings(_ entry: (node: Node, path: String)?) -> ServerSettings {
         var settings = ServerSettings()
         guard let entry else { return settings }
-        let allowed: Set = ["host", "port", "max_body_bytes", "max_response_bytes", "request_timeout_ms", "max_attempts", "drain_timeout_ms"]
+        let allowed: Set = [
+            "host", "port", "max_body_bytes", "max_response_bytes", "request_timeout_ms", "max_attempts", "drain_timeout_ms",
+            "timeouts",
+        ]
         guard let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
         settings.host = reader.string(fields["host"]) ?? settings.host
         settings.port = reader.int(fields["port"], default: settings.port, range: 0...65535)
@@ -47,6 +50,7 @@ struct CatalogBuilder {
         settings.requestTimeout = reader.milliseconds(fields["request_timeout_ms"], default: settings.requestTimeout)
         settings.maxAttempts = reader.int(fields["max_attempts"], default: settings.maxAttempts, range: 1...16)
         settings.drainTimeout = reader.milliseconds(fields["drain_timeout_ms"], default: settings.drainTimeout)
+        if let timeouts = fields["timeouts"] { serverTimeouts(timeouts, into: &settings) }
         return settings
     }
 
@@ -80,11 +84,12 @@ struct CatalogBuilder {
             var timeouts = ProviderTimeouts()
             if let timeoutEntry = fields["timeouts"],
                 let timeoutFields = reader.mapping(
-                    timeoutEntry.node, at: timeoutEntry.path, allowed: ["connect_ms", "first_token_ms", "idle_ms"])
+                    timeoutEntry.node, at: timeoutEntry.path, allowed: ["connect_ms", "first_token_ms", "idle_ms", "stream_ms"])
             {
                 timeouts.connect = reader.milliseconds(timeoutFields["connect_ms"], default: timeouts.connect)
                 timeouts.firstToken = reader.milliseconds(timeoutFields["first_token_ms"], default: timeouts.firstToken)
                 timeouts.idle = reader.milliseconds(timeoutFields["idle_ms"], default: timeouts.idle)
+                timeouts.stream = reader.milliseconds(timeoutFields["stream_ms"], default: timeouts.stream)
             }
             providers.append(
                 Provider(

@@ -58,10 +58,11 @@ struct RoutingSettingsBuilder {
             case "off": routing.hedge = .off
             case "auto": routing.hedge = .auto
             default:
-                if let millis = Int(text.hasSuffix("ms") ? String(text.dropLast(2)) : text), millis > 0 {
+                // At most a day, as every other time in the file: a bigger number would overflow in nanoseconds.
+                if let millis = Int(text.hasSuffix("ms") ? String(text.dropLast(2)) : text), (1...86_400_000).contains(millis) {
                     routing.hedge = .fixed(delayNanos: UInt64(millis) * 1_000_000)
                 } else {
-                    reader.report(hedge.path, hedge.node, "expected off, auto, or a delay in milliseconds, got '\(text)'")
+                    reader.report(hedge.path, hedge.node, "expected off, auto, or a delay of 1 to 86400000 milliseconds, got '\(text)'")
                 }
             }
         }

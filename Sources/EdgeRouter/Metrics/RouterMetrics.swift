@@ -16,6 +16,8 @@ public final class RouterMetrics: Sendable {
         case interrupted
         /// The client went away first.
         case cancelled
+        /// The client stopped reading for longer than `server.timeouts.client_stall_ms` and was cut.
+        case clientStalled = "client_stalled"
     }
 
     /// The registry that `/metrics` renders.
@@ -23,6 +25,7 @@ public final class RouterMetrics: Sendable {
     private let perDeployment: [String: DeploymentMetrics]
     private let unrouted: [Outcome: Counter]
     private let inFlight: Gauge
+    private let clientStalls: Counter
     private let activity = RequestActivity()
     /// Requests and first tokens by client location.
     let clientGeo: ClientGeoMetrics
@@ -100,6 +103,9 @@ public final class RouterMetrics: Sendable {
             })
         self.clientGeo = ClientGeoMetrics(registry: registry, countries: catalog.geo.metricCountries)
         self.responseLimit = ResponseLimitMetrics(catalog: catalog, registry: registry)
+        self.clientStalls = registry.makeCounter(
+            descriptor: MetricNameDescriptor.edge(
+                "client_stalls", "total", "Streams cut because their client stopped reading for client_stall_ms."))
         self.inFlight = registry.makeGauge(
             descriptor: MetricNameDescriptor.edge("requests_in_flight", "count", "Client requests being served now."))
     }
@@ -112,6 +118,11 @@ public final class RouterMetrics: Sendable {
 
     func recordAttemptFailure(deployment: Deployment, cause: AttemptFailure.Cause) {
         perDeployment[deployment.key]?.failures[cause]?.increment()
+    }
+
+    /// A client stopped reading its stream for too long and was cut.
+    func recordClientStall() {
+        clientStalls.increment()
     }
 
     func recordInterruption(deployment: Deployment) {

@@ -152,7 +152,7 @@ final class ChatExchange: UpstreamCallReader {
         logger.info(
             "upstream attempt failed",
             metadata: logContext.metadata([
-                "deployment": "\(candidate.deployment.label)", "cause": "\(failure.cause.rawValue)", "detail": "\(failure.detail)",
+                "deployment": "\(candidate.deployment.label)", "cause": "\(failure.cause.rawValue)", "detail": "\(failure.internalDetail)",
             ]))
     }
 
@@ -167,9 +167,7 @@ final class ChatExchange: UpstreamCallReader {
     /// Sends a call made by ``makeCall(_:onFirstToken:)``.
     func send(_ call: UpstreamCall) {
         let deployment = call.deployment
-        call.send(
-            with: clients.client(for: deployment.provider), body: request.upstreamBody(model: deployment.upstreamModel),
-            logger: logger)
+        call.send(with: clients, body: request.upstreamBody(model: deployment.upstreamModel), logger: logger)
     }
 
     /// A first token arrived. A hedge that won is not a TTFT sample: only hedges that happened to be fast get to
@@ -190,11 +188,17 @@ final class ChatExchange: UpstreamCallReader {
             observer.exchange(self, step: .frame(frame))
         case .done:
             observer.exchange(self, step: .completed)
+        case .failed(let failure) where failure.cause == .clientStalled:
+            // The client stopped reading: its own doing, not the provider's (no breaker failure, no interruption).
+            metrics.recordClientStall()
+            logger.info("client stopped reading; its stream is cut", metadata: logContext.metadata(["detail": "\(failure.detail)"]))
+            observer.exchange(self, step: .clientStalled)
         case .failed(let failure):
             engine.recordFailure(winner.candidate, failure)
             metrics.recordInterruption(deployment: winner.candidate.deployment)
             logger.warning(
-                "upstream stream interrupted after the first token", metadata: logContext.metadata(["detail": "\(failure.detail)"]))
+                "upstream stream interrupted after the first token",
+                metadata: logContext.metadata(["detail": "\(failure.internalDetail)"]))
             observer.exchange(self, step: .failed(EdgeRouterError(.streamInterrupted, "The provider's stream broke off: \(failure.detail)")))
         }
     }

@@ -7,6 +7,9 @@ enum ExchangeStep: Sendable {
     case frame(UpstreamFrame)
     case completed
     case failed(EdgeRouterError)
+    /// The client left its stream unwritable for longer than `server.timeouts.client_stall_ms`: its connection is
+    /// cut, nothing more is written.
+    case clientStalled
 }
 
 /// The attempt that produced the first token.

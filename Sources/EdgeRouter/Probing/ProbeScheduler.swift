@@ -17,6 +17,8 @@ final class ProbeScheduler: Service, Sendable {
     private let engine: RoutingEngine
     private let metrics: ProbeMetrics
     private let logger: Logger
+    /// Sanitizes probe errors, redacting every probed provider's credentials.
+    private let errorText: UpstreamErrorText
     private let started = ContinuousClock.now
     private let measured: Atomic<Int> = Atomic(0)
     private let latest = Mutex<[String: ProbeSummary]>([:])
@@ -28,6 +30,7 @@ final class ProbeScheduler: Service, Sendable {
         self.engine = engine
         self.metrics = metrics
         self.logger = logger
+        self.errorText = UpstreamErrorText(providers: engine.runtimes.map(\.deployment.provider))
         self.bucket = Mutex((Double(settings.maxPerMinute), .now))
     }
 
@@ -74,7 +77,8 @@ final class ProbeScheduler: Service, Sendable {
             count += 1
             let cold = count == 1 || count % max(settings.coldEvery, 1) == 0
             let model = engine.model(of: runtime)
-            let result = await runner.probe(runtime.deployment, probe: model?.probe ?? ModelProbe(), cold: cold)
+            let result = errorText.sanitizing(
+                await runner.probe(runtime.deployment, probe: model?.probe ?? ModelProbe(), cold: cold))
             if Task.isCancelled { return }
             latest.withLock { $0[runtime.deployment.key] = ProbeSummary(at: .now, result: result) }
             metrics.record(result, deployment: runtime.deployment)

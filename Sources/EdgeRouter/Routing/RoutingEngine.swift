@@ -138,12 +138,17 @@ public final class RoutingEngine: Sendable {
         let outcome: CircuitBreaker.CallOutcome
         switch failure.cause {
         case .rejected: return  // the client's request was at fault, not the deployment
+        case .clientStalled: return  // the client stopped reading: nothing the deployment did
         case .credentials: outcome = .credentialsRejected
         case .status where failure.status == 429:
             outcome = .rateLimited(retryAfterNanos: failure.retryAfter.map(MonotonicTime.nanos))
+        case .status where failure.status == 503 && failure.retryAfter != nil:
+            // A 503 that says when to come back is a provider shedding load, as a 429 is: hold the deployment
+            // for that long (capped by `maxRateLimitDuration`) instead of counting a failure towards opening.
+            outcome = .rateLimited(retryAfterNanos: failure.retryAfter.map(MonotonicTime.nanos))
         default: outcome = .failure
         }
-        let action = candidate.runtime.recordFailure(outcome, detail: failure.detail, now: MonotonicTime.now())
+        let action = candidate.runtime.recordFailure(outcome, detail: failure.internalDetail, now: MonotonicTime.now())
         if failure.cause == .credentials { metrics.recordCredentialFailure(candidate.runtime) }
         apply(action, to: candidate.runtime)
     }

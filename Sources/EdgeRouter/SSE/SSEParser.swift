@@ -7,6 +7,9 @@
 public struct SSEParser: Sendable {
     /// Lines longer than this are a protocol error rather than a memory sink.
     public static let defaultMaxLineLength = 4 << 20
+    /// Events whose data lines together are longer than this are a protocol error too: many short `data:` lines
+    /// with no blank line would otherwise grow one event without bound.
+    public static let defaultMaxEventLength = 4 << 20
 
     private var line: [UInt8] = []
     private var data: [UInt8] = []
@@ -16,12 +19,14 @@ public struct SSEParser: Sendable {
     /// A CR ended the previous chunk: an LF at the start of the next one belongs to it.
     private var pendingCR = false
     private let maxLineLength: Int
+    private let maxEventLength: Int
 
-    /// The parser saw a line longer than the limit.
+    /// The parser saw a line, or an event, longer than its limit.
     public struct LineTooLong: Error, Sendable {}
 
-    public init(maxLineLength: Int = SSEParser.defaultMaxLineLength) {
+    public init(maxLineLength: Int = SSEParser.defaultMaxLineLength, maxEventLength: Int = SSEParser.defaultMaxEventLength) {
         self.maxLineLength = maxLineLength
+        self.maxEventLength = maxEventLength
         line.reserveCapacity(256)
     }
 
@@ -51,10 +56,10 @@ public struct SSEParser: Sendable {
             }
             switch byte {
             case UInt8(ascii: "\n"):
-                if let event = endLine() { try onEvent(event) }
+                if let event = try endLine() { try onEvent(event) }
             case UInt8(ascii: "\r"):
                 pendingCR = true
-                if let event = endLine() { try onEvent(event) }
+                if let event = try endLine() { try onEvent(event) }
             default:
                 guard line.count < maxLineLength else { throw LineTooLong() }
                 line.append(byte)
@@ -71,12 +76,15 @@ public struct SSEParser: Sendable {
 
     /// Ends the stream: a final event not followed by a blank line is dispatched, as browsers do not, but as
     /// LLM providers that close the connection right after their last `data:` line expect.
+    /// An event past the event limit at the end is dropped.
     public mutating func finish() -> SSEEvent? {
-        if !line.isEmpty { _ = endLine() }
+        if !line.isEmpty {
+            do { _ = try endLine() } catch { return nil }
+        }
         return dispatch()
     }
 
-    private mutating func endLine() -> SSEEvent? {
+    private mutating func endLine() throws(LineTooLong) -> SSEEvent? {
         defer { line.removeAll(keepingCapacity: true) }
         if line.isEmpty { return dispatch() }
         if line[0] == UInt8(ascii: ":") { return nil }
@@ -89,6 +97,7 @@ public struct SSEParser: Sendable {
         let value = line[valueStart...]
 
         if name.elementsEqual("data".utf8) {
+            guard data.count + value.count < maxEventLength else { throw LineTooLong() }
             if hasData { data.append(UInt8(ascii: "\n")) }
             data.append(contentsOf: value)
             hasData = true

@@ -157,4 +157,12 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
         replayHeld(context: context)
     }
+
+    /// Closes the connection at once, dropping what is queued: for a client that stopped reading, whose queued
+    /// answer would otherwise wait for it for ever.
+    func abort() {
+        guard let context else { return }
+        responder = nil
+        context.close(promise: nil)
+    }
 }

@@ -201,6 +201,12 @@ final class ChatResponder: ChatExchangeObserver {
                 connection?.write(.body(body))
                 connection?.endResponse(closing: wantsClose)
             }
+        case .clientStalled:
+            phase = .over
+            finish(.clientStalled, start: start)
+            exchange.finish()
+            pending = ByteBuffer()
+            connection?.abort()
         case .failed(let error):
             phase = .over
             finish(.interrupted, start: start)

@@ -43,7 +43,7 @@ public final class EdgeRouterServer: Service, Sendable {
         self.locator = locator
         self.catalog = catalog
         self.metrics = metrics
-        self.clients = UpstreamClients(providers: catalog.providers)
+        self.clients = UpstreamClients(providers: catalog.providers, clientStallTimeout: catalog.server.clientStallTimeout)
         self.engine = engine
         self.probes = probes
         self.logger = logger

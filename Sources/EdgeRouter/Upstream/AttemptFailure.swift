@@ -18,6 +18,11 @@ public struct AttemptFailure: Sendable, Error, CustomStringConvertible {
         case malformed
         /// The provider reported an error inside the stream.
         case streamError
+        /// The stream ran past the provider's `timeouts.stream_ms` (a stream that never ends).
+        case streamTimeout
+        /// The client stopped reading for longer than `server.timeouts.client_stall_ms`: the client's doing, never
+        /// counted against the provider (no breaker failure, no TTFT sample).
+        case clientStalled
     }
 
     /// What went wrong.
@@ -26,21 +31,32 @@ public struct AttemptFailure: Sendable, Error, CustomStringConvertible {
     public var deployment: String
     /// The HTTP status, when there was one.
     public var status: Int?
-    /// A short description safe to show to clients (never headers or keys).
+    /// A short description safe to show to clients: never headers, keys, hosts or ports, and provider text only
+    /// as a sanitized excerpt (see ``UpstreamErrorText``).
     public var detail: String
+    /// The detail for the logs and `/admin/routes` when it says more than ``detail`` (a connection error's host and
+    /// port, say), credentials and URL userinfo redacted; nil when it is ``detail``.
+    public var logDetail: String?
     /// The provider's `Retry-After`, for 429 and 503.
     public var retryAfter: Duration?
 
     /// Whether another deployment may be tried: everything but a request the provider rejected as invalid.
     public var isRetryable: Bool { cause != .rejected }
 
-    public init(_ cause: Cause, deployment: String, status: Int? = nil, detail: String, retryAfter: Duration? = nil) {
+    public init(
+        _ cause: Cause, deployment: String, status: Int? = nil, detail: String, logDetail: String? = nil,
+        retryAfter: Duration? = nil
+    ) {
         self.cause = cause
         self.deployment = deployment
         self.status = status
         self.detail = detail
+        self.logDetail = logDetail
         self.retryAfter = retryAfter
     }
+
+    /// What the logs and `/admin/routes` show: ``logDetail``, else ``detail``.
+    public var internalDetail: String { logDetail.map { "\(detail) (\($0))" } ?? detail }
 
     public var description: String { "\(deployment): \(detail)" }
 

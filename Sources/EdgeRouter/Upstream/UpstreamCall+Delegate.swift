@@ -10,23 +10,36 @@ extension UpstreamCall {
 
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         timeToFirstByte = ContinuousClock.now - started
+        noteRead()
         let status = Int(head.status.code)
-        if !(200..<300).contains(status) {
-            let retryAfter = head.headers.first(name: "retry-after").flatMap(Double.init).map {
-                Duration.milliseconds(Int64($0 * 1000))
-            }
+        if (200..<300).contains(status), let type = head.headers.first(name: "content-type"), !Self.isEventStream(type) {
+            // A 200 that is not a stream (a JSON completion, an HTML error page of a proxy) is not this dialect:
+            // fail it over now rather than read a body that will never hold a token.
+            fail(
+                AttemptFailure(
+                    .malformed, deployment: deployment.label, status: status,
+                    detail: "the provider answered with a non-stream content type (\(errorText.sanitize(type.prefix(60))))"),
+                cancelRequest: true)
+        } else if !(200..<300).contains(status) {
+            // Outside input: parsed without trusting it (a `1e20` or `inf` once trapped here and took the node down).
+            let retryAfter = head.headers.first(name: "retry-after").flatMap { RetryAfter.parse($0) }
             rejection = (status, retryAfter, ByteBuffer())
         }
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        if rejection != nil {
+        noteRead()
+        if var held = rejection {
+            rejection = nil  // not two copies of the body while it grows
             var part = buffer
-            let room = Self.rejectionBodyLimit - rejection!.body.readableBytes
+            let room = Self.rejectionBodyLimit - held.body.readableBytes
             if room > 0, let slice = part.readSlice(length: min(room, part.readableBytes)) {
-                rejection!.body.writeImmutableBuffer(slice)
+                held.body.writeImmutableBuffer(slice)
             }
+            rejection = held
+            // The start of the body holds the message; the rest is not worth reading (nor waiting for).
+            if held.body.readableBytes >= Self.rejectionBodyLimit, !isClosed { fail(rejected(held), cancelRequest: true) }
             return task.eventLoop.makeSucceededVoidFuture()
         }
         guard !isClosed else { return task.eventLoop.makeSucceededVoidFuture() }
@@ -35,7 +48,9 @@ extension UpstreamCall {
                 try parser.parse(bytes) { event in handle(event) }
             }
         } catch {
-            fail(AttemptFailure(.malformed, deployment: deployment.label, detail: "a stream line exceeded the size limit"), cancelRequest: true)
+            fail(
+                AttemptFailure(.malformed, deployment: deployment.label, detail: "a stream line or event exceeded the size limit"),
+                cancelRequest: true)
         }
         return backpressure()
     }
@@ -47,16 +62,12 @@ extension UpstreamCall {
             fail(rejected(rejection))
             return
         }
-        let failure: AttemptFailure
-        if let error = error as? HTTPClientError, error == .readTimeout {
-            let idle = Int(deployment.provider.timeouts.idle.milliseconds)
-            failure = AttemptFailure(.connection, deployment: deployment.label, detail: "no data for \(idle) ms")
-        } else if timeToFirstByte == nil {
-            failure = AttemptFailure(.connection, deployment: deployment.label, detail: UpstreamErrorText.describe(error))
-        } else {
-            failure = AttemptFailure(.connection, deployment: deployment.label, detail: "the connection broke: \(UpstreamErrorText.describe(error))")
-        }
-        fail(failure)
+        // The client hears the kind of failure; the logs and /admin/routes get the error itself (host, port).
+        let kind = UpstreamErrorText.describe(error)
+        fail(
+            AttemptFailure(
+                .connection, deployment: deployment.label, detail: timeToFirstByte == nil ? kind : "the connection broke: \(kind)",
+                logDetail: errorText.logDetail(error)))
     }
 
     func didFinishRequest(task: HTTPClient.Task<Void>) throws {
@@ -67,6 +78,13 @@ extension UpstreamCall {
         guard !isClosed else { return }
         if let last = parser.finish() { handle(last) }
         guard !isClosed else { return }
+        if answerFinished {
+            // Providers that close the connection after the `finish_reason` chunk, with no `[DONE]`, have still
+            // given a complete answer.
+            push(.done)
+            report(.arrived(timing()))
+            return
+        }
         fail(
             reported
                 ? AttemptFailure(.connection, deployment: deployment.label, detail: "the stream closed before it was complete")
@@ -94,10 +112,12 @@ extension UpstreamCall {
             report(.arrived(timing()))
         case .frame(let frame):
             if case .error(let message, _)? = frame.events.first {
-                let detail = reported ? "the provider reported: \(message)" : "stream error before the first token: \(message)"
+                let excerpt = errorText.sanitize(message)
+                let detail = reported ? "the provider reported: \(excerpt)" : "stream error before the first token: \(excerpt)"
                 fail(AttemptFailure(.streamError, deployment: deployment.label, detail: detail), cancelRequest: true)
                 return
             }
+            if !answerFinished { answerFinished = frame.events.contains { if case .finish = $0 { true } else { false } } }
             push(.frame(frame))
             if frame.hasContent { report(.arrived(timing())) }
         }
@@ -108,12 +128,30 @@ extension UpstreamCall {
         return FirstTokenTiming(timeToFirstByte: timeToFirstByte ?? elapsed, timeToFirstToken: elapsed)
     }
 
-    /// The failure for a non-2xx answer, with the provider's message (never anything of ours).
+    /// Whether a `content-type` is `text/event-stream` (parameters and case aside).
+    static func isEventStream(_ contentType: String) -> Bool {
+        let media = contentType.prefix { $0 != ";" }.trimmingWhitespace()
+        return media.lowercased() == "text/event-stream"
+    }
+
+    /// The failure for a non-2xx answer, with an excerpt of the provider's message, sanitized: a provider that
+    /// echoes our `Authorization` header must not hand our key to the client or the log.
     private func rejected(_ rejection: (status: Int, retryAfter: Duration?, body: ByteBuffer)) -> AttemptFailure {
         var detail = "HTTP \(rejection.status)"
-        if let message = UpstreamErrorText.message(in: rejection.body), !message.isEmpty { detail += ": \(message)" }
+        if let message = UpstreamErrorText.message(in: rejection.body).map({ errorText.sanitize($0) }), !message.isEmpty {
+            detail += ": \(message)"
+        }
         return AttemptFailure(
             AttemptFailure.cause(forStatus: rejection.status), deployment: deployment.label, status: rejection.status,
             detail: detail, retryAfter: rejection.retryAfter)
+    }
+}
+
+extension Substring {
+    /// Without spaces and tabs at either end.
+    fileprivate func trimmingWhitespace() -> Substring {
+        let isSpace = { (character: Character) in character == " " || character == "\t" }
+        guard let start = firstIndex(where: { !isSpace($0) }), let end = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return self[start...end]
     }
 }

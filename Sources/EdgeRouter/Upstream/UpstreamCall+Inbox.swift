@@ -12,12 +12,17 @@ extension UpstreamCall {
 
     /// The steps between the callbacks that parse them and the reader: held until a reader attaches (the race is
     /// still on), then handed straight on. A plain value; its methods say what to do with a step.
+    ///
+    /// Until the first token nobody reads the held steps, so the receiver must not pause for them (it would stall
+    /// the very stream that is to bring the first token): what a provider may send before its first token is
+    /// bounded by bytes instead, and a provider past the bound is failed as malformed.
     struct Inbox {
-        /// Before a reader attaches, the receiver pauses (stops reading from the socket) once this many steps are
-        /// held: a provider that sends many frames without content cannot make the router buffer without bound.
-        static let holdLimit = 64
+        /// Most payload bytes held before a reader attaches: far more than any real provider's content-less
+        /// preamble (a role frame, keep-alives, empty deltas), little enough for thousands of pending calls.
+        static let holdByteLimit = 1 << 20
 
         private var held = CircularBuffer<Step>(initialCapacity: 4)
+        private var heldBytes = 0
         /// A terminal step (done, failed) has been pushed, or the call was cancelled: nothing more is accepted.
         private(set) var isClosed = false
         /// The call was cancelled from outside: nothing more is delivered, not even what is held.
@@ -32,24 +37,30 @@ extension UpstreamCall {
             case hold
             /// Dropped: it follows a terminal step (a cancel after the end, data after `[DONE]`).
             case drop
+            /// Not held: it would take the held bytes past ``holdByteLimit``. The caller fails the call.
+            case overflow
         }
 
         mutating func push(_ step: Step) -> PushAction {
             guard !isClosed else { return .drop }
-            if case .frame = step {} else { isClosed = true }
             guard isAttached else {
+                if case .frame(let frame) = step {
+                    heldBytes += frame.payload.count
+                    guard heldBytes <= Self.holdByteLimit else { return .overflow }
+                } else {
+                    isClosed = true
+                }
                 held.append(step)
                 return .hold
             }
+            if case .frame = step {} else { isClosed = true }
             return .deliver(step)
         }
-
-        /// Whether the receiver should pause until a reader attaches.
-        var isFull: Bool { !isAttached && held.count >= Self.holdLimit }
 
         /// A reader attaches: the held steps, to deliver in order; later ones are delivered as they come.
         mutating func attach() -> CircularBuffer<Step> {
             isAttached = true
+            heldBytes = 0
             defer { held.removeAll() }
             return held
         }
@@ -61,6 +72,7 @@ extension UpstreamCall {
             isClosed = true
             isCancelled = true
             held.removeAll()
+            heldBytes = 0
             return wasOpen
         }
     }

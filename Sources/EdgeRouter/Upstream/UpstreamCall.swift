@@ -52,6 +52,14 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     var decoder = OpenAIStreamDecoder()
     /// A non-2xx answer: its status and `Retry-After`, and the start of its body, for the failure's message.
     var rejection: (status: Int, retryAfter: Duration?, body: ByteBuffer)?
+    /// A choice has said why it finished (`finish_reason`): a stream that closes without `[DONE]` after this is a
+    /// complete answer, not a broken one.
+    var answerFinished = false
+    /// Turns provider text into what clients and logs may see.
+    var errorText = UpstreamErrorText(secrets: [])
+    /// The stream's idle, length and client-stall clock, from sending on.
+    var watch: StreamWatch?
+    private var watchTimer: Scheduled<Void>?
 
     init(
         deployment: Deployment, eventLoop: any EventLoop, inFlight: InFlightToken?,
@@ -63,14 +71,15 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
         self.onFirstToken = onFirstToken
     }
 
-    /// Sends the chat request (`body`, already in the provider's dialect) with `client`; nil when the provider has
-    /// no client, which fails the call.
-    func send(with client: HTTPClient?, body: ByteBuffer, logger: Logger) {
-        guard let client else {
+    /// Sends the chat request (`body`, already in the provider's dialect) with the provider's client of `clients`;
+    /// a provider without a client fails the call.
+    func send(with clients: UpstreamClients, body: ByteBuffer, logger: Logger) {
+        let provider = deployment.provider
+        errorText = clients.errorText
+        guard let client = clients.client(for: provider) else {
             fail(AttemptFailure(.connection, deployment: deployment.label, detail: "no client for the provider"))
             return
         }
-        let provider = deployment.provider
         var headers = HTTPHeaders()
         headers.reserveCapacity(4 + provider.headers.count)
         headers.add(name: "content-type", value: "application/json")
@@ -82,10 +91,17 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
             request = try HTTPClient.Request(
                 url: provider.baseURL + "/chat/completions", method: .POST, headers: headers, body: .byteBuffer(body))
         } catch {
-            fail(AttemptFailure(.connection, deployment: deployment.label, detail: "the provider's URL is not usable (\(error))"))
+            fail(
+                AttemptFailure(
+                    .connection, deployment: deployment.label, detail: "the provider's URL is not usable",
+                    logDetail: errorText.logDetail(error)))
             return
         }
         started = ContinuousClock.now
+        watch = StreamWatch(
+            idle: provider.timeouts.idle, stream: provider.timeouts.stream, clientStall: clients.clientStallTimeout,
+            now: .now())
+        armWatch()
         let task = client.execute(request: request, delegate: self, eventLoop: .delegate(on: eventLoop), logger: logger)
         // A call cancelled while `execute` ran (its failure reported synchronously) stops the request now.
         if inbox.isCancelled { task.cancel() } else { self.task = task }
@@ -104,9 +120,10 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
 
     /// Lets a receiver paused for a slow reader go on (the reader caught up).
     func resume() {
-        let paused = self.paused
+        guard let paused else { return }
         self.paused = nil
-        paused?.succeed()
+        watch?.resume(at: .now())
+        paused.succeed()
     }
 
     /// Stops the call: a request still running is cancelled, which closes its connection, and nothing more is
@@ -114,6 +131,7 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     func cancel() {
         onFirstToken = nil
         let wasOpen = inbox.cancel()
+        stopWatch()
         resume()
         if wasOpen { task?.cancel() }
     }
@@ -123,7 +141,20 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
 
     /// Hands a step to the reader, or holds it until one attaches (callback side).
     func push(_ step: Step) {
-        if case .deliver(let step) = inbox.push(step) { reader?.upstreamCall(self, received: step) }
+        let action = inbox.push(step)
+        if inbox.isClosed { stopWatch() }
+        switch action {
+        case .deliver(let step):
+            reader?.upstreamCall(self, received: step)
+        case .overflow:
+            fail(
+                AttemptFailure(
+                    .malformed, deployment: deployment.label,
+                    detail: "more than \(Inbox.holdByteLimit >> 20) MiB of frames without content before the first token"),
+                cancelRequest: true)
+        case .hold, .drop:
+            break
+        }
     }
 
     /// Reports the first token's fate to the race, once (callback side).
@@ -143,16 +174,64 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
         if cancelRequest { task?.cancel() }
     }
 
-    /// A future that completes when the receiver may read on: at once, unless the reader (or, before one attaches,
-    /// the hold) is too far behind (callback side).
+    /// A future that completes when the receiver may read on: at once, unless the reader is too far behind
+    /// (callback side). Before a reader attaches the receiver never pauses: the held steps are bounded by bytes.
     func backpressure() -> EventLoopFuture<Void> {
         if !inbox.isCancelled { reader?.upstreamCallDidFinishBuffer(self) }
-        let behind = inbox.isAttached ? (reader?.isBackedUp ?? false) : inbox.isFull
+        let behind = inbox.isAttached && (reader?.isBackedUp ?? false)
         guard behind, !inbox.isClosed else { return eventLoop.makeSucceededVoidFuture() }
+        if paused == nil { watch?.pause(at: .now()) }
         let promise = paused ?? eventLoop.makePromise(of: Void.self)
         paused = promise
         return promise.futureResult
     }
+
+    // MARK: The stream's clock
+
+    /// The provider sent something (callback side): one clock read per buffer.
+    func noteRead() {
+        watch?.read(at: .now())
+    }
+
+    private func armWatch() {
+        guard let watch else { return }
+        watchTimer = eventLoop.scheduleTask(deadline: watch.nextCheck) { [weak self] in self?.checkWatch() }
+    }
+
+    private func stopWatch() {
+        watchTimer?.cancel()
+        watchTimer = nil
+    }
+
+    /// The timer fired: the provider went quiet, streamed too long, or the client stalled; or all is well and the
+    /// timer is armed again for the next moment anything could be wrong.
+    private func checkWatch() {
+        watchTimer = nil
+        guard !isClosed, let watch else { return }
+        switch watch.check(at: .now()) {
+        case .fine:
+            armWatch()
+        case .idle:
+            fail(
+                AttemptFailure(.connection, deployment: deployment.label, detail: "no data for \(Self.millis(watch.idleLimit)) ms"),
+                cancelRequest: true)
+        case .streamTooLong:
+            fail(
+                AttemptFailure(
+                    .streamTimeout, deployment: deployment.label,
+                    detail: "the stream ran longer than \(Self.millis(watch.streamLimit)) ms"),
+                cancelRequest: true)
+        case .clientStalled:
+            fail(
+                AttemptFailure(
+                    .clientStalled, deployment: deployment.label,
+                    detail: "the client read nothing for \(Self.millis(watch.stallLimit)) ms"),
+                cancelRequest: true)
+            resume()
+        }
+    }
+
+    private static func millis(_ amount: TimeAmount) -> Int64 { amount.nanoseconds / 1_000_000 }
 }
 
 /// Reads an upstream call's steps, on the call's event loop.

@@ -8,14 +8,23 @@ public final class UpstreamClients: Sendable {
     /// Connections per provider when it declares no capacity.
     public static let defaultPoolSize = 4096
     private let clients: [String: HTTPClient]
+    /// Sanitizes provider text, redacting every configured provider's credentials.
+    let errorText: UpstreamErrorText
+    /// How long a client may leave a stream paused before it is cut (``ServerSettings/clientStallTimeout``).
+    let clientStallTimeout: Duration
 
     /// Creates the clients on `eventLoopGroup` (the process-wide NIO group by default).
-    public init(providers: [Provider], eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(
+        providers: [Provider], clientStallTimeout: Duration = ServerSettings().clientStallTimeout,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         var clients: [String: HTTPClient] = [:]
         for provider in providers {
             var configuration = HTTPClient.Configuration()
-            configuration.timeout.connect = .nanoseconds(Int64(provider.timeouts.connect.nanoseconds))
-            configuration.timeout.read = .nanoseconds(Int64(provider.timeouts.idle.nanoseconds))
+            configuration.timeout.connect = .nanoseconds(provider.timeouts.connect.nanoseconds)
+            // No read timeout here: async-http-client's would run on while the call is paused for a slow client
+            // and blame the provider. Each call's ``StreamWatch`` times the provider's silence instead.
+            configuration.timeout.read = nil
             configuration.connectionPool.idleTimeout = .seconds(60)
             // A declared capacity sizes the pool; large hosted APIs get room for many long-lived streams.
             configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit =
@@ -29,6 +38,8 @@ public final class UpstreamClients: Sendable {
             clients[provider.id] = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
         }
         self.clients = clients
+        self.errorText = UpstreamErrorText(providers: providers)
+        self.clientStallTimeout = clientStallTimeout
     }
 
     /// The client for a provider id of the catalog these clients were made for.

@@ -1,0 +1,110 @@
+import AsyncHTTPClient
+import EdgeRouter
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import ProviderSim
+
+/// Every line a logger wrote, message and metadata rendered as text, for tests that check what reaches the log.
+final class CapturedLog: Sendable {
+    private let lines = NIOLockedValueBox<[String]>([])
+
+    /// The lines so far, each `level message key=value ...`.
+    var all: [String] { lines.withLockedValue { $0 } }
+
+    /// A logger at `trace` level writing here.
+    func logger() -> Logger {
+        var logger = Logger(label: "captured") { _ in Handler(log: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    fileprivate func append(_ line: String) {
+        lines.withLockedValue { $0.append(line) }
+    }
+
+    private struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            var all = metadata
+            if let extra = event.metadata { all.merge(extra) { $1 } }
+            let rendered = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            log.append("\(event.level) \(event.message) \(rendered)")
+        }
+    }
+}
+
+extension RouterHarness {
+    /// Like ``run(sims:yaml:_:)``, with the router logging to `logger` (to capture its lines).
+    static func run<Value: Sendable>(
+        sims settings: [SimulatorSettings] = [], logger routerLogger: Logger,
+        yaml: @Sendable ([Int]) -> String, _ body: @Sendable (RouterHarness) async throws -> Value
+    ) async throws -> Value {
+        var sims: [ProviderSimulator] = []
+        var portStreams: [AsyncStream<Int>] = []
+        for setting in settings {
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            sims.append(ProviderSimulator(settings: setting, logger: logger) { continuation.yield($0) })
+            portStreams.append(ports)
+        }
+        let simServices = ServiceRunner(sims)
+        defer { simServices.stop() }
+        var ports: [Int] = []
+        for stream in portStreams {
+            var iterator = stream.makeAsyncIterator()
+            ports.append(await iterator.next() ?? 0)
+        }
+        let catalog = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
+        let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
+        let router = try EdgeRouterServer(catalog: catalog, logger: routerLogger) { routerPort.yield($0) }
+        let routerService = ServiceRunner([router])
+        var iterator = routerPorts.makeAsyncIterator()
+        _ = await iterator.next()
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        let harness = RouterHarness(sims: sims, simPorts: ports, router: router, client: client)
+        do {
+            let value = try await body(harness)
+            try await client.shutdown()
+            await routerService.stopAndWait()
+            await simServices.stopAndWait()
+            return value
+        } catch {
+            try? await client.shutdown()
+            await routerService.stopAndWait()
+            await simServices.stopAndWait()
+            throw error
+        }
+    }
+}
+
+extension RouterHarness {
+    /// A router whose model `m` is served by `p0`, a ``StubProvider`` running `script`, then by `p1`, a healthy
+    /// simulator (unless `healthyFallback` is false). `providerExtra` adds keys to every provider's `timeouts`,
+    /// `server` lines to `server`, `extraYAML` top-level sections.
+    static func withStub<Value: Sendable>(
+        _ script: @escaping StubProvider.Script, healthyFallback: Bool = true, logger routerLogger: Logger = RouterHarness.logger,
+        firstTokenMs: Int = 2000, idleMs: Int = 2000, providerExtra: String = "", server: String = "", extraYAML: String = "",
+        _ body: @Sendable (RouterHarness, StubProvider) async throws -> Value
+    ) async throws -> Value {
+        try await StubProvider.with(script) { stub in
+            try await run(sims: healthyFallback ? [ChatStreamingTests.fastSim()] : [], logger: routerLogger) { simPorts in
+                var yaml = testYAML(ports: [stub.port] + simPorts, firstTokenMs: firstTokenMs, idleMs: idleMs, server: server)
+                if !providerExtra.isEmpty {
+                    // Extra keys for every provider's timeouts (for example `stream_ms: 500`).
+                    yaml = yaml.replacingOccurrences(of: "idle_ms: \(idleMs) }", with: "idle_ms: \(idleMs), \(providerExtra) }")
+                }
+                return yaml + "\n" + extraYAML
+            } _: { harness in
+                try await body(harness, stub)
+            }
+        }
+    }
+}
