@@ -72,6 +72,8 @@ public struct ServerSettings: Sendable {
     public var maxAttempts: Int
     /// How long in-flight requests may run on after SIGTERM before the process exits.
     public var drainTimeout: Duration
+    /// Client connection limits: read timeouts, connections per client address, descriptors kept in reserve.
+    public var connections: ConnectionLimits
 
     public init(
         host: String = "127.0.0.1",
@@ -79,7 +81,8 @@ public struct ServerSettings: Sendable {
         maxBodyBytes: Int = 8 << 20,
         requestTimeout: Duration = .seconds(120),
         maxAttempts: Int = 3,
-        drainTimeout: Duration = .seconds(30)
+        drainTimeout: Duration = .seconds(30),
+        connections: ConnectionLimits = .init()
     ) {
         self.host = host
         self.port = port
@@ -87,5 +90,6 @@ public struct ServerSettings: Sendable {
         self.requestTimeout = requestTimeout
         self.maxAttempts = maxAttempts
         self.drainTimeout = drainTimeout
+        self.connections = connections
     }
 }

@@ -8,7 +8,8 @@ import NIOHTTPTypes
 /// Chat requests are the router's hot path: answered here, a request and each of its frames cost no task, no
 /// async bridge and no hop between threads (the upstream call is on the same event loop). One per connection,
 /// placed after HTTP decoding; responses stay in request order (``RequestOrder``), the client leaving stops the
-/// request's upstream work at once, and a graceful shutdown waits for the chat response being written.
+/// request's upstream work (at the latest when a write to it fails: a half-close is not leaving), and a graceful
+/// shutdown waits for the chat response being written.
 final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -23,6 +24,8 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var readDeferred = false
     /// A shutdown's quiesce event, held until the chat response being written has ended.
     private var quiesceDeferred: Any?
+    /// The client half-closed while a chat request was read or answered: passed on once the answer is written.
+    private var inputClosedDeferred = false
 
     init(route: ChatCompletionsRoute) {
         self.route = route
@@ -95,10 +98,13 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed {
-            // The client closed its side: nobody will read the answer (the server allows half-closure so that this
-            // arrives at once).
-            clientGone()
+        if let event = event as? ChannelEvent, event == .inputClosed, order.routerBusy {
+            // The client closed its sending side. Some clients do so once the request is sent: a half-close is not a
+            // disconnect, and the answer is still written. A client that really left is noticed when a write to it
+            // fails (the channel then closes). Hummingbird hears of it once the answer has ended: it closes the
+            // connection when its input ends.
+            inputClosedDeferred = true
+            return
         } else if event is ChannelShouldQuiesceEvent, order.routerBusy {
             quiesceDeferred = event
             return
@@ -148,6 +154,15 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
         if closing {
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            return
+        }
+        if inputClosedDeferred {
+            inputClosedDeferred = false
+            // Passed on once the end is written: the application then closes the connection.
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+                bound.value.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
             return
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
