@@ -188,10 +188,20 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             context.write(data, promise: promise)
         case .end:
+            let request = requests.popFirst()
+            timeline.answerEnded(now: .now())
+            let closeNow = (request?.closeAfterAnswer ?? false) || closeAfterAnswers == 1
+            closeAfterAnswers = closeAfterAnswers.map { $0 - 1 }
+            guard closeNow else {
+                context.write(data, promise: promise)
+                armTimer()
+                return
+            }
+            // Only an answer that ends the connection needs to know when it has been written.
             let written = context.eventLoop.makePromise(of: Void.self)
             written.futureResult.cascade(to: promise)
             context.write(data, promise: written)
-            answerEnded(written.futureResult, context: context)
+            closeGracefully(after: written.futureResult, context: context)
         }
     }
 
@@ -213,23 +223,6 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if close { head.headers.replaceOrAdd(name: "connection", value: "close") }
         request.closeAfterAnswer = close
-    }
-
-    private func answerEnded(_ written: EventLoopFuture<Void>, context: ChannelHandlerContext) {
-        let request = requests.popFirst()
-        timeline.answerEnded(now: .now())
-        if request?.closeAfterAnswer ?? false {
-            closeGracefully(after: written, context: context)
-            return
-        }
-        if let remaining = closeAfterAnswers {
-            if remaining <= 1 {
-                closeGracefully(after: written, context: context)
-                return
-            }
-            closeAfterAnswers = remaining - 1
-        }
-        armTimer()
     }
 
     // MARK: Refusing and closing
