@@ -135,7 +135,7 @@ struct ConnectionLimitsTests {
         }
     }
 
-    @Test("Expect: 100-continue gets 100 Continue before the body when the request is acceptable, a final 401 when not")
+    @Test("Expect: 100-continue gets 100 Continue before a chat body when the request is acceptable, else a final status and a close")
     func expectContinue() async throws {
         try await Self.run { harness in
             let body = RouterHarness.chatBody(model: "m", stream: false)
@@ -155,6 +155,13 @@ struct ConnectionLimitsTests {
             let refused = await stranger.waitForClose(.seconds(20))
             #expect(refused.closed && Self.status(refused.text) == 401 && !refused.text.contains(" 100 "))
             await stranger.close()
+
+            // A route that takes no body answers with its final status at once, and closes rather than read the body.
+            let models = try await RawClient.connect(port: harness.router.port)
+            try await models.send("GET /v1/models HTTP/1.1\r\nhost: x\r\n\(Self.key)content-length: 5000\r\nexpect: 100-continue\r\n\r\n")
+            let listed = await models.waitForClose(.seconds(20))
+            #expect(listed.closed && Self.status(listed.text) == 200 && !listed.text.contains(" 100 "))
+            await models.close()
         }
     }
 
