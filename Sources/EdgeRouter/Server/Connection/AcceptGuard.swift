@@ -40,7 +40,12 @@ final class AcceptGuard: ChannelInboundHandler {
     static func openFilesLimit() -> Int? {
         var limit = rlimit()
         // RLIM_INFINITY is the largest value: anything past Int.max is as good as unlimited.
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int.max) else { return nil }
+        #if canImport(Glibc)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < rlim_t(Int.max) else { return nil }
         return Int(limit.rlim_cur)
     }
 
