@@ -179,6 +179,25 @@ struct ConnectionLimitsTests {
         }
     }
 
+    @Test("a client that pipelines requests of both kinds and half-closes gets every answer, in order")
+    func halfClosePipelined() async throws {
+        try await Self.run { harness in
+            let client = try await RawClient.connect(port: harness.router.port)
+            let models = "GET /v1/models HTTP/1.1\r\nhost: x\r\n\(Self.key)\r\n"
+            try await client.send(models + Self.chatRequest(stream: true) + models + Self.chatRequest(stream: false))
+            try await client.halfClose()
+            let seen = await client.waitForClose(.seconds(20))
+            #expect(seen.closed)
+            var position = seen.text.startIndex
+            for marker in [#""object":"list""#, "data: [DONE]", #""object":"list""#, #""object":"chat.completion""#] {
+                let found = seen.text[position...].range(of: marker)
+                #expect(found != nil, "'\(marker)' missing or out of order")
+                position = found?.upperBound ?? position
+            }
+            await client.close()
+        }
+    }
+
     @Test("an HTTP/1.0 client gets an HTTP/1.0 stream without chunked encoding, ended by closing the connection")
     func http10Stream() async throws {
         try await Self.run { harness in

@@ -24,7 +24,8 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var readDeferred = false
     /// A shutdown's quiesce event, held until the chat response being written has ended.
     private var quiesceDeferred: Any?
-    /// The client half-closed while a chat request was read or answered: passed on once the answer is written.
+    /// The client half-closed while a chat request was read, answered or held: passed on once the chat answers
+    /// are written.
     private var inputClosedDeferred = false
 
     init(route: ChatCompletionsRoute) {
@@ -98,7 +99,7 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed, order.routerBusy {
+        if let event = event as? ChannelEvent, event == .inputClosed, order.routerBusy || !order.held.isEmpty {
             // The client closed its sending side. Some clients do so once the request is sent: a half-close is not a
             // disconnect, and the answer is still written. A client that really left is noticed when a write to it
             // fails (the channel then closes). Hummingbird hears of it once the answer has ended: it closes the
@@ -156,20 +157,23 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
             return
         }
-        if inputClosedDeferred {
-            inputClosedDeferred = false
-            // Passed on once the end is written: the application then closes the connection.
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-                bound.value.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-            }
-            return
-        }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        // Only when the client has half-closed is it needed to know when the end has been written.
+        let written = inputClosedDeferred ? context.eventLoop.makePromise(of: Void.self) : nil
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
         if let event = quiesceDeferred {
             quiesceDeferred = nil
             context.fireUserInboundEventTriggered(event)
         }
         replayHeld(context: context)
+        // The half-close goes on once the answers to what the client sent before it are under way: the
+        // application then closes the connection (after its own answers), so it waits for this end to be written.
+        // A chat request replayed just now defers it again, to its own end.
+        if let written, !order.routerBusy, order.held.isEmpty {
+            inputClosedDeferred = false
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in
+                bound.value.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
+        }
     }
 }
