@@ -75,9 +75,8 @@ public struct ServerSettings: Sendable {
     public var maxAttempts: Int
     /// How long in-flight requests may run on after SIGTERM before the process exits.
     public var drainTimeout: Duration
-    /// How long a client may leave its connection unwritable (not reading its stream) before it is cut: the
-    /// upstream stream is paused meanwhile, and the provider is not blamed. Default 30 s.
-    public var clientStallTimeout: Duration = .seconds(30)
+    /// Client connection limits: read timeouts, connections per client address, descriptors kept in reserve.
+    public var connections: ConnectionLimits
 
     public init(
         host: String = "127.0.0.1",
@@ -86,7 +85,8 @@ public struct ServerSettings: Sendable {
         maxResponseBytes: Int = 16 << 20,
         requestTimeout: Duration = .seconds(120),
         maxAttempts: Int = 3,
-        drainTimeout: Duration = .seconds(30)
+        drainTimeout: Duration = .seconds(30),
+        connections: ConnectionLimits = .init()
     ) {
         self.host = host
         self.port = port
@@ -95,5 +95,6 @@ public struct ServerSettings: Sendable {
         self.requestTimeout = requestTimeout
         self.maxAttempts = maxAttempts
         self.drainTimeout = drainTimeout
+        self.connections = connections
     }
 }

@@ -39,7 +39,7 @@ struct CatalogBuilder {
         guard let entry else { return settings }
         let allowed: Set = [
             "host", "port", "max_body_bytes", "max_response_bytes", "request_timeout_ms", "max_attempts", "drain_timeout_ms",
-            "timeouts",
+            "timeouts", "max_connections_per_client", "descriptor_reserve",
         ]
         guard let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
         settings.host = reader.string(fields["host"]) ?? settings.host
@@ -50,8 +50,24 @@ struct CatalogBuilder {
         settings.requestTimeout = reader.milliseconds(fields["request_timeout_ms"], default: settings.requestTimeout)
         settings.maxAttempts = reader.int(fields["max_attempts"], default: settings.maxAttempts, range: 1...16)
         settings.drainTimeout = reader.milliseconds(fields["drain_timeout_ms"], default: settings.drainTimeout)
-        if let timeouts = fields["timeouts"] { serverTimeouts(timeouts, into: &settings) }
+        settings.connections = connectionLimits(fields)
         return settings
+    }
+
+    /// `server.timeouts`, `server.max_connections_per_client` and `server.descriptor_reserve`.
+    private func connectionLimits(_ fields: [String: (node: Node, path: String)]) -> ConnectionLimits {
+        var limits = ConnectionLimits()
+        limits.maxPerClient = reader.int(
+            fields["max_connections_per_client"], default: limits.maxPerClient, range: 0...1_000_000)
+        limits.descriptorReserve = reader.int(fields["descriptor_reserve"], default: limits.descriptorReserve, range: 0...65_536)
+        guard let entry = fields["timeouts"],
+            let timeouts = reader.mapping(entry.node, at: entry.path, allowed: ["header_read_ms", "body_read_ms", "idle_ms", "client_stall_ms"])
+        else { return limits }
+        limits.headerRead = reader.milliseconds(timeouts["header_read_ms"], default: limits.headerRead)
+        limits.bodyRead = reader.milliseconds(timeouts["body_read_ms"], default: limits.bodyRead)
+        limits.idle = reader.milliseconds(timeouts["idle_ms"], default: limits.idle)
+        limits.clientStall = reader.milliseconds(timeouts["client_stall_ms"], default: limits.clientStall)
+        return limits
     }
 
     private func providers(_ entry: (node: Node, path: String)?) -> [Provider] {

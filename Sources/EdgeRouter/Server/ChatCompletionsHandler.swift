@@ -8,7 +8,8 @@ import NIOHTTPTypes
 /// Chat requests are the router's hot path: answered here, a request and each of its frames cost no task, no
 /// async bridge and no hop between threads (the upstream call is on the same event loop). One per connection,
 /// placed after HTTP decoding; responses stay in request order (``RequestOrder``), the client leaving stops the
-/// request's upstream work at once, and a graceful shutdown waits for the chat response being written.
+/// request's upstream work (at the latest when a write to it fails: a half-close is not leaving), and a graceful
+/// shutdown waits for the chat response being written.
 final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -23,6 +24,9 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var readDeferred = false
     /// A shutdown's quiesce event, held until the chat response being written has ended.
     private var quiesceDeferred: Any?
+    /// The client half-closed while a chat request was read, answered or held: passed on once the chat answers
+    /// are written.
+    private var inputClosedDeferred = false
 
     init(route: ChatCompletionsRoute) {
         self.route = route
@@ -95,10 +99,13 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed {
-            // The client closed its side: nobody will read the answer (the server allows half-closure so that this
-            // arrives at once).
-            clientGone()
+        if let event = event as? ChannelEvent, event == .inputClosed, order.routerBusy || !order.held.isEmpty {
+            // The client closed its sending side. Some clients do so once the request is sent: a half-close is not a
+            // disconnect, and the answer is still written. A client that really left is noticed when a write to it
+            // fails (the channel then closes). Hummingbird hears of it once the answer has ended: it closes the
+            // connection when its input ends.
+            inputClosedDeferred = true
+            return
         } else if event is ChannelShouldQuiesceEvent, order.routerBusy {
             quiesceDeferred = event
             return
@@ -150,12 +157,24 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
             return
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        // Only when the client has half-closed is it needed to know when the end has been written.
+        let written = inputClosedDeferred ? context.eventLoop.makePromise(of: Void.self) : nil
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
         if let event = quiesceDeferred {
             quiesceDeferred = nil
             context.fireUserInboundEventTriggered(event)
         }
         replayHeld(context: context)
+        // The half-close goes on once the answers to what the client sent before it are under way: the
+        // application then closes the connection (after its own answers), so it waits for this end to be written.
+        // A chat request replayed just now defers it again, to its own end.
+        if let written, !order.routerBusy, order.held.isEmpty {
+            inputClosedDeferred = false
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in
+                bound.value.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
+        }
     }
 
     /// Closes the connection at once, dropping what is queued: for a client that stopped reading, whose queued

@@ -9,8 +9,6 @@ final class ChatResponder: ChatExchangeObserver {
     private enum Phase {
         /// Reading the body.
         case receiving
-        /// Refused before any upstream work; answered once the request has been read.
-        case refused(EdgeRouterError)
         /// Waiting for a first token.
         case starting
         /// Passing the stream on (the head is written for a streaming request).
@@ -49,35 +47,30 @@ final class ChatResponder: ChatExchangeObserver {
 
     // MARK: The request, from the handler
 
-    /// Checks what the head tells: the key (a refusal is answered once the body has been read) and the declared
-    /// body size (refused at once).
+    /// Checks the key the head presents: a request without a valid one is refused at once, and its connection
+    /// closed after the answer so that its body is never read. An accepted request that expects `100 Continue` gets it now. (The
+    /// body's size is the connection's ``ConnectionGate``'s to check.)
     func receiveHead() {
         do {
             key = try AuthMiddleware.authenticate(head.headerFields, keys: route.catalog.keys)
         } catch {
-            phase = .refused(error)
+            // Answered before the body is read: the connection's gate closes the connection after the answer.
+            answer(error)
             return
         }
-        let limit = route.catalog.server.maxBodyBytes
-        if let length = head.headerFields[.contentLength].flatMap({ Int($0) }), length > limit {
-            refuseOversized("The request body is \(length) bytes; the limit is \(limit).")
+        if head.headerFields[.expect]?.lowercased() == "100-continue" {
+            connection?.write(.head(HTTPResponse(status: .continue)), flush: true)
         }
     }
 
     func receive(_ part: ByteBuffer) {
         guard case .receiving = phase else { return }
         var part = part
-        guard body.readableBytes + part.readableBytes <= route.catalog.server.maxBodyBytes else {
-            refuseOversized("The request body is larger than the configured limit.")
-            return
-        }
         body.writeBuffer(&part)
     }
 
     func receiveEnd() {
         switch phase {
-        case .refused(let error):
-            answer(error, closing: false)
         case .receiving:
             begin()
         case .starting, .answering, .over:
@@ -94,7 +87,7 @@ final class ChatResponder: ChatExchangeObserver {
         case .answering(let start):
             exchange?.stop()
             finish(.cancelled, start: start)
-        case .receiving, .refused, .over:
+        case .receiving, .over:
             break
         }
         phase = .over
@@ -127,7 +120,7 @@ final class ChatResponder: ChatExchangeObserver {
             (model, plan) = try route.route(chat.model, headers: head.headerFields, key: key, rule: place.rule)
         } catch {
             route.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
-            answer(EdgeRouterError.decorated(error, headers: placeHeaders), closing: false)
+            answer(EdgeRouterError.decorated(error, headers: placeHeaders))
             return
         }
         body = ByteBuffer()
@@ -166,7 +159,7 @@ final class ChatResponder: ChatExchangeObserver {
         if let rule = residencyRule {
             error.message += " (residency rule '\(rule.name)' allows only regions \(rule.allowedRegions.joined(separator: ", ")))"
         }
-        answer(EdgeRouterError.decorated(error, headers: placeHeaders), closing: false)
+        answer(EdgeRouterError.decorated(error, headers: placeHeaders))
     }
 
     func exchange(_ exchange: ChatExchange, step: ExchangeStep) {
@@ -215,7 +208,7 @@ final class ChatResponder: ChatExchangeObserver {
                 pending.writeImmutableBuffer(ErrorResponse.sseFrame(error, requestID: requestID))
                 endStream()
             } else {
-                answer(EdgeRouterError.decorated(error, headers: placeHeaders), closing: false)
+                answer(EdgeRouterError.decorated(error, headers: placeHeaders))
             }
         }
     }
@@ -239,19 +232,12 @@ final class ChatResponder: ChatExchangeObserver {
     }
 
     /// Answers with an error (before anything of a response was written).
-    private func answer(_ error: EdgeRouterError, closing: Bool) {
+    private func answer(_ error: EdgeRouterError) {
         phase = .over
         let (head, body) = ErrorResponse.parts(error, requestID: requestID)
         connection?.write(.head(head))
         connection?.write(.body(body))
-        connection?.endResponse(closing: closing || wantsClose)
-    }
-
-    /// A body over the limit is refused at once, and the connection closed: the rest of it is not worth reading.
-    private func refuseOversized(_ message: String) {
-        route.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
-        body = ByteBuffer()
-        answer(EdgeRouterError(.payloadTooLarge, message), closing: true)
+        connection?.endResponse(closing: wantsClose)
     }
 
     /// A non-streaming answer grew past `max_response_bytes`: holding more of it would let one request take the

@@ -1,4 +1,5 @@
 import GeoIP
+import HummingbirdCore
 import Hummingbird
 import Logging
 import NIOCore
@@ -43,7 +44,7 @@ public final class EdgeRouterServer: Service, Sendable {
         self.locator = locator
         self.catalog = catalog
         self.metrics = metrics
-        self.clients = UpstreamClients(providers: catalog.providers, clientStallTimeout: catalog.server.clientStallTimeout)
+        self.clients = UpstreamClients(providers: catalog.providers, clientStallTimeout: catalog.server.connections.clientStall)
         self.engine = engine
         self.probes = probes
         self.logger = logger
@@ -88,12 +89,26 @@ public final class EdgeRouterServer: Service, Sendable {
         let admin = router.group("admin").add(middleware: AuthMiddleware(keys: catalog.adminKeys))
         admin.get("routes", use: AdminRoutesRoute(engine: engine, probes: probes).handle)
 
+        let connectionMetrics = ConnectionMetrics(registry: metrics.registry)
+        let server = catalog.server
         let app = Application(
             router: router,
-            // Chat completions are answered on the event loop, ahead of the router (see ChatCompletionsHandler).
-            server: .http1(configuration: .init(additionalChannelHandlers: [ChatCompletionsHandler(route: chat)])),
+            // Chat completions are answered on the event loop, ahead of the router (see ChatCompletionsHandler),
+            // and the connection rules hold for every request (see ConnectionGate).
+            server: HTTPServerBuilder { responder in
+                EdgeHTTP1Channel(
+                    responder: responder, limits: server.connections, maxBodyBytes: server.maxBodyBytes,
+                    metrics: connectionMetrics, chat: chat)
+            },
             configuration: .init(address: .hostname(catalog.server.host, port: catalog.server.port), serverName: nil),
             onServerRunning: { [onListening, logger] channel in
+                // First on the listening socket, so that it sees accept errors before NIO's backoff handler.
+                try? await channel.eventLoop.submit {
+                    let guardHandler = AcceptGuard(
+                        limits: server.connections, openFilesLimit: AcceptGuard.openFilesLimit(),
+                        metrics: connectionMetrics, logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(guardHandler, position: .first)
+                }.get()
                 let port = channel.localAddress?.port ?? 0
                 self.listening.port.store(port, ordering: .relaxed)
                 self.listening.ready.store(true, ordering: .relaxed)

@@ -10,12 +10,12 @@ public final class UpstreamClients: Sendable {
     private let clients: [String: HTTPClient]
     /// Sanitizes provider text, redacting every configured provider's credentials.
     let errorText: UpstreamErrorText
-    /// How long a client may leave a stream paused before it is cut (``ServerSettings/clientStallTimeout``).
+    /// How long a client may leave a stream paused before it is cut (``ConnectionLimits/clientStall``).
     let clientStallTimeout: Duration
 
     /// Creates the clients on `eventLoopGroup` (the process-wide NIO group by default).
     public init(
-        providers: [Provider], clientStallTimeout: Duration = ServerSettings().clientStallTimeout,
+        providers: [Provider], clientStallTimeout: Duration = ConnectionLimits().clientStall,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         var clients: [String: HTTPClient] = [:]
