@@ -253,7 +253,7 @@ final class ChatResponder: ChatExchangeObserver {
             .responseTooLarge,
             "The answer grew past this router's limit of \(limit) bytes for a non-streaming response; "
                 + "ask for a stream (\"stream\": true) or fewer tokens (\"max_tokens\").")
-        answer(EdgeRouterError.decorated(error, headers: placeHeaders), closing: false)
+        answer(EdgeRouterError.decorated(error, headers: placeHeaders))
     }
 
     private func responseHeaders(_ start: ExchangeStart) -> HTTPFields {
