@@ -27,6 +27,7 @@ enum OpenAIErrorBody {
         case .modelNotAllowed, .residencyViolation: "permission_error"
         case .invalidRequest, .modelNotFound, .notFound, .payloadTooLarge, .upstreamRejected: "invalid_request_error"
         case .allAttemptsFailed, .unavailable, .streamInterrupted, .internalError, .invalidConfiguration: "api_error"
+        case .deadlineExceeded: "timeout"
         }
     }
 
@@ -42,6 +43,7 @@ enum OpenAIErrorBody {
         case .upstreamRejected: "upstream_rejected"
         case .allAttemptsFailed: "all_providers_failed"
         case .unavailable: "no_provider_available"
+        case .deadlineExceeded: "deadline_exceeded"
         case .streamInterrupted: "stream_interrupted"
         case .internalError, .invalidConfiguration: "internal_error"
         }
