@@ -137,6 +137,36 @@ struct FailoverAccountingTests {
         }
     }
 
+    @Test("a half-open trial whose client's deadline passes is given back at once, not after the trial timeout")
+    func trialGivenBackOnClientDeadline() async throws {
+        try await RouterHarness.run(
+            sims: [FailoverTests.failing(503), ChatStreamingTests.fastSim()],
+            yaml: { Self.yaml($0, routing: "  breaker: { base_open_ms: 300 }") }
+        ) { harness in
+            func ordered(timeoutMs: Int? = nil) async throws -> Int {
+                let timeout = timeoutMs.map { [("x-edge-timeout-ms", "\($0)")] } ?? []
+                let response = try await harness.send(
+                    "/v1/chat/completions", body: RouterHarness.chatBody(model: "m", stream: false), headers: Self.ordered + timeout)
+                return response.status
+            }
+            for _ in 0..<5 { #expect(try await ordered() == 200) }
+            #expect(try await Self.route(harness, "p0")["breaker"] as? String == "open")
+            try await harness.sims[0].configure {
+                $0.errorRate = 0
+                $0.ttftMilliseconds = 400
+            }
+            // The open time is the breaker's own timer: wait until the admin view offers the trial (bounded).
+            let opened = ContinuousClock.now
+            while try await Self.route(harness, "p0")["trial_next"] as? Bool != true, ContinuousClock.now - opened < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(try await Self.route(harness, "p0")["trial_next"] as? Bool == true)
+            // This request takes the trial (p0 first by the client's order), and its own deadline cuts it.
+            #expect(try await ordered(timeoutMs: 50) == 504)
+            #expect(try await Self.route(harness, "p0")["trial_next"] as? Bool == true, "the trial is still held")
+        }
+    }
+
     @Test("one failed attempt reads 'The attempt failed: ...', never 'All 1 attempt failed'")
     func singleAttemptMessage() async throws {
         try await RouterHarness.run(sims: [FailoverTests.failing(503)], yaml: { testYAML(ports: $0) }) { harness in

@@ -79,7 +79,16 @@ final class FirstTokenRace {
         guard !isOver else { return }
         isOver = true
         stopTimers()
+        releaseTrials()
         for attempt in attempts { attempt.call?.cancel() }
+    }
+
+    /// A running half-open trial that ends for the client's sake reports no outcome: it is given back to its
+    /// breaker, which would otherwise wait `trialTimeout` before letting another trial go.
+    private func releaseTrials() {
+        for attempt in attempts where attempt.isRunning && attempt.candidate.isTrial {
+            exchange.engine.releaseTrial(attempt.candidate)
+        }
     }
 
     private func start(_ index: Int) {
@@ -191,6 +200,7 @@ final class FirstTokenRace {
     private func deadlineReached() {
         guard !isOver else { return }
         result.deadlineReached = true
+        releaseTrials()
         end()
     }
 

@@ -200,6 +200,15 @@ final class DeploymentRuntime: Sendable {
         }
     }
 
+    /// Gives back a half-open trial claimed by a request that will report no outcome (its client's deadline
+    /// passed, or the client left), so that the next request may be the trial at once, not after `trialTimeout`.
+    func releaseTrial(now: UInt64) {
+        state.withLock { state in
+            state.breaker.releaseTrial()
+            publish(state, now: now)
+        }
+    }
+
     /// A consistent view for the admin endpoint.
     func snapshot(now: UInt64) -> (estimate: TTFTEstimate, breaker: CircuitBreaker.State, openings: Int, lastFailure: String?) {
         state.withLock { ($0.estimator.estimate(now: now), $0.breaker.state, $0.breaker.openings, $0.lastFailure) }

@@ -170,6 +170,12 @@ public final class RoutingEngine: Sendable {
             ])
     }
 
+    /// `candidate` was a half-open trial whose request ends with no outcome (the client's deadline or departure):
+    /// the trial is given back.
+    func releaseTrial(_ candidate: RouteCandidate) {
+        candidate.runtime.releaseTrial(now: MonotonicTime.now())
+    }
+
     /// A first token arrived from `candidate`'s deployment (a hedge's too): it is not hanging.
     func noteFirstToken(_ candidate: RouteCandidate) {
         candidate.runtime.clearSuspicion()

@@ -158,3 +158,21 @@ struct HangConfigurationTests {
         }
     }
 }
+
+@Suite("DeploymentRuntime: a trial given back")
+struct TrialReleaseTests {
+    @Test("a half-open trial released by a request that reports nothing lets the next request be the trial at once")
+    func releasedTrial() {
+        let provider = Provider(id: "p0", baseURL: "http://127.0.0.1:1/v1")
+        let runtime = DeploymentRuntime(
+            deployment: Deployment(provider: provider, upstreamModel: "u"), index: 0, estimator: .init(), breaker: .init())
+        let t0 = TestTime.origin
+        for index in 0..<5 { _ = runtime.recordFailure(.failure, detail: "503", now: t0 + UInt64(index)) }
+        let after = t0 + TestTime.seconds(11)
+        #expect(runtime.admit(now: after) == .trial)
+        #expect(runtime.availability(now: after + 1) == .unavailable(until: after + TestTime.seconds(60)))
+        runtime.releaseTrial(now: after + 2)
+        #expect(runtime.availability(now: after + 3) == .trialAvailable)
+        #expect(runtime.admit(now: after + 4) == .trial)
+    }
+}
