@@ -167,6 +167,39 @@ struct FailoverAccountingTests {
         }
     }
 
+    @Test("a hang is hedged at 2 x p99 (floor 250 ms), not at the 3 s timeout; the overtaken hung attempts open the breaker")
+    func hangIsHedgedAndCounted() async throws {
+        try await RouterHarness.run(
+            sims: [ChatStreamingTests.fastSim(), ChatStreamingTests.fastSim()],
+            yaml: {
+                Self.yaml(
+                    $0, routing: "  hang: { hold_ms: 1 }\n  breaker: { consecutive_failures: 2, base_open_ms: 60000 }",
+                    hedge: "off")
+            }
+        ) { harness in
+            for provider in ["p0", "p1"] {
+                for _ in 0..<10 { #expect(try await harness.chat(model: "\(provider)/m", stream: false).status == 200) }
+            }
+            try await harness.sims[0].configure { $0.hang = true }
+            for _ in 0..<2 {
+                let started = ContinuousClock.now
+                let response = try await harness.send(
+                    "/v1/chat/completions", body: RouterHarness.chatBody(model: "m", stream: false), headers: Self.ordered)
+                let elapsed = ContinuousClock.now - started
+                #expect(response.status == 200)
+                #expect(response.headers.first(name: "x-edge-provider") == "p1")
+                #expect(response.headers.first(name: "x-edge-route-reason") == "hedge")
+                // 250 ms plus p1's answer; far below the 3 s first-token timeout even on a busy machine.
+                #expect(elapsed >= .milliseconds(250) && elapsed < .milliseconds(2000), "\(elapsed)")
+            }
+            let route = try await Self.route(harness, "p0")
+            #expect(route["breaker"] as? String == "open")
+            #expect(route["breaker_reason"] as? String == "consecutiveFailures")
+            let metrics = try await harness.send("/metrics", method: .GET, headers: []).body
+            #expect(RoutingTests.counter(metrics, #"edge_hang_suspicions_total{model="m",provider="p0"}"#) >= 1)
+        }
+    }
+
     @Test("one failed attempt reads 'The attempt failed: ...', never 'All 1 attempt failed'")
     func singleAttemptMessage() async throws {
         try await RouterHarness.run(sims: [FailoverTests.failing(503)], yaml: { testYAML(ports: $0) }) { harness in
