@@ -26,8 +26,11 @@ public struct EdgeRouterError: Error, Sendable, CustomStringConvertible {
         case upstreamRejected
         /// Every attempt failed with a retryable error (502).
         case allAttemptsFailed
-        /// No deployment could be tried at all, or the overall deadline passed before any answered (503).
+        /// No deployment could be tried at all (503).
         case unavailable
+        /// The request's own deadline (`x-edge-timeout-ms`, or `server.request_timeout_ms`) passed before any
+        /// first token (504). The client's limit, never counted against a provider.
+        case deadlineExceeded
         /// The upstream stream broke after the first token had been sent (only ever as an in-stream error frame).
         case streamInterrupted
         /// A non-streaming answer grew past `server.max_response_bytes` (502); the upstream call was cancelled.
@@ -80,6 +83,7 @@ extension EdgeRouterError.Code {
         case .upstreamRejected: 400
         case .allAttemptsFailed: 502
         case .unavailable: 503
+        case .deadlineExceeded: 504
         case .streamInterrupted, .responseTooLarge: 502
         case .internalError, .invalidConfiguration: 500
         }

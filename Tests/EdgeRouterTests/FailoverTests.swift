@@ -158,13 +158,16 @@ struct FailoverTests {
         }
     }
 
-    @Test("a request the provider rejects as invalid is not retried, and keeps its status")
-    func rejectionIsNotRetried() async throws {
-        try await RouterHarness.run(sims: [Self.failing(400), Self.fast], yaml: { testYAML(ports: $0) }) { harness in
+    @Test("a request the provider rejects as invalid is tried once more on another provider, then keeps its status")
+    func rejectionIsRetriedOnce() async throws {
+        try await RouterHarness.run(
+            sims: [Self.failing(400), Self.failing(400), Self.fast], yaml: { testYAML(ports: $0) }
+        ) { harness in
             let response = try await harness.chat(model: "m", stream: false)
             #expect(response.status == 400)
             #expect(response.body.contains("upstream_rejected"))
-            #expect(harness.sims[1].stats.received == 0)
+            #expect(harness.sims[1].stats.received == 1)
+            #expect(harness.sims[2].stats.received == 0)
         }
     }
 

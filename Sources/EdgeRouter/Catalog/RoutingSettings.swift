@@ -11,6 +11,8 @@ public struct RoutingSettings: Sendable {
     public var hedgeBudget = HedgeBudget.Configuration()
     /// How `auto` hedging picks its delay.
     public var hedge = HedgePolicy.Configuration()
+    /// When an attempt with no first token is presumed hung.
+    public var hang = HangDetection()
 
     public init() {}
 }
@@ -19,10 +21,11 @@ public struct RoutingSettings: Sendable {
 public struct ModelRouting: Sendable, Equatable {
     /// What "best" means for this model.
     public var objective: Objective = .defaultObjective
-    /// Whether and when to hedge before the first token.
-    public var hedge: HedgePolicy = .off
+    /// Whether and when to hedge before the first token. Default ``HedgePolicy/auto``: after the chosen
+    /// deployment's p90, within the ``HedgeBudget`` (see the README, "Routing", for the measurements).
+    public var hedge: HedgePolicy = .auto
 
-    public init(objective: Objective = .defaultObjective, hedge: HedgePolicy = .off) {
+    public init(objective: Objective = .defaultObjective, hedge: HedgePolicy = .auto) {
         self.objective = objective
         self.hedge = hedge
     }

@@ -9,6 +9,7 @@ struct RoutingSettingsBuilder {
         guard let entry else { return settings }
         let allowed: Set = [
             "ewma_decay_ms", "recent_half_life_ms", "quantile_half_life_ms", "stale_after_ms", "hedge_budget", "breaker",
+            "hang",
         ]
         guard let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
         settings.estimator.ewmaDecay = nanos(fields["ewma_decay_ms"], default: settings.estimator.ewmaDecay)
@@ -22,7 +23,7 @@ struct RoutingSettingsBuilder {
         if let breakerEntry = fields["breaker"] {
             let breakerFields: Set = [
                 "consecutive_failures", "window", "minimum_calls", "failure_rate", "slow_call_rate", "slow_call_multiplier",
-                "base_open_ms", "max_open_ms", "rate_limit_ms", "credentials_open_ms",
+                "base_open_ms", "max_open_ms", "rate_limit_ms", "credentials_open_ms", "misconfigured_rejections",
             ]
             if let breaker = reader.mapping(breakerEntry.node, at: breakerEntry.path, allowed: breakerFields) {
                 var config = settings.breaker
@@ -36,8 +37,20 @@ struct RoutingSettingsBuilder {
                 config.maxOpenDuration = nanos(breaker["max_open_ms"], default: config.maxOpenDuration)
                 config.defaultRateLimitDuration = nanos(breaker["rate_limit_ms"], default: config.defaultRateLimitDuration)
                 config.credentialsOpenDuration = nanos(breaker["credentials_open_ms"], default: config.credentialsOpenDuration)
+                config.misconfiguredRejections = reader.int(
+                    breaker["misconfigured_rejections"], default: config.misconfiguredRejections, range: 0...1000)
                 settings.breaker = config
             }
+        }
+        if let hangEntry = fields["hang"],
+            let hang = reader.mapping(hangEntry.node, at: hangEntry.path, allowed: ["multiplier", "floor_ms", "minimum_samples", "hold_ms"])
+        {
+            var config = settings.hang
+            config.multiplier = reader.double(hang["multiplier"], default: config.multiplier)
+            config.floorNanos = nanos(hang["floor_ms"], default: config.floorNanos)
+            config.minimumSamples = reader.int(hang["minimum_samples"], default: config.minimumSamples, range: 1...100_000)
+            config.holdNanos = nanos(hang["hold_ms"], default: config.holdNanos)
+            settings.hang = config
         }
         return settings
     }

@@ -7,18 +7,27 @@ final class RoutingMetrics: Sendable {
         var transitions: [String: Counter]
         var state: Gauge
         var credentialFailures: Counter
+        var openings: [CircuitBreaker.Reason: Counter]
+        var suspicions: Counter
     }
 
     private let perDeployment: [String: PerDeployment]
     private let hedges: [String: [String: Counter]]
     static let reasons: [RouteReason] = [.best, .pinned, .order, .failover, .panic, .explore, .hedge]
     static let states = ["closed", "open", "half_open", "rate_limited"]
+    /// The reasons a breaker opens for, each a label of `edge_breaker_openings_total`.
+    static let openingReasons: [CircuitBreaker.Reason] = [
+        .consecutiveFailures, .failureRate, .slowCallRate, .credentialsRejected, .trialFailed, .probeFailed, .misconfigured,
+    ]
 
     init(snapshot: RoutingSnapshot, registry: PrometheusCollectorRegistry) {
         let decisions = MetricNameDescriptor.edge("route_decisions", "total", "Routing decisions by the deployment chosen first and why.")
         let transitions = MetricNameDescriptor.edge("breaker_transitions", "total", "Circuit breaker transitions, by the state entered.")
         let state = MetricNameDescriptor.edge("breaker_state", "code", "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 rate-limited.")
         let credentials = MetricNameDescriptor.edge("provider_credential_failures", "total", "Attempts the provider refused with 401/403.")
+        let openings = MetricNameDescriptor.edge("breaker_openings", "total", "Circuit breaker openings, by reason.")
+        let suspicions = MetricNameDescriptor.edge(
+            "hang_suspicions", "total", "Times a deployment became suspect of hanging (no first token past its hang threshold).")
         let hedgesName = MetricNameDescriptor.edge("hedges", "total", "Hedged attempts by outcome: started, won (gave the first token), cancelled.")
         var perDeployment: [String: PerDeployment] = [:]
         var hedges: [String: [String: Counter]] = [:]
@@ -33,7 +42,11 @@ final class RoutingMetrics: Sendable {
                         ($0, registry.makeCounter(descriptor: transitions, labels: labels + [("to", $0)]))
                     }),
                     state: registry.makeGauge(descriptor: state, labels: labels),
-                    credentialFailures: registry.makeCounter(descriptor: credentials, labels: labels))
+                    credentialFailures: registry.makeCounter(descriptor: credentials, labels: labels),
+                    openings: Dictionary(uniqueKeysWithValues: Self.openingReasons.map {
+                        ($0, registry.makeCounter(descriptor: openings, labels: labels + [("reason", $0.rawValue)]))
+                    }),
+                    suspicions: registry.makeCounter(descriptor: suspicions, labels: labels))
             }
             hedges[route.model.name] = Dictionary(uniqueKeysWithValues: ["started", "won", "cancelled"].map {
                 ($0, registry.makeCounter(descriptor: hedgesName, labels: [("model", route.model.name), ("outcome", $0)]))
@@ -47,11 +60,16 @@ final class RoutingMetrics: Sendable {
         perDeployment[runtime.deployment.key]?.decisions[reason]?.increment()
     }
 
-    func recordTransition(_ runtime: DeploymentRuntime, to state: CircuitBreaker.State) {
+    func recordTransition(_ runtime: DeploymentRuntime, to state: CircuitBreaker.State, reason: CircuitBreaker.Reason) {
         guard let metrics = perDeployment[runtime.deployment.key] else { return }
         let (name, code) = Self.describe(state)
         metrics.transitions[name]?.increment()
         metrics.state.set(Double(code))
+        if case .open = state { metrics.openings[reason]?.increment() }
+    }
+
+    func recordSuspicion(_ runtime: DeploymentRuntime) {
+        perDeployment[runtime.deployment.key]?.suspicions.increment()
     }
 
     func recordCredentialFailure(_ runtime: DeploymentRuntime) {

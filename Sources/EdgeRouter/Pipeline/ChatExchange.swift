@@ -27,6 +27,9 @@ final class ChatExchange: UpstreamCallReader {
     private var queue: ArraySlice<RouteCandidate>
     private var attempts = 0
     private var failures: [AttemptFailure] = []
+    /// Attempts that rejected the request as invalid, until another deployment serves it (or none does).
+    private var rejections: [(RouteCandidate, AttemptFailure)] = []
+    private var retriedRejection = false
     private var race: FirstTokenRace?
     private var winner: (candidate: RouteCandidate, call: UpstreamCall)?
     private var isStopped = false
@@ -77,60 +80,75 @@ final class ChatExchange: UpstreamCallReader {
         winner?.call.cancel()
     }
 
-    /// Starts a race with the next admitted candidate (and a hedge for the first attempt), or reports that none is
-    /// left.
+    /// Starts a race with the next admitted candidate (with a backup on another provider, hedged on the first
+    /// attempt), or reports that none is left.
     private func nextRound() {
         guard !isStopped else { return }
-        guard attempts < maxAttempts, ContinuousClock.now < deadline, let primary = nextAdmitted() else {
-            observer?.exchange(self, failedToStart: Self.exhausted(failures, planned: plan.candidates.count))
+        guard ContinuousClock.now < deadline else {
+            observer?.exchange(self, failedToStart: Self.deadlineExceeded(failures))
+            return
+        }
+        guard attempts < maxAttempts, let primary = nextAdmitted() else {
+            observer?.exchange(self, failedToStart: rejections.last.map(Self.rejected) ?? Self.exhausted(failures, planned: plan.candidates.count))
             return
         }
         attempts += 1
-        // A hedge goes to the next-best deployment of another provider, and only on the first attempt.
-        var hedge: (candidate: RouteCandidate, delay: Duration)?
-        if attempts == 1, attempts < maxAttempts, let delay = engine.hedgeDelay(plan, first: primary),
+        // The backup is the next-best deployment of another provider: hedged after the hedge delay on the first
+        // attempt, and on any attempt started at once if the primary goes past its hang threshold.
+        var backup: RouteCandidate?
+        if attempts < maxAttempts,
             let index = queue.firstIndex(where: { !$0.isTrial && $0.deployment.provider.id != primary.deployment.provider.id })
         {
-            hedge = (queue[index], delay)
+            backup = queue[index]
             queue.remove(at: index)
         }
-        let firstTokenDeadline = min(ContinuousClock.now + primary.deployment.provider.timeouts.firstToken, deadline)
-        let race = FirstTokenRace(exchange: self, primary: primary, hedge: hedge?.candidate) { [unowned self] result in
-            self.raceEnded(result, primary: primary, hedge: hedge?.candidate)
+        let hedgeDelay = attempts == 1 && backup != nil ? engine.hedgeDelay(plan, first: primary) : nil
+        let race = FirstTokenRace(exchange: self, primary: primary, backup: backup) { [unowned self] result in
+            self.raceEnded(result, primary: primary, backup: backup)
         }
         self.race = race
-        race.run(hedgeDelay: hedge?.delay, until: firstTokenDeadline)
+        race.run(hedgeDelay: hedgeDelay, until: deadline)
     }
 
-    private func raceEnded(_ result: FirstTokenRace.Result, primary: RouteCandidate, hedge: RouteCandidate?) {
+    /// Judges a round. A rejection of the request (400/413/422) is retried once, on another provider: a request
+    /// that another deployment serves was not the client's fault, and a deployment that keeps rejecting such
+    /// requests is ejected as misconfigured. Once a winner exists every other failure is only recorded.
+    private func raceEnded(_ result: FirstTokenRace.Result, primary: RouteCandidate, backup: RouteCandidate?) {
         race = nil
-        if let hedge, !result.hedgeStarted { queue.insert(hedge, at: queue.startIndex) }
+        if let backup, !result.hedgeStarted { queue.insert(backup, at: queue.startIndex) }
         if result.hedgeStarted { attempts += 1 }
         for (candidate, failure) in result.failures {
             note(failure, of: candidate)
-            guard failure.isRetryable else {
-                result.winner?.call.cancel()
-                observer?.exchange(
-                    self,
-                    failedToStart: EdgeRouterError(
-                        .upstreamRejected, "The provider rejected the request: \(failure.detail)", status: failure.status))
-                return
-            }
-            failures.append(failure)
+            if failure.isRetryable { failures.append(failure) } else { rejections.append((candidate, failure)) }
         }
-        guard let (candidate, call, timing) = result.winner else {
-            nextRound()
+        if let (candidate, call, timing) = result.winner {
+            for (rejecting, failure) in rejections where Self.mayBeMisconfigured(failure) {
+                engine.recordRejectedServedElsewhere(rejecting, failure)
+            }
+            winner = (candidate, call)
+            let reason: RouteReason = candidate.runtime !== primary.runtime ? .hedge : attempts == 1 ? plan.reason : .failover
+            observer?.exchange(
+                self,
+                started: ExchangeStart(
+                    candidate: candidate, reason: reason, attempts: attempts, timeToFirstByte: timing.timeToFirstByte,
+                    timeToFirstToken: timing.timeToFirstToken))
+            guard !isStopped else { return }
+            call.attach(self)
             return
         }
-        winner = (candidate, call)
-        let reason: RouteReason = candidate.runtime !== primary.runtime ? .hedge : attempts == 1 ? plan.reason : .failover
-        observer?.exchange(
-            self,
-            started: ExchangeStart(
-                candidate: candidate, reason: reason, attempts: attempts, timeToFirstByte: timing.timeToFirstByte,
-                timeToFirstToken: timing.timeToFirstToken))
-        guard !isStopped else { return }
-        call.attach(self)
+        if result.deadlineReached {
+            observer?.exchange(self, failedToStart: Self.deadlineExceeded(failures))
+            return
+        }
+        if let rejection = rejections.last {
+            // One more round for a rejected request, and only when a single deployment rejected it so far.
+            guard rejections.count == 1, !retriedRejection else {
+                observer?.exchange(self, failedToStart: Self.rejected(rejection))
+                return
+            }
+            retriedRejection = true
+        }
+        nextRound()
     }
 
     /// The next candidate whose breaker lets this request through: a half-open one admits a single trial, which
@@ -146,7 +164,9 @@ final class ChatExchange: UpstreamCallReader {
         return nil
     }
 
-    private func note(_ failure: AttemptFailure, of candidate: RouteCandidate) {
+    /// Records an attempt's failure: the breaker's to judge (a rejection of the request is not, see
+    /// ``RoutingEngine/recordFailure(_:_:)``), a metric and a log line.
+    func note(_ failure: AttemptFailure, of candidate: RouteCandidate) {
         engine.recordFailure(candidate, failure)
         metrics.recordAttemptFailure(deployment: candidate.deployment, cause: failure.cause)
         logger.info(
@@ -173,6 +193,7 @@ final class ChatExchange: UpstreamCallReader {
     /// A first token arrived. A hedge that won is not a TTFT sample: only hedges that happened to be fast get to
     /// win (slow ones are cancelled unmeasured), so their times would make the hedge target look faster than it is.
     func succeeded(_ candidate: RouteCandidate, _ timing: UpstreamCall.FirstTokenTiming, asHedge: Bool) {
+        engine.noteFirstToken(candidate)
         if !asHedge { engine.recordSuccess(candidate, ttft: timing.timeToFirstToken) }
         metrics.recordFirstToken(deployment: candidate.deployment, ttfb: timing.timeToFirstByte, ttft: timing.timeToFirstToken)
     }
@@ -215,11 +236,32 @@ final class ChatExchange: UpstreamCallReader {
             let reason = planned == 0 ? "no deployment can serve this request" : "no deployment was available before the request deadline"
             return EdgeRouterError(.unavailable, "No provider could be tried: \(reason).")
         }
-        let list = failures.map { "\($0.deployment): \($0.detail)" }.joined(separator: "; ")
         let allRateLimited = failures.allSatisfy { $0.status == 429 }
+        return EdgeRouterError(allRateLimited ? .unavailable : .allAttemptsFailed, Self.listing(failures))
+    }
+
+    /// "The attempt failed: ..." or "All 3 attempts failed: ...", naming each attempt's deployment and reason.
+    private static func listing(_ failures: [AttemptFailure]) -> String {
+        let list = failures.map { "\($0.deployment): \($0.detail)" }.joined(separator: "; ")
+        return failures.count == 1 ? "The attempt failed: \(list)" : "All \(failures.count) attempts failed: \(list)"
+    }
+
+    /// The request's own deadline passed before a first token: 504, whatever the attempts did until then.
+    private static func deadlineExceeded(_ failures: [AttemptFailure]) -> EdgeRouterError {
+        let before = failures.isEmpty ? "" : " \(listing(failures))"
         return EdgeRouterError(
-            allRateLimited ? .unavailable : .allAttemptsFailed,
-            "All \(failures.count) attempt\(failures.count == 1 ? "" : "s") failed: \(list)")
+            .deadlineExceeded, "No provider produced a first token within the request's deadline.\(before)")
+    }
+
+    private static func rejected(_ rejection: (RouteCandidate, AttemptFailure)) -> EdgeRouterError {
+        EdgeRouterError(
+            .upstreamRejected, "The provider rejected the request: \(rejection.1.detail)", status: rejection.1.status)
+    }
+
+    /// Whether a rejection can tell against the deployment: a 400 or 422 says the request is invalid *there*,
+    /// which a request another deployment serves is not; a 413 is only a smaller size limit.
+    private static func mayBeMisconfigured(_ failure: AttemptFailure) -> Bool {
+        failure.status == 400 || failure.status == 422
     }
 }
 

@@ -38,6 +38,11 @@ extension CircuitBreaker {
         /// A half-open trial with no reported outcome after this long is presumed lost (its request was
         /// cancelled, say) and another may go. Must exceed the first-token timeout. Default 60 s.
         public var trialTimeout: UInt64
+        /// Open (reason ``Reason/misconfigured``) after this many requests in a row that the deployment rejected as
+        /// invalid (400/422) and another deployment then served; 0 turns the rule off. Default 5, like
+        /// `consecutiveFailures`: one odd request never ejects a deployment, a wrong upstream model name does
+        /// within five requests.
+        public var misconfiguredRejections: Int
 
         /// The defaults above, each overridable.
         public init(
@@ -54,7 +59,8 @@ extension CircuitBreaker {
             defaultRateLimitDuration: UInt64 = 5 * RoutingTime.second,
             maxRateLimitDuration: UInt64 = 300 * RoutingTime.second,
             credentialsOpenDuration: UInt64 = 300 * RoutingTime.second,
-            trialTimeout: UInt64 = 60 * RoutingTime.second
+            trialTimeout: UInt64 = 60 * RoutingTime.second,
+            misconfiguredRejections: Int = 5
         ) {
             self.consecutiveFailures = consecutiveFailures
             self.windowSize = windowSize
@@ -70,6 +76,7 @@ extension CircuitBreaker {
             self.maxRateLimitDuration = maxRateLimitDuration
             self.credentialsOpenDuration = credentialsOpenDuration
             self.trialTimeout = trialTimeout
+            self.misconfiguredRejections = misconfiguredRejections
         }
     }
 }

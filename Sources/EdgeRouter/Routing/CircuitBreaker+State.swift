@@ -11,6 +11,15 @@ extension CircuitBreaker {
         case rateLimited(until: UInt64)
     }
 
+    /// When a breaker in `state` lets a call through again, for logs: the end of an open or rate-limited
+    /// state; nil for the others.
+    static func retryAt(of state: State) -> UInt64? {
+        switch state {
+        case .open(let until, _), .rateLimited(let until): until
+        case .closed, .halfOpen: nil
+        }
+    }
+
     /// Why a breaker changed state (and, for ``State/open(until:reason:)``, why it is open).
     public enum Reason: String, Sendable, Equatable, CaseIterable {
         /// `consecutiveFailures` failures in a row.
@@ -33,6 +42,9 @@ extension CircuitBreaker {
         case probeSucceeded
         /// A background probe failed while a trial was due.
         case probeFailed
+        /// The deployment rejected as invalid (400/422) `misconfiguredRejections` requests in a row that another
+        /// deployment then served: its own configuration is wrong (an upstream model name it does not know, say).
+        case misconfigured
     }
 
     /// One change of state, for metrics and logs.
@@ -97,8 +109,11 @@ extension CircuitBreaker {
         /// before this call, used by the slow-call rule (nil when unknown: the call is then not judged slow
         /// unless `slowCallThresholdNanos` is set).
         case success(ttftNanos: UInt64, p90Nanos: UInt64?)
-        /// No first token: connection error, 5xx, first-token timeout, stream closed before a token, malformed
-        /// stream. (A request the provider rejected as invalid, 400/413/422, is the client's fault: not reported.)
+        /// No first token: connection error, 5xx, the provider's own first-token timeout (or no token within the
+        /// hang threshold, see ``HangDetection``), stream closed before a token, malformed stream. (A request the
+        /// provider rejected as invalid, 400/413/422, is the client's fault: not reported, unless another
+        /// deployment served it, see ``rejectedServedElsewhere``. A client's own deadline or departure is never
+        /// reported.)
         case failure
         /// 429, with the provider's `Retry-After` in nanoseconds when it sent one. Not counted as a failure.
         case rateLimited(retryAfterNanos: UInt64?)
@@ -108,5 +123,9 @@ extension CircuitBreaker {
         case probeSuccess
         /// A background probe failed.
         case probeFailure
+        /// The deployment rejected a request as invalid (400/422) that another deployment then served. Not a
+        /// failure of availability: it stays out of the window and the failure streak, and counts toward the
+        /// `misconfiguredRejections` rule only.
+        case rejectedServedElsewhere
     }
 }

@@ -11,6 +11,8 @@
 ///   provider: a probe success after `until` closes it, a probe failure opens it again for the doubled time.
 /// - A 429 is not a failure: it rate-limits the deployment until `Retry-After` (or `defaultRateLimitDuration`).
 /// - 401/403 opens it for `credentialsOpenDuration` and asks for a loud log.
+/// - `misconfiguredRejections` requests in a row rejected as invalid here but served by another deployment open it
+///   with reason ``Reason/misconfigured`` (a success in between resets the count).
 ///
 /// Outcomes that arrive while open (from calls let through before it opened) are ignored; so are live outcomes
 /// while rate-limited. All times are nanoseconds of one monotonic clock.
@@ -25,6 +27,8 @@ public struct CircuitBreaker: Sendable {
 
     private var window: CallWindow
     private var consecutiveFailures = 0
+    /// Requests rejected as invalid in a row that another deployment served (reset by a success).
+    private var consecutiveRejections = 0
     /// When the breaker last closed after an opening (nil before the first opening).
     private var closedSince: UInt64?
     /// When the current half-open trial was let through.
@@ -136,6 +140,7 @@ public struct CircuitBreaker: Sendable {
         switch outcome {
         case .success(let ttftNanos, let p90Nanos):
             consecutiveFailures = 0
+            consecutiveRejections = 0
             window.add(failed: false, slow: isSlow(ttftNanos: ttftNanos, p90Nanos: p90Nanos))
             return checkWindow(now: now)
         case .failure:
@@ -154,6 +159,10 @@ public struct CircuitBreaker: Sendable {
             return tooManyConsecutiveFailures ? open(.consecutiveFailures, now: now) : nil
         case .credentialsRejected:
             return nil
+        case .rejectedServedElsewhere:
+            consecutiveRejections += 1
+            let limit = configuration.misconfiguredRejections
+            return limit > 0 && consecutiveRejections >= limit ? open(.misconfigured, now: now) : nil
         }
     }
 
@@ -177,7 +186,7 @@ public struct CircuitBreaker: Sendable {
             return close(.probeSucceeded, now: now)
         case .probeFailure:
             return open(.probeFailed, now: now)
-        case .success, .failure, .rateLimited, .credentialsRejected:
+        case .success, .failure, .rateLimited, .credentialsRejected, .rejectedServedElsewhere:
             return nil
         }
     }
@@ -197,6 +206,9 @@ public struct CircuitBreaker: Sendable {
             return rateLimit(retryAfterNanos: retryAfterNanos, resumeHalfOpen: true, now: now)
         case .credentialsRejected:
             return nil
+        case .rejectedServedElsewhere:
+            // The trial's request was served by another deployment: the misconfiguration stands.
+            return open(.misconfigured, now: now)
         }
     }
 
@@ -245,6 +257,7 @@ public struct CircuitBreaker: Sendable {
     private mutating func resetCounters() {
         window.reset()
         consecutiveFailures = 0
+        consecutiveRejections = 0
     }
 
     // MARK: Rules

@@ -43,6 +43,9 @@ final class DeploymentRuntime: Sendable {
     /// Times this deployment was the first choice of a decision.
     let decisions = Atomic<Int>(0)
     private let lastLiveSample = Atomic<UInt64>(0)
+    /// Until when the deployment is suspect of hanging (monotonic nanoseconds; 0 when it is not): an attempt went
+    /// past its hang threshold without a first token (see ``HangDetection``).
+    private let suspectUntil = Atomic<UInt64>(0)
     private let quantileHalfLife: Double
     private let estimatorConfiguration: TTFTEstimator.Configuration
 
@@ -64,6 +67,14 @@ final class DeploymentRuntime: Sendable {
     func candidateView(now: UInt64, position: Int32, trialsByProbe: Bool = false) -> CandidateView {
         var availability = availability(now: now)
         if trialsByProbe, case .trialAvailable = availability { availability = .unavailable(until: now + 1_000_000_000) }
+        var retryAt = retryAtNanos
+        // A suspect deployment is out like an ejected one (panic mode still sees it), until its hold ends.
+        let suspect = suspectUntil.load(ordering: .relaxed)
+        if now < suspect {
+            let ejectedUntil: UInt64 = if case .unavailable(let until) = availability { until } else { 0 }
+            availability = .unavailable(until: max(ejectedUntil, suspect))
+            retryAt = max(retryAt ?? 0, suspect)
+        }
         return CandidateView(
             deploymentIndex: position,
             providerHash: providerHash,
@@ -72,7 +83,7 @@ final class DeploymentRuntime: Sendable {
             inFlight: inFlight.load(ordering: .relaxed),
             capacity: deployment.provider.capacity,
             pricePerMillion: pricePerMillion,
-            retryAtNanos: retryAtNanos)
+            retryAtNanos: retryAt)
     }
 
     /// The estimate as last published, aged to `now`: confidence falls as the newest sample gets older.
@@ -127,9 +138,39 @@ final class DeploymentRuntime: Sendable {
 
     // MARK: Updating, under the lock
 
+    /// Whether the deployment is suspect of hanging at `now`.
+    func isSuspect(now: UInt64) -> Bool { now < suspectUntil.load(ordering: .relaxed) }
+
+    /// An attempt here went past its hang threshold without a first token: no new request comes here until
+    /// `until`, unless a token clears the suspicion first. Returns whether the deployment was not suspect before.
+    @discardableResult
+    func markSuspect(now: UInt64, until: UInt64) -> Bool {
+        let before = suspectUntil.load(ordering: .relaxed)
+        if until > before { suspectUntil.store(until, ordering: .relaxed) }
+        return before <= now
+    }
+
+    /// A first token arrived here (from any attempt, a hedge's included): the deployment answers, so it is not
+    /// hanging.
+    func clearSuspicion() {
+        if suspectUntil.load(ordering: .relaxed) != 0 { suspectUntil.store(0, ordering: .relaxed) }
+    }
+
+    /// An attempt that lost its race to another deployment's first token after `ttftNanos` without a token of its
+    /// own: its TTFT is at least that (a right-censored sample). It goes to the estimator as that lower bound,
+    /// which keeps a heavy-tailed deployment from looking fast because its slow answers go unseen; the breaker
+    /// hears nothing, since the attempt neither succeeded nor failed.
+    func recordLowerBound(ttftNanos: UInt64, now: UInt64) {
+        state.withLock { state in
+            state.estimator.record(ttftNanos: ttftNanos, source: .live, now: now)
+            publish(state, now: now)
+        }
+    }
+
     /// A first token arrived after `ttft`: a sample for the estimator and a success for the breaker.
     func recordSuccess(ttftNanos: UInt64, source: SampleSource, now: UInt64) -> CircuitBreaker.Action {
-        state.withLock { state in
+        clearSuspicion()
+        return state.withLock { state in
             let p90 = state.estimator.sampleCount > 0 ? state.estimator.estimate(now: now).p90Nanos : nil
             state.estimator.record(ttftNanos: ttftNanos, source: source, now: now)
             let outcome: CircuitBreaker.CallOutcome = source == .probe ? .probeSuccess : .success(ttftNanos: ttftNanos, p90Nanos: p90)
@@ -156,6 +197,15 @@ final class DeploymentRuntime: Sendable {
             let admission = state.breaker.admit(now: now)
             publish(state, now: now)
             return admission
+        }
+    }
+
+    /// Gives back a half-open trial claimed by a request that will report no outcome (its client's deadline
+    /// passed, or the client left), so that the next request may be the trial at once, not after `trialTimeout`.
+    func releaseTrial(now: UInt64) {
+        state.withLock { state in
+            state.breaker.releaseTrial()
+            publish(state, now: now)
         }
     }
 

@@ -127,7 +127,8 @@ public final class RoutingEngine: Sendable {
         return .nanoseconds(Int64(clamping: nanos))
     }
 
-    /// A first token arrived: a live TTFT sample, and a success for the breaker.
+    /// A first token arrived: a live TTFT sample, and a success for the breaker (which also clears a suspicion of
+    /// hanging).
     func recordSuccess(_ candidate: RouteCandidate, ttft: Duration) {
         let action = candidate.runtime.recordSuccess(ttftNanos: MonotonicTime.nanos(ttft), source: .live, now: MonotonicTime.now())
         apply(action, to: candidate.runtime)
@@ -153,18 +154,78 @@ public final class RoutingEngine: Sendable {
         apply(action, to: candidate.runtime)
     }
 
+    /// The age without a first token past which an attempt on `candidate` is presumed hung, or nil when its
+    /// estimate is too thin to tell (see ``HangDetection``).
+    func hangThreshold(_ candidate: RouteCandidate) -> Duration? {
+        settings.hang.thresholdNanos(for: candidate.estimate).map { .nanoseconds(Int64(clamping: $0)) }
+    }
+
+    /// An attempt on `candidate` went past its hang threshold without a first token: the deployment is suspect and
+    /// gets no new request for the hold time, unless a token clears it first.
+    func markSuspect(_ candidate: RouteCandidate, waited: Duration) {
+        let now = MonotonicTime.now()
+        let runtime = candidate.runtime
+        guard runtime.markSuspect(now: now, until: CircuitBreaker.adding(now, settings.hang.holdNanos)) else { return }
+        metrics.recordSuspicion(runtime)
+        logger.notice(
+            "deployment suspect of hanging: no first token past its hang threshold; no new requests for the hold time",
+            metadata: [
+                "deployment": "\(runtime.deployment.label)", "model": "\(runtime.deployment.modelName)",
+                "waited_ms": "\(waited.nanoseconds / 1_000_000)", "hold_ms": "\(settings.hang.holdNanos / RoutingTime.millisecond)",
+            ])
+    }
+
+    /// `candidate` was a half-open trial whose request ends with no outcome (the client's deadline or departure):
+    /// the trial is given back.
+    func releaseTrial(_ candidate: RouteCandidate) {
+        candidate.runtime.releaseTrial(now: MonotonicTime.now())
+    }
+
+    /// A first token arrived from `candidate`'s deployment (a hedge's too): it is not hanging.
+    func noteFirstToken(_ candidate: RouteCandidate) {
+        candidate.runtime.clearSuspicion()
+    }
+
+    /// `candidate` lost its race after `ttft` with no token of its own: a lower bound of its TTFT for the
+    /// estimator, and nothing for the breaker.
+    func recordLowerBound(_ candidate: RouteCandidate, ttft: Duration) {
+        candidate.runtime.recordLowerBound(ttftNanos: MonotonicTime.nanos(ttft), now: MonotonicTime.now())
+    }
+
+    /// `candidate` rejected a request as invalid that another deployment then served: evidence that the
+    /// deployment, not the request, is wrong (see ``CircuitBreaker/Configuration/misconfiguredRejections``).
+    func recordRejectedServedElsewhere(_ candidate: RouteCandidate, _ failure: AttemptFailure) {
+        let action = candidate.runtime.recordFailure(.rejectedServedElsewhere, detail: failure.detail, now: MonotonicTime.now())
+        apply(action, to: candidate.runtime)
+    }
+
     private func apply(_ action: CircuitBreaker.Action, to runtime: DeploymentRuntime) {
         guard let transition = action.transition else { return }
-        metrics.recordTransition(runtime, to: transition.to)
-        let metadata: Logger.Metadata = [
-            "deployment": "\(runtime.deployment.label)", "model": "\(runtime.deployment.modelName)",
-            "from": "\(transition.from)", "to": "\(transition.to)", "reason": "\(transition.reason.rawValue)",
-        ]
+        metrics.recordTransition(runtime, to: transition.to, reason: transition.reason)
+        let metadata = Self.logMetadata(transition, deployment: runtime.deployment, now: MonotonicTime.now())
         if transition.reason == .credentialsRejected {
             logger.critical("provider rejected our credentials: its deployments are ejected; check its api_key", metadata: metadata)
+        } else if transition.reason == .misconfigured {
+            logger.error(
+                "deployment rejects requests that other deployments serve: ejected; check its upstream model name",
+                metadata: metadata)
         } else {
             logger.notice("circuit breaker transition", metadata: metadata)
         }
+    }
+
+    /// A transition's log fields as plain values: state names as in metrics (`closed`, `open`, `half_open`,
+    /// `rate_limited`), the reason, and the milliseconds until the breaker lets a call through again.
+    static func logMetadata(_ transition: CircuitBreaker.Transition, deployment: Deployment, now: UInt64) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "deployment": "\(deployment.label)", "model": "\(deployment.modelName)",
+            "from": "\(RoutingMetrics.describe(transition.from).name)", "to": "\(RoutingMetrics.describe(transition.to).name)",
+            "reason": "\(transition.reason.rawValue)",
+        ]
+        if let retryAt = CircuitBreaker.retryAt(of: transition.to) {
+            metadata["retry_in_ms"] = "\(retryAt > now ? (retryAt - now) / RoutingTime.millisecond : 0)"
+        }
+        return metadata
     }
 
     /// Every model's deployments ranked as a plain request would see them now, for `/admin/routes`.

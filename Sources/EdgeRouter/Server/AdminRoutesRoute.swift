@@ -13,12 +13,18 @@ struct AdminRoutesRoute: Sendable {
         let now = MonotonicTime.now()
         let models: [[String: Any]] = engine.adminView(now: now).map { view in
             let total = max(view.runtimes.reduce(0) { $0 + $1.decisions.load(ordering: .relaxed) }, 1)
-            let ranked = view.plan.candidates.enumerated().map { rank, candidate -> [String: Any] in
-                let runtime = candidate.runtime
+            // Ranked deployments first, then those no request would go to now (ejected or suspect), so that an
+            // ejection and its reason are visible here.
+            let rankedRuntimes = view.plan.candidates.map(\.runtime)
+            let excluded = view.runtimes.filter { runtime in !rankedRuntimes.contains { $0 === runtime } }
+            let listed: [(rank: Int?, runtime: DeploymentRuntime, isTrial: Bool)] =
+                view.plan.candidates.enumerated().map { ($0 + 1, $1.runtime, $1.isTrial) } + excluded.map { (nil, $0, false) }
+            let ranked = listed.map { rank, runtime, isTrial -> [String: Any] in
                 let (estimate, breaker, openings, lastFailure) = runtime.snapshot(now: now)
                 func ms(_ nanos: UInt64) -> Double { (Double(nanos) / 1e4).rounded() / 100 }
                 var entry: [String: Any] = [
-                    "rank": rank + 1,
+                    "rank": rank.map { $0 as Any } ?? NSNull(),
+                    "suspect": runtime.isSuspect(now: now),
                     "provider": runtime.deployment.provider.id,
                     "upstream_model": runtime.deployment.upstreamModel,
                     "region": runtime.deployment.provider.region,
@@ -26,7 +32,7 @@ struct AdminRoutesRoute: Sendable {
                     "breaker_openings": openings,
                     "in_flight": runtime.inFlight.load(ordering: .relaxed),
                     "traffic_share": (Double(runtime.decisions.load(ordering: .relaxed)) / Double(total) * 1000).rounded() / 1000,
-                    "trial_next": candidate.isTrial,
+                    "trial_next": isTrial,
                     "samples": ["live": estimate.liveSamples, "probe": estimate.probeSamples],
                 ]
                 if estimate.hasData {

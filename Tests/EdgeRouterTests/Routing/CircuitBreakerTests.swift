@@ -456,7 +456,7 @@ struct CircuitBreakerRateLimitTests {
         #expect(
             Breaker.Reason.allCases.map(\.rawValue) == [
                 "consecutiveFailures", "failureRate", "slowCallRate", "credentialsRejected", "rateLimited",
-                "rateLimitEnded", "trialSucceeded", "trialFailed", "probeSucceeded", "probeFailed",
+                "rateLimitEnded", "trialSucceeded", "trialFailed", "probeSucceeded", "probeFailed", "misconfigured",
             ])
     }
 }

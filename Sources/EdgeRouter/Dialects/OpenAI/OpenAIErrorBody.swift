@@ -28,6 +28,7 @@ enum OpenAIErrorBody {
         case .invalidRequest, .modelNotFound, .notFound, .payloadTooLarge, .upstreamRejected: "invalid_request_error"
         case .allAttemptsFailed, .unavailable, .streamInterrupted, .responseTooLarge, .internalError, .invalidConfiguration:
             "api_error"
+        case .deadlineExceeded: "timeout"
         }
     }
 
@@ -43,6 +44,7 @@ enum OpenAIErrorBody {
         case .upstreamRejected: "upstream_rejected"
         case .allAttemptsFailed: "all_providers_failed"
         case .unavailable: "no_provider_available"
+        case .deadlineExceeded: "deadline_exceeded"
         case .streamInterrupted: "stream_interrupted"
         case .responseTooLarge: "response_too_large"
         case .internalError, .invalidConfiguration: "internal_error"
