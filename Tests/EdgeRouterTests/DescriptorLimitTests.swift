@@ -34,20 +34,20 @@ struct DescriptorLimitTests {
         return clients
     }
 
-    @Test("out of descriptors, the router backs off instead of spinning, logs and counts it, and serves again once some are free")
+    @Test("out of descriptors, the router sheds connections instead of spinning (a bounded count of accept errors), logs and counts it, and serves again once some are free")
     func backoff() async throws {
         try await Self.run(openFiles: 64, reserve: 0) { router, port in
+            let start = ContinuousClock.now
             let clients = try await Self.flood(port, count: 64)
             let logged = await router.line(containing: "accepting connections failed", within: .seconds(30))
             #expect(logged != nil)
-            // Measured over two seconds: a spinning accept loop burns a whole core, a backed-off one next to nothing.
-            let before = try #require(router.cpuSeconds())
-            let start = ContinuousClock.now
+            // Stay at the limit a while: a spinning accept loop fails tens of thousands of times a second (65,000 to
+            // 270,000 errors in this test before the spare descriptor), one that sheds fails a few times per
+            // connection in the backlog while the shed one closes. Counted, not timed, so that a busy machine cannot
+            // make it pass or fail.
             try await Task.sleep(for: .seconds(2))
-            let used = try #require(router.cpuSeconds()) - before
-            let elapsed = Double((ContinuousClock.now - start).components.seconds)
-            #expect(used < 0.5 * elapsed, "the router used \(used) s of CPU in \(elapsed) s at the limit")
             for client in clients { await client.close() }
+            let atLimit = Double((ContinuousClock.now - start).components.seconds) + 1
             let fresh = try await RawClient.connect(port: port)
             try await fresh.send("GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n")
             let seen = await fresh.wait(for: .seconds(30)) { $0.text.contains("edge_accept_errors_total ") }
@@ -55,6 +55,7 @@ struct DescriptorLimitTests {
             let errors = seen.text.split(separator: "\n").first { $0.hasPrefix("edge_accept_errors_total ") }
                 .flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
             #expect(errors >= 1)
+            #expect(errors <= 5_000, "\(errors) accept errors in \(atLimit) s at the limit: the accept loop spins")
             await fresh.close()
         }
     }

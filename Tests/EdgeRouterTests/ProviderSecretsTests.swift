@@ -26,7 +26,7 @@ struct ProviderSecretsTests {
         let log = CapturedLog()
         try await RouterHarness.withStub({ request, connection in
             try await connection.write(StubProvider.response(status: "400 Bad Request", body: Self.echo(request)))
-        }, logger: log.logger()) { harness, stub in
+        }, healthyFallback: false, logger: log.logger()) { harness, stub in
             let response = try await harness.chat(model: "m", stream: false)
             #expect(response.status == 400)
             #expect(stub.requests.first?.headers["authorization"] == "Bearer \(Self.key)", "the stub did see the key")

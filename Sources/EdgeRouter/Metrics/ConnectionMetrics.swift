@@ -29,7 +29,7 @@ final class ConnectionMetrics: Sendable {
         let timeouts = MetricNameDescriptor.edge(
             "connection_timeouts", "total", "Client connections closed by a read timeout (header, body, idle).")
         let acceptErrors = MetricNameDescriptor.edge(
-            "accept_errors", "total", "Failed accepts (out of file descriptors or memory); each pauses accepting for a second.")
+            "accept_errors", "total", "Failed accepts (out of file descriptors or memory); out of descriptors, new connections are shed.")
         let open = MetricNameDescriptor.edge("client_connections", "count", "Open client connections.")
         self.refused = Dictionary(uniqueKeysWithValues: Refusal.allCases.map {
             ($0, registry.makeCounter(descriptor: refused, labels: [("reason", $0.rawValue)]))

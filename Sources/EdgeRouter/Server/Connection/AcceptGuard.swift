@@ -10,9 +10,15 @@ import NIOCore
 /// at most `max_connections_per_client` per client address (loopback included), and never so many that the file
 /// descriptors kept in reserve for upstream connections are eaten. A refused connection is closed at once.
 ///
-/// It also watches accept errors: out of descriptors (EMFILE, ENFILE) or memory, the accept fails and NIO's
-/// `AcceptBackoffHandler` (installed by the bootstrap, after this handler) pauses accepting for a second instead of
-/// spinning; this handler counts each error and logs them, at most one line every ten seconds.
+/// It also handles accept errors. Out of descriptors (EMFILE, ENFILE), an accept fails and leaves the connection in
+/// the listening socket's backlog; NIO keeps its read pending, so the still-readable socket wakes the loop at once
+/// and the accept fails again: a spin at 100 % CPU while new clients hang (`AcceptBackoffHandler` only delays the
+/// next read, not the one pending). So this handler keeps one spare descriptor: on such an error it closes the spare,
+/// the next accept succeeds, that connection is closed at once (shed), and the spare is taken again once it is
+/// closed. While no spare is at hand (a shed connection is still closing), accepting pauses: the listening socket is
+/// taken out of the event loop's interest (`autoRead` off) until a descriptor is freed or 100 ms have passed. The
+/// backlog drains, clients are refused instead of left hanging, and the loop never spins. Each error is counted, and
+/// logged at most once every ten seconds.
 ///
 /// All of its state lives on the listening socket's event loop: no lock.
 final class AcceptGuard: ChannelInboundHandler {
@@ -24,9 +30,19 @@ final class AcceptGuard: ChannelInboundHandler {
     private let metrics: ConnectionMetrics
     private let logger: Logger
     private var perClient: [String: Int] = [:]
-    private var open = 0
+    private var openConnections = 0
     private var lastErrorLog: NIODeadline?
     private var unloggedErrors = 0
+    /// The spare descriptor (on `/dev/null`), or -1 while it is given up.
+    private var spare: CInt = -1
+    /// The spare was given up for the next accepted connection, which is to be shed.
+    private var shedNext = false
+    /// The listening socket, while this handler is in its pipeline.
+    private var listener: (any Channel)?
+    /// Accepting is paused until this fires (or a descriptor is freed first).
+    private var resumeTimer: Scheduled<Void>?
+    /// A shed connection is closing: accepting stays paused until its descriptor is the spare again.
+    private var shedClosing = false
 
     /// - Parameter openFilesLimit: the process's open-files limit (nil: unknown or unlimited).
     init(limits: ConnectionLimits, openFilesLimit: Int?, metrics: ConnectionMetrics, logger: Logger) {
@@ -49,11 +65,67 @@ final class AcceptGuard: ChannelInboundHandler {
         return Int(limit.rlim_cur)
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        listener = context.channel
+        takeSpare()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        resumeAccepting()
+        listener = nil
+        if spare >= 0 { close(spare) }
+        spare = -1
+    }
+
+    private func pauseAccepting() {
+        guard resumeTimer == nil, let listener else { return }
+        try? listener.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        let box = NIOLoopBound(self, eventLoop: listener.eventLoop)
+        resumeTimer = listener.eventLoop.scheduleTask(in: .milliseconds(100)) { box.value.pauseEnded() }
+    }
+
+    private func pauseEnded() {
+        resumeTimer = nil
+        if shedClosing {
+            pauseAccepting()
+        } else {
+            try? listener?.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        }
+    }
+
+    /// Accepts again after a pause (a descriptor was freed, or the pause is over); nothing when not paused.
+    private func resumeAccepting() {
+        guard !shedClosing, let timer = resumeTimer else { return }
+        timer.cancel()
+        resumeTimer = nil
+        try? listener?.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+    }
+
+    private func takeSpare() {
+        guard spare < 0 else { return }
+        spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let child = unwrapInboundIn(data)
+        if shedNext {
+            // Accepted with the spare's descriptor: close it, and take the spare again once it is free.
+            shedNext = false
+            refuse(child, .descriptorReserve)
+            // No accept until its descriptor is free and the spare taken again: an accept in between would take it.
+            pauseAccepting()
+            shedClosing = true
+            let box = NIOLoopBound(self, eventLoop: context.eventLoop)
+            child.closeFuture.hop(to: context.eventLoop).whenComplete { _ in
+                box.value.shedClosing = false
+                box.value.takeSpare()
+                box.value.resumeAccepting()
+            }
+            return
+        }
         let client = child.remoteAddress?.ipAddress ?? ""
         let count = perClient[client, default: 0]
-        if open >= maxConnections {
+        if openConnections >= maxConnections {
             refuse(child, .descriptorReserve)
             return
         }
@@ -62,7 +134,7 @@ final class AcceptGuard: ChannelInboundHandler {
             return
         }
         perClient[client] = count + 1
-        open += 1
+        openConnections += 1
         metrics.connectionOpened()
         let loop = context.eventLoop
         let box = NIOLoopBound(self, eventLoop: loop)
@@ -76,7 +148,9 @@ final class AcceptGuard: ChannelInboundHandler {
     }
 
     private func closed(_ client: String) {
-        open -= 1
+        openConnections -= 1
+        takeSpare()
+        resumeAccepting()
         metrics.connectionClosed()
         let count = perClient[client, default: 1] - 1
         perClient[client] = count > 0 ? count : nil
@@ -86,6 +160,16 @@ final class AcceptGuard: ChannelInboundHandler {
         if let error = error as? IOError {
             metrics.recordAcceptError()
             logAcceptError(error)
+            if error.errnoCode == EMFILE || error.errnoCode == ENFILE {
+                takeSpare()  // a spare given up earlier whose connection has closed since
+                if spare >= 0 {
+                    close(spare)
+                    spare = -1
+                    shedNext = true
+                } else {
+                    pauseAccepting()
+                }
+            }
         }
         context.fireErrorCaught(error)
     }
@@ -99,10 +183,10 @@ final class AcceptGuard: ChannelInboundHandler {
             return
         }
         logger.error(
-            "accepting connections failed; pausing accepts for a second",
+            "accepting connections failed; shedding new connections while out of descriptors",
             metadata: [
                 "error": "\(error.description)", "errors_since_last_line": "\(unloggedErrors)",
-                "open_connections": "\(open)",
+                "open_connections": "\(openConnections)",
             ])
         lastErrorLog = now
         unloggedErrors = 0
