@@ -22,10 +22,11 @@ struct RouterHarness: Sendable {
         return logger
     }()
 
-    /// Starts one simulator per entry of `sims`, a router configured by `yaml(simPorts)`, runs `body`, and stops
-    /// everything with a graceful shutdown (cancelling a server while a connection is being accepted traps in NIO).
+    /// Starts one simulator per entry of `sims`, a router configured by `yaml(simPorts)` and logging to
+    /// `routerLogger` (to capture its lines), runs `body`, and stops everything with a graceful shutdown (cancelling
+    /// a server while a connection is being accepted traps in NIO).
     static func run<Value: Sendable>(
-        sims settings: [SimulatorSettings],
+        sims settings: [SimulatorSettings] = [], logger routerLogger: Logger = RouterHarness.logger,
         yaml: @Sendable ([Int]) -> String,
         _ body: @Sendable (RouterHarness) async throws -> Value
     ) async throws -> Value {
@@ -45,7 +46,7 @@ struct RouterHarness: Sendable {
         }
         let catalog = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
         let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
-        let router = try EdgeRouterServer(catalog: catalog, logger: logger) { routerPort.yield($0) }
+        let router = try EdgeRouterServer(catalog: catalog, logger: routerLogger) { routerPort.yield($0) }
         let routerService = ServiceRunner([router])
         var iterator = routerPorts.makeAsyncIterator()
         _ = await iterator.next()

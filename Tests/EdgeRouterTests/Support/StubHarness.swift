@@ -43,49 +43,6 @@ final class CapturedLog: Sendable {
 }
 
 extension RouterHarness {
-    /// Like ``run(sims:yaml:_:)``, with the router logging to `logger` (to capture its lines).
-    static func run<Value: Sendable>(
-        sims settings: [SimulatorSettings] = [], logger routerLogger: Logger,
-        yaml: @Sendable ([Int]) -> String, _ body: @Sendable (RouterHarness) async throws -> Value
-    ) async throws -> Value {
-        var sims: [ProviderSimulator] = []
-        var portStreams: [AsyncStream<Int>] = []
-        for setting in settings {
-            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            sims.append(ProviderSimulator(settings: setting, logger: logger) { continuation.yield($0) })
-            portStreams.append(ports)
-        }
-        let simServices = ServiceRunner(sims)
-        defer { simServices.stop() }
-        var ports: [Int] = []
-        for stream in portStreams {
-            var iterator = stream.makeAsyncIterator()
-            ports.append(await iterator.next() ?? 0)
-        }
-        let catalog = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
-        let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
-        let router = try EdgeRouterServer(catalog: catalog, logger: routerLogger) { routerPort.yield($0) }
-        let routerService = ServiceRunner([router])
-        var iterator = routerPorts.makeAsyncIterator()
-        _ = await iterator.next()
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-        let harness = RouterHarness(sims: sims, simPorts: ports, router: router, client: client)
-        do {
-            let value = try await body(harness)
-            try await client.shutdown()
-            await routerService.stopAndWait()
-            await simServices.stopAndWait()
-            return value
-        } catch {
-            try? await client.shutdown()
-            await routerService.stopAndWait()
-            await simServices.stopAndWait()
-            throw error
-        }
-    }
-}
-
-extension RouterHarness {
     /// A router whose model `m` is served by `p0`, a ``StubProvider`` running `script`, then by `p1`, a healthy
     /// simulator (unless `healthyFallback` is false). `providerExtra` adds keys to every provider's `timeouts`,
     /// `server` lines to `server`, `extraYAML` top-level sections.
