@@ -8,33 +8,31 @@ import Darwin
 import Dispatch
 import Synchronization
 
-/// A dedicated OS thread (a pthread, so it can be joined) that runs one closure.
+/// A dedicated OS thread that runs one closure, and tells async waiters when it is done.
 ///
 /// The engine uses it so libcurl's blocking `curl_multi_poll` never occupies a thread of
-/// Swift's cooperative pool.
+/// Swift's cooperative pool. The thread is detached: nothing ever joins it, because a join
+/// blocks the joining thread, and the callers that wait for the engine to stop are tasks
+/// (often on an event loop). Instead the thread resumes their continuations as its last act,
+/// once its closure has returned and been released.
 final class EngineThread: Sendable {
     private struct State {
-        var handle: pthread_t
-        var finished = false
+        /// The closure has returned and been released.
+        var exited = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    /// `pthread_self()` of the thread as an integer, for `isCurrent` without locking.
-    private let identity: UInt
-    /// Guards joining/detaching so it happens once; held during `pthread_join` so that
-    /// concurrent `join()` callers all return only after the thread has exited.
-    private let state: Mutex<State>
+    private let state = Mutex(State())
 
-    private init(handle: pthread_t) {
-        identity = Self.identity(of: handle)
-        state = Mutex(State(handle: handle))
-    }
+    private init() {}
 
-    /// Starts a thread named `name` (truncated to 15 bytes, the Linux limit) running `body`,
-    /// and returns once the thread is running and named.
+    /// Starts a detached thread named `name` (truncated to 15 bytes, the Linux limit) running
+    /// `body`, and returns once the thread is running and named.
     /// - Throws: `ProbeError.Code.internal` if the thread could not be created.
     static func spawn(name: String, _ body: sending @escaping () -> Void) throws(ProbeError) -> EngineThread {
+        let thread = EngineThread()
         let started = DispatchSemaphore(value: 0)
-        let start = Unmanaged.passRetained(ThreadStart(name: name, started: started, body: body)).toOpaque()
+        let start = Unmanaged.passRetained(ThreadStart(name: name, started: started, thread: thread, body: body)).toOpaque()
         #if canImport(Darwin)
         var created: pthread_t? = nil
         let status = pthread_create(&created, nil, { EngineThread.run($0) }, start)
@@ -54,40 +52,52 @@ final class EngineThread: Sendable {
         }
         let handle = created
         #endif
+        // Its resources are released when it exits; `exited()` is how callers wait for that.
+        _ = pthread_detach(handle)
         // Only microseconds; it means the thread is observable (by name) once init returns.
         started.wait()
-        return EngineThread(handle: handle)
+        return thread
     }
 
-    /// Whether the caller is running on this thread.
-    var isCurrent: Bool {
-        Self.identity(of: pthread_self()) == identity
-    }
-
-    /// Waits until the thread has exited. Idempotent and safe from several threads at once.
-    /// Called on the thread itself it cannot wait, so it detaches the thread instead, which
-    /// then releases its resources when it exits.
-    func join() {
-        let onThisThread = isCurrent
-        state.withLock { state in
-            guard !state.finished else { return }
-            state.finished = true
-            if onThisThread {
-                _ = pthread_detach(state.handle)
-            } else {
-                _ = pthread_join(state.handle, nil)
+    /// Returns once the thread's closure has returned and been released. Suspends the calling
+    /// task without blocking its thread (the engine thread resumes it). Safe from several
+    /// tasks at once, and at any time after `spawn`.
+    func exited() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state in
+                if !state.exited { state.waiters.append(continuation) }
+                return state.exited
             }
+            if done { continuation.resume() }
         }
+    }
+
+    /// Marks the thread done and wakes its waiters (the thread's last act).
+    private func markExited() {
+        let waiters = state.withLock { state in
+            state.exited = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     private static func run(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
         guard let context else { return nil }
-        let start = Unmanaged<ThreadStart>.fromOpaque(context).takeRetainedValue()
+        let thread = runAndRelease(Unmanaged<ThreadStart>.fromOpaque(context).takeRetainedValue())
+        thread.markExited()
+        return nil
+    }
+
+    /// Runs the start's body and releases it (and with it everything the body captured, the
+    /// engine loop and its libcurl handles) before returning, so that waiters woken after this
+    /// find the engine's resources freed.
+    private static func runAndRelease(_ start: consuming ThreadStart) -> EngineThread {
         start.setName()
         blockSIGPIPE()
         start.started.signal()
         start.body()
-        return nil
+        return start.thread
     }
 
     /// Suspends the calling thread. Only for the engine thread's own back-off, never for
@@ -111,14 +121,6 @@ final class EngineThread: Sendable {
         sigaddset(&signals, SIGPIPE)
         _ = pthread_sigmask(SIG_BLOCK, &signals, nil)
     }
-
-    private static func identity(of thread: pthread_t) -> UInt {
-        #if canImport(Darwin)
-        UInt(bitPattern: thread)
-        #else
-        UInt(thread)
-        #endif
-    }
 }
 
 /// What a new thread runs; passed to `pthread_create` as a retained raw pointer that the
@@ -126,11 +128,13 @@ final class EngineThread: Sendable {
 private final class ThreadStart {
     let name: String
     let started: DispatchSemaphore
+    let thread: EngineThread
     let body: () -> Void
 
-    init(name: String, started: DispatchSemaphore, body: @escaping () -> Void) {
+    init(name: String, started: DispatchSemaphore, thread: EngineThread, body: @escaping () -> Void) {
         self.name = name
         self.started = started
+        self.thread = thread
         self.body = body
     }
 

@@ -11,7 +11,8 @@ import Logging
 ///
 /// Lifetime: call `shutdown()` when done. It is idempotent, fails probes that are still
 /// queued or running with a `shutdown` error, and returns once the engine thread has
-/// exited. `deinit` calls it too.
+/// exited, suspending the caller meanwhile rather than blocking its thread (an event loop,
+/// say). Releasing the engine without it stops the thread too, without waiting for it.
 ///
 /// Note that with host names (rather than IP literals) libcurl's threaded resolver runs
 /// each DNS lookup on a short-lived thread of its own.
@@ -66,7 +67,8 @@ public final class ProbeEngine: Sendable {
     }
 
     deinit {
-        shutdown()
+        // Nothing to wait for: the detached thread fails what is left, frees libcurl's state and exits on its own.
+        mailbox.requestShutdown()
     }
 
     /// Runs one probe and returns its measurements.
@@ -105,10 +107,14 @@ public final class ProbeEngine: Sendable {
 
     /// Stops the engine: fails queued and running probes with a `shutdown` error, closes
     /// libcurl's connections and waits for the engine thread to exit. Idempotent; later
-    /// probes fail with `shutdown` at once. The wait is short: the engine thread only has
-    /// to remove its transfers, and libcurl does not block while doing so.
-    public func shutdown() {
+    /// probes fail with `shutdown` at once.
+    ///
+    /// The wait suspends the calling task and blocks no thread: the engine thread resumes it
+    /// as its last act. So it is safe from a task on an event loop's executor, or on the
+    /// cooperative pool when NIO runs Swift's global executor, whose threads also serve
+    /// connections.
+    public func shutdown() async {
         mailbox.requestShutdown()
-        thread.join()
+        await thread.exited()
     }
 }

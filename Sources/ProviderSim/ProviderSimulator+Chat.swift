@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 
 /// How one chat request will be answered, drawn under the lock from the settings and the seeded generator.
 struct ChatPlan {
@@ -22,10 +23,12 @@ extension ProviderSimulator {
         return value < 86_400e6 ? Int64(value) : 86_400_000_000
     }
 
-    /// Counts a received chat request and draws its fate; the draws are in the same order as they always were,
-    /// so a seed gives the same latencies and faults as before.
-    func plan() -> ChatPlan {
+    /// Counts a received chat request, keeps its headers for ``lastChatHeaders`` and draws its fate; the draws are
+    /// in the same order as they always were, so a seed gives the same latencies and faults as before.
+    func plan(headers: HTTPHeaders) -> ChatPlan {
         state.withLock { state in
+            // A reference to the parsed headers, not a copy: the hot path pays one retain.
+            state.lastChatHeaders = headers
             state.stats.received += 1
             state.sequence += 1
             let settings = state.settings

@@ -72,17 +72,41 @@ public final class ProviderSimulator: Service, Sendable {
     /// The counters so far.
     public var stats: SimulatorStats { state.withLock { $0.stats } }
 
+    /// The headers of the last chat request received (names as the client sent them), or nil before the first;
+    /// lets a test check what a client of the simulator sent, its credentials for one.
+    public var lastChatHeaders: [(name: String, value: String)]? {
+        state.withLock { $0.lastChatHeaders }.map { headers in headers.map { (name: $0.name, value: $0.value) } }
+    }
+
     /// Waits until the counters satisfy `predicate` (for example, a request was cancelled by its client) and
     /// returns them; an event to await rather than a condition to poll.
-    public func waitForStats(_ predicate: @escaping @Sendable (SimulatorStats) -> Bool) async -> SimulatorStats {
-        await withCheckedContinuation { continuation in
-            state.withLock { state in
-                if predicate(state.stats) {
-                    continuation.resume(returning: state.stats)
-                } else {
-                    state.waiters.append((predicate, continuation))
+    ///
+    /// The wait is bounded, so a regression fails a test instead of hanging it: after `timeout`, or when the
+    /// waiting task is cancelled, it returns the counters as they are then. Check them with the same predicate.
+    public func waitForStats(
+        timeout: Duration = .seconds(30),
+        _ predicate: @escaping @Sendable (SimulatorStats) -> Bool
+    ) async -> SimulatorStats {
+        let id = state.withLock { state in
+            state.lastWaiterID += 1
+            return state.lastWaiterID
+        }
+        let timer = eventLoopGroup.next().scheduleTask(in: TimeAmount(timeout)) {
+            self.state.withLock { $0.resumeWaiter(id) }
+        }
+        defer { timer.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                state.withLock { state in
+                    if predicate(state.stats) || Task.isCancelled {
+                        continuation.resume(returning: state.stats)
+                    } else {
+                        state.waiters.append(.init(id: id, predicate: predicate, continuation: continuation))
+                    }
                 }
             }
+        } onCancel: {
+            state.withLock { $0.resumeWaiter(id) }
         }
     }
 

@@ -30,7 +30,7 @@ struct ProbeCommand: AsyncParsableCommand {
             }
             return await group.reduce(into: [ProbeReport?](repeating: nil, count: jobs.count)) { $0[$1.0] = $1.1 }
         }
-        runner.shutdown()
+        await runner.shutdown()
         var table = [["deployment", "model", "dns", "connect", "tls", "first byte", "first token", "status"]]
         for (job, report) in zip(jobs, rows) {
             guard let report else { continue }

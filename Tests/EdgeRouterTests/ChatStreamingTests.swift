@@ -5,7 +5,7 @@ import NIOCore
 import ProviderSim
 import Testing
 
-@Suite("Chat completions through the router")
+@Suite("Chat completions through the router", .timeLimit(.minutes(5)))
 struct ChatStreamingTests {
     static func fastSim(ttft: Double = 20, tokens: Int = 8) -> SimulatorSettings {
         var settings = SimulatorSettings()
@@ -106,6 +106,10 @@ struct ChatStreamingTests {
             let response = try await harness.chat(model: "m", stream: false)
             #expect(response.status == 200)
             #expect(harness.sims[0].stats.completed == 1)
+            let upstream = try #require(harness.sims[0].lastChatHeaders)
+            #expect(upstream.filter { $0.name.lowercased() == "authorization" }.map(\.value) == ["Bearer provider-secret"])
+            // Not under any name, not inside any value.
+            #expect(!upstream.contains { $0.value.contains(RouterHarness.clientKey) }, "\(upstream)")
         }
     }
 }

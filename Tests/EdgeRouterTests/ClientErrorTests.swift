@@ -3,7 +3,7 @@ import EdgeRouter
 import Foundation
 import Testing
 
-@Suite("Bad input gets a clear OpenAI-shaped error")
+@Suite("Bad input gets a clear OpenAI-shaped error", .timeLimit(.minutes(5)))
 struct ClientErrorTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String

@@ -1,7 +1,7 @@
 @testable import EdgeRouter
 import Testing
 
-@Suite("Configuration")
+@Suite("Configuration", .timeLimit(.minutes(5)))
 struct ConfigurationTests {
     static let valid = """
         server: { port: 9000, max_attempts: 2, request_timeout_ms: 5000 }

@@ -5,7 +5,7 @@ import NIOHTTP1
 import ProviderSim
 import Testing
 
-@Suite("Geolocation, residency rules and nearest-node hints")
+@Suite("Geolocation, residency rules and nearest-node hints", .timeLimit(.minutes(5)))
 struct GeoRoutingTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("GeoIPTests/Fixtures")

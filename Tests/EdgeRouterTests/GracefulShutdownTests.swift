@@ -7,7 +7,7 @@ import ProviderSim
 import ServiceLifecycle
 import Testing
 
-@Suite("Graceful shutdown")
+@Suite("Graceful shutdown", .timeLimit(.minutes(5)))
 struct GracefulShutdownTests {
     @Test("a graceful shutdown lets an in-flight stream finish, then stops")
     func drainsInFlightStream() async throws {
@@ -17,8 +17,7 @@ struct GracefulShutdownTests {
         let (simPorts, simPort) = AsyncStream.makeStream(of: Int.self)
         let sim = ProviderSimulator(settings: settings, logger: RouterHarness.logger) { simPort.yield($0) }
         let simService = ServiceRunner([sim])
-        var simIterator = simPorts.makeAsyncIterator()
-        let port = try #require(await simIterator.next())
+        let port = try await first(of: simPorts, "the simulator listening")
 
         let catalog = try ConfigurationLoader.parse(
             yaml: testYAML(ports: [port]), environment: ["TEST_PROVIDER_KEY": "k"])
@@ -26,8 +25,7 @@ struct GracefulShutdownTests {
         let router = try EdgeRouterServer(catalog: catalog, logger: RouterHarness.logger) { routerPort.yield($0) }
         let group = ServiceGroup(services: [router], logger: RouterHarness.logger)
         let groupTask = Task { try await group.run() }
-        var routerIterator = routerPorts.makeAsyncIterator()
-        let listening = try #require(await routerIterator.next())
+        let listening = try await first(of: routerPorts, "the router listening")
 
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(listening)/v1/chat/completions")
@@ -39,11 +37,11 @@ struct GracefulShutdownTests {
 
         // The head has arrived, so the stream is in flight: now ask the router to stop.
         await group.triggerGracefulShutdown()
-        let body = try await response.body.collect(upTo: 1 << 20)
+        let body = try await bounded(.seconds(60), "the stream's end") { try await response.body.collect(upTo: 1 << 20) }
         let text = String(buffer: body)
         #expect(ssePayloads(text).last == "[DONE]")
         #expect(streamedText(text) == "The quick brown fox jumps over the lazy dog.")
-        try await groupTask.value
+        try await bounded(.seconds(60), "the router's graceful shutdown") { try await groupTask.value }
         try await client.shutdown()
         await simService.stopAndWait()
     }

@@ -4,7 +4,7 @@ import Testing
 
 /// The byte-level chunk reader against the `JSONDecoder` decoder it replaced (kept in the tests as
 /// ``LegacyFoundationDialect``): the same events from the same frames, and the same frames called malformed.
-@Suite("OpenAI chunks: scanner against the Codable decoder")
+@Suite("OpenAI chunks: scanner against the Codable decoder", .timeLimit(.minutes(5)))
 struct OpenAIChunkDifferentialTests {
     /// What the new decoder made of a frame: nil when it threw ``OpenAIStreamDecoder/MalformedFrame``.
     static func decode(_ bytes: [UInt8], with decoder: inout OpenAIStreamDecoder) -> LegacyFoundationDialect.Frame? {

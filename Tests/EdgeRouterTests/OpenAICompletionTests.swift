@@ -4,7 +4,7 @@ import NIOCore
 import Testing
 
 /// The hand-written `chat.completion` against the `JSONSerialization` one it replaced: parsed, they are equal.
-@Suite("OpenAI completion assembly")
+@Suite("OpenAI completion assembly", .timeLimit(.minutes(5)))
 struct OpenAICompletionTests {
     static func parse(_ bytes: [UInt8]) -> [String: Any]? {
         try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]

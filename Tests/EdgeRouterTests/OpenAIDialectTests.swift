@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite("OpenAI dialect")
+@Suite("OpenAI dialect", .timeLimit(.minutes(5)))
 struct OpenAIDialectTests {
     @Test("the upstream body keeps every client field, swaps the model and always streams with usage")
     func upstreamBody() throws {

@@ -4,7 +4,7 @@ import NIOCore
 import Testing
 
 /// The request checks and the spliced upstream body against the `JSONSerialization` round trip they replaced.
-@Suite("OpenAI requests: checks and the upstream body")
+@Suite("OpenAI requests: checks and the upstream body", .timeLimit(.minutes(5)))
 struct OpenAIRequestTests {
     typealias Legacy = LegacyFoundationDialect.Request
 

@@ -4,7 +4,7 @@ import Testing
 
 /// The official OpenAI Python SDK, unmodified but for base URL and key, against the router.
 /// `scripts/test` installs it into `.build-python` and sets `EDGE_TEST_PYTHON`.
-@Suite("Official OpenAI SDK")
+@Suite("Official OpenAI SDK", .timeLimit(.minutes(5)))
 struct OpenAISDKTests {
     static let python = ProcessInfo.processInfo.environment["EDGE_TEST_PYTHON"]
 
@@ -19,6 +19,8 @@ struct OpenAISDKTests {
             process.standardOutput = output
             process.standardError = output
             try process.run()
+            // A hung SDK call must not hang the suite: the process is stopped after two minutes (and the test fails).
+            DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if process.isRunning { process.terminate() } }
             // Reading and waiting block a thread: do it on Dispatch's, not on the cooperative pool that the
             // router in this same process needs in order to answer the SDK.
             let (status, text) = await withCheckedContinuation { continuation in

@@ -4,7 +4,7 @@ import Foundation
 import ProviderSim
 import Testing
 
-@Suite("Background probes feeding the router")
+@Suite("Background probes feeding the router", .timeLimit(.minutes(5)))
 struct ProbeSchedulingTests {
     static func yaml(_ ports: [Int], interval: Int = 150) -> String {
         RoutingTests.yaml(ports, breaker: "{ base_open_ms: 300, consecutive_failures: 2 }") + """
@@ -63,11 +63,26 @@ struct ProbeSchedulingTests {
         var failing = RoutingTests.sim(ttft: 30)
         failing.errorRate = 1
         try await RouterHarness.run(sims: [failing, RoutingTests.sim(ttft: 60)], yaml: { Self.yaml($0) }) { harness in
-            #expect(try await Self.eventually { try await Self.admin(harness).first { $0["provider"] as? String == "p0" }?["breaker"] as? String == "open" })
-            try await harness.sims[0].configure { $0.errorRate = 0 }
-            #expect(try await Self.eventually { try await Self.admin(harness).first { $0["provider"] as? String == "p0" }?["breaker"] as? String == "closed" })
-            // Every request p0 received was a probe: no client request was made at all.
+            func breaker() async throws -> String? {
+                try await Self.admin(harness).first { $0["provider"] as? String == "p0" }?["breaker"] as? String
+            }
+            #expect(try await Self.eventually { try await breaker() == "open" })
+            // Client traffic while p0 still fails, for about a second: its breaker goes from open to half-open and
+            // back several times meanwhile (300 ms open, a probe every 100 ms), and no client request is its trial
+            // call. A request sent to p0 would fail there and fail over: two attempts.
+            var answers: [(provider: String?, attempts: String?)] = []
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .seconds(1) || answers.count < 10 {
+                let response = try await harness.chat(model: "m", stream: false)
+                #expect(response.status == 200)
+                answers.append((response.headers.first(name: "x-edge-provider"), response.headers.first(name: "x-edge-attempts")))
+            }
+            #expect(answers.allSatisfy { $0.provider == "p1" && $0.attempts == "1" }, "\(answers)")
             #expect(harness.sims[0].stats.received > 0)
+
+            // Healed: a probe, not a client request (none is sent), closes the breaker.
+            try await harness.sims[0].configure { $0.errorRate = 0 }
+            #expect(try await Self.eventually { try await breaker() == "closed" })
         }
     }
 

@@ -8,7 +8,7 @@ import Testing
 
 /// Chat requests are answered by the router's own handler, everything else by Hummingbird behind it; a client
 /// that pipelines gets its responses in the order of its requests all the same.
-@Suite("Request order on one connection")
+@Suite("Request order on one connection", .timeLimit(.minutes(5)))
 struct RequestOrderTests {
     static func head(_ method: HTTPRequest.Method, _ path: String) -> HTTPRequestPart {
         .head(HTTPRequest(method: method, scheme: nil, authority: nil, path: path))
@@ -96,8 +96,14 @@ struct RequestOrderTests {
         }
     }
 
-    /// Writes `request` on a new connection and reads until the router closes it.
-    static func exchangeRaw(port: Int, sending request: String) async throws -> String {
+    /// Writes `request` on a new connection and reads until the router closes it (at most `limit`).
+    static func exchangeRaw(port: Int, sending request: String, within limit: Duration = .seconds(60)) async throws -> String {
+        try await bounded(limit, "the router closing the connection") {
+            try await exchangeRawUnbounded(port: port, sending: request)
+        }
+    }
+
+    private static func exchangeRawUnbounded(port: Int, sending request: String) async throws -> String {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {

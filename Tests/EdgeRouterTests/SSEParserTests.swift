@@ -1,7 +1,7 @@
 @testable import EdgeRouter
 import Testing
 
-@Suite("SSE parser")
+@Suite("SSE parser", .timeLimit(.minutes(5)))
 struct SSEParserTests {
     static let stream = Array(
         "data: {\"a\":1}\n\n: keep-alive comment\n\nevent: message_start\r\ndata: first line\r\ndata: second line\r\nid: 7\r\n\r\ndata:no-space\rdata: é😀\n\ndata: [DONE]\n\n"

@@ -6,7 +6,7 @@ import Testing
 
 /// The reader's side of an upstream call: what async-http-client's callbacks parse is held until the race's winner
 /// attaches its reader, then handed straight on, in order and once; the receiver pauses while the reader is behind.
-@Suite("Upstream call: steps between the callbacks and the reader")
+@Suite("Upstream call: steps between the callbacks and the reader", .timeLimit(.minutes(5)))
 struct UpstreamCallTests {
     static func call(loop: EmbeddedEventLoop, onFirstToken: @escaping (UpstreamCall.FirstToken) -> Void = { _ in }) throws -> UpstreamCall {
         let catalog = try ConfigurationLoader.parse(yaml: DemoConfiguration.yaml(routerPort: 8080, simPorts: [1, 2, 3]), environment: [:])

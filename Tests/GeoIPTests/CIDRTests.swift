@@ -1,7 +1,7 @@
 import GeoIP
 import Testing
 
-@Suite("CIDR")
+@Suite("CIDR", .timeLimit(.minutes(5)))
 struct CIDRTests {
     @Test(
         "contains exactly the addresses of the block",

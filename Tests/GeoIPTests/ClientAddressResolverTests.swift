@@ -1,7 +1,7 @@
 import GeoIP
 import Testing
 
-@Suite("ClientAddressResolver")
+@Suite("ClientAddressResolver", .timeLimit(.minutes(5)))
 struct ClientAddressResolverTests {
     /// Proxies in 10/8, 192.168/16, one IPv6 /48 and loopback; clients use the documentation ranges.
     static func makeResolver(clientIPHeaderName: String? = nil) throws -> ClientAddressResolver {

@@ -1,7 +1,7 @@
 import GeoIP
 import Testing
 
-@Suite("Fleet ranking")
+@Suite("Fleet ranking", .timeLimit(.minutes(5)))
 struct FleetNodeTests {
     static let london = (latitude: 51.5074, longitude: -0.1278)
     static let paris = (latitude: 48.8566, longitude: 2.3522)

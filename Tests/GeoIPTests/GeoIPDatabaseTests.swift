@@ -15,7 +15,7 @@ struct CityCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { ip }
 }
 
-@Suite("GeoIPDatabase")
+@Suite("GeoIPDatabase", .timeLimit(.minutes(5)))
 struct GeoIPDatabaseTests {
     static let geoIP2CityCases: [CityCase] = [
         // "::2.125.160.216/125"

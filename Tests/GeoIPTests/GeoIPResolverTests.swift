@@ -14,7 +14,7 @@ final class StopFlag: Sendable {
     var isStopped: Bool { value.load(ordering: .acquiring) }
 }
 
-@Suite("GeoIPResolver")
+@Suite("GeoIPResolver", .timeLimit(.minutes(5)))
 struct GeoIPResolverTests {
     // "2001:480:10::/48" in GeoIP2-City-Test.json (accuracy radius 20) and "2001:480::/43" in
     // GeoLite2-City-Test.json (accuracy radius 50) tell the two databases apart.
@@ -295,16 +295,17 @@ struct GeoIPResolverTests {
             resolver: resolver, pollInterval: .milliseconds(5), onOutcome: { continuation.yield($0) })
 
         try await testGracefulShutdown { trigger in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await service.run() }
-                var iterator = outcomes.makeAsyncIterator()
-                #expect(await iterator.next()?.location == .unchanged)
-                try directory.replace("city.mmdb", with: .geoLite2City)
-                while let outcome = await iterator.next(), !outcome.didReload {}
-                #expect(resolver.locate(Self.sanDiego)?.accuracyRadiusKm == Self.geoLite2Accuracy)
-                trigger.triggerGracefulShutdown()
-                try await group.waitForAll()
+            // A task of its own (it inherits the graceful-shutdown context) so that every wait below is bounded.
+            let running = Task { try await service.run() }
+            defer { running.cancel() }
+            #expect(try await first(of: outcomes, "the first poll").location == .unchanged)
+            try directory.replace("city.mmdb", with: .geoLite2City)
+            try await bounded(.seconds(30), "the reload of the replaced file") {
+                for await outcome in outcomes where outcome.didReload { return }
             }
+            #expect(resolver.locate(Self.sanDiego)?.accuracyRadiusKm == Self.geoLite2Accuracy)
+            trigger.triggerGracefulShutdown()
+            try await bounded(.seconds(30), "the service stopping on graceful shutdown") { try await running.value }
         }
     }
 
@@ -314,14 +315,14 @@ struct GeoIPResolverTests {
             configuration: .init(locationDatabasePath: Fixture.geoIP2City.path), logger: quietLogger)
         let polling = Task { try await GeoIPReloadService(resolver: resolver, pollInterval: .seconds(3600)).run() }
         polling.cancel()
-        try await polling.value
+        try await bounded(.seconds(30), "the service stopping on cancellation") { try await polling.value }
 
         try await testGracefulShutdown { trigger in
             let idle = Task {
                 try await GeoIPReloadService(resolver: .disabled(logger: quietLogger)).run()
             }
             trigger.triggerGracefulShutdown()
-            try await idle.value
+            try await bounded(.seconds(30), "the idle service stopping on graceful shutdown") { try await idle.value }
         }
     }
 }

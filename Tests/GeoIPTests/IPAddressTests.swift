@@ -1,7 +1,7 @@
 import GeoIP
 import Testing
 
-@Suite("IPAddress")
+@Suite("IPAddress", .timeLimit(.minutes(5)))
 struct IPAddressTests {
     @Test(
         "IPv4 parses and prints canonically",

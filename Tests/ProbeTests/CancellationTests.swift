@@ -74,7 +74,7 @@ extension ProbeTests {
                 let queued = Task { try await engine.probe(chatRequest(server, firstTokenTimeout: .seconds(60))) }
                 await capture.waitForLine(containing: ["probe queued", "probe.id=2"])
 
-                engine.shutdown()
+                await engine.shutdown()
                 #expect(try await ThreadInspector.threadsAfterExit(named: threadName) == 0)
                 #expect(probeErrorCode(await running.result) == .shutdown)
                 #expect(probeErrorCode(await queued.result) == .shutdown)
@@ -83,7 +83,7 @@ extension ProbeTests {
                 // Later probes fail at once; shutting down again is harmless.
                 let late = await thrownError { try await engine.probe(chatRequest(server)) }
                 #expect(late?.code == .shutdown)
-                engine.shutdown()
+                await engine.shutdown()
                 #expect(server.stats.requestsReceived == 1)
             }
         }

@@ -38,8 +38,14 @@ func withEngine<T>(
     _ body: (ProbeEngine) async throws -> T
 ) async throws -> T {
     let engine = try ProbeEngine(configuration: configuration, logger: logger ?? Logger(label: "probe-test"))
-    defer { engine.shutdown() }
-    return try await body(engine)
+    do {
+        let value = try await body(engine)
+        await engine.shutdown()
+        return value
+    } catch {
+        await engine.shutdown()
+        throw error
+    }
 }
 
 /// The `ProbeError` a probe threw, or `nil` if it returned (or threw something else).

@@ -3,7 +3,7 @@ import NIOCore
 @testable import ProviderSim
 import Testing
 
-@Suite("Chat request parser")
+@Suite("Chat request parser", .timeLimit(.minutes(5)))
 struct ChatRequestParserTests {
     /// What the simulator read with Foundation before: the reference the parser must agree with.
     static func reference(_ text: String) -> ChatRequest? {

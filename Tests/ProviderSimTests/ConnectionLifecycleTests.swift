@@ -1,7 +1,7 @@
 @testable import ProviderSim
 import Testing
 
-@Suite("Connection lifecycle")
+@Suite("Connection lifecycle", .timeLimit(.minutes(5)))
 struct ConnectionLifecycleTests {
     @Test("keep-alive: back to idle after each response")
     func keepAlive() {

@@ -1,7 +1,7 @@
 @testable import ProviderSim
 import Testing
 
-@Suite("Connection registry")
+@Suite("Connection registry", .timeLimit(.minutes(5)))
 struct ConnectionRegistryTests {
     final class Connection {}
 

@@ -3,7 +3,7 @@ import NIOEmbedded
 @testable import ProviderSim
 import Testing
 
-@Suite("Frame clock")
+@Suite("Frame clock", .timeLimit(.minutes(5)))
 struct FrameClockTests {
     final class Client: FrameClockClient {
         var frameClockTicket: UInt64?

@@ -6,7 +6,7 @@ import NIOHTTP1
 import Testing
 
 /// The connection handler driven through an `EmbeddedChannel` on virtual time: exact timing, no sockets.
-@Suite("Simulator connection")
+@Suite("Simulator connection", .timeLimit(.minutes(5)))
 struct SimulatorConnectionTests {
     /// A connection to a simulator, on an embedded loop whose clock the test moves.
     struct Harness {

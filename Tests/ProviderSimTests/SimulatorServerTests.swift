@@ -8,7 +8,7 @@ import ServiceLifecycle
 import Testing
 
 /// The simulator over real sockets on 127.0.0.1: routes, disconnects, shutdown, many streams.
-@Suite("Simulator server")
+@Suite("Simulator server", .timeLimit(.minutes(5)))
 struct SimulatorServerTests {
     static let logger: Logger = {
         var logger = Logger(label: "sim-test")
@@ -80,12 +80,12 @@ struct SimulatorServerTests {
                 headArrived.yield()
                 for try await _ in response.body {}
             }
-            var iterator = heads.makeAsyncIterator()
-            await iterator.next()
+            try await first(of: heads, "the response head")
             // Cancelling the reader makes the client close the connection mid-stream.
             reader.cancel()
-            _ = await reader.result
+            _ = try await bounded(.seconds(30), "the reader ending") { await reader.result }
             let stats = await sim.waitForStats { $0.cancelled == 1 }
+            #expect(stats.cancelled == 1)
             #expect(stats.inFlight == 0)
             #expect(stats.completed == 0)
         }
@@ -101,6 +101,7 @@ struct SimulatorServerTests {
                     Self.request(base + "/v1/chat/completions", body: #"{"model":"m"}"#), deadline: .now() + .milliseconds(200))
             }
             let stats = await sim.waitForStats { $0.cancelled == 1 }
+            #expect(stats.cancelled == 1)
             #expect(stats.inFlight == 0)
         }
     }
@@ -114,18 +115,17 @@ struct SimulatorServerTests {
         let sim = ProviderSimulator(settings: settings, logger: Self.logger) { continuation.yield($0) }
         let group = ServiceGroup(services: [sim], logger: Self.logger)
         let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
+        let port = try await first(of: ports, "the simulator listening")
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         do {
             let response = try await client.execute(
                 Self.request("http://127.0.0.1:\(port)/v1/chat/completions", body: SimulatorTests.chat), timeout: .seconds(10))
             #expect(response.status == .ok)
             await group.triggerGracefulShutdown()
-            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let body = String(buffer: try await bounded(.seconds(30), "the stream's end") { try await response.body.collect(upTo: 1 << 20) })
             #expect(body.hasSuffix("data: [DONE]\n\n"))
             #expect(body.contains(#"{"content":" lazy"}"#))
-            try await task.value
+            try await bounded(.seconds(30), "the graceful shutdown") { try await task.value }
             #expect(sim.stats.completed == 1)
         } catch {
             task.cancel()
@@ -142,18 +142,21 @@ struct SimulatorServerTests {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let sim = ProviderSimulator(settings: settings, logger: Self.logger) { continuation.yield($0) }
         let task = Task { try await sim.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
+        let port = try await first(of: ports, "the simulator listening")
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         let response = try await client.execute(
             Self.request("http://127.0.0.1:\(port)/v1/chat/completions", body: SimulatorTests.chat), timeout: .seconds(10))
         #expect(response.status == .ok)
         task.cancel()
-        try await task.value
-        await #expect(throws: (any Error).self) {
-            _ = try await response.body.collect(upTo: 1 << 20)
+        try await bounded(.seconds(30), "the simulator stopping on cancellation") { try await task.value }
+        do {
+            _ = try await bounded(.seconds(30), "the stream breaking off") { try await response.body.collect(upTo: 1 << 20) }
+            Issue.record("the stream ended normally")
+        } catch {
+            #expect(!(error is TimedOut), "\(error)")
         }
         let stats = await sim.waitForStats { $0.cancelled == 1 }
+        #expect(stats.cancelled == 1)
         #expect(stats.inFlight == 0)
         try await client.shutdown()
     }

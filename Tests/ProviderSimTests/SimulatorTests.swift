@@ -7,7 +7,7 @@ import NIOHTTP1
 @testable import ProviderSim
 import Testing
 
-@Suite("Provider simulator")
+@Suite("Provider simulator", .timeLimit(.minutes(5)))
 struct SimulatorTests {
     static func withSim<Value: Sendable>(
         _ settings: SimulatorSettings = .init(), _ body: @Sendable (ProviderSimulator, HTTPClient, String) async throws -> Value
@@ -19,8 +19,13 @@ struct SimulatorTests {
         // Stopped by a graceful shutdown: cancelling a server while it accepts a connection traps in NIO.
         let group = ServiceGroup(services: [sim], logger: logger)
         let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
+        let port: Int
+        do {
+            port = try await first(of: ports, "the simulator listening")
+        } catch {
+            task.cancel()
+            throw error
+        }
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         let result: Result<Value, any Error>
         do {
@@ -30,7 +35,11 @@ struct SimulatorTests {
         }
         try? await client.shutdown()
         await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        do {
+            try await bounded(.seconds(30), "the simulator's graceful shutdown") { _ = try? await task.value }
+        } catch {
+            Issue.record("\(error)")
+        }
         return try result.get()
     }
 

@@ -2,7 +2,7 @@ import NIOCore
 @testable import ProviderSim
 import Testing
 
-@Suite("Stream schedule")
+@Suite("Stream schedule", .timeLimit(.minutes(5)))
 struct StreamScheduleTests {
     static let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
 

@@ -3,7 +3,7 @@ import NIOCore
 import Testing
 
 /// The byte writers on the hot path produce exactly what `OpenAIWire` (the reference format) produces.
-@Suite("Wire rendering")
+@Suite("Wire rendering", .timeLimit(.minutes(5)))
 struct WireRenderingTests {
     static let models = ["bench", #"a"quoted"\model"#, "tab\tnew\nline\r\u{1}\u{1f}", "é😀模型", ""]
 

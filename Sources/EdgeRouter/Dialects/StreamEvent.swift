@@ -43,6 +43,11 @@ public struct TokenUsage: Sendable, Equatable, Codable {
         self.completionTokens = completionTokens
     }
 
-    /// Prompt and completion tokens together.
-    public var totalTokens: Int { promptTokens + completionTokens }
+    /// Prompt and completion tokens together. Both counts are the provider's word, so the sum saturates rather
+    /// than trapping on counts whose sum does not fit (found by fuzzing the stream decoder).
+    public var totalTokens: Int {
+        let (sum, overflow) = promptTokens.addingReportingOverflow(completionTokens)
+        guard overflow else { return sum }
+        return promptTokens < 0 ? .min : .max
+    }
 }

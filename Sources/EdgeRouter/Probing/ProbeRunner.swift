@@ -47,9 +47,9 @@ public struct ProbeRunner: Sendable {
         }
     }
 
-    /// Stops the probe thread; pending probes fail.
-    public func shutdown() {
-        engine.shutdown()
+    /// Stops the probe thread; pending probes fail. Suspends until the thread has exited, blocking no thread.
+    public func shutdown() async {
+        await engine.shutdown()
     }
 }
 

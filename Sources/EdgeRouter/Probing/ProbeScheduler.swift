@@ -56,7 +56,7 @@ final class ProbeScheduler: Service, Sendable {
                 }
             }
         }
-        runner.shutdown()
+        await runner.shutdown()
     }
 
     private func loop(_ runtime: DeploymentRuntime, firstAt: ContinuousClock.Instant) async {

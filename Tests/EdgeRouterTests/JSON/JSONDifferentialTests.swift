@@ -5,7 +5,7 @@ import Testing
 /// The scanner against `JSONSerialization` on the same bytes: same verdict, same values. The two known
 /// differences are checked for what they are: Foundation accepts trailing commas (`[1,]`), and refuses numbers
 /// outside `Double`'s range that the scanner, which never converts a skipped number, lets through.
-@Suite("JSON scanner against JSONSerialization")
+@Suite("JSON scanner against JSONSerialization", .timeLimit(.minutes(5)))
 struct JSONDifferentialTests {
     enum Verdict: Equatable {
         case bothAccept, bothReject, onlyFoundationAccepts, onlyScannerAccepts

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-@Suite("JSON scanner")
+@Suite("JSON scanner", .timeLimit(.minutes(5)))
 struct JSONScannerTests {
     static func accepts(_ text: String) -> Bool { ScannedValue.validates(Array(text.utf8)) }
 

@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import Testing
 
-@Suite("JSON writer")
+@Suite("JSON writer", .timeLimit(.minutes(5)))
 struct JSONWriterTests {
     static func roundTrip(_ string: String) throws -> String? {
         var buffer = ByteBuffer()

@@ -1,7 +1,7 @@
 import EdgeRouter
 import Testing
 
-@Suite("CircuitBreaker: closed and opening")
+@Suite("CircuitBreaker: closed and opening", .timeLimit(.minutes(5)))
 struct CircuitBreakerOpeningTests {
     typealias Breaker = CircuitBreaker
     let t0 = TestTime.origin
@@ -164,7 +164,7 @@ struct CircuitBreakerOpeningTests {
     }
 }
 
-@Suite("CircuitBreaker: open, half-open and recovery")
+@Suite("CircuitBreaker: open, half-open and recovery", .timeLimit(.minutes(5)))
 struct CircuitBreakerRecoveryTests {
     typealias Breaker = CircuitBreaker
     let t0 = TestTime.origin
@@ -322,7 +322,7 @@ struct CircuitBreakerRecoveryTests {
     }
 }
 
-@Suite("CircuitBreaker: rate limits and credentials")
+@Suite("CircuitBreaker: rate limits and credentials", .timeLimit(.minutes(5)))
 struct CircuitBreakerRateLimitTests {
     typealias Breaker = CircuitBreaker
     let t0 = TestTime.origin

@@ -1,7 +1,7 @@
 import EdgeRouter
 import Testing
 
-@Suite("HedgePolicy and HedgeBudget")
+@Suite("HedgePolicy and HedgeBudget", .timeLimit(.minutes(5)))
 struct HedgeTests {
     private func estimate(p90Ms: Double, confidence: Double) -> TTFTEstimate {
         TTFTEstimate(

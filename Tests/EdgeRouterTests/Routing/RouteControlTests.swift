@@ -1,7 +1,7 @@
 import EdgeRouter
 import Testing
 
-@Suite("RouteControl")
+@Suite("RouteControl", .timeLimit(.minutes(5)))
 struct RouteControlTests {
     private func message(_ header: String) -> String? {
         do {

@@ -1,7 +1,7 @@
 import EdgeRouter
 import Testing
 
-@Suite("RoutingDecision: ranking")
+@Suite("RoutingDecision: ranking", .timeLimit(.minutes(5)))
 struct RoutingDecisionRankingTests {
     @Test("the documented defaults")
     func defaults() {
@@ -196,7 +196,7 @@ struct RoutingDecisionRankingTests {
     }
 }
 
-@Suite("RoutingDecision: filters, order and panic")
+@Suite("RoutingDecision: filters, order and panic", .timeLimit(.minutes(5)))
 struct RoutingDecisionFilterTests {
     private func threeProviders() -> DecisionFixture {
         var fixture = DecisionFixture()

@@ -62,7 +62,7 @@ private func share(of name: String, in chosen: some Collection<String>) -> Doubl
     Double(chosen.filter { $0 == name }.count) / Double(chosen.count)
 }
 
-@Suite("Routing loop: estimator and decision together")
+@Suite("Routing loop: estimator and decision together", .timeLimit(.minutes(5)))
 struct RoutingLoopTests {
     @Test("a provider that slows from 60 to 500 ms loses its traffic within three samples, and stays off it")
     func slowdown() {

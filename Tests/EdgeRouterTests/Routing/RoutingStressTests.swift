@@ -3,7 +3,7 @@ import Testing
 
 /// Many tasks at once on the shared, lock-free parts: the hedge budget and the decision over read-only inputs.
 /// Run under `swift test --sanitize=thread` as well.
-@Suite("Routing under concurrency")
+@Suite("Routing under concurrency", .timeLimit(.minutes(5)))
 struct RoutingStressTests {
     @Test("the hedge budget holds its bound under contention")
     func hedgeBudgetContention() async {

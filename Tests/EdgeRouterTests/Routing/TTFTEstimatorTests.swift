@@ -1,7 +1,7 @@
 import EdgeRouter
 import Testing
 
-@Suite("TTFTEstimator")
+@Suite("TTFTEstimator", .timeLimit(.minutes(5)))
 struct TTFTEstimatorTests {
     private func isClose(_ value: UInt64, to expected: Double, within tolerance: Double) -> Bool {
         abs(Double(value) - expected) <= tolerance * expected

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import ProviderSim
 import ServiceLifecycle
+import Testing
 
 /// A router in front of simulated providers, all on 127.0.0.1 with ephemeral ports, for one test.
 struct RouterHarness: Sendable {
@@ -40,17 +41,23 @@ struct RouterHarness: Sendable {
         let simServices = ServiceRunner(sims)
         defer { simServices.stop() }
         var ports: [Int] = []
-        for stream in portStreams {
-            var iterator = stream.makeAsyncIterator()
-            ports.append(await iterator.next() ?? 0)
+        for (index, stream) in portStreams.enumerated() {
+            ports.append(try await first(of: stream, "simulator \(index) listening"))
         }
         let catalog = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
         let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
         let router = try EdgeRouterServer(catalog: catalog, logger: routerLogger) { routerPort.yield($0) }
         let routerService = ServiceRunner([router])
-        var iterator = routerPorts.makeAsyncIterator()
-        _ = await iterator.next()
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        do {
+            _ = try await first(of: routerPorts, "the router listening")
+        } catch {
+            await routerService.stopAndWait()
+            throw error
+        }
+        // A read timeout bounds every body a test collects: a stream that stalls fails the test, never hangs it.
+        let client = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(60))))
         let harness = RouterHarness(sims: sims, simPorts: ports, router: router, client: client)
         do {
             let value = try await body(harness)
@@ -165,10 +172,17 @@ final class ServiceRunner: Sendable {
         self.task = Task { try await group.run() }
     }
 
-    /// Starts a graceful shutdown and waits until every service has stopped.
-    func stopAndWait() async {
+    /// Starts a graceful shutdown and waits until every service has stopped; a shutdown that does not end within
+    /// `limit` is a test failure, not a hang.
+    func stopAndWait(within limit: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async {
         await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        let task = self.task
+        do {
+            _ = try await bounded(limit, "the graceful shutdown") { _ = try? await task.value }
+        } catch {
+            task.cancel()
+            Issue.record("\(error)", sourceLocation: sourceLocation)
+        }
     }
 
     /// Starts a graceful shutdown without waiting (for paths that leave early).

@@ -170,7 +170,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
             finish(.error(400, "invalid request body"))
             return
         }
-        let plan = simulator.plan()
+        let plan = simulator.plan(headers: head.headers)
         if let key = plan.settings.requiredAPIKey, head.headers.first(name: "authorization") != "Bearer \(key)" {
             // Counted failed once: a request already failed by injection is not in flight.
             if plan.failWith == nil { simulator.end(.failed) }

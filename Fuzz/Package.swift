@@ -1,0 +1,50 @@
+// swift-tools-version: 6.2
+import Foundation
+import PackageDescription
+
+// SwiftPM names a path dependency after its folder, which depends on where the repository was cloned.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+    .lowercased()
+
+// libFuzzer targets for the parsers that read outside input, in a package of their own so that the main package's
+// `swift build` and `swift test` never build them. Build and run with `scripts/fuzz` from the repository root
+// (`swift build --sanitize=fuzzer` here: every module, the router's included, gets libFuzzer's coverage
+// instrumentation, and each target's `LLVMFuzzerTestOneInput` is linked with libFuzzer's `main`).
+//
+// One file per target, not named main.swift, so that SwiftPM compiles it as a library (no `main` of its own).
+// Seed inputs are in Corpus/<target>/, inputs that once failed in Regressions/<target>/.
+let swiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "edge-router-fuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+    ],
+    targets: [
+        // The JSON scanner (every value read, or skipped) and the OpenAI request parser built on it.
+        .executableTarget(
+            name: "FuzzJSON",
+            dependencies: [.product(name: "EdgeRouter", package: root)],
+            swiftSettings: swiftSettings
+        ),
+        // The SSE parser, the OpenAI stream decoder and the completion assembler, on upstream bytes.
+        .executableTarget(
+            name: "FuzzSSE",
+            dependencies: [.product(name: "EdgeRouter", package: root)],
+            swiftSettings: swiftSettings
+        ),
+        // X-Forwarded-For, Forwarded and client-IP header parsing, and IP/CIDR text.
+        .executableTarget(
+            name: "FuzzForwarding",
+            dependencies: [.product(name: "GeoIP", package: root)],
+            swiftSettings: swiftSettings
+        ),
+        // The YAML configuration loader.
+        .executableTarget(
+            name: "FuzzConfig",
+            dependencies: [.product(name: "EdgeRouter", package: root)],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,51 @@
+@_spi(Benchmarks) @testable import EdgeRouter
+import Foundation
+import Testing
+
+/// Inputs kept in `Fuzz/Regressions/<target>/` that once failed, each replayed here through the same path as its
+/// fuzz target, so the normal suite guards them too.
+@Suite("Fuzzing regressions", .timeLimit(.minutes(5)))
+struct FuzzRegressionTests {
+    /// `Fuzz/Regressions/<target>/<name>`, read in place (not a bundle resource).
+    static func regression(_ target: String, _ name: String) throws -> [UInt8] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/Regressions/\(target)/\(name)")
+        return Array(try Data(contentsOf: url))
+    }
+
+    /// Parses an SSE stream, decodes its OpenAI chunks and assembles the non-streaming answer, as the upstream path
+    /// does (the `sse` target, less its first byte, which only picks how the fuzzer splits the stream).
+    static func assemble(_ stream: [UInt8]) throws -> String {
+        var parser = SSEParser()
+        var decoder = OpenAIStreamDecoder()
+        var assembler = OpenAICompletionAssembler()
+        var events = try parser.parse(stream)
+        if let last = parser.finish() { events.append(last) }
+        for event in events {
+            if case .frame(let frame) = try decoder.decode(event) {
+                for event in frame.events { assembler.consume(event) }
+            }
+        }
+        return String(buffer: assembler.completionJSON(fallbackModel: "m", fallbackID: "id"))
+    }
+
+    @Test("a provider's token counts that overflow when added give a saturated total, not a trap")
+    func usageOverflow() throws {
+        let stream = try Self.regression("sse", "usage-total-overflow.txt").dropFirst()
+        let completion = try Self.assemble(Array(stream))
+        #expect(completion.contains(#""prompt_tokens":9223372036854775807,"completion_tokens":64,"total_tokens":9223372036854775807"#))
+        #expect(TokenUsage(promptTokens: .min, completionTokens: -1).totalTokens == .min)
+    }
+
+    @Test("a configuration with duplicate keys is refused as invalid YAML, every time it is loaded")
+    func duplicateKeys() throws {
+        let text = String(decoding: try Self.regression("config", "duplicate-keys-message.yaml"), as: UTF8.self)
+        for _ in 0..<2 {
+            #expect {
+                try ConfigurationLoader.parse(yaml: text, file: "fuzz.yaml", environment: [:])
+            } throws: { error in
+                (error as? EdgeRouterError)?.message.contains("duplicated key") == true
+            }
+        }
+    }
+}
