@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 @testable import ProviderSim
 import Testing
 
@@ -26,7 +27,7 @@ struct NumericInputTests {
         var settings = SimulatorSettings()
         try settings.apply(json: ["ttft_ms": NSNumber(value: 1e300), "tokens_per_second": NSNumber(value: 0.001)])
         let sim = ProviderSimulator(settings: settings, logger: RouterHarness.logger)
-        let plan = sim.plan()
+        let plan = sim.plan(headers: HTTPHeaders())
         #expect(plan.ttft == .seconds(86_400))
         #expect(plan.gap == .seconds(1000))
     }
