@@ -26,7 +26,7 @@ extension ProviderSimulator {
     /// Counts a received chat request, keeps its headers for ``lastChatHeaders`` and draws its fate; the draws are
     /// in the same order as they always were, so a seed gives the same latencies and faults as before.
     func plan(headers: HTTPHeaders) -> ChatPlan {
-        state.withLock { state in
+        state.withLockedValue { state in
             // A reference to the parsed headers, not a copy: the hot path pays one retain.
             state.lastChatHeaders = headers
             state.stats.received += 1
@@ -47,7 +47,7 @@ extension ProviderSimulator {
 
     /// Counts how a planned request (one not failed by injection) ended.
     func end(_ how: RequestEnd) {
-        state.withLock { state in
+        state.withLockedValue { state in
             var stats = state.stats
             stats.inFlight -= 1
             switch how {

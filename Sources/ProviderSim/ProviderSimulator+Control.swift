@@ -34,7 +34,7 @@ extension ProviderSimulator {
     }
 
     func reset() -> SimpleResponse {
-        state.withLock { $0.stats = SimulatorStats() }
+        state.withLockedValue { $0.stats = SimulatorStats() }
         return Self.json(["reset": true])
     }
 

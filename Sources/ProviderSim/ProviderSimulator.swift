@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -13,7 +14,8 @@ import Synchronization
 /// It is built to stay out of the way of benchmarks: a plain SwiftNIO HTTP/1.1 server whose streams are driven
 /// by one timer per event loop (see `Internal/`), so thousands of concurrent streams cost little CPU.
 public final class ProviderSimulator: Service, Sendable {
-    let state: Mutex<SimulatorState>
+    /// A pthread mutex, which the thread sanitizer sees (see `DeploymentRuntime.state` in EdgeRouter).
+    let state: NIOLockedValueBox<SimulatorState>
     let host: String
     let requestedPort: Int
     let eventLoopGroup: any EventLoopGroup
@@ -48,7 +50,7 @@ public final class ProviderSimulator: Service, Sendable {
     ) {
         self.host = host
         self.requestedPort = port
-        self.state = Mutex(SimulatorState(settings: settings))
+        self.state = NIOLockedValueBox(SimulatorState(settings: settings))
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.onListening = onListening
@@ -58,11 +60,11 @@ public final class ProviderSimulator: Service, Sendable {
     public var port: Int { boundPort.load(ordering: .relaxed) }
 
     /// The current behaviour.
-    public var settings: SimulatorSettings { state.withLock { $0.settings } }
+    public var settings: SimulatorSettings { state.withLockedValue { $0.settings } }
 
     /// Changes the behaviour; a changed seed restarts the random sequence.
     public func update(_ change: (inout SimulatorSettings) -> Void) {
-        state.withLock { state in
+        state.withLockedValue { state in
             let seed = state.settings.seed
             change(&state.settings)
             if state.settings.seed != seed { state.random = SeededRandom(seed: state.settings.seed) }
@@ -70,12 +72,12 @@ public final class ProviderSimulator: Service, Sendable {
     }
 
     /// The counters so far.
-    public var stats: SimulatorStats { state.withLock { $0.stats } }
+    public var stats: SimulatorStats { state.withLockedValue { $0.stats } }
 
     /// The headers of the last chat request received (names as the client sent them), or nil before the first;
     /// lets a test check what a client of the simulator sent, its credentials for one.
     public var lastChatHeaders: [(name: String, value: String)]? {
-        state.withLock { $0.lastChatHeaders }.map { headers in headers.map { (name: $0.name, value: $0.value) } }
+        state.withLockedValue { $0.lastChatHeaders }.map { headers in headers.map { (name: $0.name, value: $0.value) } }
     }
 
     /// Waits until the counters satisfy `predicate` (for example, a request was cancelled by its client) and
@@ -87,17 +89,17 @@ public final class ProviderSimulator: Service, Sendable {
         timeout: Duration = .seconds(30),
         _ predicate: @escaping @Sendable (SimulatorStats) -> Bool
     ) async -> SimulatorStats {
-        let id = state.withLock { state in
+        let id = state.withLockedValue { state in
             state.lastWaiterID += 1
             return state.lastWaiterID
         }
         let timer = eventLoopGroup.next().scheduleTask(in: TimeAmount(timeout)) {
-            self.state.withLock { $0.resumeWaiter(id) }
+            self.state.withLockedValue { $0.resumeWaiter(id) }
         }
         defer { timer.cancel() }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                state.withLock { state in
+                state.withLockedValue { state in
                     if predicate(state.stats) || Task.isCancelled {
                         continuation.resume(returning: state.stats)
                     } else {
@@ -106,7 +108,7 @@ public final class ProviderSimulator: Service, Sendable {
                 }
             }
         } onCancel: {
-            state.withLock { $0.resumeWaiter(id) }
+            state.withLockedValue { $0.resumeWaiter(id) }
         }
     }
 

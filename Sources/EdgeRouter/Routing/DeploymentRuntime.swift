@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// The live state of one deployment on this node, shared by every request.
@@ -23,7 +24,10 @@ final class DeploymentRuntime: Sendable {
         var lastFailure: String?
     }
 
-    private let state: Mutex<State>
+    /// A pthread mutex rather than `Synchronization.Mutex`: this lock is contended across event loops, and the
+    /// thread sanitizer cannot see a contended `Mutex`'s hand-off on Linux (it goes through the kernel), so it would
+    /// report every pair of critical sections as a race. Uncontended, both cost about the same.
+    private let state: NIOLockedValueBox<State>
     private let ewma = Atomic<UInt64>(0)
     private let recent = Atomic<UInt64>(0)
     private let mean = Atomic<UInt64>(0)
@@ -54,7 +58,7 @@ final class DeploymentRuntime: Sendable {
         self.index = index
         self.providerHash = ProviderIDHash.hash(of: deployment.provider.id)
         self.pricePerMillion = (deployment.price.inputPerMillion + deployment.price.outputPerMillion) / 2
-        self.state = Mutex(State(estimator: TTFTEstimator(configuration: estimator), breaker: CircuitBreaker(configuration: breaker)))
+        self.state = NIOLockedValueBox(State(estimator: TTFTEstimator(configuration: estimator), breaker: CircuitBreaker(configuration: breaker)))
         self.quantileHalfLife = Double(max(estimator.quantileHalfLife, 1))
         self.estimatorConfiguration = estimator
     }
@@ -161,7 +165,7 @@ final class DeploymentRuntime: Sendable {
     /// which keeps a heavy-tailed deployment from looking fast because its slow answers go unseen; the breaker
     /// hears nothing, since the attempt neither succeeded nor failed.
     func recordLowerBound(ttftNanos: UInt64, now: UInt64) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.estimator.record(ttftNanos: ttftNanos, source: .live, now: now)
             publish(state, now: now)
         }
@@ -170,7 +174,7 @@ final class DeploymentRuntime: Sendable {
     /// A first token arrived after `ttft`: a sample for the estimator and a success for the breaker.
     func recordSuccess(ttftNanos: UInt64, source: SampleSource, now: UInt64) -> CircuitBreaker.Action {
         clearSuspicion()
-        return state.withLock { state in
+        return state.withLockedValue { state in
             let p90 = state.estimator.sampleCount > 0 ? state.estimator.estimate(now: now).p90Nanos : nil
             state.estimator.record(ttftNanos: ttftNanos, source: source, now: now)
             let outcome: CircuitBreaker.CallOutcome = source == .probe ? .probeSuccess : .success(ttftNanos: ttftNanos, p90Nanos: p90)
@@ -183,7 +187,7 @@ final class DeploymentRuntime: Sendable {
 
     /// An attempt failed: not a TTFT sample; the breaker decides what it means.
     func recordFailure(_ outcome: CircuitBreaker.CallOutcome, detail: String, now: UInt64) -> CircuitBreaker.Action {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.lastFailure = detail
             let action = state.breaker.record(outcome, now: now)
             publish(state, now: now)
@@ -193,7 +197,7 @@ final class DeploymentRuntime: Sendable {
 
     /// Claims the breaker's single half-open trial (or plain admission) for a request about to be sent here.
     func admit(now: UInt64) -> CircuitBreaker.Admission {
-        state.withLock { state in
+        state.withLockedValue { state in
             let admission = state.breaker.admit(now: now)
             publish(state, now: now)
             return admission
@@ -203,7 +207,7 @@ final class DeploymentRuntime: Sendable {
     /// Gives back a half-open trial claimed by a request that will report no outcome (its client's deadline
     /// passed, or the client left), so that the next request may be the trial at once, not after `trialTimeout`.
     func releaseTrial(now: UInt64) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.breaker.releaseTrial()
             publish(state, now: now)
         }
@@ -211,7 +215,7 @@ final class DeploymentRuntime: Sendable {
 
     /// A consistent view for the admin endpoint.
     func snapshot(now: UInt64) -> (estimate: TTFTEstimate, breaker: CircuitBreaker.State, openings: Int, lastFailure: String?) {
-        state.withLock { ($0.estimator.estimate(now: now), $0.breaker.state, $0.breaker.openings, $0.lastFailure) }
+        state.withLockedValue { ($0.estimator.estimate(now: now), $0.breaker.state, $0.breaker.openings, $0.lastFailure) }
     }
 
     private func publish(_ state: State, now: UInt64) {
