@@ -56,7 +56,7 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     /// complete answer, not a broken one.
     var answerFinished = false
     /// Turns provider text into what clients and logs may see.
-    var errorText = UpstreamErrorText(secrets: [])
+    var errorText = UpstreamErrorText.none
     /// The stream's idle, length and client-stall clock, from sending on.
     var watch: StreamWatch?
     private var watchTimer: Scheduled<Void>?

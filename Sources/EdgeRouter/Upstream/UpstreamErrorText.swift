@@ -26,6 +26,10 @@ struct UpstreamErrorText: Sendable {
             .sorted { $0.utf8.count > $1.utf8.count }  // the longest first, so a key containing another goes whole
     }
 
+    /// No configured secret (only the usual credential shapes): what a call holds until it is sent, built once so
+    /// that making a call costs no set and no sort.
+    static let none = UpstreamErrorText(secrets: [])
+
     /// The credentials of every provider: API keys and the values of their extra headers.
     init(providers: [Provider]) {
         self.init(secrets: providers.flatMap { provider in [provider.apiKey].compactMap { $0 } + provider.headers.map(\.value) })
