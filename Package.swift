@@ -11,6 +11,9 @@ let package = Package(
     products: [
         .executable(name: "edge-router", targets: ["edge-router"]),
         .library(name: "EdgeRouter", targets: ["EdgeRouter"]),
+        .library(name: "RoutingCore", targets: ["RoutingCore"]),
+        .library(name: "EdgeWire", targets: ["EdgeWire"]),
+        .library(name: "EdgeJSON", targets: ["EdgeJSON"]),
         .library(name: "ProviderSim", targets: ["ProviderSim"]),
         .library(name: "GeoIP", targets: ["GeoIP"]),
         .library(name: "Probe", targets: ["Probe"]),
@@ -30,10 +33,41 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
-        // The data plane: configuration, catalog, dialects, SSE, upstream calls, failover, HTTP server.
+        // The module graph points one way: EdgeRouter -> (EdgeWire, RoutingCore, Probe, GeoIP) -> EdgeJSON.
+        //
+        // JSON for every hot path: a strict pull scanner and a writer, on plain byte buffers (no NIO, no Foundation).
+        .target(
+            name: "EdgeJSON",
+            swiftSettings: swiftSettings
+        ),
+        // The routing core: the catalog of models and deployments, the TTFT estimator, circuit breakers, the
+        // allocation-free decision, hedging, `x-edge-route` and the engine over an immutable snapshot. No NIO, no
+        // metrics backend, no probes: it builds, tests and benchmarks on its own.
+        .target(
+            name: "RoutingCore",
+            dependencies: [
+                "EdgeJSON",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The wire layer: SSE and the client and provider dialects around the dialect-neutral event stream.
+        .target(
+            name: "EdgeWire",
+            dependencies: [
+                "EdgeJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The router: HTTP server, request pipeline (intake, exchange, response), upstream client, configuration,
+        // probes' scheduling, geolocation of clients, metrics.
         .target(
             name: "EdgeRouter",
             dependencies: [
+                "EdgeJSON",
+                "EdgeWire",
+                "RoutingCore",
                 "GeoIP",
                 "Probe",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -91,6 +125,7 @@ let package = Package(
         .target(
             name: "ProviderSim",
             dependencies: [
+                "EdgeJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -118,6 +153,9 @@ let package = Package(
             name: "EdgeRouterTests",
             dependencies: [
                 "EdgeRouter",
+                "EdgeJSON",
+                "EdgeWire",
+                "RoutingCore",
                 "ProviderSim",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -134,6 +172,28 @@ let package = Package(
             dependencies: [
                 "edge-router",
                 "EdgeRouter",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EdgeJSONTests",
+            dependencies: ["EdgeJSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EdgeWireTests",
+            dependencies: [
+                "EdgeJSON",
+                "EdgeWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RoutingCoreTests",
+            dependencies: [
+                "RoutingCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

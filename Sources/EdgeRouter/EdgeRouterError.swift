@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import HTTPTypes
+import RoutingCore
 
 /// The one error type of the EdgeRouter module.
 ///

@@ -1,4 +1,6 @@
-@_spi(Benchmarks) @testable import EdgeRouter
+@testable import EdgeJSON
+@testable import EdgeRouter
+@testable import EdgeWire
 import Foundation
 import Testing
 

@@ -3,6 +3,8 @@ import NIOCore
 import Testing
 
 @testable import EdgeRouter
+@testable import EdgeWire
+@testable import RoutingCore
 
 /// Providers whose answers lie about being a stream, or never end, or say "done" in their own way: each is
 /// classified for failover, with a bounded memory cost.

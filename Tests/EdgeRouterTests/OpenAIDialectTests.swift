@@ -1,4 +1,6 @@
-@_spi(Benchmarks) @testable import EdgeRouter
+@testable import EdgeJSON
+@testable import EdgeRouter
+@testable import EdgeWire
 import Foundation
 import Testing
 
@@ -72,8 +74,8 @@ struct OpenAIDialectTests {
 
     @Test("error bodies have OpenAI's shape and carry the request id")
     func errorShape() throws {
-        let body = OpenAIErrorBody.json(
-            for: EdgeRouterError(.invalidRequest, "Missing 'messages'.", param: "messages"), requestID: "abc123")
+        let body = ErrorResponse.openAIBody(
+            EdgeRouterError(.invalidRequest, "Missing 'messages'.", param: "messages"), requestID: "abc123")
         let object = try #require(JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
         let error = try #require(object["error"] as? [String: Any])
         #expect(error["message"] as? String == "Missing 'messages'. (request id abc123)")

@@ -4,6 +4,8 @@ import NIOPosix
 import Testing
 
 @testable import EdgeRouter
+@testable import EdgeWire
+@testable import RoutingCore
 
 /// A client that reads slowly pauses its upstream stream; that pause is the client's, never counted as the
 /// provider's idleness, and a client that stops reading for too long is cut without blaming the provider.

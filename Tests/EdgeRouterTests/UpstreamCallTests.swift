@@ -3,6 +3,8 @@ import NIOEmbedded
 import Testing
 
 @testable import EdgeRouter
+@testable import EdgeWire
+@testable import RoutingCore
 
 /// The reader's side of an upstream call: what async-http-client's callbacks parse is held until the race's winner
 /// attaches its reader, then handed straight on, in order and once; the receiver pauses while the reader is behind.

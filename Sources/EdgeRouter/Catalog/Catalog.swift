@@ -1,3 +1,7 @@
+import EdgeJSON
+import EdgeWire
+import RoutingCore
+
 /// The validated, immutable configuration the router serves from: server settings, providers, models and keys.
 ///
 /// Built once by ``ConfigurationLoader`` (or directly in code and tests) and shared read-only by every request.

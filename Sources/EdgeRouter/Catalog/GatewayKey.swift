@@ -1,4 +1,7 @@
 import Crypto
+import EdgeJSON
+import EdgeWire
+import RoutingCore
 
 /// A key that clients present to use the gateway.
 public struct GatewayKey: Sendable {

@@ -1,5 +1,8 @@
+import EdgeJSON
+import EdgeWire
 import Foundation
 import Probe
+import RoutingCore
 import Yams
 
 /// Turns the YAML document into a ``Catalog``, checking references between sections.

@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import Foundation
+import RoutingCore
 import Yams
 
 /// Reads and validates an EdgeRouter configuration file into a ``Catalog``.

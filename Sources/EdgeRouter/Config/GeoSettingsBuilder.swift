@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import GeoIP
+import RoutingCore
 import Yams
 
 /// Reads the `geoip:`, `residency:` and `fleet:` sections. Database files are opened here once, so that

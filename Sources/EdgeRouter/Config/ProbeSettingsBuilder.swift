@@ -1,3 +1,6 @@
+import EdgeJSON
+import EdgeWire
+import RoutingCore
 import Yams
 
 /// Reads `probes:`.

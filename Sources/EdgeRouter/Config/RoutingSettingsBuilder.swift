@@ -1,3 +1,6 @@
+import EdgeJSON
+import EdgeWire
+import RoutingCore
 import Yams
 
 /// Reads `routing:` and each model's `objective` and `hedge`.

@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import Foundation
+import RoutingCore
 import Yams
 
 /// Walks a parsed YAML document by path, collecting every mistake instead of stopping at the first, so that

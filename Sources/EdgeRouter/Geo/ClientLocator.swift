@@ -1,8 +1,11 @@
+import EdgeJSON
+import EdgeWire
 import GeoIP
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import RoutingCore
 
 /// Who and where a request's client is, and which residency rule applies to it.
 struct ClientPlace: Sendable {

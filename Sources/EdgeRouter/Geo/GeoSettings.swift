@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import GeoIP
+import RoutingCore
 
 /// Geolocation, residency and fleet settings (`geoip:`, `residency:` and `fleet:` in the file).
 public struct GeoSettings: Sendable {

@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import Prometheus
+import RoutingCore
 
 /// Requests and time to first token by where clients are: by continent always, by country only for a
 /// configured list (the rest as `other`), so the number of series stays bounded whatever the traffic.

@@ -1,6 +1,9 @@
+import EdgeJSON
+import EdgeWire
 import Foundation
 import Probe
 import Prometheus
+import RoutingCore
 
 /// Probe metrics: each phase's time as a histogram by provider, model and phase; outcomes by cause; the time of
 /// the last probe (its age is `time() - edge_probe_last_timestamp_seconds`).

@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import Prometheus
+import RoutingCore
 
 /// `edge_responses_too_large_total{model,provider}`: non-streaming answers refused because they grew past
 /// `server.max_response_bytes`. Created for every deployment when the router is built, so a scrape shows zeros

@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import Prometheus
+import RoutingCore
 import Synchronization
 
 /// The router's Prometheus metrics. Every metric object is created here, when the router is built, for every
@@ -31,6 +34,8 @@ public final class RouterMetrics: Sendable {
     let clientGeo: ClientGeoMetrics
     /// Non-streaming answers refused for their size.
     let responseLimit: ResponseLimitMetrics
+    /// Decisions, breaker transitions and hedges: the routing engine's observer.
+    let routing: RoutingMetrics
 
     /// Chat requests being served now.
     public var requestsInFlight: Int { activity.inFlight.load(ordering: .relaxed) }
@@ -69,6 +74,7 @@ public final class RouterMetrics: Sendable {
 
     public init(catalog: Catalog, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
+        routing = RoutingMetrics(models: catalog.models, registry: registry)
         let requests = MetricNameDescriptor.edge("requests", "total", "Client requests by model, provider and outcome.")
         let failures = MetricNameDescriptor.edge("attempt_failures", "total", "Upstream attempts that failed, by cause.")
         let interruptions = MetricNameDescriptor.edge("stream_interruptions", "total", "Streams that broke after the first token.")

@@ -1,7 +1,10 @@
+import EdgeJSON
+import EdgeWire
 import Prometheus
+import RoutingCore
 
 /// Metrics of the routing brain, created for every deployment when the engine is built.
-final class RoutingMetrics: Sendable {
+final class RoutingMetrics: RoutingObserver {
     private struct PerDeployment: Sendable {
         var decisions: [RouteReason: Counter]
         var transitions: [String: Counter]
@@ -20,7 +23,7 @@ final class RoutingMetrics: Sendable {
         .consecutiveFailures, .failureRate, .slowCallRate, .credentialsRejected, .trialFailed, .probeFailed, .misconfigured,
     ]
 
-    init(snapshot: RoutingSnapshot, registry: PrometheusCollectorRegistry) {
+    init(models: [Model], registry: PrometheusCollectorRegistry) {
         let decisions = MetricNameDescriptor.edge("route_decisions", "total", "Routing decisions by the deployment chosen first and why.")
         let transitions = MetricNameDescriptor.edge("breaker_transitions", "total", "Circuit breaker transitions, by the state entered.")
         let state = MetricNameDescriptor.edge("breaker_state", "code", "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 rate-limited.")
@@ -31,10 +34,10 @@ final class RoutingMetrics: Sendable {
         let hedgesName = MetricNameDescriptor.edge("hedges", "total", "Hedged attempts by outcome: started, won (gave the first token), cancelled.")
         var perDeployment: [String: PerDeployment] = [:]
         var hedges: [String: [String: Counter]] = [:]
-        for route in snapshot.routes.values {
-            for runtime in route.runtimes {
-                let labels = [("model", route.model.name), ("provider", runtime.deployment.provider.id)]
-                perDeployment[runtime.deployment.key] = PerDeployment(
+        for model in models {
+            for deployment in model.deployments {
+                let labels = [("model", model.name), ("provider", deployment.provider.id)]
+                perDeployment[deployment.key] = PerDeployment(
                     decisions: Dictionary(uniqueKeysWithValues: Self.reasons.map {
                         ($0, registry.makeCounter(descriptor: decisions, labels: labels + [("reason", $0.rawValue)]))
                     }),
@@ -48,44 +51,35 @@ final class RoutingMetrics: Sendable {
                     }),
                     suspicions: registry.makeCounter(descriptor: suspicions, labels: labels))
             }
-            hedges[route.model.name] = Dictionary(uniqueKeysWithValues: ["started", "won", "cancelled"].map {
-                ($0, registry.makeCounter(descriptor: hedgesName, labels: [("model", route.model.name), ("outcome", $0)]))
+            hedges[model.name] = Dictionary(uniqueKeysWithValues: ["started", "won", "cancelled"].map {
+                ($0, registry.makeCounter(descriptor: hedgesName, labels: [("model", model.name), ("outcome", $0)]))
             })
         }
         self.perDeployment = perDeployment
         self.hedges = hedges
     }
 
-    func recordDecision(_ runtime: DeploymentRuntime, reason: RouteReason) {
+    func decided(_ runtime: DeploymentRuntime, reason: RouteReason) {
         perDeployment[runtime.deployment.key]?.decisions[reason]?.increment()
     }
 
-    func recordTransition(_ runtime: DeploymentRuntime, to state: CircuitBreaker.State, reason: CircuitBreaker.Reason) {
+    func transitioned(_ runtime: DeploymentRuntime, to state: CircuitBreaker.State, reason: CircuitBreaker.Reason) {
         guard let metrics = perDeployment[runtime.deployment.key] else { return }
-        let (name, code) = Self.describe(state)
+        let (name, code) = state.nameAndCode
         metrics.transitions[name]?.increment()
         metrics.state.set(Double(code))
         if case .open = state { metrics.openings[reason]?.increment() }
     }
 
-    func recordSuspicion(_ runtime: DeploymentRuntime) {
+    func suspected(_ runtime: DeploymentRuntime) {
         perDeployment[runtime.deployment.key]?.suspicions.increment()
     }
 
-    func recordCredentialFailure(_ runtime: DeploymentRuntime) {
+    func credentialsRejected(_ runtime: DeploymentRuntime) {
         perDeployment[runtime.deployment.key]?.credentialFailures.increment()
     }
 
     func recordHedge(model: String, _ outcome: String) {
         hedges[model]?[outcome]?.increment()
-    }
-
-    static func describe(_ state: CircuitBreaker.State) -> (name: String, code: Int) {
-        switch state {
-        case .closed: ("closed", 0)
-        case .open: ("open", 1)
-        case .halfOpen: ("half_open", 2)
-        case .rateLimited: ("rate_limited", 3)
-        }
     }
 }

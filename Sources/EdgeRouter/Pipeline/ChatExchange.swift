@@ -1,6 +1,9 @@
 import AsyncHTTPClient
+import EdgeJSON
+import EdgeWire
 import Logging
 import NIOCore
+import RoutingCore
 
 /// Runs one chat request along its plan: tries deployments, best first, until one produces a first content token
 /// (failing over on retryable errors and hedging a slow first attempt, invisibly to the client), then passes the

@@ -1,3 +1,7 @@
+import EdgeJSON
+import EdgeWire
+import RoutingCore
+
 /// What reading on after the first token gave: frames, then `completed` or `failed` (the stream broke off after
 /// the first token).
 ///

@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import NIOCore
+import RoutingCore
 
 /// One round of attempts up to a first token: the primary and, when the round has one, a backup on another
 /// provider, started next to the primary (a hedge) after the hedge delay, or at once when the primary goes past
@@ -120,7 +123,7 @@ final class FirstTokenRace {
             }
             if let call = attempts[index].call { result.winner = (attempts[index].candidate, call, timing) }
             if result.hedgeStarted {
-                exchange.engine.metrics.recordHedge(
+                exchange.metrics.routing.recordHedge(
                     model: attempts[0].candidate.deployment.modelName, index == 1 ? "won" : "cancelled")
             }
             end()
@@ -165,7 +168,7 @@ final class FirstTokenRace {
 
     private func startHedge() {
         result.hedgeStarted = true
-        exchange.engine.metrics.recordHedge(model: attempts[0].candidate.deployment.modelName, "started")
+        exchange.metrics.routing.recordHedge(model: attempts[0].candidate.deployment.modelName, "started")
         start(1)
     }
 

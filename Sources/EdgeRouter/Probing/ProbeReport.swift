@@ -1,5 +1,8 @@
+import EdgeJSON
+import EdgeWire
 import Foundation
 import Probe
+import RoutingCore
 
 /// A probe result as table cells (milliseconds), for `edge-router probe`.
 public struct ProbeReport: Sendable {

@@ -1,5 +1,8 @@
+import EdgeJSON
+import EdgeWire
 import Foundation
 import Probe
+import RoutingCore
 
 /// Sends one probe to one deployment: a real streaming request in the provider's dialect with a tiny prompt, timed
 /// by libcurl phase by phase and by the data plane's own first-token detection. Used by the background scheduler

@@ -1,5 +1,8 @@
+import EdgeJSON
+import EdgeWire
 import Logging
 import Probe
+import RoutingCore
 import ServiceLifecycle
 import Synchronization
 
@@ -82,7 +85,7 @@ final class ProbeScheduler: Service, Sendable {
             if Task.isCancelled { return }
             latest.withLock { $0[runtime.deployment.key] = ProbeSummary(at: .now, result: result) }
             metrics.record(result, deployment: runtime.deployment)
-            engine.recordProbe(runtime, result: result)
+            engine.recordProbe(runtime, result.outcome)
             if !hasSample, result.isSuccess, result.timeToFirstToken != nil {
                 hasSample = true
                 measured.add(1, ordering: .relaxed)

@@ -1,3 +1,7 @@
+import EdgeJSON
+import EdgeWire
+import RoutingCore
+
 /// Background probing (`probes:` in the file; probing is on when the section is present).
 public struct ProbeSettings: Sendable {
     /// Time between probes of a deployment whose breaker is closed.
@@ -28,16 +32,5 @@ public struct ProbeSettings: Sendable {
     /// Probes per day across `deployments` deployments with every breaker closed, at the configured interval.
     public func probesPerDay(deployments: Int) -> Double {
         Double(deployments) * 86_400 / max(interval.milliseconds / 1000, 0.001)
-    }
-}
-
-/// A model's own probe request (`models[].probe_prompt`, `models[].probe_max_tokens`).
-public struct ModelProbe: Sendable, Equatable {
-    public var prompt: String?
-    public var maxTokens: Int?
-
-    public init(prompt: String? = nil, maxTokens: Int? = nil) {
-        self.prompt = prompt
-        self.maxTokens = maxTokens
     }
 }

@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import Probe
+import RoutingCore
 
 /// The latest probe of a deployment, as `/admin/routes` and `edge-router probe` show it.
 struct ProbeSummary: Sendable {

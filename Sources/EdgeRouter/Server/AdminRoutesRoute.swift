@@ -1,6 +1,9 @@
+import EdgeJSON
+import EdgeWire
 import Foundation
 import Hummingbird
 import NIOCore
+import RoutingCore
 
 /// `GET /admin/routes`: for every model, its deployments ranked as a request would see them now, with what the
 /// router knows of each: estimates, quantiles, samples by source, age, breaker state, in-flight requests and
@@ -28,7 +31,7 @@ struct AdminRoutesRoute: Sendable {
                     "provider": runtime.deployment.provider.id,
                     "upstream_model": runtime.deployment.upstreamModel,
                     "region": runtime.deployment.provider.region,
-                    "breaker": RoutingMetrics.describe(breaker).name,
+                    "breaker": breaker.nameAndCode.name,
                     "breaker_openings": openings,
                     "in_flight": runtime.inFlight.load(ordering: .relaxed),
                     "traffic_share": (Double(runtime.decisions.load(ordering: .relaxed)) / Double(total) * 1000).rounded() / 1000,

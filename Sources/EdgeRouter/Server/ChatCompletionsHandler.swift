@@ -1,6 +1,9 @@
+import EdgeJSON
+import EdgeWire
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
+import RoutingCore
 
 /// Answers `POST /v1/chat/completions` on the connection's event loop, ahead of Hummingbird, and passes every
 /// other request on to it.

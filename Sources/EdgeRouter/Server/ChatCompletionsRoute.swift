@@ -1,6 +1,9 @@
+import EdgeJSON
+import EdgeWire
 import HTTPTypes
 import Logging
 import NIOCore
+import RoutingCore
 
 /// `POST /v1/chat/completions`: what every chat request shares (configuration, clients, the routing brain,
 /// metrics) and the checks made before any upstream work. Each request is answered by a ``ChatResponder`` on its
@@ -52,7 +55,7 @@ struct ChatCompletionsRoute: Sendable {
         if let header = headers[.edgeRoute] {
             do {
                 control = try RouteControl(header: header)
-                try control.checkProviders(of: model, in: catalog)
+                try control.checkProviders(of: model) { catalog.provider(id: $0) != nil }
             } catch {
                 throw EdgeRouterError(.invalidRequest, error.message, param: RouteControl.headerName)
             }

@@ -1,5 +1,8 @@
+import EdgeJSON
+import EdgeWire
 import HTTPTypes
 import NIOCore
+import RoutingCore
 
 /// Answers one chat request on its connection's event loop: checks it, runs its ``ChatExchange`` and writes the
 /// response through the connection's ``ChatCompletionsHandler`` (the SSE stream frame by frame as the provider

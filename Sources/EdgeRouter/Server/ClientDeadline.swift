@@ -1,3 +1,7 @@
+import EdgeJSON
+import EdgeWire
+import RoutingCore
+
 /// The `x-edge-timeout-ms` request header: a client's own deadline for its request, until the first token.
 ///
 /// It can only shorten the configured `request_timeout_ms`: a larger value is clamped to it (so a client may send a

@@ -1,8 +1,11 @@
+import EdgeJSON
+import EdgeWire
 import GeoIP
-import HummingbirdCore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
+import RoutingCore
 import ServiceLifecycle
 import Synchronization
 
@@ -35,7 +38,9 @@ public final class EdgeRouterServer: Service, Sendable {
     ) throws(EdgeRouterError) {
         let locator = try Self.locator(catalog.geo, logger: logger)
         let metrics = RouterMetrics(catalog: catalog)
-        let engine = RoutingEngine(catalog: catalog, registry: metrics.registry, logger: logger)
+        let engine = RoutingEngine(
+            models: catalog.models, settings: catalog.routing, trialsByProbe: catalog.probes != nil,
+            observer: metrics.routing, logger: logger)
         let probes = try catalog.probes.map { settings throws(EdgeRouterError) in
             try ProbeScheduler(
                 settings: settings, engine: engine, metrics: ProbeMetrics(catalog: catalog, registry: metrics.registry),

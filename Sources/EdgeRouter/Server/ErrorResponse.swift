@@ -1,6 +1,9 @@
+import EdgeJSON
+import EdgeWire
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import RoutingCore
 
 /// The one place where errors become HTTP responses, in the client's dialect.
 enum ErrorResponse {
@@ -13,7 +16,7 @@ enum ErrorResponse {
 
     /// The response head (with `content-length`) and body for an error.
     static func parts(_ error: EdgeRouterError, requestID: String) -> (HTTPResponse, ByteBuffer) {
-        let body = ByteBuffer(bytes: OpenAIErrorBody.json(for: error, requestID: requestID))
+        let body = ByteBuffer(bytes: openAIBody(error, requestID: requestID))
         var headers: HTTPFields = [
             .contentType: "application/json", .contentLength: String(body.readableBytes), .edgeRequestID: requestID,
         ]
@@ -26,7 +29,7 @@ enum ErrorResponse {
     static func sseFrame(_ error: EdgeRouterError, requestID: String) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeString("data: ")
-        buffer.writeBytes(OpenAIErrorBody.json(for: error, requestID: requestID))
+        buffer.writeBytes(openAIBody(error, requestID: requestID))
         buffer.writeString("\n\n")
         return buffer
     }
@@ -36,6 +39,8 @@ enum ErrorResponse {
         switch error {
         case let error as EdgeRouterError:
             return error
+        case let error as WireError:
+            return EdgeRouterError(.invalidRequest, error.message, param: error.param)
         case is NIOTooManyBytesError:
             return EdgeRouterError(.payloadTooLarge, "The request body is larger than the configured limit.")
         case let error as HTTPError where error.status == .notFound:
@@ -44,6 +49,45 @@ enum ErrorResponse {
             return EdgeRouterError(.invalidRequest, error.body ?? error.status.reasonPhrase, status: error.status.code)
         default:
             return EdgeRouterError(.internalError, "The router failed to handle the request.")
+        }
+    }
+
+    /// The error in OpenAI's shape.
+    static func openAIBody(_ error: EdgeRouterError, requestID: String) -> [UInt8] {
+        OpenAIErrorBody.json(
+            message: error.message, type: openAIType(of: error.code), param: error.param, code: openAICode(of: error.code),
+            requestID: requestID)
+    }
+
+    /// OpenAI's `type` values, as its SDKs expect them.
+    private static func openAIType(of code: EdgeRouterError.Code) -> String {
+        switch code {
+        case .unauthenticated: "authentication_error"
+        case .modelNotAllowed, .residencyViolation: "permission_error"
+        case .invalidRequest, .modelNotFound, .notFound, .payloadTooLarge, .upstreamRejected: "invalid_request_error"
+        case .allAttemptsFailed, .unavailable, .streamInterrupted, .responseTooLarge, .internalError, .invalidConfiguration:
+            "api_error"
+        case .deadlineExceeded: "timeout"
+        }
+    }
+
+    /// The machine-readable `code`, one per ``EdgeRouterError/Code``.
+    private static func openAICode(of code: EdgeRouterError.Code) -> String {
+        switch code {
+        case .unauthenticated: "invalid_api_key"
+        case .modelNotAllowed: "model_not_allowed"
+        case .residencyViolation: "residency_violation"
+        case .invalidRequest: "invalid_request"
+        case .modelNotFound: "model_not_found"
+        case .notFound: "not_found"
+        case .payloadTooLarge: "request_too_large"
+        case .upstreamRejected: "upstream_rejected"
+        case .allAttemptsFailed: "all_providers_failed"
+        case .unavailable: "no_provider_available"
+        case .deadlineExceeded: "deadline_exceeded"
+        case .streamInterrupted: "stream_interrupted"
+        case .responseTooLarge: "response_too_large"
+        case .internalError, .invalidConfiguration: "internal_error"
         }
     }
 }

@@ -1,5 +1,8 @@
+import EdgeJSON
+import EdgeWire
 import Hummingbird
 import NIOCore
+import RoutingCore
 
 /// `GET /v1/models`: the catalog in OpenAI's list format, limited to what the caller's key may use; each entry
 /// also lists its providers and aliases.

@@ -1,6 +1,9 @@
+import EdgeJSON
+import EdgeWire
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
+import RoutingCore
 
 /// Keeps a connection's responses in the order of its requests when some are answered by the router's own chat
 /// handler and the rest by the application (Hummingbird) behind it. A plain value, owned by the connection's

@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import NIOCore
+import RoutingCore
 
 /// The clock of one upstream stream: whether the provider has gone quiet, streamed for too long, or the client has
 /// stopped reading for too long. A plain state machine over times the caller passes in, so it is tested without

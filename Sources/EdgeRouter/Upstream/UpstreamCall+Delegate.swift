@@ -1,6 +1,9 @@
 import AsyncHTTPClient
+import EdgeJSON
+import EdgeWire
 import NIOCore
 import NIOHTTP1
+import RoutingCore
 
 /// async-http-client's callbacks, on the call's event loop: the response head, the SSE stream parsed as it
 /// arrives, and the end.

@@ -1,4 +1,7 @@
+import EdgeJSON
+import EdgeWire
 import NIOCore
+import RoutingCore
 
 extension UpstreamCall {
     /// What parsing the next piece of an upstream stream gave.

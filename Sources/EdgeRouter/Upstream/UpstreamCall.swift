@@ -1,7 +1,10 @@
 import AsyncHTTPClient
+import EdgeJSON
+import EdgeWire
 import Logging
 import NIOCore
 import NIOHTTP1
+import RoutingCore
 
 /// One request to one deployment, from sending it to the end of its stream.
 ///

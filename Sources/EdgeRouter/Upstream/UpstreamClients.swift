@@ -1,7 +1,10 @@
 import AsyncHTTPClient
+import EdgeJSON
+import EdgeWire
 import Logging
 import NIOCore
 import NIOPosix
+import RoutingCore
 
 /// One pooled keep-alive HTTP client per provider, so each provider's connect timeout and pool size apply.
 public final class UpstreamClients: Sendable {
@@ -53,16 +56,4 @@ public final class UpstreamClients: Sendable {
             try? await client.shutdown()
         }
     }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds (saturating).
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : product &+ attoseconds / 1_000_000_000
-    }
-
-    /// The duration in milliseconds, as a Double, for headers and logs.
-    var milliseconds: Double { Double(nanoseconds) / 1_000_000 }
 }

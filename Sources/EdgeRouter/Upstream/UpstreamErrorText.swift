@@ -1,5 +1,8 @@
 import AsyncHTTPClient
+import EdgeJSON
+import EdgeWire
 import NIOCore
+import RoutingCore
 
 /// Words for what went wrong upstream. Provider text is never passed on as it came: a provider (or a proxy in
 /// front of it) may echo our `Authorization` header, and its text may carry newlines that forge log lines. So every

@@ -5,6 +5,9 @@ import Darwin
 #endif
 import Logging
 import NIOCore
+import EdgeJSON
+import EdgeWire
+import RoutingCore
 
 /// Sits first on the listening socket's pipeline and decides, for each accepted connection, whether it may stay:
 /// at most `max_connections_per_client` per client address (loopback included), and never so many that the file

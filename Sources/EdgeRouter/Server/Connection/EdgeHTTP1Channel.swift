@@ -1,3 +1,5 @@
+import EdgeJSON
+import EdgeWire
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -5,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import RoutingCore
 
 /// The HTTP/1 child channel of the router: Hummingbird's own (`HTTP1Channel`), with the router's connection rules
 /// (``ConnectionGate``, fed by ``RawBytesWatch``) around NIO's HTTP decoder and the chat handler ahead of

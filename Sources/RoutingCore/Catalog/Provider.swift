@@ -1,0 +1,73 @@
+/// The wire format a provider speaks, on the way in (client dialect) or out (provider dialect).
+public enum Dialect: String, Sendable, CaseIterable {
+    /// OpenAI chat completions (`/v1/chat/completions`), also spoken by most self-hosted servers.
+    case openai
+    /// Anthropic Messages (`/v1/messages`).
+    case anthropic
+    /// Google Gemini (`generateContent`, `streamGenerateContent`).
+    case gemini
+}
+
+/// A configured upstream provider: where it is, how to authenticate, and how long to wait for it.
+public struct Provider: Sendable, Identifiable {
+    /// The id deployments refer to, and that clients use to pin it (`provider/model`).
+    public var id: String
+    /// The wire format the provider speaks.
+    public var dialect: Dialect
+    /// The base URL, without a trailing slash (for OpenAI, the part before `/chat/completions`).
+    public var baseURL: String
+    /// The provider's API key, resolved from the environment; never logged or shown.
+    public var apiKey: String?
+    /// A free-form label of where the provider serves from (`eu-west`); residency rules match on it.
+    public var region: String
+    /// Extra headers sent with every upstream request (for example an organisation id).
+    public var headers: [(name: String, value: String)]
+    /// How many requests the provider can serve at once, for self-hosted servers; nil for large hosted APIs.
+    public var capacity: Int?
+    /// How long to wait for each phase of an upstream call.
+    public var timeouts: ProviderTimeouts
+
+    public init(
+        id: String,
+        dialect: Dialect = .openai,
+        baseURL: String,
+        apiKey: String? = nil,
+        region: String = "default",
+        headers: [(name: String, value: String)] = [],
+        capacity: Int? = nil,
+        timeouts: ProviderTimeouts = .init()
+    ) {
+        self.id = id
+        self.dialect = dialect
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.region = region
+        self.headers = headers
+        self.capacity = capacity
+        self.timeouts = timeouts
+    }
+}
+
+/// Per-provider time limits.
+public struct ProviderTimeouts: Sendable, Equatable {
+    /// Time to establish a connection (TCP and TLS).
+    public var connect: Duration
+    /// Time from sending the request to the first content token; past it the attempt fails over.
+    public var firstToken: Duration
+    /// Longest silence between two reads from the provider. Time the router spends paused because its client is
+    /// not reading is not silence: it does not count.
+    public var idle: Duration
+    /// Longest a whole answer may stream, from the request to its end, not counting time paused for a slow client:
+    /// bounds a provider whose stream never ends (keep-alives or empty deltas forever). Default 10 minutes.
+    public var stream: Duration
+
+    public init(
+        connect: Duration = .seconds(5), firstToken: Duration = .seconds(30), idle: Duration = .seconds(60),
+        stream: Duration = .seconds(600)
+    ) {
+        self.connect = connect
+        self.firstToken = firstToken
+        self.idle = idle
+        self.stream = stream
+    }
+}

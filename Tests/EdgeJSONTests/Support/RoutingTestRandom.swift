@@ -1,0 +1,1 @@
+../../RoutingCoreTests/Support/RoutingTestRandom.swift

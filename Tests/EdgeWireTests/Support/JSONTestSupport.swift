@@ -1,0 +1,1 @@
+../../EdgeJSONTests/JSONTestSupport.swift
