@@ -1,7 +1,5 @@
 import EdgeJSON
-import EdgeWire
 import HTTPTypes
-import RoutingCore
 
 /// The one error type of the EdgeRouter module.
 ///
@@ -19,7 +17,7 @@ public struct EdgeRouterError: Error, Sendable, CustomStringConvertible {
         case residencyViolation
         /// The request body is not acceptable: malformed JSON, a missing or wrongly typed field (400).
         case invalidRequest
-        /// The requested model is not in the catalog (404).
+        /// The requested model is not in the configuration (404).
         case modelNotFound
         /// No route matches the method and path (404).
         case notFound

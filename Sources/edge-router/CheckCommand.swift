@@ -1,31 +1,31 @@
 import ArgumentParser
 import EdgeRouter
 
-/// `edge-router check`: validates a configuration file and prints the catalog it describes.
+/// `edge-router check`: validates a configuration file and prints the configuration it describes.
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Validate a configuration file and print its catalog.")
+        commandName: "check", abstract: "Validate a configuration file and print its configuration.")
 
     @Option(name: .long, help: "Configuration file (default: $EDGE_ROUTER_CONFIG, else edge-router.yaml).")
     var config: String?
 
     func run() async throws {
-        print(Self.report(try loadCatalog(config)), terminator: "")
+        print(Self.report(try loadConfiguration(config)), terminator: "")
     }
 
-    /// What `check` prints for a valid catalog, line by line.
-    static func report(_ catalog: Catalog) -> String {
+    /// What `check` prints for a valid configuration, line by line.
+    static func report(_ configuration: RouterConfiguration) -> String {
         var output = ""
         func print(_ line: String) { output += line + "\n" }
-        print("configuration OK: listening on \(catalog.server.host):\(catalog.server.port)")
+        print("configuration OK: listening on \(configuration.server.host):\(configuration.server.port)")
         print("\nproviders:")
-        for provider in catalog.providers {
+        for provider in configuration.providers {
             let key = provider.apiKey == nil ? "no key" : "key set"
             let capacity = provider.capacity.map { "capacity \($0)" } ?? "no declared capacity (up to \(UpstreamClients.defaultPoolSize) connections)"
             print("  \(provider.id)  \(provider.dialect.rawValue)  \(provider.displayURL)  region \(provider.region)  \(key)  \(capacity)")
         }
         print("\nmodels:")
-        for model in catalog.models {
+        for model in configuration.models {
             let aliases = model.aliases.isEmpty ? "" : " (aliases: \(model.aliases.joined(separator: ", ")))"
             print("  \(model.name)\(aliases)")
             for deployment in model.deployments {
@@ -33,12 +33,12 @@ struct CheckCommand: AsyncParsableCommand {
                 print("    -> \(deployment.label)  \(price)")
             }
         }
-        print("\ngateway keys: \(catalog.keys.count), admin keys: \(catalog.adminKeys.count)")
-        if let probes = catalog.probes {
-            let deployments = catalog.models.reduce(0) { $0 + $1.deployments.count }
+        print("\ngateway keys: \(configuration.keys.count), admin keys: \(configuration.adminKeys.count)")
+        if let probes = configuration.probes {
+            let deployments = configuration.models.reduce(0) { $0 + $1.deployments.count }
             let perDay = probes.probesPerDay(deployments: deployments)
             // A probe costs its prompt (about 4 characters a token, plus the chat template) and max_tokens.
-            let dollars = catalog.models.reduce(0.0) { total, model in
+            let dollars = configuration.models.reduce(0.0) { total, model in
                 let promptTokens = Double((model.probe.prompt ?? probes.prompt).count) / 4 + 8
                 let outputTokens = Double(model.probe.maxTokens ?? probes.maxTokens)
                 return total + model.deployments.reduce(0.0) { sum, deployment in
@@ -47,7 +47,7 @@ struct CheckCommand: AsyncParsableCommand {
             }
             let rate = String(format: "%.0f", perDay)
             let cost = String(format: "%.4f", dollars)
-            print("probes: every \(Int(probes.interval.components.seconds)) s per deployment, \(rate) a day at most for \(deployments) deployments (fewer while live traffic keeps estimates fresh), about $\(cost) a day at the catalog's prices")
+            print("probes: every \(Int(probes.interval.components.seconds)) s per deployment, \(rate) a day at most for \(deployments) deployments (fewer while live traffic keeps estimates fresh), about $\(cost) a day at the configuration's prices")
         } else {
             print("probes: off (add a probes: section to measure every deployment in the background)")
         }

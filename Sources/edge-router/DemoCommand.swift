@@ -23,9 +23,9 @@ struct DemoCommand: AsyncParsableCommand {
         guard ports.count == DemoConfiguration.providers.count else {
             Runtime.fail("edge-router demo: --sim-ports needs \(DemoConfiguration.providers.count) ports, like 9101,9102,9103")
         }
-        let catalog: Catalog
+        let configuration: RouterConfiguration
         do {
-            catalog = try ConfigurationLoader.parse(
+            configuration = try ConfigurationLoader.parse(
                 yaml: DemoConfiguration.yaml(routerPort: port, simPorts: ports, geoDatabase: geoDatabase),
                 file: "built-in demo configuration")
         } catch {
@@ -37,10 +37,10 @@ struct DemoCommand: AsyncParsableCommand {
             try settings.apply(json: provider.behaviour)
             sims.append(ProviderSimulator(port: simPort, settings: settings, logger: logger))
         }
-        let router = try EdgeRouterServer(catalog: catalog, logger: logger) { port in
+        let router = try EdgeRouterServer(configuration: configuration, logger: logger) { port in
             printBanner(routerPort: port, simPorts: ports, geoDatabase: geoDatabase)
         }
-        try await Runtime.run(sims + [router, IdleMemoryTrimmer(metrics: router.metrics)], drain: catalog.server.drainTimeout, logger: logger)
+        try await Runtime.run(sims + [router, IdleMemoryTrimmer(metrics: router.metrics)], drain: configuration.server.drainTimeout, logger: logger)
         print("demo stopped")
     }
 

@@ -14,12 +14,12 @@ struct ProbeCommand: AsyncParsableCommand {
     var model: String?
 
     func run() async throws {
-        let catalog = try loadCatalog(config)
-        let models = catalog.models.filter { model == nil || $0.name == model || $0.aliases.contains(model!) }
+        let configuration = try loadConfiguration(config)
+        let models = configuration.models.filter { model == nil || $0.name == model || $0.aliases.contains(model!) }
         guard !models.isEmpty else { Runtime.fail("edge-router probe: no model named '\(model ?? "")'") }
         let runner: ProbeRunner
         do {
-            runner = try ProbeRunner(settings: catalog.probes ?? ProbeSettings())
+            runner = try ProbeRunner(settings: configuration.probes ?? ProbeSettings())
         } catch {
             Runtime.fail(error.message)
         }

@@ -18,15 +18,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Runtime.bootstrap(logLevel: logLevel)
-        var catalog = try loadCatalog(config)
-        if let port { catalog.server.port = port }
-        let server = try EdgeRouterServer(catalog: catalog, logger: logger)
-        try await Runtime.run([server, IdleMemoryTrimmer(metrics: server.metrics)], drain: catalog.server.drainTimeout, logger: logger)
+        var configuration = try loadConfiguration(config)
+        if let port { configuration.server.port = port }
+        let server = try EdgeRouterServer(configuration: configuration, logger: logger)
+        try await Runtime.run([server, IdleMemoryTrimmer(metrics: server.metrics)], drain: configuration.server.drainTimeout, logger: logger)
     }
 }
 
 /// Loads the configuration named by `--config`, `EDGE_ROUTER_CONFIG` or the default, or exits with its errors.
-func loadCatalog(_ path: String?) throws -> Catalog {
+func loadConfiguration(_ path: String?) throws -> RouterConfiguration {
     let resolved = path ?? ProcessInfo.processInfo.environment[ConfigurationLoader.environmentVariable] ?? ConfigurationLoader.defaultPath
     do {
         return try ConfigurationLoader.load(path: resolved)

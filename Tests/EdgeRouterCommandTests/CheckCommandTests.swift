@@ -21,9 +21,9 @@ struct CheckCommandTests {
 
     @Test("a password in a provider's base_url is not printed; the host and path are")
     func redactsUserInfo() throws {
-        let catalog = try ConfigurationLoader.parse(
+        let configuration = try ConfigurationLoader.parse(
             yaml: Self.yaml(baseURL: "https://user:hunter2-secret@proxy.example.com:8443/openai/v1"), environment: [:])
-        let report = CheckCommand.report(catalog)
+        let report = CheckCommand.report(configuration)
         #expect(!report.contains("hunter2-secret"))
         #expect(!report.contains("user:"))
         #expect(!report.contains("sk-provider-key"))
@@ -32,9 +32,9 @@ struct CheckCommandTests {
 
     @Test("a credential in a base_url's query is not printed either")
     func redactsQuery() throws {
-        let catalog = try ConfigurationLoader.parse(
+        let configuration = try ConfigurationLoader.parse(
             yaml: Self.yaml(baseURL: "https://api.example.com/v1?key=query-secret"), environment: [:])
-        let report = CheckCommand.report(catalog)
+        let report = CheckCommand.report(configuration)
         #expect(!report.contains("query-secret"))
         #expect(report.contains("https://api.example.com/v1?…"))
     }

@@ -73,7 +73,7 @@ struct ChatStreamingTests {
         }
     }
 
-    @Test("GET /v1/models lists the catalog in OpenAI's format")
+    @Test("GET /v1/models lists the configuration in OpenAI's format")
     func models() async throws {
         try await RouterHarness.run(sims: [Self.fastSim()], yaml: { testYAML(ports: $0) }) { harness in
             let response = try await harness.send("/v1/models", method: .GET)

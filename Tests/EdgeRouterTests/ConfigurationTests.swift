@@ -27,26 +27,26 @@ struct ConfigurationTests {
         """
     static let environment = ["OPENAI_KEY": "sk-provider", "TEAM_A_KEY": "team-a-secret"]
 
-    @Test("a valid file becomes a catalog")
+    @Test("a valid file becomes a configuration")
     func valid() throws {
-        let catalog = try ConfigurationLoader.parse(yaml: Self.valid, environment: Self.environment)
-        #expect(catalog.server.port == 9000)
-        #expect(catalog.server.maxAttempts == 2)
-        #expect(catalog.server.requestTimeout == .milliseconds(5000))
-        let openai = try #require(catalog.provider(id: "openai"))
+        let configuration = try ConfigurationLoader.parse(yaml: Self.valid, environment: Self.environment)
+        #expect(configuration.server.port == 9000)
+        #expect(configuration.server.maxAttempts == 2)
+        #expect(configuration.server.requestTimeout == .milliseconds(5000))
+        let openai = try #require(configuration.provider(id: "openai"))
         #expect(openai.baseURL == "https://api.example.com/v1")
         #expect(openai.apiKey == "sk-provider")
         #expect(openai.headers.first?.name == "OpenAI-Organization")
         #expect(openai.timeouts.firstToken == .milliseconds(1500))
-        #expect(catalog.provider(id: "local")?.capacity == 4)
-        let model = try #require(catalog.model(named: "gpt-latest"))
+        #expect(configuration.provider(id: "local")?.capacity == 4)
+        let model = try #require(configuration.model(named: "gpt-latest"))
         #expect(model.name == "gpt")
         #expect(model.deployments.map(\.label) == ["openai/gpt-4o", "local/llama"])
         #expect(model.deployments[0].price.outputPerMillion == 10)
-        #expect(catalog.keys.key(forSecret: "team-a-secret")?.allowedModels == ["gpt"])
+        #expect(configuration.keys.key(forSecret: "team-a-secret")?.allowedModels == ["gpt"])
         // sha256("test")
-        #expect(catalog.keys.key(forSecret: "test")?.id == "team-b")
-        #expect(catalog.keys.key(forSecret: "nope") == nil)
+        #expect(configuration.keys.key(forSecret: "test")?.id == "team-b")
+        #expect(configuration.keys.key(forSecret: "nope") == nil)
     }
 
     static func issues(_ yaml: String, environment: [String: String] = environment) -> [String] {
@@ -115,10 +115,10 @@ struct ConfigurationTests {
 
     @Test("the demo configuration is valid")
     func demo() throws {
-        let catalog = try ConfigurationLoader.parse(yaml: DemoConfiguration.yaml(routerPort: 8080, simPorts: [1, 2, 3]), environment: [:])
-        #expect(catalog.model(named: "demo-chat")?.deployments.count == 3)
-        #expect(catalog.model(named: "demo-mini")?.deployments.count == 2)
-        #expect(catalog.keys.key(forSecret: DemoConfiguration.clientKey) != nil)
+        let configuration = try ConfigurationLoader.parse(yaml: DemoConfiguration.yaml(routerPort: 8080, simPorts: [1, 2, 3]), environment: [:])
+        #expect(configuration.model(named: "demo-chat")?.deployments.count == 3)
+        #expect(configuration.model(named: "demo-mini")?.deployments.count == 2)
+        #expect(configuration.keys.key(forSecret: DemoConfiguration.clientKey) != nil)
     }
 
     @Test("${VAR} substitution", arguments: [

@@ -19,10 +19,10 @@ struct GracefulShutdownTests {
         let simService = ServiceRunner([sim])
         let port = try await first(of: simPorts, "the simulator listening")
 
-        let catalog = try ConfigurationLoader.parse(
+        let configuration = try ConfigurationLoader.parse(
             yaml: testYAML(ports: [port]), environment: ["TEST_PROVIDER_KEY": "k"])
         let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
-        let router = try EdgeRouterServer(catalog: catalog, logger: RouterHarness.logger) { routerPort.yield($0) }
+        let router = try EdgeRouterServer(configuration: configuration, logger: RouterHarness.logger) { routerPort.yield($0) }
         let group = ServiceGroup(services: [router], logger: RouterHarness.logger)
         let groupTask = Task { try await group.run() }
         let listening = try await first(of: routerPorts, "the router listening")

@@ -24,10 +24,10 @@ struct HangConfigurationTests {
               hang: { multiplier: 3, floor_ms: 400, minimum_samples: 20, hold_ms: 5000 }
               breaker: { misconfigured_rejections: 7 }
             """
-        let catalog = try ConfigurationLoader.parse(yaml: yaml.replacingOccurrences(of: "  - name: m\n", with: "  - name: m\n    hedge: off\n"), environment: [:])
-        #expect(catalog.routing.hang == HangDetection(multiplier: 3, floorNanos: 400_000_000, minimumSamples: 20, holdNanos: 5_000_000_000))
-        #expect(catalog.routing.breaker.misconfiguredRejections == 7)
-        #expect(catalog.models.first?.routing.hedge == .off)
+        let configuration = try ConfigurationLoader.parse(yaml: yaml.replacingOccurrences(of: "  - name: m\n", with: "  - name: m\n    hedge: off\n"), environment: [:])
+        #expect(configuration.routing.hang == HangDetection(multiplier: 3, floorNanos: 400_000_000, minimumSamples: 20, holdNanos: 5_000_000_000))
+        #expect(configuration.routing.breaker.misconfiguredRejections == 7)
+        #expect(configuration.models.first?.routing.hedge == .off)
         #expect(throws: (any Error).self) {
             try ConfigurationLoader.parse(yaml: Self.base + "\nrouting:\n  hang: { multiplyer: 3 }\n", environment: [:])
         }

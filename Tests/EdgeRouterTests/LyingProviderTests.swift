@@ -3,7 +3,6 @@ import NIOCore
 import Testing
 
 @testable import EdgeRouter
-@testable import EdgeWire
 @testable import RoutingCore
 
 /// Providers whose answers lie about being a stream, or never end, or say "done" in their own way: each is

@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import EdgeRouter
-@testable import EdgeWire
 @testable import RoutingCore
 
 /// What a provider's `Retry-After` does to the node: never a crash, and a hold on the deployment for 429 and 503.

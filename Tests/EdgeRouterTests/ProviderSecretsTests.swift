@@ -2,7 +2,6 @@ import Foundation
 import Testing
 
 @testable import EdgeRouter
-@testable import EdgeWire
 @testable import RoutingCore
 
 /// Provider error text and connection errors never carry a credential or an upstream address to a client, and no

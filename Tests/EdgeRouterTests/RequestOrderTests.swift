@@ -15,16 +15,16 @@ struct RequestOrderTests {
     }
 
     static func side(_ head: HTTPRequest) -> RequestOrder.Side {
-        ChatCompletionsRoute.matches(head) ? .router : .application
+        ChatCompletionsHandler.matches(head) ? .router : .application
     }
 
     @Test("only POST /v1/chat/completions (with or without a query) is the router's")
     func matching() {
-        #expect(ChatCompletionsRoute.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/chat/completions")))
-        #expect(ChatCompletionsRoute.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/chat/completions?x=1")))
-        #expect(!ChatCompletionsRoute.matches(HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/v1/chat/completions")))
-        #expect(!ChatCompletionsRoute.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/chat/completions/x")))
-        #expect(!ChatCompletionsRoute.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/models")))
+        #expect(ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/chat/completions")))
+        #expect(ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/chat/completions?x=1")))
+        #expect(!ChatCompletionsHandler.matches(HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/v1/chat/completions")))
+        #expect(!ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/chat/completions/x")))
+        #expect(!ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/models")))
     }
 
     @Test("a request's parts follow its head; requests of one side pass while nothing of the other is pending")

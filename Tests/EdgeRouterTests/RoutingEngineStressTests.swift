@@ -7,10 +7,10 @@ import Testing
 struct RoutingEngineStressTests {
     @Test("decisions on many threads while snapshots are swapped and samples and failures recorded")
     func decideWhileSwappingAndRecording() async throws {
-        let catalog = try ConfigurationLoader.parse(
+        let configuration = try ConfigurationLoader.parse(
             yaml: testYAML(ports: Array(1...8)), environment: ["TEST_PROVIDER_KEY": "k"])
-        let engine = RoutingEngine(models: catalog.models, settings: catalog.routing, logger: RouterHarness.logger)
-        let model = try #require(catalog.model(named: "m"))
+        let engine = RoutingEngine(models: configuration.models, settings: configuration.routing, logger: RouterHarness.logger)
+        let model = try #require(configuration.model(named: "m"))
         let request = RouteRequest(model: model, pinnedProvider: nil, control: .none, residency: nil)
 
         let results = await withTaskGroup(of: Bool.self, returning: [Bool].self) { group in
@@ -38,7 +38,7 @@ struct RoutingEngineStressTests {
                 return true
             }
             group.addTask {
-                for _ in 0..<500 { engine.publish(catalog.models) }
+                for _ in 0..<500 { engine.publish(configuration.models) }
                 return true
             }
             return await group.reduce(into: []) { $0.append($1) }

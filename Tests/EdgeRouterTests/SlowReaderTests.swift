@@ -4,7 +4,6 @@ import NIOPosix
 import Testing
 
 @testable import EdgeRouter
-@testable import EdgeWire
 @testable import RoutingCore
 
 /// A client that reads slowly pauses its upstream stream; that pause is the client's, never counted as the

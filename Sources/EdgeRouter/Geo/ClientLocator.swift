@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import GeoIP
 import HTTPTypes
 import Hummingbird
@@ -50,7 +48,17 @@ final class ClientLocator: Sendable {
 
     /// The client of a request arriving on `channel` with these headers, under `key`.
     func place(of headers: HTTPFields, channel: any Channel, key: GatewayKey?) -> ClientPlace {
-        guard let peer = channel.remoteAddress.flatMap(Self.ipAddress) else {
+        place(of: headers, peer: Self.peerAddress(of: channel), key: key)
+    }
+
+    /// The peer address of a connection, when it is an IP address.
+    static func peerAddress(of channel: any Channel) -> IPAddress? {
+        channel.remoteAddress.flatMap(Self.ipAddress)
+    }
+
+    /// The client of a request from `peer` with these headers, under `key`.
+    func place(of headers: HTTPFields, peer: IPAddress?, key: GatewayKey?) -> ClientPlace {
+        guard let peer else {
             return ClientPlace(address: nil, location: nil, rule: rule(country: nil, continent: nil, key: key))
         }
         let resolution = addresses.resolve(

@@ -1,7 +1,4 @@
-import EdgeJSON
-import EdgeWire
 import Prometheus
-import RoutingCore
 
 /// Requests and time to first token by where clients are: by continent always, by country only for a
 /// configured list (the rest as `other`), so the number of series stays bounded whatever the traffic.
@@ -44,6 +41,9 @@ final class ClientGeoMetrics: Sendable {
 
 /// The labels a client location is counted under.
 struct GeoLocationLabels: Sendable {
+    /// A client of unknown location.
+    static let unknown = GeoLocationLabels(continent: nil, country: nil)
+
     var continent: String
     var country: String
 

@@ -1,7 +1,4 @@
-import EdgeJSON
-import EdgeWire
 import Prometheus
-import RoutingCore
 
 /// Client connection metrics: connections refused at accept, connections closed by a read timeout, accept errors
 /// (the process out of file descriptors) and requests refused at their head. Every counter is made at start-up.

@@ -1,7 +1,4 @@
-import EdgeJSON
-import EdgeWire
 import Prometheus
-import RoutingCore
 
 extension MetricNameDescriptor {
     /// A metric of this router: `edge_<name>_<unit>`, with its help text.

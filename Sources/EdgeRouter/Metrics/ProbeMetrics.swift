@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import Foundation
 import Probe
 import Prometheus
@@ -19,13 +17,13 @@ final class ProbeMetrics: Sendable {
 
     private let perDeployment: [String: PerDeployment]
 
-    init(catalog: Catalog, registry: PrometheusCollectorRegistry) {
+    init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
         let phase = MetricNameDescriptor.edge("probe_phase", "seconds", "Background probe timings by phase (dns, connect, tls, first_byte, first_token, total).")
         let outcome = MetricNameDescriptor.edge("probes", "total", "Background probes by outcome (ok, skipped because live traffic was fresh, or the cause of failure).")
         let last = MetricNameDescriptor.edge("probe_last", "timestamp_seconds", "Unix time of the last probe of a deployment.")
         let buckets: [Duration] = [.microseconds(100), .microseconds(500), .milliseconds(1)] + RouterMetrics.latencyBuckets
         var perDeployment: [String: PerDeployment] = [:]
-        for model in catalog.models {
+        for model in configuration.models {
             for deployment in model.deployments {
                 let labels = [("model", model.name), ("provider", deployment.provider.id)]
                 perDeployment[deployment.key] = PerDeployment(

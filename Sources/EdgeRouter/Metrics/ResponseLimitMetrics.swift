@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import Prometheus
 import RoutingCore
 
@@ -9,11 +7,11 @@ import RoutingCore
 struct ResponseLimitMetrics: Sendable {
     private let counters: [String: Counter]
 
-    init(catalog: Catalog, registry: PrometheusCollectorRegistry) {
+    init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
         let descriptor = MetricNameDescriptor.edge(
             "responses_too_large", "total", "Non-streaming answers refused for passing server.max_response_bytes.")
         var counters: [String: Counter] = [:]
-        for model in catalog.models {
+        for model in configuration.models {
             for deployment in model.deployments {
                 counters[deployment.key] = registry.makeCounter(
                     descriptor: descriptor, labels: [("model", model.name), ("provider", deployment.provider.id)])

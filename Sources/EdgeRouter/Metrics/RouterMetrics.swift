@@ -1,11 +1,9 @@
-import EdgeJSON
-import EdgeWire
 import Prometheus
 import RoutingCore
 import Synchronization
 
 /// The router's Prometheus metrics. Every metric object is created here, when the router is built, for every
-/// deployment and outcome of the catalog; a request only looks its deployment's set up and increments.
+/// deployment and outcome of the configuration; a request only looks its deployment's set up and increments.
 public final class RouterMetrics: Sendable {
     /// Outcomes a client request can have, as counted in `edge_requests_total`.
     public enum Outcome: String, Sendable, CaseIterable {
@@ -72,9 +70,9 @@ public final class RouterMetrics: Sendable {
         .seconds(10), .seconds(20), .seconds(30), .seconds(60), .seconds(120),
     ]
 
-    public init(catalog: Catalog, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    public init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
-        routing = RoutingMetrics(models: catalog.models, registry: registry)
+        routing = RoutingMetrics(models: configuration.models, registry: registry)
         let requests = MetricNameDescriptor.edge("requests", "total", "Client requests by model, provider and outcome.")
         let failures = MetricNameDescriptor.edge("attempt_failures", "total", "Upstream attempts that failed, by cause.")
         let interruptions = MetricNameDescriptor.edge("stream_interruptions", "total", "Streams that broke after the first token.")
@@ -83,7 +81,7 @@ public final class RouterMetrics: Sendable {
         let duration = MetricNameDescriptor.edge("request_duration", "seconds", "Time from request to the end of the answer.")
 
         var perDeployment: [String: DeploymentMetrics] = [:]
-        for model in catalog.models {
+        for model in configuration.models {
             for deployment in model.deployments {
                 let labels = [("model", model.name), ("provider", deployment.provider.id)]
                 perDeployment[deployment.key] = DeploymentMetrics(
@@ -107,8 +105,8 @@ public final class RouterMetrics: Sendable {
             uniqueKeysWithValues: Outcome.allCases.map {
                 ($0, registry.makeCounter(descriptor: requests, labels: [("model", ""), ("provider", ""), ("outcome", $0.rawValue)]))
             })
-        self.clientGeo = ClientGeoMetrics(registry: registry, countries: catalog.geo.metricCountries)
-        self.responseLimit = ResponseLimitMetrics(catalog: catalog, registry: registry)
+        self.clientGeo = ClientGeoMetrics(registry: registry, countries: configuration.geo.metricCountries)
+        self.responseLimit = ResponseLimitMetrics(configuration: configuration, registry: registry)
         self.clientStalls = registry.makeCounter(
             descriptor: MetricNameDescriptor.edge(
                 "client_stalls", "total", "Streams cut because their client stopped reading for client_stall_ms."))

@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import Prometheus
 import RoutingCore
 

@@ -1,7 +1,5 @@
-import EdgeJSON
 import EdgeWire
 import Probe
-import RoutingCore
 
 /// Finds the first content token in a probe's streamed body with the data plane's own SSE parser and OpenAI
 /// decoder, so a probe's TTFT means exactly what a live request's does (the role-only chunk is not a token).

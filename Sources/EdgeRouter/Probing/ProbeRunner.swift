@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import Foundation
 import Probe
 import RoutingCore

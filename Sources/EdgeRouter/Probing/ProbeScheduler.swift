@@ -1,12 +1,10 @@
-import EdgeJSON
-import EdgeWire
 import Logging
 import Probe
 import RoutingCore
 import ServiceLifecycle
 import Synchronization
 
-/// Probes every deployment of the catalog in the background, so each node knows each provider's TTFT from where
+/// Probes every deployment of the configuration in the background, so each node knows each provider's TTFT from where
 /// it stands before a user pays for it: one loop per deployment (sleeping costs nothing), all probes sharing the
 /// probe engine's single libcurl thread and the global caps.
 ///

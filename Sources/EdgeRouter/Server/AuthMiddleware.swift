@@ -1,7 +1,4 @@
-import EdgeJSON
-import EdgeWire
 import Hummingbird
-import RoutingCore
 
 /// Authenticates clients by gateway key: `Authorization: Bearer <key>`, or `x-api-key: <key>` as the Anthropic
 /// SDK sends it. The key never leaves the router: it is not logged and not sent upstream.

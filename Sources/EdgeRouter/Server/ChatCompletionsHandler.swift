@@ -1,9 +1,6 @@
-import EdgeJSON
-import EdgeWire
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
-import RoutingCore
 
 /// Answers `POST /v1/chat/completions` on the connection's event loop, ahead of Hummingbird, and passes every
 /// other request on to it.
@@ -19,7 +16,10 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    private let route: ChatCompletionsRoute
+    static let path = "/v1/chat/completions"
+    private static let segments: [Substring] = ["v1", "chat", "completions"]
+
+    private let pipeline: ChatPipeline
     private var context: ChannelHandlerContext?
     private var order = RequestOrder()
     private var responder: ChatResponder?
@@ -31,11 +31,19 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// are written.
     private var inputClosedDeferred = false
 
-    init(route: ChatCompletionsRoute) {
-        self.route = route
+    init(pipeline: ChatPipeline) {
+        self.pipeline = pipeline
     }
 
-    var eventLoop: (any EventLoop)? { context?.eventLoop }
+    /// Whether a request head is a chat completion, answered here (any query string aside). Empty path segments (a
+    /// trailing slash, doubled slashes) are ignored, as Hummingbird's router ignores them for every other route.
+    static func matches(_ head: HTTPRequest) -> Bool {
+        guard head.method == .post, let path = head.path else { return false }
+        let target = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path[...]
+        if target == Self.path { return true }
+        return target.split(separator: "/", omittingEmptySubsequences: true).elementsEqual(Self.segments)
+    }
+
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -56,7 +64,7 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Returns whether the part was passed on.
     @discardableResult
     private func dispatch(_ part: HTTPRequestPart, context: ChannelHandlerContext) -> Bool {
-        switch order.route(part, side: { ChatCompletionsRoute.matches($0) ? .router : .application }) {
+        switch order.route(part, side: { Self.matches($0) ? .router : .application }) {
         case .passOn:
             context.fireChannelRead(wrapInboundOut(part))
             return true
@@ -65,7 +73,9 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .handle:
             switch part {
             case .head(let head):
-                let responder = ChatResponder(route: route, head: head, connection: self, peer: context.channel)
+                let responder = ChatResponder(
+                    pipeline: pipeline, head: head, connection: self, peer: ClientLocator.peerAddress(of: context.channel),
+                    eventLoop: context.eventLoop)
                 self.responder = responder
                 responder.receiveHead()
             case .body(let buffer):

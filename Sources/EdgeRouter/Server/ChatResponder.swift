@@ -1,13 +1,13 @@
-import EdgeJSON
 import EdgeWire
+import GeoIP
 import HTTPTypes
 import NIOCore
 import RoutingCore
 
-/// Answers one chat request on its connection's event loop: checks it, runs its ``ChatExchange`` and writes the
-/// response through the connection's ``ChatCompletionsHandler`` (the SSE stream frame by frame as the provider
-/// sends it, or one assembled completion). Nothing in it waits: the handler feeds it the request, the exchange
-/// feeds it the answer.
+/// Answers one chat request on its connection's event loop, in one direction: the ``ChatIntake`` checks it, a
+/// ``ChatExchange`` gets the answer from the providers, an ``OpenAIResponseWriter`` writes it in the client's
+/// dialect. This type only moves the request along those stages and keeps the request's metrics; nothing in it
+/// waits: the connection's ``ChatCompletionsHandler`` feeds it the request, the exchange feeds it the answer.
 final class ChatResponder: ChatExchangeObserver {
     private enum Phase {
         /// Reading the body.
@@ -20,50 +20,45 @@ final class ChatResponder: ChatExchangeObserver {
         case over
     }
 
-    private let route: ChatCompletionsRoute
-    private weak var connection: ChatCompletionsHandler?
+    private let pipeline: ChatPipeline
     private let head: HTTPRequest
-    private let peer: any Channel
+    private let peer: IPAddress?
+    private let eventLoop: any EventLoop
+    private let writer: OpenAIResponseWriter
     private let received = ContinuousClock.now
     private let requestID = EdgeRequestContext.makeRequestID()
     private var phase = Phase.receiving
     private var key: GatewayKey?
     private var body = ByteBuffer()
+    private var placement: ClientPlacement?
     private var exchange: ChatExchange?
-    private var stream = false
-    private var includeUsage = false
-    private var placeHeaders = HTTPFields()
-    private var geoLabels = GeoLocationLabels(continent: nil, country: nil)
-    private var residencyRule: ResidencyRule?
-    /// Frames waiting for the next flush (streaming).
-    private var pending = ByteBuffer()
-    private var assembler = OpenAICompletionAssembler()
     /// Counted in the router's in-flight requests (from the exchange's start to the outcome's record).
     private var inFlight = false
 
-    init(route: ChatCompletionsRoute, head: HTTPRequest, connection: ChatCompletionsHandler, peer: any Channel) {
-        self.route = route
+    init(pipeline: ChatPipeline, head: HTTPRequest, connection: ChatCompletionsHandler, peer: IPAddress?, eventLoop: any EventLoop) {
+        self.pipeline = pipeline
         self.head = head
-        self.connection = connection
         self.peer = peer
+        self.eventLoop = eventLoop
+        self.writer = OpenAIResponseWriter(
+            connection: connection, requestID: requestID,
+            closing: head.headerFields[.connection]?.lowercased() == "close",
+            maxResponseBytes: pipeline.configuration.server.maxResponseBytes)
     }
 
     // MARK: The request, from the handler
 
     /// Checks the key the head presents: a request without a valid one is refused at once, and its connection
-    /// closed after the answer so that its body is never read. An accepted request that expects `100 Continue` gets it now. (The
-    /// body's size is the connection's ``ConnectionGate``'s to check.)
+    /// closed after the answer so that its body is never read. An accepted request that expects `100 Continue`
+    /// gets it now. (The body's size is the connection's ``ConnectionGate``'s to check.)
     func receiveHead() {
         do {
-            key = try AuthMiddleware.authenticate(head.headerFields, keys: route.catalog.keys)
+            key = try pipeline.intake.authenticate(head.headerFields)
         } catch {
-            // Answered before the body is read: the connection's gate closes the connection after the answer.
             answer(error)
             return
         }
-        if head.headerFields[.expect]?.lowercased() == "100-continue" {
-            connection?.write(.head(HTTPResponse(status: .continue)), flush: true)
-        }
+        if head.headerFields[.expect]?.lowercased() == "100-continue" { writer.writeContinue() }
     }
 
     func receive(_ part: ByteBuffer) {
@@ -73,12 +68,8 @@ final class ChatResponder: ChatExchangeObserver {
     }
 
     func receiveEnd() {
-        switch phase {
-        case .receiving:
-            begin()
-        case .starting, .answering, .over:
-            break
-        }
+        guard case .receiving = phase else { return }
+        begin()
     }
 
     /// The client closed its side or the connection dropped: upstream work stops at once.
@@ -101,44 +92,33 @@ final class ChatResponder: ChatExchangeObserver {
         exchange?.resume()
     }
 
-    // MARK: Checks, then the exchange
+    // MARK: Intake, then the exchange
 
     private func begin() {
-        let place = route.locator.place(of: head.headerFields, channel: peer, key: key)
-        geoLabels = GeoLocationLabels(continent: place.location?.continentCode, country: place.location?.countryISOCode)
-        route.metrics.clientGeo.recordRequest(geoLabels)
-        if let value = place.headerValue { placeHeaders[.edgeClientGeo] = value }
-        if let rule = place.rule { placeHeaders[.edgeResidency] = rule.name }
-        if let nearer = route.locator.nearerNode(for: place.location) { placeHeaders[.edgeNearestNode] = nearer.node.url }
-        residencyRule = place.rule
-
-        let chat: OpenAIChatRequest
-        let model: Model
-        let plan: RoutePlan
-        let timeout: Duration
+        let intake = pipeline.intake
+        let placement = intake.locate(head.headerFields, peer: peer, key: key)
+        self.placement = placement
+        pipeline.metrics.clientGeo.recordRequest(placement.labels)
+        let admitted: AdmittedChat
         do {
-            chat = try OpenAIChatRequest.parse(body.readableBytesView)
-            // Before the plan, which counts a routing decision.
-            timeout = try route.timeout(head.headerFields)
-            (model, plan) = try route.route(chat.model, headers: head.headerFields, key: key, rule: place.rule)
+            admitted = try intake.admit(
+                body: body.readableBytesView, headers: head.headerFields, key: key, placement: placement, received: received)
         } catch {
-            route.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
-            answer(EdgeRouterError.decorated(error, headers: placeHeaders))
+            pipeline.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
+            answer(error)
             return
         }
         body = ByteBuffer()
-        stream = chat.stream
-        includeUsage = chat.includeUsage
-        guard let eventLoop = connection?.eventLoop else { return }
+        writer.prepare(for: admitted.request)
         let exchange = ChatExchange(
-            request: chat, plan: plan, clients: route.clients, engine: route.engine, metrics: route.metrics,
-            maxAttempts: route.catalog.server.maxAttempts, deadline: received + timeout,
-            eventLoop: eventLoop, logger: route.logger,
-            logContext: ExchangeLogContext(requestID: requestID, model: model.name, residencyRule: place.rule?.name))
+            plan: admitted.plan, maxAttempts: pipeline.configuration.server.maxAttempts, deadline: admitted.deadline,
+            environment: pipeline.exchangeEnvironment(
+                for: admitted, eventLoop: eventLoop,
+                logContext: ExchangeLogContext(requestID: requestID, model: admitted.model.name, residencyRule: placement.place.rule?.name)))
         self.exchange = exchange
         phase = .starting
         inFlight = true
-        route.metrics.requestStarted()
+        pipeline.metrics.requestStarted()
         exchange.start(observer: self)
     }
 
@@ -147,100 +127,59 @@ final class ChatResponder: ChatExchangeObserver {
     func exchange(_ exchange: ChatExchange, started: ExchangeStart) {
         guard case .starting = phase else { return }
         phase = .answering(started)
-        route.metrics.clientGeo.recordFirstToken(geoLabels, ttft: started.timeToFirstToken)
-        guard stream else { return }
-        var headers = responseHeaders(started)
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        connection?.write(.head(HTTPResponse(status: .ok, headerFields: headers)))
+        pipeline.metrics.clientGeo.recordFirstToken(placement?.labels ?? .unknown, ttft: started.timeToFirstToken)
+        writer.start(headers: responseHeaders(started))
     }
 
     func exchange(_ exchange: ChatExchange, failedToStart error: EdgeRouterError) {
         guard case .starting = phase else { return }
         finish(.failed, start: nil)
         var error = error
-        if let rule = residencyRule {
+        if let rule = placement?.place.rule {
             error.message += " (residency rule '\(rule.name)' allows only regions \(rule.allowedRegions.joined(separator: ", ")))"
         }
-        answer(EdgeRouterError.decorated(error, headers: placeHeaders))
+        answer(error)
     }
 
     func exchange(_ exchange: ChatExchange, step: ExchangeStep) {
         guard case .answering(let start) = phase else { return }
         switch step {
         case .frame(let frame):
-            if stream {
-                guard !frame.isUsageOnly || includeUsage else { return }
-                pending.writeStaticString("data: ")
-                pending.writeBytes(frame.payload)
-                pending.writeStaticString("\n\n")
-            } else {
-                for event in frame.events { assembler.consume(event) }
-                if assembler.assembledBytes > route.catalog.server.maxResponseBytes {
-                    refuseOversizedAnswer(exchange, start: start)
-                }
-            }
+            if !writer.append(frame) { refuseOversizedAnswer(exchange, start: start) }
         case .completed:
             phase = .over
             finish(.ok, start: start)
             exchange.finish()
-            if stream {
-                pending.writeStaticString("data: [DONE]\n\n")
-                endStream()
-            } else {
-                var headers = responseHeaders(start)
-                headers[.contentType] = "application/json"
-                let body = assembler.completionJSON(
-                    fallbackModel: start.deployment.upstreamModel, fallbackID: "chatcmpl-\(requestID)")
-                headers[.contentLength] = String(body.readableBytes)
-                connection?.write(.head(HTTPResponse(status: .ok, headerFields: headers)))
-                connection?.write(.body(body))
-                connection?.endResponse(closing: wantsClose)
-            }
+            writer.complete(headers: responseHeaders(start), fallbackModel: start.deployment.upstreamModel)
         case .clientStalled:
             phase = .over
             finish(.clientStalled, start: start)
             exchange.finish()
-            pending = ByteBuffer()
-            connection?.abort()
+            writer.abort()
         case .failed(let error):
             phase = .over
             finish(.interrupted, start: start)
             exchange.finish()
-            if stream {
-                pending.writeImmutableBuffer(ErrorResponse.sseFrame(error, requestID: requestID))
-                endStream()
-            } else {
-                answer(EdgeRouterError.decorated(error, headers: placeHeaders))
-            }
+            writer.fail(decorated(error))
         }
     }
 
     func exchangeShouldFlush(_ exchange: ChatExchange) {
-        guard pending.readableBytes > 0 else { return }
-        connection?.write(.body(pending), flush: true)
-        pending.clear()
+        writer.flush()
     }
 
-    var isBackedUp: Bool { !(connection?.isWritable ?? true) }
+    var isBackedUp: Bool { writer.isBackedUp }
 
-    // MARK: Writing
+    // MARK: Answers
 
-    private var wantsClose: Bool { head.headerFields[.connection]?.lowercased() == "close" }
-
-    private func endStream() {
-        if pending.readableBytes > 0 { connection?.write(.body(pending)) }
-        pending = ByteBuffer()
-        connection?.endResponse(closing: wantsClose)
-    }
-
-    /// Answers with an error (before anything of a response was written).
-    private func answer(_ error: EdgeRouterError) {
+    /// Answers with an error (before anything of a response was written), with the client's place headers.
+    private func answer(_ error: any Error) {
         phase = .over
-        let (head, body) = ErrorResponse.parts(error, requestID: requestID)
-        connection?.write(.head(head))
-        connection?.write(.body(body))
-        connection?.endResponse(closing: wantsClose)
+        writer.answer(decorated(error))
+    }
+
+    private func decorated(_ error: any Error) -> EdgeRouterError {
+        EdgeRouterError.decorated(error, headers: placement?.headers ?? [:])
     }
 
     /// A non-streaming answer grew past `max_response_bytes`: holding more of it would let one request take the
@@ -248,19 +187,18 @@ final class ChatResponder: ChatExchangeObserver {
     /// answered what it was asked), so nothing goes to its breaker.
     private func refuseOversizedAnswer(_ exchange: ChatExchange, start: ExchangeStart) {
         exchange.stop()
-        assembler = OpenAICompletionAssembler()
-        route.metrics.responseLimit.record(deployment: start.deployment)
+        pipeline.metrics.responseLimit.record(deployment: start.deployment)
         finish(.interrupted, start: start)
-        let limit = route.catalog.server.maxResponseBytes
-        let error = EdgeRouterError(
-            .responseTooLarge,
-            "The answer grew past this router's limit of \(limit) bytes for a non-streaming response; "
-                + "ask for a stream (\"stream\": true) or fewer tokens (\"max_tokens\").")
-        answer(EdgeRouterError.decorated(error, headers: placeHeaders))
+        let limit = pipeline.configuration.server.maxResponseBytes
+        answer(
+            EdgeRouterError(
+                .responseTooLarge,
+                "The answer grew past this router's limit of \(limit) bytes for a non-streaming response; "
+                    + "ask for a stream (\"stream\": true) or fewer tokens (\"max_tokens\")."))
     }
 
     private func responseHeaders(_ start: ExchangeStart) -> HTTPFields {
-        var headers = placeHeaders
+        var headers = placement?.headers ?? [:]
         headers[.edgeRequestID] = requestID
         headers[.edgeProvider] = start.deployment.provider.id
         headers[.edgeUpstreamModel] = start.deployment.upstreamModel
@@ -279,7 +217,7 @@ final class ChatResponder: ChatExchangeObserver {
     private func finish(_ outcome: RouterMetrics.Outcome, start: ExchangeStart?) {
         guard inFlight else { return }
         inFlight = false
-        route.metrics.requestEnded()
-        route.metrics.recordRequest(outcome, deployment: start?.deployment, duration: ContinuousClock.now - received)
+        pipeline.metrics.requestEnded()
+        pipeline.metrics.recordRequest(outcome, deployment: start?.deployment, duration: ContinuousClock.now - received)
     }
 }

@@ -1,8 +1,5 @@
-import EdgeJSON
-import EdgeWire
 import Hummingbird
 import NIOCore
-import RoutingCore
 
 /// Per-request data of the Hummingbird routes: the connection, the request id, and the gateway key.
 public struct EdgeRequestContext: RequestContext {

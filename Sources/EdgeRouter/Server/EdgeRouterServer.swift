@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import GeoIP
 import Hummingbird
 import HummingbirdCore
@@ -9,13 +7,13 @@ import RoutingCore
 import ServiceLifecycle
 import Synchronization
 
-/// The EdgeRouter HTTP server: the routes, the upstream clients and the metrics, assembled from a ``Catalog``.
+/// The EdgeRouter HTTP server: the routes, the upstream clients and the metrics, assembled from a ``RouterConfiguration``.
 ///
 /// It is a `Service`: run it in a `ServiceGroup`, which handles SIGTERM and SIGINT by stopping new connections
 /// and letting in-flight streams finish.
 public final class EdgeRouterServer: Service, Sendable {
     /// The validated configuration being served.
-    public let catalog: Catalog
+    public let configuration: RouterConfiguration
     /// The metrics `/metrics` renders.
     public let metrics: RouterMetrics
     private let clients: UpstreamClients
@@ -28,28 +26,28 @@ public final class EdgeRouterServer: Service, Sendable {
     private let onListening: @Sendable (Int) async -> Void
 
     /// - Parameters:
-    ///   - catalog: what to serve.
+    ///   - configuration: what to serve.
     ///   - onListening: called with the bound port once the server accepts connections (port 0 picks one).
     /// - Throws: when a configured GeoIP database is missing, unreadable or corrupt.
     public init(
-        catalog: Catalog,
+        configuration: RouterConfiguration,
         logger: Logger = Logger(label: "edge-router"),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws(EdgeRouterError) {
-        let locator = try Self.locator(catalog.geo, logger: logger)
-        let metrics = RouterMetrics(catalog: catalog)
+        let locator = try Self.locator(configuration.geo, logger: logger)
+        let metrics = RouterMetrics(configuration: configuration)
         let engine = RoutingEngine(
-            models: catalog.models, settings: catalog.routing, trialsByProbe: catalog.probes != nil,
+            models: configuration.models, settings: configuration.routing, trialsByProbe: configuration.probes != nil,
             observer: metrics.routing, logger: logger)
-        let probes = try catalog.probes.map { settings throws(EdgeRouterError) in
+        let probes = try configuration.probes.map { settings throws(EdgeRouterError) in
             try ProbeScheduler(
-                settings: settings, engine: engine, metrics: ProbeMetrics(catalog: catalog, registry: metrics.registry),
+                settings: settings, engine: engine, metrics: ProbeMetrics(configuration: configuration, registry: metrics.registry),
                 logger: logger)
         }
         self.locator = locator
-        self.catalog = catalog
+        self.configuration = configuration
         self.metrics = metrics
-        self.clients = UpstreamClients(providers: catalog.providers, clientStallTimeout: catalog.server.connections.clientStall)
+        self.clients = UpstreamClients(providers: configuration.providers, clientStallTimeout: configuration.server.connections.clientStall)
         self.engine = engine
         self.probes = probes
         self.logger = logger
@@ -84,18 +82,18 @@ public final class EdgeRouterServer: Service, Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
-        let chat = ChatCompletionsRoute(
-            catalog: catalog, clients: clients, engine: engine, metrics: metrics, locator: locator, logger: logger)
-        let models = ModelsRoute(catalog: catalog)
+        let chat = ChatPipeline(
+            configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator, logger: logger)
+        let models = ModelsRoute(configuration: configuration)
         let nearest = NearestRoute(locator: locator)
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: catalog.keys))
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: configuration.keys))
         v1.get("models", use: models.handle)
         v1.get("edge/nearest", use: nearest.handle)
-        let admin = router.group("admin").add(middleware: AuthMiddleware(keys: catalog.adminKeys))
+        let admin = router.group("admin").add(middleware: AuthMiddleware(keys: configuration.adminKeys))
         admin.get("routes", use: AdminRoutesRoute(engine: engine, probes: probes).handle)
 
         let connectionMetrics = ConnectionMetrics(registry: metrics.registry)
-        let server = catalog.server
+        let server = configuration.server
         let app = Application(
             router: router,
             // Chat completions are answered on the event loop, ahead of the router (see ChatCompletionsHandler),
@@ -105,7 +103,7 @@ public final class EdgeRouterServer: Service, Sendable {
                     responder: responder, limits: server.connections, maxBodyBytes: server.maxBodyBytes,
                     metrics: connectionMetrics, chat: chat)
             },
-            configuration: .init(address: .hostname(catalog.server.host, port: catalog.server.port), serverName: nil),
+            configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port), serverName: nil),
             onServerRunning: { [onListening, logger] channel in
                 // First on the listening socket, so that it sees accept errors before NIO's backoff handler.
                 try? await channel.eventLoop.submit {
@@ -122,7 +120,7 @@ public final class EdgeRouterServer: Service, Sendable {
             },
             logger: logger
         )
-        let reloader = GeoIPReloadService(resolver: locator.resolver, pollInterval: catalog.geo.reloadInterval)
+        let reloader = GeoIPReloadService(resolver: locator.resolver, pollInterval: configuration.geo.reloadInterval)
         let geolocating = locator.resolver.isEnabled
         do {
             try await withGracefulShutdownHandler {

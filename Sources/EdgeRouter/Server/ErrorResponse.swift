@@ -3,7 +3,6 @@ import EdgeWire
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import RoutingCore
 
 /// The one place where errors become HTTP responses, in the client's dialect.
 enum ErrorResponse {

@@ -4,17 +4,17 @@ import Hummingbird
 import NIOCore
 import RoutingCore
 
-/// `GET /v1/models`: the catalog in OpenAI's list format, limited to what the caller's key may use; each entry
+/// `GET /v1/models`: the configuration in OpenAI's list format, limited to what the caller's key may use; each entry
 /// also lists its providers and aliases.
 ///
 /// Written field by field in OpenAI's order (`object`, `data`; `id`, `object`, `created`, `owned_by`) rather than
-/// through a dictionary, whose key order changes from one call to the next: the same catalog gives the same bytes,
+/// through a dictionary, whose key order changes from one call to the next: the same configuration gives the same bytes,
 /// so clients and caches can compare answers.
 struct ModelsRoute: Sendable {
-    let catalog: Catalog
+    let configuration: RouterConfiguration
 
     func handle(_ request: Request, context: EdgeRequestContext) async throws -> Response {
-        let visible = catalog.models.filter { context.gatewayKey?.allows(model: $0.name) ?? false }
+        let visible = configuration.models.filter { context.gatewayKey?.allows(model: $0.name) ?? false }
         var body = ByteBuffer()
         body.writeStaticString(#"{"object":"list","data":["#)
         for (position, model) in visible.enumerated() {

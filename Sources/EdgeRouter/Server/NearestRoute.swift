@@ -1,10 +1,7 @@
-import EdgeJSON
-import EdgeWire
 import Foundation
 import GeoIP
 import Hummingbird
 import NIOCore
-import RoutingCore
 
 /// `GET /v1/edge/nearest`: where the caller is, and the fleet's nodes ranked by great-circle distance from it.
 struct NearestRoute: Sendable {

@@ -2,9 +2,6 @@
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
-import EdgeJSON
-import EdgeWire
-import RoutingCore
 #endif
 
 /// A provider's `Retry-After` header (RFC 9110, section 10.2.3), read without trusting it: whole delta-seconds or

@@ -1,4 +1,3 @@
-import EdgeJSON
 import EdgeWire
 import NIOCore
 import RoutingCore

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import EdgeJSON
 import EdgeWire
 import NIOCore
 import NIOHTTP1

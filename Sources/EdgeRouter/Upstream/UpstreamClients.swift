@@ -1,6 +1,4 @@
 import AsyncHTTPClient
-import EdgeJSON
-import EdgeWire
 import Logging
 import NIOCore
 import NIOPosix
@@ -45,7 +43,7 @@ public final class UpstreamClients: Sendable {
         self.clientStallTimeout = clientStallTimeout
     }
 
-    /// The client for a provider id of the catalog these clients were made for.
+    /// The client for a provider id of the configuration these clients were made for.
     func client(for provider: Provider) -> HTTPClient? {
         clients[provider.id]
     }

@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import EdgeJSON
-import EdgeWire
 import NIOCore
 import RoutingCore
 

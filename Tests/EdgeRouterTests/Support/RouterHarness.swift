@@ -44,9 +44,9 @@ struct RouterHarness: Sendable {
         for (index, stream) in portStreams.enumerated() {
             ports.append(try await first(of: stream, "simulator \(index) listening"))
         }
-        let catalog = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
+        let configuration = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
         let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
-        let router = try EdgeRouterServer(catalog: catalog, logger: routerLogger) { routerPort.yield($0) }
+        let router = try EdgeRouterServer(configuration: configuration, logger: routerLogger) { routerPort.yield($0) }
         let routerService = ServiceRunner([router])
         do {
             _ = try await first(of: routerPorts, "the router listening")

@@ -5,8 +5,6 @@ import Darwin
 #endif
 import Logging
 import NIOCore
-import EdgeJSON
-import EdgeWire
 import RoutingCore
 
 /// Sits first on the listening socket's pipeline and decides, for each accepted connection, whether it may stay:

@@ -1,9 +1,6 @@
-import EdgeJSON
-import EdgeWire
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import RoutingCore
 
 /// The HTTP/1 rules of a client connection that hold whoever answers its requests, placed right after NIO's HTTP
 /// decoder (so ahead of the chat handler and of Hummingbird):

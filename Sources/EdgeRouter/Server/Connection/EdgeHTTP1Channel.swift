@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import Hummingbird
 import HummingbirdCore
 import Logging
@@ -7,7 +5,6 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
-import RoutingCore
 
 /// The HTTP/1 child channel of the router: Hummingbird's own (`HTTP1Channel`), with the router's connection rules
 /// (``ConnectionGate``, fed by ``RawBytesWatch``) around NIO's HTTP decoder and the chat handler ahead of
@@ -22,7 +19,7 @@ struct EdgeHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let limits: ConnectionLimits
     let maxBodyBytes: Int
     let metrics: ConnectionMetrics
-    let chat: ChatCompletionsRoute
+    let chat: ChatPipeline
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -38,7 +35,7 @@ struct EdgeHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             try channel.pipeline.syncOperations.addHandler(RawBytesWatch(gate: gate), position: .first)
             try channel.pipeline.syncOperations.addHandler(gate)
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try channel.pipeline.syncOperations.addHandler(ChatCompletionsHandler(route: chat))
+            try channel.pipeline.syncOperations.addHandler(ChatCompletionsHandler(pipeline: chat))
             try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(logger: logger))
             return try NIOAsyncChannel(
                 wrappingChannelSynchronously: channel,

@@ -2,9 +2,6 @@
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
-import EdgeJSON
-import EdgeWire
-import RoutingCore
 #endif
 
 /// The `Date` header value (IMF-fixdate, RFC 9110 §5.6.7), formatted at most once a second per holder.

@@ -1,7 +1,4 @@
-import EdgeJSON
-import EdgeWire
 import NIOCore
-import RoutingCore
 
 /// Sits before the HTTP decoder and tells the connection's ``ConnectionGate`` that bytes arrived: the first byte of
 /// a request starts its header timer, which the decoder alone could not show.

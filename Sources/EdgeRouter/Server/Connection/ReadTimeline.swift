@@ -1,7 +1,4 @@
-import EdgeJSON
-import EdgeWire
 import NIOCore
-import RoutingCore
 
 /// What a client connection is waiting for from its client, and until when: a plain value owned by the
 /// connection's ``ConnectionGate``, which arms one timer for ``deadline``.

@@ -1,6 +1,4 @@
 import AsyncHTTPClient
-import EdgeJSON
-import EdgeWire
 import Logging
 import NIOCore
 import RoutingCore
@@ -12,19 +10,12 @@ import RoutingCore
 /// An exchange lives on the client connection's event loop, like its races and calls: it is driven by their
 /// callbacks and tells its ``ChatExchangeObserver`` what happened (started, or failed before the first token; then
 /// each step of the stream). No task runs for it. ``stop()`` (the client left) cancels whatever is running.
-final class ChatExchange: UpstreamCallReader {
-    let request: OpenAIChatRequest
+final class ChatExchange: UpstreamCallReader {  // the winner's call delivers its stream by callback: no task per request
     let plan: RoutePlan
-    let clients: UpstreamClients
-    let engine: RoutingEngine
-    let metrics: RouterMetrics
     let maxAttempts: Int
     /// Bound on the whole request until the first token, across attempts.
     let deadline: ContinuousClock.Instant
-    /// The client connection's event loop: everything of the exchange happens on it.
-    let eventLoop: any EventLoop
-    let logger: Logger
-    let logContext: ExchangeLogContext
+    private let environment: ExchangeEnvironment
 
     private weak var observer: (any ChatExchangeObserver)?
     private var queue: ArraySlice<RouteCandidate>
@@ -37,21 +28,11 @@ final class ChatExchange: UpstreamCallReader {
     private var winner: (candidate: RouteCandidate, call: UpstreamCall)?
     private var isStopped = false
 
-    init(
-        request: OpenAIChatRequest, plan: RoutePlan, clients: UpstreamClients, engine: RoutingEngine,
-        metrics: RouterMetrics, maxAttempts: Int, deadline: ContinuousClock.Instant, eventLoop: any EventLoop,
-        logger: Logger, logContext: ExchangeLogContext
-    ) {
-        self.request = request
+    init(plan: RoutePlan, maxAttempts: Int, deadline: ContinuousClock.Instant, environment: ExchangeEnvironment) {
         self.plan = plan
-        self.clients = clients
-        self.engine = engine
-        self.metrics = metrics
         self.maxAttempts = maxAttempts
         self.deadline = deadline
-        self.eventLoop = eventLoop
-        self.logger = logger
-        self.logContext = logContext
+        self.environment = environment
         self.queue = plan.candidates[...]
     }
 
@@ -105,8 +86,8 @@ final class ChatExchange: UpstreamCallReader {
             backup = queue[index]
             queue.remove(at: index)
         }
-        let hedgeDelay = attempts == 1 && backup != nil ? engine.hedgeDelay(plan, first: primary) : nil
-        let race = FirstTokenRace(exchange: self, primary: primary, backup: backup) { [unowned self] result in
+        let hedgeDelay = attempts == 1 && backup != nil ? environment.engine.hedgeDelay(plan, first: primary) : nil
+        let race = FirstTokenRace(environment: environment, primary: primary, backup: backup) { [unowned self] result in
             self.raceEnded(result, primary: primary, backup: backup)
         }
         self.race = race
@@ -121,12 +102,12 @@ final class ChatExchange: UpstreamCallReader {
         if let backup, !result.hedgeStarted { queue.insert(backup, at: queue.startIndex) }
         if result.hedgeStarted { attempts += 1 }
         for (candidate, failure) in result.failures {
-            note(failure, of: candidate)
+            environment.recordFailure(failure, of: candidate)
             if failure.isRetryable { failures.append(failure) } else { rejections.append((candidate, failure)) }
         }
         if let (candidate, call, timing) = result.winner {
             for (rejecting, failure) in rejections where Self.mayBeMisconfigured(failure) {
-                engine.recordRejectedServedElsewhere(rejecting, failure)
+                environment.engine.recordRejectedServedElsewhere(rejecting, failure)
             }
             winner = (candidate, call)
             let reason: RouteReason = candidate.runtime !== primary.runtime ? .hedge : attempts == 1 ? plan.reason : .failover
@@ -167,40 +148,6 @@ final class ChatExchange: UpstreamCallReader {
         return nil
     }
 
-    /// Records an attempt's failure: the breaker's to judge (a rejection of the request is not, see
-    /// ``RoutingEngine/recordFailure(_:_:)``), a metric and a log line.
-    func note(_ failure: AttemptFailure, of candidate: RouteCandidate) {
-        engine.recordFailure(candidate, failure)
-        metrics.recordAttemptFailure(deployment: candidate.deployment, cause: failure.cause)
-        logger.info(
-            "upstream attempt failed",
-            metadata: logContext.metadata([
-                "deployment": "\(candidate.deployment.label)", "cause": "\(failure.cause.rawValue)", "detail": "\(failure.internalDetail)",
-            ]))
-    }
-
-    /// A call to the candidate's deployment on the client's event loop, not yet sent; its first token (or failure)
-    /// goes to `onFirstToken`.
-    func makeCall(_ candidate: RouteCandidate, onFirstToken: @escaping (UpstreamCall.FirstToken) -> Void) -> UpstreamCall {
-        UpstreamCall(
-            deployment: candidate.deployment, eventLoop: eventLoop, inFlight: InFlightToken(candidate.runtime),
-            onFirstToken: onFirstToken)
-    }
-
-    /// Sends a call made by ``makeCall(_:onFirstToken:)``.
-    func send(_ call: UpstreamCall) {
-        let deployment = call.deployment
-        call.send(with: clients, body: request.upstreamBody(model: deployment.upstreamModel), logger: logger)
-    }
-
-    /// A first token arrived. A hedge that won is not a TTFT sample: only hedges that happened to be fast get to
-    /// win (slow ones are cancelled unmeasured), so their times would make the hedge target look faster than it is.
-    func succeeded(_ candidate: RouteCandidate, _ timing: UpstreamCall.FirstTokenTiming, asHedge: Bool) {
-        engine.noteFirstToken(candidate)
-        if !asHedge { engine.recordSuccess(candidate, ttft: timing.timeToFirstToken) }
-        metrics.recordFirstToken(deployment: candidate.deployment, ttfb: timing.timeToFirstByte, ttft: timing.timeToFirstToken)
-    }
-
     // MARK: The winner's stream
 
     /// A step of the winner's stream. A stream that breaks off, stalls past the idle timeout (the upstream
@@ -214,15 +161,16 @@ final class ChatExchange: UpstreamCallReader {
             observer.exchange(self, step: .completed)
         case .failed(let failure) where failure.cause == .clientStalled:
             // The client stopped reading: its own doing, not the provider's (no breaker failure, no interruption).
-            metrics.recordClientStall()
-            logger.info("client stopped reading; its stream is cut", metadata: logContext.metadata(["detail": "\(failure.detail)"]))
+            environment.metrics.recordClientStall()
+            environment.logger.info(
+                "client stopped reading; its stream is cut", metadata: environment.logContext.metadata(["detail": "\(failure.detail)"]))
             observer.exchange(self, step: .clientStalled)
         case .failed(let failure):
-            engine.recordFailure(winner.candidate, failure)
-            metrics.recordInterruption(deployment: winner.candidate.deployment)
-            logger.warning(
+            environment.engine.recordFailure(winner.candidate, failure)
+            environment.metrics.recordInterruption(deployment: winner.candidate.deployment)
+            environment.logger.warning(
                 "upstream stream interrupted after the first token",
-                metadata: logContext.metadata(["detail": "\(failure.internalDetail)"]))
+                metadata: environment.logContext.metadata(["detail": "\(failure.internalDetail)"]))
             observer.exchange(self, step: .failed(EdgeRouterError(.streamInterrupted, "The provider's stream broke off: \(failure.detail)")))
         }
     }
@@ -265,36 +213,5 @@ final class ChatExchange: UpstreamCallReader {
     /// which a request another deployment serves is not; a 413 is only a smaller size limit.
     private static func mayBeMisconfigured(_ failure: AttemptFailure) -> Bool {
         failure.status == 400 || failure.status == 422
-    }
-}
-
-/// Hears how a ``ChatExchange`` goes, on its event loop: either `failedToStart`, or `started` followed by steps up
-/// to a terminal one (unless the exchange is stopped first).
-protocol ChatExchangeObserver: AnyObject {
-    /// A deployment produced its first token (or a complete empty answer): the response can start.
-    func exchange(_ exchange: ChatExchange, started: ExchangeStart)
-    /// No deployment could answer; the error is the client's.
-    func exchange(_ exchange: ChatExchange, failedToStart error: EdgeRouterError)
-    /// The next step of the winner's stream, from its first frame on.
-    func exchange(_ exchange: ChatExchange, step: ExchangeStep)
-    /// The steps of one buffer from the provider have been delivered: write them out.
-    func exchangeShouldFlush(_ exchange: ChatExchange)
-    /// Whether the client is behind; the exchange's stream then pauses until ``ChatExchange/resume()``.
-    var isBackedUp: Bool { get }
-}
-
-/// What identifies a request in the exchange's log lines, turned into metadata only when a line is logged.
-struct ExchangeLogContext: Sendable {
-    var requestID: String
-    var model: String
-    var residencyRule: String?
-
-    /// `extra` with the request's identification added.
-    func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
-        var metadata = extra
-        metadata["request_id"] = "\(requestID)"
-        metadata["model"] = "\(model)"
-        if let residencyRule { metadata["residency_rule"] = "\(residencyRule)" }
-        return metadata
     }
 }

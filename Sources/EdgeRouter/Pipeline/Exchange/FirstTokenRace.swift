@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import NIOCore
 import RoutingCore
 
@@ -18,7 +16,9 @@ import RoutingCore
 ///
 /// Everything happens on the client connection's event loop: the calls report their first token (or failure)
 /// there, and the timers are NIO timers there. A race costs no task and no lock; it ends once, by calling
-/// `onEnd`, unless it is cancelled first.
+/// `onEnd`, unless it is cancelled first. It sends calls and records outcomes through its
+/// ``ExchangeEnvironment`` and knows nothing of its exchange: `onEnd` (a callback, because the race ends on a
+/// call's or a timer's callback) is the only way back.
 final class FirstTokenRace {
     struct Result {
         var winner: (candidate: RouteCandidate, call: UpstreamCall, timing: UpstreamCall.FirstTokenTiming)?
@@ -39,7 +39,7 @@ final class FirstTokenRace {
         var isSuspect = false
     }
 
-    private let exchange: ChatExchange
+    private let environment: ExchangeEnvironment
     private var attempts: [Attempt]
     private let onEnd: (Result) -> Void
     private var running = 0
@@ -48,16 +48,16 @@ final class FirstTokenRace {
     private var timers: [Scheduled<Void>] = []
 
     init(
-        exchange: ChatExchange, primary: RouteCandidate, backup: RouteCandidate?,
+        environment: ExchangeEnvironment, primary: RouteCandidate, backup: RouteCandidate?,
         onEnd: @escaping (Result) -> Void
     ) {
-        self.exchange = exchange
+        self.environment = environment
         self.attempts = [Attempt(candidate: primary)] + (backup.map { [Attempt(candidate: $0)] } ?? [])
         self.onEnd = onEnd
     }
 
     private var eventLoop: NIOIsolatedEventLoop {
-        exchange.eventLoop.assumeIsolatedUnsafeUnchecked()  // the race runs on this loop
+        environment.eventLoop.assumeIsolatedUnsafeUnchecked()  // the race runs on this loop
     }
 
     /// Starts the primary, and arms the request's deadline and the hedge's delay (if there is a backup and the
@@ -90,7 +90,7 @@ final class FirstTokenRace {
     /// breaker, which would otherwise wait `trialTimeout` before letting another trial go.
     private func releaseTrials() {
         for attempt in attempts where attempt.isRunning && attempt.candidate.isTrial {
-            exchange.engine.releaseTrial(attempt.candidate)
+            environment.engine.releaseTrial(attempt.candidate)
         }
     }
 
@@ -99,32 +99,31 @@ final class FirstTokenRace {
         let firstTokenTimeout = candidate.deployment.provider.timeouts.firstToken
         running += 1
         attempts[index].isRunning = true
-        let call = exchange.makeCall(candidate) { [weak self] outcome in self?.firstToken(index, outcome) }
+        let call = environment.makeCall(to: candidate) { [weak self] outcome in self?.firstToken(index, outcome) }
         attempts[index].call = call
         // The provider's own first-token timeout, per attempt: the hedge's provider may allow longer.
         timers.append(eventLoop.scheduleTask(in: Self.timeAmount(firstTokenTimeout)) { [weak self] in
             self?.providerTimedOut(index)
         })
-        if let threshold = exchange.engine.hangThreshold(candidate), threshold < firstTokenTimeout {
+        if let threshold = environment.engine.hangThreshold(candidate), threshold < firstTokenTimeout {
             timers.append(eventLoop.scheduleTask(in: Self.timeAmount(threshold)) { [weak self] in
                 self?.hangThresholdPassed(index, threshold)
             })
         }
-        exchange.send(call)
+        environment.send(call)
     }
 
     private func firstToken(_ index: Int, _ outcome: UpstreamCall.FirstToken) {
         guard !isOver, attempts[index].isRunning else { return }
         switch outcome {
         case .arrived(let timing):
-            exchange.succeeded(attempts[index].candidate, timing, asHedge: index == 1)
+            environment.recordFirstToken(attempts[index].candidate, timing, asHedge: index == 1)
             for loser in attempts.indices where loser != index && attempts[loser].isRunning {
                 recordLoser(loser)
             }
             if let call = attempts[index].call { result.winner = (attempts[index].candidate, call, timing) }
             if result.hedgeStarted {
-                exchange.metrics.routing.recordHedge(
-                    model: attempts[0].candidate.deployment.modelName, index == 1 ? "won" : "cancelled")
+                environment.recordHedge(model: attempts[0].candidate.deployment.modelName, index == 1 ? "won" : "cancelled")
             }
             end()
         case .failed(let failure):
@@ -145,9 +144,9 @@ final class FirstTokenRace {
         guard let call = attempt.call else { return }
         let waited = ContinuousClock.now - call.started
         if attempt.isSuspect {
-            exchange.note(Self.presumedHung(attempt.candidate, waited: waited), of: attempt.candidate)
+            environment.recordFailure(Self.presumedHung(attempt.candidate, waited: waited), of: attempt.candidate)
         } else if index == 0 {
-            exchange.engine.recordLowerBound(attempt.candidate, ttft: waited)
+            environment.engine.recordLowerBound(attempt.candidate, ttft: waited)
         }
     }
 
@@ -161,14 +160,14 @@ final class FirstTokenRace {
 
     private func hedgeDue() {
         guard !isOver, attempts[0].isRunning, attempts.count > 1, attempts[1].call == nil,
-            exchange.engine.hedgeBudget.tryAcquireHedge()
+            environment.engine.hedgeBudget.tryAcquireHedge()
         else { return }
         startHedge()
     }
 
     private func startHedge() {
         result.hedgeStarted = true
-        exchange.metrics.routing.recordHedge(model: attempts[0].candidate.deployment.modelName, "started")
+        environment.recordHedge(model: attempts[0].candidate.deployment.modelName, "started")
         start(1)
     }
 
@@ -178,9 +177,9 @@ final class FirstTokenRace {
     private func hangThresholdPassed(_ index: Int, _ threshold: Duration) {
         guard !isOver, attempts[index].isRunning else { return }
         attempts[index].isSuspect = true
-        exchange.engine.markSuspect(attempts[index].candidate, waited: threshold)
+        environment.engine.markSuspect(attempts[index].candidate, waited: threshold)
         guard index == 0, attempts.count > 1, attempts[1].call == nil else { return }
-        if exchange.engine.hedgeBudget.tryAcquireHedge() {
+        if environment.engine.hedgeBudget.tryAcquireHedge() {
             startHedge()
         } else {
             attempts[0].call?.cancel()

@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import RoutingCore
 import Yams
 

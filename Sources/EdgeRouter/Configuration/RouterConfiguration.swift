@@ -1,11 +1,9 @@
-import EdgeJSON
-import EdgeWire
 import RoutingCore
 
 /// The validated, immutable configuration the router serves from: server settings, providers, models and keys.
 ///
 /// Built once by ``ConfigurationLoader`` (or directly in code and tests) and shared read-only by every request.
-public struct Catalog: Sendable {
+public struct RouterConfiguration: Sendable {
     /// Listener and request-handling settings.
     public var server: ServerSettings
     /// Providers in configured order.

@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import GeoIP
 import RoutingCore
 import Yams

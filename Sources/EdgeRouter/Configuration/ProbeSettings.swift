@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import RoutingCore
 
 /// Background probing (`probes:` in the file; probing is on when the section is present).

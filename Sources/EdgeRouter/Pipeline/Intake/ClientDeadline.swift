@@ -1,5 +1,3 @@
-import EdgeJSON
-import EdgeWire
 import RoutingCore
 
 /// The `x-edge-timeout-ms` request header: a client's own deadline for its request, until the first token.

@@ -1,7 +1,5 @@
 import EdgeJSON
-import EdgeWire
 import Foundation
-import RoutingCore
 
 /// Replaces `${VAR}` and `${VAR:-default}` in configuration values from the environment, so that secrets such as
 /// provider keys never have to sit in the file. `$$` stands for a literal `$`.

@@ -1,7 +1,3 @@
-import EdgeJSON
-import EdgeWire
-import RoutingCore
-
 /// How long a client connection may take to send a request, how many connections one client address may hold,
 /// and how many file descriptors stay free for upstream connections (`server.timeouts`,
 /// `server.max_connections_per_client`, `server.descriptor_reserve` in the file).

@@ -1,10 +1,7 @@
-import EdgeJSON
-import EdgeWire
 import Foundation
-import RoutingCore
 import Yams
 
-/// Reads and validates an EdgeRouter configuration file into a ``Catalog``.
+/// Reads and validates an EdgeRouter configuration file into a ``RouterConfiguration``.
 ///
 /// Every mistake is collected with its path in the file (`models[2].deployments[0].provider`) and reported at
 /// once; `edge-router check` prints them and `serve` refuses to start on them, with the same messages.
@@ -18,7 +15,7 @@ public enum ConfigurationLoader {
     public static func load(
         path: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws(EdgeRouterError) -> Catalog {
+    ) throws(EdgeRouterError) -> RouterConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
             throw .invalidConfiguration([ConfigurationIssue(path: "", message: "the file \(reason)")], file: path)
@@ -31,7 +28,7 @@ public enum ConfigurationLoader {
         yaml: String,
         file: String = "configuration",
         environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws(EdgeRouterError) -> Catalog {
+    ) throws(EdgeRouterError) -> RouterConfiguration {
         let root: Node
         do {
             guard let parsed = try Yams.compose(yaml: yaml) else {
@@ -45,10 +42,10 @@ public enum ConfigurationLoader {
             throw .invalidConfiguration([issue], file: file)
         }
         let reader = YAMLReader(substitution: EnvironmentSubstitution(environment: environment))
-        let catalog = CatalogBuilder(reader: reader).build(root)
-        guard reader.issues.isEmpty, let catalog else {
+        let configuration = ConfigurationBuilder(reader: reader).build(root)
+        guard reader.issues.isEmpty, let configuration else {
             throw .invalidConfiguration(reader.issues, file: file)
         }
-        return catalog
+        return configuration
     }
 }

@@ -1,17 +1,15 @@
-import EdgeJSON
-import EdgeWire
 import Foundation
 import Probe
 import RoutingCore
 import Yams
 
-/// Turns the YAML document into a ``Catalog``, checking references between sections.
+/// Turns the YAML document into a ``RouterConfiguration``, checking references between sections.
 ///
 /// The file's shape is documented in the README ("Configuration reference"); each key is read here.
-struct CatalogBuilder {
+struct ConfigurationBuilder {
     let reader: YAMLReader
 
-    func build(_ root: Node) -> Catalog? {
+    func build(_ root: Node) -> RouterConfiguration? {
         guard
             let top = reader.mapping(
                 root, at: "",
@@ -32,7 +30,7 @@ struct CatalogBuilder {
         if top["models"] == nil { reader.report("models", nil, "missing required field") }
         let routing = RoutingSettingsBuilder(reader: reader).routing(top["routing"])
         let probes = top["probes"].map { ProbeSettingsBuilder(reader: reader).probes($0) }
-        return Catalog(
+        return RouterConfiguration(
             server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo,
             routing: routing, probes: probes)
     }
@@ -201,7 +199,7 @@ struct CatalogBuilder {
                 for (offset, name) in list.enumerated() where !modelNames.contains(name) {
                     reader.report("\(keyPath).models[\(offset)]", nil, "unknown model '\(name)'")
                 }
-                // Aliases are resolved to catalog names so the check at request time is one set lookup.
+                // Aliases are resolved to configuration names so the check at request time is one set lookup.
                 allowedModels = Set(list.compactMap { name in models?.first { $0.name == name || $0.aliases.contains(name) }?.name })
             }
             let residency = reader.string(fields["residency"])

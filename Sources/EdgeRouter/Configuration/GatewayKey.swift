@@ -1,13 +1,10 @@
 import Crypto
-import EdgeJSON
-import EdgeWire
-import RoutingCore
 
 /// A key that clients present to use the gateway.
 public struct GatewayKey: Sendable {
     /// A name for the key, used in logs and metrics (never the key itself).
     public var id: String
-    /// The models (by catalog name) this key may use; nil means every model.
+    /// The models (by configuration name) this key may use; nil means every model.
     public var allowedModels: Set<String>?
     /// The name of a residency rule that applies to this key's requests before the global rules.
     public var residencyRule: String?
@@ -18,7 +15,7 @@ public struct GatewayKey: Sendable {
         self.residencyRule = residencyRule
     }
 
-    /// Whether the key may use the model with this catalog name.
+    /// Whether the key may use the model with this configuration name.
     public func allows(model name: String) -> Bool {
         allowedModels?.contains(name) ?? true
     }

@@ -1,7 +1,3 @@
-import EdgeJSON
-import EdgeWire
-import RoutingCore
-
 /// One mistake in a configuration file, located by its path (`models[2].deployments[0].provider`) and line.
 public struct ConfigurationIssue: Sendable, Equatable, CustomStringConvertible {
     /// Where the mistake is, as a path of keys and indices from the document root.

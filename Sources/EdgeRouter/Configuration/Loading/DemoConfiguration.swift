@@ -1,7 +1,3 @@
-import EdgeJSON
-import EdgeWire
-import RoutingCore
-
 /// The built-in configuration of `edge-router demo`: three simulated providers on loopback, one of them flaky.
 public enum DemoConfiguration {
     /// The gateway key clients of the demo use.
