@@ -1,4 +1,4 @@
-/// One entry of a routing decision's result, best first.
+/// The decision's output: one entry of its result, best first (see ``CandidateView`` for the three stages).
 ///
 /// The result is written into a buffer of these rather than of bare indices: the scores need somewhere to live
 /// while sorting, and a caller-provided buffer is the one place that needs no allocation. The score also explains

@@ -1,4 +1,5 @@
-/// One deployment of a plan, with what the decision knew of it.
+/// One deployment of a plan, with what the decision knew of it: what the pipeline holds (see ``CandidateView``
+/// for the three stages).
 public struct RouteCandidate: Sendable {
     /// The deployment's live state.
     public let runtime: DeploymentRuntime
