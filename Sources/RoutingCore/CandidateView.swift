@@ -1,6 +1,8 @@
-/// The decision's input (one of three candidate types, one per stage: ``CandidateView`` in, ``RankedCandidate``
-/// out, ``RouteCandidate`` in the plan). What the routing decision needs to know of one deployment, copied by the caller from its live state (atomics,
+/// What the routing decision needs to know of one deployment, copied by the caller from its live state (atomics,
 /// breaker availability) into a buffer just before deciding. A plain value: the decision reads nothing else.
+///
+/// The decision's input. There is one candidate type per stage: ``CandidateView`` in, ``RankedCandidate`` out,
+/// ``RouteCandidate`` in the plan the pipeline walks.
 public struct CandidateView: Sendable, Equatable {
     /// The caller's own index of the deployment. The decision does not read it (its result names positions in the
     /// candidate buffer); it saves the caller a lookup from position to deployment.
