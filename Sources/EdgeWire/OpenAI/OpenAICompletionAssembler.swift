@@ -4,7 +4,6 @@ import NIOCore
 
 /// Builds the single `chat.completion` object a non-streaming client expects from the events of a stream:
 /// the router always streams from the provider, so it can measure the first token and fail over before it.
-
 public struct OpenAICompletionAssembler {
     private struct ToolCall {
         var index: Int

@@ -13,7 +13,6 @@ public struct UpstreamFrame: Sendable {
 }
 
 /// Decodes an OpenAI chat-completion SSE stream, event by event, into ``UpstreamFrame``s.
-
 public struct OpenAIStreamDecoder {
     /// What one SSE event turned out to be.
     public enum Decoded {
