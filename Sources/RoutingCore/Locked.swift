@@ -11,14 +11,14 @@ import Musl
 /// A pthread mutex rather than `Synchronization.Mutex`: these locks are contended across event loops, and the
 /// thread sanitizer cannot see a contended `Mutex`'s hand-off on Linux (it goes through the kernel with a futex),
 /// so it would report every pair of critical sections as a race. Uncontended, both cost about the same.
-public final class Locked<Value>: @unchecked Sendable {
+final class Locked<Value>: @unchecked Sendable {
     // @unchecked: `value` is read and written only between `pthread_mutex_lock` and `pthread_mutex_unlock` of
     // `mutex`, in `withLock`.
-    @usableFromInline var value: Value
-    @usableFromInline let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private var value: Value
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 
     /// A lock guarding `value`.
-    public init(_ value: Value) {
+    init(_ value: Value) {
         self.value = value
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
@@ -32,21 +32,18 @@ public final class Locked<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with the value, under the lock.
-    @inlinable
-    public func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
         lock()
         defer { unlock() }
         return try body(&value)
     }
 
-    @usableFromInline
-    func lock() {
+    private func lock() {
         let status = pthread_mutex_lock(mutex)
         precondition(status == 0, "pthread_mutex_lock failed: \(status)")
     }
 
-    @usableFromInline
-    func unlock() {
+    private func unlock() {
         let status = pthread_mutex_unlock(mutex)
         precondition(status == 0, "pthread_mutex_unlock failed: \(status)")
     }
