@@ -22,6 +22,8 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let pipeline: ChatPipeline
     private var context: ChannelHandlerContext?
     private var order = RequestOrder()
+    /// The chat request being answered: fed the request's parts as NIO reads them (a callback layer because reads
+    /// arrive on the channel pipeline), and told when the connection can take writes again or is gone.
     private var responder: ChatResponder?
     /// A read was asked for while parts were held; it is made once they have been replayed.
     private var readDeferred = false

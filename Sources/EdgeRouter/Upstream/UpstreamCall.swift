@@ -36,7 +36,8 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
 
     let deployment: Deployment
     let eventLoop: any EventLoop
-    /// Set to nil once used, which also breaks the cycle through the race.
+    /// The race's callback: the first token arrives on async-http-client's delegate callbacks, and no task waits
+    /// for it. Set to nil once used, which also breaks the cycle through the race.
     private var onFirstToken: ((FirstToken) -> Void)?
     /// Keeps the request counted as in flight at its deployment until the call is dropped.
     private let inFlight: InFlightToken?
@@ -236,7 +237,8 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     private static func millis(_ amount: TimeAmount) -> Int64 { amount.nanoseconds / 1_000_000 }
 }
 
-/// Reads an upstream call's steps, on the call's event loop.
+/// Reads an upstream call's steps, on the call's event loop: a callback because the steps arrive on
+/// async-http-client's delegate callbacks, and are handed on as they come, with no queue or task between.
 protocol UpstreamCallReader: AnyObject {
     /// The next step of the stream: frames in order, then at most one terminal step.
     func upstreamCall(_ call: UpstreamCall, received step: UpstreamCall.Step)
