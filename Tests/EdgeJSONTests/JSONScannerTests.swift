@@ -151,6 +151,31 @@ struct JSONScannerTests {
         #expect(Self.failure("[\"a\u{1}\"]") { s throws in try s.skipValue() }?.expected == "an escaped control character")
     }
 
+    @Test("a key can be judged before its ':' is read")
+    func keyThenColon() throws {
+        var keys: [String] = []
+        #expect(
+            Self.failure(#"{"a": 1, "b" 2}"#) { s throws in
+                try s.enterObject()
+                while let key = try s.nextKey() {
+                    keys.append(key.string)
+                    try s.readColon()
+                    try s.skipValue()
+                }
+            } == JSONScanner.Failure(.syntax, at: 13, expected: "':'"))
+        #expect(keys == ["a", "b"])
+        // Read key by key, a document walks as with nextMember.
+        #expect(
+            Self.failure(#" { "a" : [1] , "b":{} } "#) { s throws in
+                try s.enterObject()
+                while try s.nextKey() != nil {
+                    try s.readColon()
+                    try s.skipValue()
+                }
+                try s.finish()
+            } == nil)
+    }
+
     @Test("nesting: Foundation's limit of 512 arrays and objects, skipped without recursion")
     func depth() {
         for depth in [1, 63, 64, 65, 200, 511, 512, 513, 2000] {
