@@ -22,16 +22,24 @@ let package = Package(
         .package(path: ".."),
     ],
     targets: [
-        // The JSON scanner (every value read, or skipped) and the OpenAI request parser built on it.
+        // The JSON scanner (every value read, or skipped) and the readers built on it: the OpenAI request parser and
+        // the `x-edge-route` header.
         .executableTarget(
             name: "FuzzJSON",
-            dependencies: [.product(name: "EdgeRouter", package: root)],
+            dependencies: [
+                .product(name: "EdgeJSON", package: root),
+                .product(name: "EdgeWire", package: root),
+                .product(name: "RoutingCore", package: root),
+            ],
             swiftSettings: swiftSettings
         ),
         // The SSE parser, the OpenAI stream decoder and the completion assembler, on upstream bytes.
         .executableTarget(
             name: "FuzzSSE",
-            dependencies: [.product(name: "EdgeRouter", package: root)],
+            dependencies: [
+                .product(name: "EdgeJSON", package: root),
+                .product(name: "EdgeWire", package: root),
+            ],
             swiftSettings: swiftSettings
         ),
         // X-Forwarded-For, Forwarded and client-IP header parsing, and IP/CIDR text.

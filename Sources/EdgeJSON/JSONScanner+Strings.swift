@@ -162,10 +162,23 @@ extension JSONScanner {
 
     private mutating func hex4(at index: Int) throws(Failure) -> UInt32 {
         guard index &+ 4 <= bytes.count, let value = Self.hexValue(bytes, at: index) else {
-            advance(to: index)
+            // The error points at the first byte that is not a hex digit (or the end), as other errors point at
+            // the byte at fault.
+            var position = index
+            while position < bytes.count, position &- index < 4, Self.isHexDigit(bytes[position]) { position &+= 1 }
+            advance(to: position)
             throw syntax("four hex digits")
         }
         return value
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"), UInt8(ascii: "A")...UInt8(ascii: "F"):
+            true
+        default:
+            false
+        }
     }
 
     /// The value of the four hex digits at `index` (which must be in range), or nil if they are not all hex.

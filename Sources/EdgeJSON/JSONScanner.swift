@@ -64,6 +64,16 @@ public struct JSONScanner {
     /// The next member's key of the object being walked (its `:` consumed: the value comes next), or nil at the
     /// object's end, which is then left.
     public mutating func nextMember() throws(Failure) -> Key? {
+        guard let key = try nextKey() else { return nil }
+        try readColon()
+        return key
+    }
+
+    /// Like ``nextMember()``, but stops before the `:` that follows the key: ``readColon()`` must come next. For a
+    /// caller that judges the key before the rest of the member is read, say to refuse an unknown field even when
+    /// its `:` is missing.
+    @inline(__always)
+    public mutating func nextKey() throws(Failure) -> Key? {
         skipWhitespace()
         guard offset < bytes.count else {
             throw syntax(afterOpen ? "a string or '}'" : "',' or '}'")
@@ -87,11 +97,15 @@ public struct JSONScanner {
         }
         guard byte == UInt8(ascii: "\"") else { throw syntax("a string") }
         offset &+= 1
-        let key = try scanString()
+        return Key(span: try scanString(), bytes: bytes)
+    }
+
+    /// Consumes the `:` after a key ``nextKey()`` returned: the member's value comes next.
+    @inline(__always)
+    public mutating func readColon() throws(Failure) {
         skipWhitespace()
         guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw syntax("':'") }
         offset &+= 1
-        return Key(span: key, bytes: bytes)
     }
 
     /// Whether another element of the array being walked comes next (then read or skip it); false at the array's

@@ -11,52 +11,17 @@ extension RouteControl {
     /// field all throw a ``RouteControlError`` whose message names the field, for example
     /// `x-edge-route: unknown field 'prefer'` or `x-edge-route: 'order' must be an array of provider ids`.
     /// A field set to `null` counts as absent.
+    ///
+    /// Read with EdgeJSON's ``JSONScanner``, member by member: each value is validated whole before its type is
+    /// judged, so a syntax error inside a value wins over the value's wrong type, and a field's type error wins
+    /// over whatever bad JSON follows it.
     public init(header: String) throws(RouteControlError) {
         guard header.utf8.count <= Self.maximumHeaderLength else {
             throw RouteControlError(field: nil, detail: "header is longer than \(Self.maximumHeaderLength) bytes")
         }
-        self.init()
-        var reader = JSONReader(header)
-        var seen: Set<String> = []
-        var lastKey: String?
-        do {
-            try reader.expect(UInt8(ascii: "{"), "a JSON object")
-        } catch {
-            throw RouteControlError(field: nil, detail: "must be a JSON object")
-        }
-        if reader.consume(UInt8(ascii: "}")) {
-            try Self.expectEnd(&reader)
-            return
-        }
-        repeat {
-            let key: String
-            do {
-                key = try reader.readString()
-            } catch {
-                throw Self.syntaxError(error, field: nil)
-            }
-            guard let field = Field(rawValue: key) else {
-                throw RouteControlError(field: key, detail: "unknown field '\(EchoedInput.quoted(key))'")
-            }
-            guard seen.insert(key).inserted else {
-                throw RouteControlError(field: key, detail: "duplicate field '\(EchoedInput.quoted(key))'")
-            }
-            let value: JSONValue
-            do {
-                try reader.expect(UInt8(ascii: ":"), "':'")
-                value = try reader.readValue()
-            } catch {
-                throw Self.syntaxError(error, field: key)
-            }
-            try apply(value, to: field)
-            lastKey = key
-        } while reader.consume(UInt8(ascii: ","))
-        do {
-            try reader.expect(UInt8(ascii: "}"), "',' or '}'")
-        } catch {
-            throw Self.syntaxError(error, field: lastKey, after: true)
-        }
-        try Self.expectEnd(&reader)
+        var text = header
+        // `withUTF8` is not typed-throws: the outcome comes back as a value.
+        self = try text.withUTF8 { bytes in Result { () throws(RouteControlError) in try Self.parse(bytes) } }.get()
     }
 
     /// The header's fields.
@@ -67,66 +32,152 @@ extension RouteControl {
         case sort
         case allowFallbacks = "allow_fallbacks"
         case maxTTFTMilliseconds = "max_ttft_ms"
+
+        /// The field `key` names, compared without decoding unless the key has escapes.
+        init?(_ key: JSONScanner.Key) {
+            switch key {
+            case "order": self = .order
+            case "only": self = .only
+            case "ignore": self = .ignore
+            case "sort": self = .sort
+            case "allow_fallbacks": self = .allowFallbacks
+            case "max_ttft_ms": self = .maxTTFTMilliseconds
+            default: return nil
+            }
+        }
     }
 
-    private mutating func apply(_ value: JSONValue, to field: Field) throws(RouteControlError) {
-        if case .null = value { return }
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(RouteControlError) -> RouteControl {
+        // A header is not a document: the byte order mark the scanner would skip is refused like any non-object.
+        guard bytes.first != 0xEF else { throw RouteControlError(field: nil, detail: "must be a JSON object") }
+        var scanner = JSONScanner(bytes)
+        do {
+            try scanner.enterObject()
+        } catch {
+            throw RouteControlError(field: nil, detail: "must be a JSON object")
+        }
+        var control = RouteControl()
+        var seen: Set<Field> = []
+        var lastField: Field?
+        while true {
+            // A failure right where the separator belongs is the previous member's (`{"a": 1 2}` is bad JSON
+            // after 'a'); one further on is in the next key, which has no name yet.
+            scanner.skipWhitespace()
+            let separator = scanner.offset
+            let next: JSONScanner.Key?
+            do {
+                next = try scanner.nextKey()
+            } catch {
+                let after = error.offset == separator ? lastField : nil
+                throw syntaxError(error, field: after?.rawValue, after: true)
+            }
+            guard let key = next else { break }
+            guard let field = Field(key) else {
+                let name = key.string
+                throw RouteControlError(field: name, detail: "unknown field '\(EchoedInput.quoted(name))'")
+            }
+            guard seen.insert(field).inserted else {
+                throw RouteControlError(field: field.rawValue, detail: "duplicate field '\(field.rawValue)'")
+            }
+            let mark: JSONScanner.Mark
+            do {
+                try scanner.readColon()
+                mark = scanner.mark()
+                try scanner.skipValue()
+            } catch {
+                throw syntaxError(error, field: field.rawValue)
+            }
+            // Valid JSON now, so reading it again can only find a wrong type.
+            var value = scanner.resumed(at: mark)
+            try control.apply(&value, to: field)
+            lastField = field
+        }
+        do {
+            try scanner.finish()
+        } catch {
+            throw RouteControlError(field: nil, detail: "invalid JSON at byte \(error.offset): expected the end")
+        }
+        return control
+    }
+
+    /// Sets `field` from the validated value `value` is at.
+    private mutating func apply(_ value: inout JSONScanner, to field: Field) throws(RouteControlError) {
+        do {
+            try applyValidated(&value, to: field)
+        } catch let error as RouteControlError {
+            throw error
+        } catch {
+            // Unreachable: the value was validated before it was read.
+            throw Self.syntaxError(error as? JSONScanner.Failure, field: field.rawValue)
+        }
+    }
+
+    private mutating func applyValidated(_ value: inout JSONScanner, to field: Field) throws {
+        let kind = try value.peekKind()
+        if kind == .null { return }
         switch field {
         case .order:
-            order = try Self.providerList(value, field: field)
+            order = try Self.providerList(&value, kind, field: field)
         case .only:
-            let list = try Self.providerList(value, field: field)
+            let list = try Self.providerList(&value, kind, field: field)
             // An empty `only` would rule out every provider: surely a mistake, and a confusing one to debug.
             guard !list.isEmpty else {
                 throw RouteControlError(field: field.rawValue, detail: "'only' must list at least one provider id")
             }
             only = list
         case .ignore:
-            ignore = try Self.providerList(value, field: field)
+            ignore = try Self.providerList(&value, kind, field: field)
         case .sort:
-            guard case .string(let text) = value, let sort = Sort(rawValue: text) else {
+            guard kind == .string, let sort = Sort(rawValue: try value.readString()) else {
                 throw RouteControlError(field: field.rawValue, detail: "'sort' must be \"ttft\" or \"price\"")
             }
             self.sort = sort
         case .allowFallbacks:
-            guard case .bool(let allow) = value else {
+            guard kind == .bool else {
                 throw RouteControlError(field: field.rawValue, detail: "'allow_fallbacks' must be true or false")
             }
-            allowFallbacks = allow
+            allowFallbacks = try value.readBool()
         case .maxTTFTMilliseconds:
-            guard case .number(let milliseconds) = value, milliseconds > 0 else {
+            guard kind == .number else { throw Self.notMilliseconds }
+            let span = try value.readNumberSpan()
+            let text = String(decoding: UnsafeBufferPointer(rebasing: value.bytes[span]), as: UTF8.self)
+            // The scanner takes any number's text; this one's value is needed, so it must be a finite Double.
+            guard let milliseconds = Double(text), milliseconds.isFinite else {
                 throw RouteControlError(
-                    field: field.rawValue, detail: "'max_ttft_ms' must be a positive number of milliseconds")
+                    field: field.rawValue,
+                    detail: "invalid JSON in '\(field.rawValue)' at byte \(span.lowerBound): expected a finite number")
             }
+            guard milliseconds > 0 else { throw Self.notMilliseconds }
             let nanos = milliseconds * 1e6
             maxTTFTNanos = nanos >= 1.8e19 ? .max : UInt64(nanos.rounded())
         }
     }
 
-    private static func providerList(_ value: JSONValue, field: Field) throws(RouteControlError) -> ProviderList {
+    private static let notMilliseconds = RouteControlError(
+        field: Field.maxTTFTMilliseconds.rawValue, detail: "'max_ttft_ms' must be a positive number of milliseconds")
+
+    private static func providerList(
+        _ value: inout JSONScanner, _ kind: JSONScanner.ValueKind, field: Field
+    ) throws -> ProviderList {
         let error = RouteControlError(
             field: field.rawValue, detail: "'\(field.rawValue)' must be an array of provider ids")
-        guard case .array(let elements) = value else { throw error }
+        guard kind == .array else { throw error }
         var ids: [String] = []
-        ids.reserveCapacity(elements.count)
-        for element in elements {
-            guard case .string(let id) = element, !id.isEmpty else { throw error }
+        try value.enterArray()
+        while try value.nextElement() {
+            guard try value.peekKind() == .string else { throw error }
+            let id = try value.readString()
+            guard !id.isEmpty else { throw error }
             ids.append(id)
         }
         return ProviderList(ids)
     }
 
-    private static func expectEnd(_ reader: inout JSONReader) throws(RouteControlError) {
-        guard reader.isAtEnd() else {
-            throw RouteControlError(field: nil, detail: "invalid JSON at byte \(reader.offset): expected the end")
-        }
-    }
-
     private static func syntaxError(
-        _ error: JSONReader.SyntaxError, field: String?, after: Bool = false
+        _ error: JSONScanner.Failure?, field: String?, after: Bool = false
     ) -> RouteControlError {
         let place = field.map { after ? " after '\($0)'" : " in '\($0)'" } ?? ""
-        return RouteControlError(
-            field: field, detail: "invalid JSON\(place) at byte \(error.offset): expected \(error.expected)")
+        let position = error.map { " at byte \($0.offset): expected \($0.expected)" } ?? ""
+        return RouteControlError(field: field, detail: "invalid JSON\(place)\(position)")
     }
 }

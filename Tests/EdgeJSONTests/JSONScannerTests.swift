@@ -149,6 +149,35 @@ struct JSONScannerTests {
         #expect(failure == JSONScanner.Failure(.syntax, at: 7, expected: "',' or '}'"))
         #expect(Self.failure(#"["ab"#) { s throws in try s.skipValue() }?.offset == 4)
         #expect(Self.failure("[\"a\u{1}\"]") { s throws in try s.skipValue() }?.expected == "an escaped control character")
+        // A short \u escape: at the first byte that is not a hex digit, or the end.
+        #expect(Self.failure(#"["\u12"]"#) { s throws in try s.skipValue() } == JSONScanner.Failure(.syntax, at: 6, expected: "four hex digits"))
+        #expect(Self.failure(#"["\u12"#) { s throws in try s.skipValue() }?.offset == 6)
+        #expect(Self.failure(#"["\ud83d\uDE0x"]"#) { s throws in try s.skipValue() }?.offset == 13)
+    }
+
+    @Test("a key can be judged before its ':' is read")
+    func keyThenColon() throws {
+        var keys: [String] = []
+        #expect(
+            Self.failure(#"{"a": 1, "b" 2}"#) { s throws in
+                try s.enterObject()
+                while let key = try s.nextKey() {
+                    keys.append(key.string)
+                    try s.readColon()
+                    try s.skipValue()
+                }
+            } == JSONScanner.Failure(.syntax, at: 13, expected: "':'"))
+        #expect(keys == ["a", "b"])
+        // Read key by key, a document walks as with nextMember.
+        #expect(
+            Self.failure(#" { "a" : [1] , "b":{} } "#) { s throws in
+                try s.enterObject()
+                while try s.nextKey() != nil {
+                    try s.readColon()
+                    try s.skipValue()
+                }
+                try s.finish()
+            } == nil)
     }
 
     @Test("nesting: Foundation's limit of 512 arrays and objects, skipped without recursion")

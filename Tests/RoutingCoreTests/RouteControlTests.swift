@@ -112,6 +112,14 @@ struct RouteControlTests {
         #expect(message(#"{order: []}"#)?.hasPrefix("x-edge-route: invalid JSON") == true)
     }
 
+    @Test("a key is judged before its ':', and a byte order mark is no JSON object here")
+    func keyBeforeColon() {
+        #expect(message(#"{"prefer" ["groq"]}"#) == "x-edge-route: unknown field 'prefer'")
+        #expect(message(#"{"sort" "ttft"}"#) == "x-edge-route: invalid JSON in 'sort' at byte 8: expected ':'")
+        #expect(message(#"{"order": ["gr\u00"]}"#) == "x-edge-route: invalid JSON in 'order' at byte 18: expected four hex digits")
+        #expect(message("\u{FEFF}{}") == "x-edge-route: must be a JSON object")
+    }
+
     @Test("a field may appear once")
     func duplicates() {
         #expect(message(#"{"order": ["a"], "order": ["b"]}"#) == "x-edge-route: duplicate field 'order'")

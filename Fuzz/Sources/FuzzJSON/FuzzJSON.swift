@@ -1,10 +1,14 @@
-@testable import EdgeRouter
+import EdgeJSON
+import EdgeWire
+import RoutingCore
 
-// Fuzzes the JSON scanner and the OpenAI request parser built on it with arbitrary bytes (client bodies reach
-// both). Besides never trapping, it checks:
+// Fuzzes the JSON scanner and the readers built on it, the OpenAI request parser and the `x-edge-route` header, with
+// arbitrary bytes (client bodies and headers reach them). Besides never trapping, it checks:
 // - reading every value and skipping the whole document accept and reject the same inputs;
 // - a value read after coming back to its mark is the value read the first time;
-// - a request body the parser accepts is valid JSON, and so is the upstream body spliced from it.
+// - a request body the parser accepts is valid JSON, and so is the upstream body spliced from it;
+// - an `x-edge-route` value is accepted only if it is valid JSON, the same way twice, and is otherwise refused with
+//   a short message that starts with the header's name and holds no control character.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -43,7 +47,32 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         }
         if !valid { fatalError("the upstream body is not valid JSON: \(String(buffer: upstream))") }
     }
+    checkRouteControl(bytes)
     return 0
+}
+
+/// Parses the bytes as an `x-edge-route` value (header values are text: invalid UTF-8 arrives repaired).
+func checkRouteControl(_ bytes: UnsafeBufferPointer<UInt8>) {
+    let header = String(decoding: bytes, as: UTF8.self)
+    let parse = { () -> Result<RouteControl, RouteControlError> in
+        Result { () throws(RouteControlError) in try RouteControl(header: header) }
+    }
+    let outcome = parse()
+    guard outcome == parse() else { fatalError("x-edge-route parsed twice differs: \(header)") }
+    switch outcome {
+    case .success:
+        var text = header
+        let valid = text.withUTF8 { utf8 in
+            var scanner = JSONScanner(utf8)
+            return (try? scanner.skipValue()) != nil && (try? scanner.finish()) != nil
+        }
+        if !valid { fatalError("an x-edge-route value that is not valid JSON was accepted: \(header)") }
+    case .failure(let error):
+        let message = error.message
+        guard message.hasPrefix("x-edge-route: "), message.unicodeScalars.count < 200,
+            !message.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+        else { fatalError("a bad x-edge-route message: \(message)") }
+    }
 }
 
 /// A value as the typed readers return it.

@@ -1,4 +1,5 @@
-@_spi(Benchmarks) @testable import EdgeRouter
+import EdgeJSON
+import EdgeWire
 
 // Fuzzes what the router does with a provider's streamed answer: the SSE parser, the OpenAI stream decoder and the
 // completion assembler, fed bytes as they would arrive. Besides never trapping, it checks:

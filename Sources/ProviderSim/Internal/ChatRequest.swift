@@ -9,10 +9,14 @@ struct ChatRequest: Equatable {
 
     /// Nil when the body is not a JSON object with a string `model` (the simulator answers 400).
     ///
-    /// Read with ``ChatRequestParser`` rather than Foundation's `JSONSerialization`, which cost more than the rest
-    /// of a non-streamed answer together (about 10-20 µs for a one-message body on this project's machines).
+    /// Read with ``ChatRequestReader`` (EdgeJSON's scanner) rather than Foundation's `JSONSerialization`, which cost
+    /// more than the rest of a non-streamed answer together (about 10-20 µs for a one-message body on this project's
+    /// machines).
     init?(body: ByteBuffer) {
-        guard let parsed = body.withUnsafeReadableBytes({ ChatRequestParser.parse($0) }) else { return nil }
+        let parsed = body.withUnsafeReadableBytes { raw in
+            raw.withMemoryRebound(to: UInt8.self) { ChatRequestReader.read($0) }
+        }
+        guard let parsed else { return nil }
         self = parsed
     }
 
