@@ -1,5 +1,10 @@
 // swift-tools-version: 6.1
+import Foundation
 import PackageDescription
+
+// SwiftPM names a path dependency after its folder, which depends on where the repository was cloned.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+    .lowercased()
 
 // EdgeRouter's benchmarks, kept in a package of their own so that the main package's `swift build` and
 // `swift test` never resolve or compile what only benchmarks need.
@@ -29,6 +34,8 @@ let package = Package(
         .library(name: "EdgeLoadCore", targets: ["EdgeLoadCore"]),
     ],
     dependencies: [
+        // The router's JSON scanner only (the load generator reads the servers' chunks with it).
+        .package(path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -37,6 +44,7 @@ let package = Package(
         .target(
             name: "EdgeLoadCore",
             dependencies: [
+                .product(name: "EdgeJSON", package: root),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
