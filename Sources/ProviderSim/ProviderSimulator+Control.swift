@@ -2,8 +2,9 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 
-/// The control endpoints: `GET`/`POST /_sim/config`, `GET /_sim/stats`, `POST /_sim/reset`. Off the hot path,
-/// so Foundation's JSON is fine here.
+/// The control endpoints: `GET`/`POST /_sim/config`, `GET /_sim/stats`, `POST /_sim/reset`. Off the hot path:
+/// answers are written with Foundation's `JSONSerialization`; requests are read with EdgeJSON, like every JSON
+/// the project reads.
 extension ProviderSimulator {
     /// The settings as `GET /_sim/config` shows them.
     func configResponse() -> SimpleResponse {
@@ -12,7 +13,8 @@ extension ProviderSimulator {
 
     /// `POST /_sim/config`: applies a JSON object of settings, or answers 400 naming the field at fault.
     func configure(body: ByteBuffer) -> SimpleResponse {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+        let object = body.withUnsafeReadableBytes { ControlBodyReader.read($0.assumingMemoryBound(to: UInt8.self)) }
+        guard let object else {
             return .error(400, "expected a JSON object")
         }
         var settings = self.settings
