@@ -1,5 +1,5 @@
 import Benchmark
-@_spi(Benchmarks) import EdgeRouter
+import EdgeWire
 import Foundation
 
 /// The OpenAI dialect's hot path, each beside the Foundation code it replaced (`FoundationBaseline`): SSE framing,

@@ -1,5 +1,5 @@
 import Benchmark
-import EdgeRouter
+import RoutingCore
 
 /// The routing brain's hot path: the decision over 1, 8 and 64 candidates, the TTFT estimator and the breaker.
 ///
