@@ -2,12 +2,13 @@ import Benchmark
 import RoutingCore
 
 /// The routing brain's hot path: the decision over 1, 8 and 64 candidates, the TTFT estimator and the breaker;
-/// then a whole request's `plan` (`PlanBenchmarks`).
+/// then a whole request's `plan` (`PlanBenchmarks`) and the snapshot cell beside the one it replaced
+/// (`SnapshotBenchmarks`).
 ///
 /// Each measured iteration runs the operation 1,000 times (`scalingFactor: .kilo`), so wall-clock figures are
 /// per 1,000 operations (pass `--scale` for per-operation figures) and `mallocCountTotal` counts every
 /// allocation of those 1,000 operations exactly. The committed thresholds (`Thresholds/`, p90, no tolerance) hold
-/// it to 0 for the decision, the estimator, the breaker and the hedge budget, and to the count
+/// it to 0 for the decision, the estimator, the breaker, the hedge budget and the snapshot cell, and to the count
 /// measured for `plan` (see `PlanBenchmarks`; the control benchmark holds 1,000); `swift package benchmark
 /// thresholds check` fails on any other count.
 ///
@@ -129,6 +130,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     planBenchmarks()
+    snapshotBenchmarks()
 }
 
 /// A varied candidate: TTFTs from 100 ms up, some without data, some self-hosted with a capacity, one trial and
