@@ -16,8 +16,8 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 // - Sources/EdgeLoad: the `edge-load` command (argument parsing only).
 // - Sources/BenchReport: the `bench-report` command that turns a run's JSON results into docs/benchmarks.md.
 // - Micro/: a package of its own for the ordo-one `package-benchmark` micro-benchmarks of the router's hot paths
-//   and the routing acceptance scenario (it depends on the EdgeRouter library and the malloc interposer, which
-//   this package does not need).
+//   (on the RoutingCore, EdgeWire and GeoIP libraries) and the routing acceptance scenario (on EdgeRouter), with
+//   the malloc interposer, none of which this package needs.
 //
 // `scripts/bench` at the repository root builds this package and runs edge-load and bench-report.
 

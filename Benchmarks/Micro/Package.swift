@@ -9,10 +9,19 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 // Hot-path microbenchmarks (ordo-one package-benchmark), in a package of their own so that the main package's
 // `swift test` never resolves or builds the benchmark tooling and its malloc interposer.
 //
+// Each benchmark target depends on the smallest library product of the root package that holds what it measures,
+// through its ordinary public API: RoutingBenchmarks on `RoutingCore` (the decision, estimator, breaker, hedge
+// budget, snapshot cell and the engine's `plan`), DialectBenchmarks on `EdgeWire` (SSE and the OpenAI dialect,
+// which call the `EdgeJSON` scanner and writer across a module boundary, as in the router), GeoIPBenchmarks on
+// `GeoIP`. None of them builds the router (Hummingbird, AsyncHTTPClient, ...): only the routing scenario, an
+// end-to-end run with real servers, depends on `EdgeRouter`.
+//
 // Run from this folder: `swift package --disable-sandbox benchmark` (all), or
 // `swift package --disable-sandbox benchmark --target RoutingBenchmarks` (or `DialectBenchmarks`); the GeoIP
 // lookup needs `EDGE_GEOIP_CITY_DB=$PWD/../../data/GeoLite2-City.mmdb` (fetch it with `scripts/fetch-geolite2`).
-// `swift package benchmark thresholds check` fails when a benchmark regresses past `Thresholds/`.
+// `swift package --disable-sandbox benchmark thresholds check --target RoutingBenchmarks --target
+// DialectBenchmarks` fails when a benchmark regresses past `Thresholds/` (the allocation counts, exact);
+// `scripts/bench` runs it before measuring anything else.
 let swiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
@@ -40,11 +49,15 @@ let package = Package(
             path: "Scenarios/RoutingScenario",
             swiftSettings: swiftSettings
         ),
+        // The routing core: the allocation-free decision, the estimator, the breaker, the hedge budget, a whole
+        // request's `plan`, and the snapshot cell beside the atomic one it replaced.
         .executableTarget(
             name: "RoutingBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "EdgeRouter", package: root),
+                .product(name: "RoutingCore", package: root),
+                // The engine takes a logger; the benchmarks give it one that discards everything.
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/RoutingBenchmarks",
             swiftSettings: swiftSettings,
@@ -56,7 +69,7 @@ let package = Package(
             name: "DialectBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "EdgeRouter", package: root),
+                .product(name: "EdgeWire", package: root),
             ],
             path: "Benchmarks/DialectBenchmarks",
             swiftSettings: swiftSettings,

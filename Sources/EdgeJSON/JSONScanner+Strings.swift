@@ -19,6 +19,10 @@ extension JSONScanner {
         public let bytes: UnsafeBufferPointer<UInt8>
 
         /// Whether the key, decoded, is `name`.
+        ///
+        /// Inlinable, as `~=` is: a dialect's `switch` over a key tries every case in turn, and from another module
+        /// each try would otherwise be a call that cannot see the literal's length.
+        @inlinable
         public func matches(_ name: StaticString) -> Bool {
             name.withUTF8Buffer { expected in
                 guard span.hasEscapes else {
@@ -38,6 +42,7 @@ extension JSONScanner {
         public var string: String { JSONScanner.decode(span, in: bytes) }
 
         /// Lets a `switch` over a key use string literals as patterns.
+        @inlinable
         public static func ~= (name: StaticString, key: Key) -> Bool {
             key.matches(name)
         }

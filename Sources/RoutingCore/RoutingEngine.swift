@@ -3,8 +3,10 @@ import Logging
 /// The routing brain: ranks each request's candidates from live TTFT estimates and breaker states, and learns
 /// from every attempt.
 ///
-/// The decision reads an immutable ``RoutingSnapshot`` through a ``SnapshotCell`` and each deployment's published
-/// atomics: no lock, no actor hop, no allocation (the plan handed to the pipeline is built after it).
+/// The decision reads an immutable ``RoutingSnapshot``, taken from a ``SnapshotCell`` (one short lock per
+/// request), and each deployment's published atomics: no actor hop, and no allocation in the decision itself. A
+/// plan allocates around it: the plan handed to the pipeline, and the temporary candidate views once they outgrow
+/// the stack (8 deployments do; the `plan` micro-benchmark pins the count).
 public final class RoutingEngine: Sendable {
     private let cell: SnapshotCell<RoutingSnapshot>
     private let settings: RoutingSettings

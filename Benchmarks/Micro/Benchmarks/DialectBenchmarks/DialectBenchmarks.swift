@@ -1,15 +1,16 @@
 import Benchmark
-@_spi(Benchmarks) import EdgeRouter
+import EdgeWire
 import Foundation
 
 /// The OpenAI dialect's hot path, each beside the Foundation code it replaced (`FoundationBaseline`): SSE framing,
 /// decoding one chunk of each kind, assembling and writing a 64-token non-streaming answer, and checking a request
 /// and writing its upstream body.
 ///
-/// Each measured iteration runs the operation 1,000 times (`scalingFactor: .kilo`): wall-clock figures are per
-/// 1,000 operations (`--scale` gives them per operation) and `mallocCountTotal` counts every allocation of those
-/// 1,000 operations. The committed thresholds hold the allocation counts of the new code (p90, exact): a change
-/// that allocates more fails `swift package benchmark thresholds check --target DialectBenchmarks`.
+/// Each measured iteration runs the operation 1,000 times (`scalingFactor: .kilo`) and `mallocCountTotal` counts
+/// every allocation of those 1,000 operations; the tool's tables show figures per operation (the metrics marked
+/// `*`; `--scale` shows them per iteration), the threshold files the counts per iteration. The committed
+/// thresholds hold the allocation counts of the new code (p90, exact): a change that allocates more fails
+/// `swift package benchmark thresholds check --target DialectBenchmarks`.
 ///
 /// The names have no spaces: benchmark 1.38.1 writes threshold files with spaces turned into underscores but
 /// looks them up by the name as it is, so a name with a space never finds its thresholds.

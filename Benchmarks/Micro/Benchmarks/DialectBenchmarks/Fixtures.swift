@@ -1,4 +1,4 @@
-import EdgeRouter
+import EdgeWire
 
 /// What OpenAI sends and receives, as its API reference shows it: the frames of a `gpt-4o` stream with
 /// `include_usage`, a chat request of a system prompt, a short exchange and a tool, and a 64-token answer.

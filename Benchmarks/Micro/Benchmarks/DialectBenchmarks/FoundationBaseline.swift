@@ -1,4 +1,4 @@
-import EdgeRouter
+import EdgeWire
 import Foundation
 
 /// The OpenAI dialect's JSON as it was before the scanner and the hand-written encoder: `JSONDecoder` over a
