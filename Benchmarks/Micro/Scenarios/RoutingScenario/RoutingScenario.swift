@@ -199,9 +199,9 @@ struct RoutingScenario {
             routing:
             \(extraRouting)  ewma_decay_ms: 10000
             """
-        let catalog = try ConfigurationLoader.parse(yaml: yaml, environment: [:])
+        let configuration = try ConfigurationLoader.parse(yaml: yaml, environment: [:])
         let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
-        let router = try EdgeRouterServer(catalog: catalog, logger: logger) { routerPort.yield($0) }
+        let router = try EdgeRouterServer(configuration: configuration, logger: logger) { routerPort.yield($0) }
         let routerGroup = ServiceGroup(services: [router], logger: logger)
         let routerTask = Task { try await routerGroup.run() }
         var iterator = routerPorts.makeAsyncIterator()
