@@ -11,9 +11,10 @@ import Musl
 /// A pthread mutex rather than `Synchronization.Mutex`: these locks are contended across event loops, and the
 /// thread sanitizer cannot see a contended `Mutex`'s hand-off on Linux (it goes through the kernel with a futex),
 /// so it would report every pair of critical sections as a race. Uncontended, both cost about the same.
+///
+/// `@unchecked Sendable` is safe because `value` is read and written only in ``withLock(_:)``, between
+/// `pthread_mutex_lock` and `pthread_mutex_unlock` of `mutex`.
 final class Locked<Value>: @unchecked Sendable {
-    // @unchecked: `value` is read and written only between `pthread_mutex_lock` and `pthread_mutex_unlock` of
-    // `mutex`, in `withLock`.
     private var value: Value
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
 

@@ -38,8 +38,6 @@ enum ErrorResponse {
         switch error {
         case let error as EdgeRouterError:
             return error
-        case let error as WireError:
-            return EdgeRouterError(.invalidRequest, error.message, param: error.param)
         case is NIOTooManyBytesError:
             return EdgeRouterError(.payloadTooLarge, "The request body is larger than the configured limit.")
         case let error as HTTPError where error.status == .notFound:
