@@ -66,7 +66,7 @@ public struct OpenAICompletionAssembler {
             self.usage = usage
         case .finish(let choice, let reason):
             choices[slot(choice)].finishReason = reason
-        case .error:
+        case .error, .reasoningSignature:
             break
         }
     }

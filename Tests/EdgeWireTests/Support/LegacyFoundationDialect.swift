@@ -133,7 +133,7 @@ enum LegacyFoundationDialect {
                 self.usage = usage
             case .finish(let choice, let reason):
                 choices[choice, default: .init()].finishReason = reason
-            case .error:
+            case .error, .reasoningSignature:
                 break
             }
         }
