@@ -188,6 +188,7 @@ let package = Package(
                 "EdgeWire",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,7 +28,7 @@ struct FuzzRegressionTests {
                 for event in frame.events { assembler.consume(event) }
             }
         }
-        return String(buffer: assembler.completionJSON(fallbackModel: "m", fallbackID: "id"))
+        return String(buffer: assembler.answerJSON(fallbackModel: "m", fallbackID: "id"))
     }
 
     @Test("a provider's token counts that overflow when added give a saturated total, not a trap")

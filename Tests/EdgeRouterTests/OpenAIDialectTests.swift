@@ -48,7 +48,7 @@ struct OpenAIDialectTests {
         var assembler = OpenAICompletionAssembler()
         frames.flatMap(\.events).forEach { assembler.consume($0) }
         let object = try #require(
-            JSONSerialization.jsonObject(with: Data(assembler.completionJSON(fallbackModel: "x", fallbackID: "y").readableBytesView))
+            JSONSerialization.jsonObject(with: Data(assembler.answerJSON(fallbackModel: "x", fallbackID: "y").readableBytesView))
                 as? [String: Any])
         #expect(object["id"] as? String == "c1")
         #expect(object["model"] as? String == "gpt")
@@ -67,7 +67,7 @@ struct OpenAIDialectTests {
         var decoder = OpenAIStreamDecoder()
         guard case .done = try decoder.decode(SSEEvent(data: Array("[DONE]".utf8))) else { Issue.record("not done"); return }
         guard case .skip = try decoder.decode(SSEEvent(data: [])) else { Issue.record("not skipped"); return }
-        #expect(throws: OpenAIStreamDecoder.MalformedFrame.self) { try decoder.decode(SSEEvent(data: Array("{broken".utf8))) }
+        #expect(throws: MalformedFrame.self) { try decoder.decode(SSEEvent(data: Array("{broken".utf8))) }
         let error = try Self.decode([#"{"error":{"message":"overloaded","type":"server_error"}}"#])
         #expect(error.first?.events == [.error(message: "overloaded", type: "server_error")])
     }

@@ -7,7 +7,7 @@ import Testing
 /// ``LegacyFoundationDialect``): the same events from the same frames, and the same frames called malformed.
 @Suite("OpenAI chunks: scanner against the Codable decoder", .timeLimit(.minutes(5)))
 struct OpenAIChunkDifferentialTests {
-    /// What the new decoder made of a frame: nil when it threw ``OpenAIStreamDecoder/MalformedFrame``.
+    /// What the new decoder made of a frame: nil when it threw ``MalformedFrame``.
     static func decode(_ bytes: [UInt8], with decoder: inout OpenAIStreamDecoder) -> LegacyFoundationDialect.Frame? {
         do {
             switch try decoder.decode(SSEEvent(data: bytes)) {

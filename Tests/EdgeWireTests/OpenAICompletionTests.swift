@@ -53,8 +53,8 @@ struct OpenAICompletionTests {
             var old = LegacyFoundationDialect.Assembler()
             var new = OpenAICompletionAssembler()
             events.forEach { old.consume($0); new.consume($0) }
-            let newBytes = Array(new.completionJSON(fallbackModel: "fallback/model", fallbackID: "chatcmpl-fallback").readableBytesView)
-            let expected = try #require(Self.parse(old.completionJSON(fallbackModel: "fallback/model", fallbackID: "chatcmpl-fallback")))
+            let newBytes = Array(new.answerJSON(fallbackModel: "fallback/model", fallbackID: "chatcmpl-fallback").readableBytesView)
+            let expected = try #require(Self.parse(old.answerJSON(fallbackModel: "fallback/model", fallbackID: "chatcmpl-fallback")))
             guard var actual = Self.parse(newBytes) else {
                 Issue.record("not JSON: \(String(decoding: newBytes, as: UTF8.self))")
                 continue
@@ -82,10 +82,10 @@ struct OpenAICompletionTests {
         ] {
             assembler.consume(event)
         }
-        let text = String(buffer: assembler.completionJSON(fallbackModel: "x", fallbackID: "y"))
+        let text = String(buffer: assembler.answerJSON(fallbackModel: "x", fallbackID: "y"))
         #expect(
             text == #"{"id":"c1","object":"chat.completion","created":5,"model":"gpt","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_a","type":"function","function":{"name":"first","arguments":"{\"a\":1}"}},{"id":"call_b","type":"function","function":{"name":"second","arguments":"{}"}}]},"logprobs":null,"finish_reason":"tool_calls"}]}"#)
-        let empty = String(buffer: OpenAICompletionAssembler().completionJSON(fallbackModel: "fb", fallbackID: "id-1"))
+        let empty = String(buffer: OpenAICompletionAssembler().answerJSON(fallbackModel: "fb", fallbackID: "id-1"))
         #expect(empty.hasPrefix(#"{"id":"id-1","object":"chat.completion","created":"#))
         #expect(empty.hasSuffix(#","model":"fb","choices":[]}"#))
     }

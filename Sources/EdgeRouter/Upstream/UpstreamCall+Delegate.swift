@@ -97,7 +97,7 @@ extension UpstreamCall {
     /// The callers check once per buffer that the stream is still open; within a buffer, `push` and `report` already
     /// ignore whatever follows a terminal step.
     private func handle(_ event: SSEEvent) {
-        let decoded: OpenAIStreamDecoder.Decoded
+        let decoded: StreamDecoded
         do {
             decoded = try decoder.decode(event)
         } catch {

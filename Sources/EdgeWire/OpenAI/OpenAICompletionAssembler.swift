@@ -4,7 +4,7 @@ import NIOCore
 
 /// Builds the single `chat.completion` object a non-streaming client expects from the events of a stream:
 /// the router always streams from the provider, so it can measure the first token and fail over before it.
-public struct OpenAICompletionAssembler {
+public struct OpenAICompletionAssembler: ClientAnswerAssembler {
     private struct ToolCall {
         var index: Int
         var id = ""
@@ -81,7 +81,7 @@ public struct OpenAICompletionAssembler {
     }
 
     /// The assembled `chat.completion` JSON; `fallbackModel` names the model when the provider sent none.
-    public func completionJSON(fallbackModel: String, fallbackID: String) -> ByteBuffer {
+    public func answerJSON(fallbackModel: String, fallbackID: String) -> ByteBuffer {
         var size = 256 + fallbackModel.utf8.count + fallbackID.utf8.count + id.utf8.count + model.utf8.count
         for choice in choices {
             size += 160 + choice.content.utf8.count + choice.reasoning.utf8.count

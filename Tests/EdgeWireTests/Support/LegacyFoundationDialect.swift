@@ -138,7 +138,7 @@ enum LegacyFoundationDialect {
             }
         }
 
-        func completionJSON(fallbackModel: String, fallbackID: String) -> [UInt8] {
+        func answerJSON(fallbackModel: String, fallbackID: String) -> [UInt8] {
             let orderedChoices = choices.keys.sorted().map { index -> [String: Any] in
                 let state = choices[index]!
                 var message: [String: Any] = [

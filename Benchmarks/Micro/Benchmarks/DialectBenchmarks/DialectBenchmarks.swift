@@ -69,7 +69,7 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             var assembler = OpenAICompletionAssembler()
             for event in Fixtures.answerEvents { assembler.consume(event) }
-            blackHole(assembler.completionJSON(fallbackModel: "gpt-4o", fallbackID: "chatcmpl-x"))
+            blackHole(assembler.answerJSON(fallbackModel: "gpt-4o", fallbackID: "chatcmpl-x"))
         }
     }
 
@@ -77,7 +77,7 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             var assembler = FoundationBaseline.Assembler()
             for event in Fixtures.answerEvents { assembler.consume(event) }
-            blackHole(assembler.completionJSON(fallbackModel: "gpt-4o", fallbackID: "chatcmpl-x"))
+            blackHole(assembler.answerJSON(fallbackModel: "gpt-4o", fallbackID: "chatcmpl-x"))
         }
     }
 

@@ -83,7 +83,7 @@ final class OpenAIResponseWriter {
         }
         var headers = headers
         headers[.contentType] = "application/json"
-        let body = assembler.completionJSON(fallbackModel: fallbackModel, fallbackID: "chatcmpl-\(requestID)")
+        let body = assembler.answerJSON(fallbackModel: fallbackModel, fallbackID: "chatcmpl-\(requestID)")
         headers[.contentLength] = String(body.readableBytes)
         connection?.write(.head(HTTPResponse(status: .ok, headerFields: headers)))
         connection?.write(.body(body))
