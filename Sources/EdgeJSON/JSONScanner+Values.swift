@@ -260,3 +260,13 @@ private struct ContainerStack {
         return withUnsafeBytes(of: words) { raw in raw.load(fromByteOffset: word &* 8, as: UInt64.self) & bit != 0 }
     }
 }
+
+extension JSONScanner {
+    /// Validates the value that comes next and returns its JSON text as written (a schema, a number, arguments),
+    /// for a caller that passes it on unchanged.
+    public mutating func readRawValue() throws(Failure) -> [UInt8] {
+        let start = mark().offset
+        try skipValue()
+        return Array(bytes[start..<offset])
+    }
+}

@@ -3,13 +3,14 @@ import EdgeRouter
 import Foundation
 import ProviderSim
 
-/// `edge-router demo`: three simulated providers and the router in front of them, on loopback.
+/// `edge-router demo`: five simulated providers (three OpenAI-dialect, one Anthropic, one Gemini) and the router in
+/// front of them, on loopback.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo", abstract: "Run the router in front of three simulated providers (one flaky).")
+        commandName: "demo", abstract: "Run the router in front of five simulated providers (one flaky; one Anthropic, one Gemini).")
 
     @Option(name: .long, help: "Router port.") var port: Int = 8080
-    @Option(name: .long, help: "Comma-separated ports of the three simulated providers.") var simPorts: String = "9101,9102,9103"
+    @Option(name: .long, help: "Comma-separated ports of the five simulated providers.") var simPorts: String = "9101,9102,9103,9104,9105"
     @Option(name: .long, help: "Log level.") var logLevel: String?
     @Option(
         name: .long,
@@ -21,7 +22,7 @@ struct DemoCommand: AsyncParsableCommand {
         let geoDatabase = self.geoDatabase ?? Self.defaultGeoDatabases.first { FileManager.default.isReadableFile(atPath: $0) }
         let ports = simPorts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard ports.count == DemoConfiguration.providers.count else {
-            Runtime.fail("edge-router demo: --sim-ports needs \(DemoConfiguration.providers.count) ports, like 9101,9102,9103")
+            Runtime.fail("edge-router demo: --sim-ports needs \(DemoConfiguration.providers.count) ports, like 9101,9102,9103,9104,9105")
         }
         let configuration: RouterConfiguration
         do {
@@ -35,6 +36,7 @@ struct DemoCommand: AsyncParsableCommand {
         for (provider, simPort) in zip(DemoConfiguration.providers, ports) {
             var settings = SimulatorSettings()
             try settings.apply(json: provider.behaviour)
+            settings.dialect = SimulatorDialect(rawValue: provider.dialect) ?? .openai
             sims.append(ProviderSimulator(port: simPort, settings: settings, logger: logger))
         }
         let router = try EdgeRouterServer(configuration: configuration, logger: logger) { port in
@@ -55,10 +57,11 @@ struct DemoCommand: AsyncParsableCommand {
             let behaviour = provider.behaviour
             let flaky = (behaviour["error_rate"] as? Double).map { ", \(Int($0 * 100)) % of requests fail with 503" } ?? ""
             lines.append(
-                "  simulated provider \(provider.id) on http://127.0.0.1:\(simPort)  (TTFT ~\(behaviour["ttft_ms"] ?? "?") ms\(flaky))")
+                "  simulated provider \(provider.id) (\(provider.dialect)) on http://127.0.0.1:\(simPort)  (TTFT ~\(behaviour["ttft_ms"] ?? "?") ms\(flaky))")
         }
         lines += [
-            "  router on \(base)  (models demo-chat on all three, demo-mini on two; key \(DemoConfiguration.clientKey))",
+            "  router on \(base)  (key \(DemoConfiguration.clientKey)): demo-chat on the three OpenAI-dialect providers,",
+            "  demo-mini on two of them, demo-multi on sim-claude, sim-gemini and sim-steady (three dialects)",
             "",
             "Stream token by token:",
             "  curl -N \(base)/v1/chat/completions -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' \\",
@@ -69,6 +72,13 @@ struct DemoCommand: AsyncParsableCommand {
             "  curl -si \(base)/v1/chat/completions -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' \\",
             "    -H 'Content-Type: application/json' \\",
             "    -d '{\"model\":\"demo-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'",
+            "",
+            "The same model through Anthropic's Messages API (any model; demo-multi may be answered in any dialect):",
+            "  curl -N \(base)/v1/messages -H 'x-api-key: \(DemoConfiguration.clientKey)' -H 'anthropic-version: 2023-06-01' \\",
+            "    -d '{\"model\":\"demo-multi\",\"max_tokens\":256,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'",
+            "And through Gemini's API:",
+            "  curl -N '\(base)/v1beta/models/demo-multi:streamGenerateContent?alt=sse' -H 'x-goog-api-key: \(DemoConfiguration.clientKey)' \\",
+            "    -d '{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hello\"}]}]}'",
             "",
             "Make a provider fail every request:",
             "  curl -s http://127.0.0.1:\(simPorts[0])/_sim/config -d '{\"error_rate\": 1.0, \"error_status\": 503}'",

@@ -84,7 +84,7 @@ struct OpenAICompletionTests {
         }
         let text = String(buffer: assembler.answerJSON(fallbackModel: "x", fallbackID: "y"))
         #expect(
-            text == #"{"id":"c1","object":"chat.completion","created":5,"model":"gpt","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_a","type":"function","function":{"name":"first","arguments":"{\"a\":1}"}},{"id":"call_b","type":"function","function":{"name":"second","arguments":"{}"}}]},"logprobs":null,"finish_reason":"tool_calls"}]}"#)
+            text == #"{"id":"c1","object":"chat.completion","created":5,"model":"gpt","choices":[{"index":0,"message":{"role":"assistant","content":null,"refusal":null,"annotations":[],"tool_calls":[{"id":"call_a","type":"function","function":{"name":"first","arguments":"{\"a\":1}"}},{"id":"call_b","type":"function","function":{"name":"second","arguments":"{}"}}]},"logprobs":null,"finish_reason":"tool_calls"}]}"#)
         let empty = String(buffer: OpenAICompletionAssembler().answerJSON(fallbackModel: "fb", fallbackID: "id-1"))
         #expect(empty.hasPrefix(#"{"id":"id-1","object":"chat.completion","created":"#))
         #expect(empty.hasSuffix(#","model":"fb","choices":[]}"#))

@@ -1,12 +1,18 @@
 import EdgeWire
 import Probe
+import RoutingCore
 
-/// Finds the first content token in a probe's streamed body with the data plane's own SSE parser and OpenAI
-/// decoder, so a probe's TTFT means exactly what a live request's does (the role-only chunk is not a token).
+/// Finds the first content token in a probe's streamed body with the data plane's own SSE parser and the
+/// provider dialect's decoder, so a probe's TTFT means exactly what a live request's does (OpenAI's role-only
+/// chunk, Anthropic's `message_start` and `ping` are not tokens).
 struct FirstTokenObserver: ProbeBodyObserver {
     private var parser = SSEParser()
-    private var decoder = OpenAIStreamDecoder()
+    private var decoder: DialectStreamDecoder
     private var verdict = ProbeBodyVerdict.continue
+
+    init(dialect: Dialect) {
+        decoder = DialectStreamDecoder(dialect)
+    }
 
     mutating func consume(_ bytes: UnsafeRawBufferPointer) -> ProbeBodyVerdict {
         verdict = .continue

@@ -1,4 +1,5 @@
-import Foundation
+import EdgeWire
+import NIOCore
 import Probe
 import RoutingCore
 
@@ -21,26 +22,29 @@ public struct ProbeRunner: Sendable {
 
     /// Probes `deployment`; `cold` opens a fresh connection so connect and TLS are measured.
     public func probe(_ deployment: Deployment, probe: ModelProbe, cold: Bool) async -> ProbeResult {
-        let body: [String: Any] = [
-            "model": deployment.upstreamModel,
-            "messages": [["role": "user", "content": probe.prompt ?? settings.prompt]],
-            "max_tokens": probe.maxTokens ?? settings.maxTokens,
-            "stream": true,
-        ]
-        var headers: [(name: String, value: String)] = [("content-type", "application/json"), ("accept", "text/event-stream")]
-        if let key = deployment.provider.apiKey, !key.isEmpty { headers.append(("authorization", "Bearer \(key)")) }
-        headers += deployment.provider.headers
+        // The probe's request starts neutral and is written in the provider's dialect, as a translated request is.
+        let prompt = ChatRequest(
+            model: deployment.upstreamModel, stream: true,
+            messages: [ChatMessage(role: .user, parts: [.text(probe.prompt ?? settings.prompt)])],
+            maxTokens: probe.maxTokens ?? settings.maxTokens)
+        let body: ByteBuffer
+        do {
+            body = try TranslatedBody.make(prompt, for: deployment, defaultMaxTokens: settings.maxTokens)
+        } catch {
+            return .failed(ProbeError(code: .invalidRequest, message: error.message))
+        }
+        let dialect = deployment.provider.dialect
         let request = ProbeRequest(
-            url: deployment.provider.baseURL + "/chat/completions",
-            headers: headers,
-            body: Array((try? JSONSerialization.data(withJSONObject: body)) ?? Data()),
+            url: ProviderEndpoint.url(for: deployment),
+            headers: ProviderEndpoint.headers(for: deployment.provider),
+            body: Array(body.readableBytesView),
             reuseConnection: !cold,
             tls: .init(caBundlePath: settings.caBundlePath),
             timeouts: .init(
                 connect: settings.connectTimeout, firstToken: settings.firstTokenTimeout,
                 total: settings.firstTokenTimeout + .seconds(5)),
             stopAfterFirstToken: true,
-            bodyObserver: { FirstTokenObserver() })
+            bodyObserver: { FirstTokenObserver(dialect: dialect) })
         do {
             return try await engine.probe(request)
         } catch {

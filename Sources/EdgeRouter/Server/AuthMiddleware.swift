@@ -1,22 +1,24 @@
 import Hummingbird
 
-/// Authenticates clients by gateway key: `Authorization: Bearer <key>`, or `x-api-key: <key>` as the Anthropic
-/// SDK sends it. The key never leaves the router: it is not logged and not sent upstream.
+/// Authenticates clients by gateway key, as each dialect's SDKs send it: `Authorization: Bearer <key>` (OpenAI,
+/// and Anthropic's `auth_token`), `x-api-key: <key>` (Anthropic), `x-goog-api-key: <key>` or `?key=<key>`
+/// (Gemini). The key never leaves the router: it is not logged and not sent upstream.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = EdgeRequestContext
     let keys: KeyRing
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.gatewayKey = try Self.authenticate(request.headers, keys: keys)
+        context.gatewayKey = try Self.authenticate(request.headers, path: request.uri.description, keys: keys)
         return try await next(request, context)
     }
 
     /// The key a request presents, or the error for the client.
-    static func authenticate(_ headers: HTTPFields, keys: KeyRing) throws(EdgeRouterError) -> GatewayKey {
-        guard let secret = presentedSecret(headers) else {
+    static func authenticate(_ headers: HTTPFields, path: String?, keys: KeyRing) throws(EdgeRouterError) -> GatewayKey {
+        guard let secret = presentedSecret(headers, path: path) else {
             throw EdgeRouterError(
-                .unauthenticated, "Missing gateway key: send 'Authorization: Bearer <key>' or 'x-api-key: <key>'.")
+                .unauthenticated,
+                "Missing gateway key: send 'Authorization: Bearer <key>', 'x-api-key: <key>' or 'x-goog-api-key: <key>'.")
         }
         guard let key = keys.key(forSecret: secret) else {
             throw EdgeRouterError(.unauthenticated, "Incorrect gateway key provided.")
@@ -24,7 +26,7 @@ struct AuthMiddleware: RouterMiddleware {
         return key
     }
 
-    static func presentedSecret(_ headers: HTTPFields) -> Substring? {
+    static func presentedSecret(_ headers: HTTPFields, path: String? = nil) -> Substring? {
         if let authorization = headers[.authorization] {
             let value = authorization[...]
             guard value.count > 7, value.prefix(7).lowercased() == "bearer " else { return nil }
@@ -32,6 +34,12 @@ struct AuthMiddleware: RouterMiddleware {
             return secret.isEmpty ? nil : secret
         }
         if let key = headers[.xAPIKey], !key.isEmpty { return key[...] }
+        if let key = headers[.googAPIKey], !key.isEmpty { return key[...] }
+        if let path, let query = path.firstIndex(of: "?"),
+            let key = ChatEndpoint.queryValue(path[path.index(after: query)...], named: "key"), !key.isEmpty
+        {
+            return key[...]
+        }
         return nil
     }
 }

@@ -2,7 +2,8 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
-/// Answers `POST /v1/chat/completions` on the connection's event loop, ahead of Hummingbird, and passes every
+/// Answers the chat endpoints of every dialect (``ChatEndpoint``: OpenAI's chat completions, Anthropic's
+/// messages, Gemini's `generateContent`) on the connection's event loop, ahead of Hummingbird, and passes every
 /// other request on to it.
 ///
 /// Chat requests are the router's hot path: answered here, a request and each of its frames cost no task, no
@@ -15,9 +16,6 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
-
-    static let path = "/v1/chat/completions"
-    private static let segments: [Substring] = ["v1", "chat", "completions"]
 
     private let pipeline: ChatPipeline
     private var context: ChannelHandlerContext?
@@ -37,13 +35,9 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.pipeline = pipeline
     }
 
-    /// Whether a request head is a chat completion, answered here (any query string aside). Empty path segments (a
-    /// trailing slash, doubled slashes) are ignored, as Hummingbird's router ignores them for every other route.
+    /// Whether a request head names a chat endpoint, answered here.
     static func matches(_ head: HTTPRequest) -> Bool {
-        guard head.method == .post, let path = head.path else { return false }
-        let target = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { path[..<$0] } ?? path[...]
-        if target == Self.path { return true }
-        return target.split(separator: "/", omittingEmptySubsequences: true).elementsEqual(Self.segments)
+        ChatEndpoint(head) != nil
     }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
@@ -75,9 +69,11 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .handle:
             switch part {
             case .head(let head):
+                // `route` said this head is the router's: it names a chat endpoint.
+                guard let endpoint = ChatEndpoint(head) else { return false }
                 let responder = ChatResponder(
-                    pipeline: pipeline, head: head, connection: self, peer: ClientLocator.peerAddress(of: context.channel),
-                    eventLoop: context.eventLoop)
+                    pipeline: pipeline, head: head, endpoint: endpoint, connection: self,
+                    peer: ClientLocator.peerAddress(of: context.channel), eventLoop: context.eventLoop)
                 self.responder = responder
                 responder.receiveHead()
             case .body(let buffer):

@@ -5,7 +5,7 @@ import NIOCore
 import RoutingCore
 
 /// Answers one chat request on its connection's event loop, in one direction: the ``ChatIntake`` checks it, a
-/// ``ChatExchange`` gets the answer from the providers, an ``OpenAIResponseWriter`` writes it in the client's
+/// ``ChatExchange`` gets the answer from the providers, a ``ChatResponseWriter`` writes it in the client's
 /// dialect. This type only moves the request along those stages and keeps the request's metrics; nothing in it
 /// waits: the connection's ``ChatCompletionsHandler`` feeds it the request, the exchange feeds it the answer.
 final class ChatResponder: ChatExchangeObserver {
@@ -22,9 +22,10 @@ final class ChatResponder: ChatExchangeObserver {
 
     private let pipeline: ChatPipeline
     private let head: HTTPRequest
+    private let endpoint: ChatEndpoint
     private let peer: IPAddress?
     private let eventLoop: any EventLoop
-    private let writer: OpenAIResponseWriter
+    private let writer: ChatResponseWriter
     private let received = ContinuousClock.now
     private let requestID = EdgeRequestContext.makeRequestID()
     private var phase = Phase.receiving
@@ -35,15 +36,20 @@ final class ChatResponder: ChatExchangeObserver {
     /// Counted in the router's in-flight requests (from the exchange's start to the outcome's record).
     private var inFlight = false
 
-    init(pipeline: ChatPipeline, head: HTTPRequest, connection: ChatCompletionsHandler, peer: IPAddress?, eventLoop: any EventLoop) {
+    init(
+        pipeline: ChatPipeline, head: HTTPRequest, endpoint: ChatEndpoint, connection: ChatCompletionsHandler, peer: IPAddress?,
+        eventLoop: any EventLoop
+    ) {
         self.pipeline = pipeline
         self.head = head
+        self.endpoint = endpoint
         self.peer = peer
         self.eventLoop = eventLoop
-        self.writer = OpenAIResponseWriter(
+        self.writer = ChatResponseWriter(
             connection: connection, requestID: requestID,
             closing: head.headerFields[.connection]?.lowercased() == "close",
             maxResponseBytes: pipeline.configuration.server.maxResponseBytes)
+        writer.use(endpoint)
     }
 
     // MARK: The request, from the handler
@@ -53,7 +59,7 @@ final class ChatResponder: ChatExchangeObserver {
     /// gets it now. (The body's size is the connection's ``ConnectionGate``'s to check.)
     func receiveHead() {
         do {
-            key = try pipeline.intake.authenticate(head.headerFields)
+            key = try pipeline.intake.authenticate(head.headerFields, path: head.path)
         } catch {
             answer(error)
             return
@@ -102,7 +108,7 @@ final class ChatResponder: ChatExchangeObserver {
         let admitted: AdmittedChat
         do {
             admitted = try intake.admit(
-                body: body.readableBytesView, headers: head.headerFields, key: key, placement: placement, received: received)
+                endpoint: endpoint, body: body.readableBytesView, headers: head.headerFields, key: key, placement: placement, received: received)
         } catch {
             pipeline.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
             answer(error)
@@ -128,7 +134,7 @@ final class ChatResponder: ChatExchangeObserver {
         guard case .starting = phase else { return }
         phase = .answering(started)
         pipeline.metrics.clientGeo.recordFirstToken(placement?.labels ?? .unknown, ttft: started.timeToFirstToken)
-        writer.start(headers: responseHeaders(started))
+        writer.start(providerDialect: started.deployment.provider.dialect, headers: responseHeaders(started))
     }
 
     func exchange(_ exchange: ChatExchange, failedToStart error: EdgeRouterError) {
@@ -194,7 +200,7 @@ final class ChatResponder: ChatExchangeObserver {
             EdgeRouterError(
                 .responseTooLarge,
                 "The answer grew past this router's limit of \(limit) bytes for a non-streaming response; "
-                    + "ask for a stream (\"stream\": true) or fewer tokens (\"max_tokens\")."))
+                    + "ask for a stream or fewer tokens."))
     }
 
     private func responseHeaders(_ start: ExchangeStart) -> HTTPFields {

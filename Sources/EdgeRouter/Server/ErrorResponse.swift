@@ -3,34 +3,71 @@ import EdgeWire
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import RoutingCore
 
 /// The one place where errors become HTTP responses, in the client's dialect.
 enum ErrorResponse {
-    static func make(_ error: EdgeRouterError, requestID: String) -> Response {
-        let (head, body) = parts(error, requestID: requestID)
+    static func make(_ error: EdgeRouterError, requestID: String, dialect: Dialect) -> Response {
+        let (head, body) = parts(error, requestID: requestID, dialect: dialect)
         var headers = head.headerFields
         headers[.contentLength] = nil  // Hummingbird sets it from the body
         return Response(status: head.status, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 
-    /// The response head (with `content-length`) and body for an error.
-    static func parts(_ error: EdgeRouterError, requestID: String) -> (HTTPResponse, ByteBuffer) {
-        let body = ByteBuffer(bytes: openAIBody(error, requestID: requestID))
+    /// The response head (with `content-length`) and body for an error, in `dialect`'s shape and status
+    /// conventions (Anthropic answers "no provider can serve it now" with 529, as its own API does when overloaded).
+    static func parts(_ error: EdgeRouterError, requestID: String, dialect: Dialect) -> (HTTPResponse, ByteBuffer) {
+        let body = body(error, requestID: requestID, dialect: dialect)
         var headers: HTTPFields = [
             .contentType: "application/json", .contentLength: String(body.readableBytes), .edgeRequestID: requestID,
         ]
         headers.append(contentsOf: error.headers)
-        if error.code == .unauthenticated { headers[.wwwAuthenticate] = "Bearer" }
-        return (HTTPResponse(status: HTTPResponse.Status(code: error.status), headerFields: headers), body)
+        if error.code == .unauthenticated, dialect == .openai { headers[.wwwAuthenticate] = "Bearer" }
+        return (HTTPResponse(status: HTTPResponse.Status(code: status(of: error, in: dialect)), headerFields: headers), body)
     }
 
-    /// An SSE frame carrying the error, for a stream that already sent its head.
-    static func sseFrame(_ error: EdgeRouterError, requestID: String) -> ByteBuffer {
+    /// The HTTP status of `error` in `dialect`.
+    static func status(of error: EdgeRouterError, in dialect: Dialect) -> Int {
+        if dialect == .anthropic, error.code == .unavailable || error.code == .allAttemptsFailed { return 529 }
+        return error.status
+    }
+
+    /// The error body in `dialect`'s shape.
+    static func body(_ error: EdgeRouterError, requestID: String, dialect: Dialect) -> ByteBuffer {
+        switch dialect {
+        case .openai:
+            return ByteBuffer(bytes: openAIBody(error, requestID: requestID))
+        case .anthropic:
+            return ByteBuffer(
+                bytes: AnthropicErrorBody.json(
+                    type: anthropicType(of: error, status: status(of: error, in: .anthropic)),
+                    message: "\(error.message) (request id \(requestID))", requestID: requestID))
+        case .gemini:
+            return ByteBuffer(
+                bytes: GeminiErrorBody.json(
+                    code: error.status, message: "\(error.message) (request id \(requestID))",
+                    status: GeminiErrorBody.status(forHTTP: error.status)))
+        }
+    }
+
+    /// The error as an in-stream event, for a stream that already sent its head: OpenAI's and Gemini's as a data
+    /// frame with the error object, Anthropic's as its `error` event.
+    static func sseFrame(_ error: EdgeRouterError, requestID: String, dialect: Dialect) -> ByteBuffer {
         var buffer = ByteBuffer()
+        if dialect == .anthropic { buffer.writeString("event: error\n") }
         buffer.writeString("data: ")
-        buffer.writeBytes(openAIBody(error, requestID: requestID))
-        buffer.writeString("\n\n")
+        var body = body(error, requestID: requestID, dialect: dialect)
+        buffer.writeBuffer(&body)
+        buffer.writeString(dialect == .gemini ? "\r\n\r\n" : "\n\n")
         return buffer
+    }
+
+    /// The dialect of a request Hummingbird answers (model lists, unknown paths): Gemini's paths are under
+    /// `/v1beta`, and Anthropic's SDKs send `anthropic-version` with every request.
+    static func dialect(path: String, anthropicVersion: Bool) -> Dialect {
+        if path.hasPrefix("/v1beta/") || path.hasPrefix("/v1beta?") || path == "/v1beta" { return .gemini }
+        if anthropicVersion || path.hasPrefix("/v1/messages") { return .anthropic }
+        return .openai
     }
 
     /// Maps what other layers throw (Hummingbird's own 404 and 405, body limits) to the same shape.
@@ -68,6 +105,29 @@ enum ErrorResponse {
         }
     }
 
+    /// Anthropic's error `type` values, as its SDKs expect them.
+    private static func anthropicType(of error: EdgeRouterError, status: Int) -> String {
+        switch error.code {
+        case .unauthenticated: return "authentication_error"
+        case .modelNotAllowed, .residencyViolation: return "permission_error"
+        case .modelNotFound, .notFound: return "not_found_error"
+        case .payloadTooLarge: return "request_too_large"
+        case .invalidRequest: return "invalid_request_error"
+        case .deadlineExceeded: return "timeout_error"
+        case .allAttemptsFailed, .unavailable: return "overloaded_error"
+        case .upstreamRejected:
+            switch status {
+            case 401: return "authentication_error"
+            case 403: return "permission_error"
+            case 404: return "not_found_error"
+            case 413: return "request_too_large"
+            case 429: return "rate_limit_error"
+            default: return "invalid_request_error"
+            }
+        case .streamInterrupted, .responseTooLarge, .internalError, .invalidConfiguration: return "api_error"
+        }
+    }
+
     /// The machine-readable `code`, one per ``EdgeRouterError/Code``.
     private static func openAICode(of code: EdgeRouterError.Code) -> String {
         switch code {
@@ -101,7 +161,8 @@ struct ErrorShapeMiddleware: RouterMiddleware {
             if shaped.code == .internalError {
                 context.logger.error("unhandled error", metadata: ["error": "\(error)"])
             }
-            return ErrorResponse.make(shaped, requestID: context.requestID)
+            return ErrorResponse.make(
+                shaped, requestID: context.requestID, dialect: ErrorResponse.dialect(path: request.uri.path, anthropicVersion: request.headers[.anthropicVersion] != nil))
         }
     }
 }

@@ -80,9 +80,9 @@ extension UpstreamCall {
         guard !isClosed else { return }
         if let last = parser.finish() { handle(last) }
         guard !isClosed else { return }
-        if answerFinished {
+        if decoder.isAnswerFinished {
             // Providers that close the connection after the `finish_reason` chunk, with no `[DONE]`, have still
-            // given a complete answer.
+            // given a complete answer (and Gemini's streams always end so).
             push(.done)
             report(.arrived(timing()))
             return
@@ -119,7 +119,6 @@ extension UpstreamCall {
                 fail(AttemptFailure(.streamError, deployment: deployment.label, detail: detail), cancelRequest: true)
                 return
             }
-            if !answerFinished { answerFinished = frame.events.contains { if case .finish = $0 { true } else { false } } }
             push(.frame(frame))
             if frame.hasContent { report(.arrived(timing())) }
         }

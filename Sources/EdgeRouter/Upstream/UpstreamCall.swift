@@ -52,12 +52,9 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     var timeToFirstByte: Duration?
     var reported = false
     var parser = SSEParser()
-    var decoder = OpenAIStreamDecoder()
+    var decoder: DialectStreamDecoder
     /// A non-2xx answer: its status and `Retry-After`, and the start of its body, for the failure's message.
     var rejection: (status: Int, retryAfter: Duration?, body: ByteBuffer)?
-    /// A choice has said why it finished (`finish_reason`): a stream that closes without `[DONE]` after this is a
-    /// complete answer, not a broken one.
-    var answerFinished = false
     /// Turns provider text into what clients and logs may see.
     var errorText = UpstreamErrorText.none
     /// The stream's idle, length and client-stall clock, from sending on.
@@ -69,14 +66,17 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
         onFirstToken: @escaping (FirstToken) -> Void
     ) {
         self.deployment = deployment
+        self.decoder = DialectStreamDecoder(deployment.provider.dialect)
         self.eventLoop = eventLoop
         self.inFlight = inFlight
         self.onFirstToken = onFirstToken
     }
 
     /// Sends the chat request (`body`, already in the provider's dialect) with the provider's client of `clients`;
-    /// a provider without a client fails the call.
-    func send(with clients: UpstreamClients, body: ByteBuffer, logger: Logger) {
+    /// a provider without a client fails the call. `passedOn` are client headers of the provider's own dialect.
+    func send(
+        with clients: UpstreamClients, body: ByteBuffer, passedOn: [(name: String, value: String)] = [], logger: Logger
+    ) {
         let provider = deployment.provider
         errorText = clients.errorText
         guard let client = clients.client(for: provider) else {
@@ -84,15 +84,11 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
             return
         }
         var headers = HTTPHeaders()
-        headers.reserveCapacity(4 + provider.headers.count)
-        headers.add(name: "content-type", value: "application/json")
-        headers.add(name: "accept", value: "text/event-stream")
-        if let key = provider.apiKey, !key.isEmpty { headers.add(name: "authorization", value: "Bearer \(key)") }
-        for header in provider.headers { headers.add(name: header.name, value: header.value) }
+        for header in ProviderEndpoint.headers(for: provider, passedOn: passedOn) { headers.add(name: header.name, value: header.value) }
         let request: HTTPClient.Request
         do {
             request = try HTTPClient.Request(
-                url: provider.baseURL + "/chat/completions", method: .POST, headers: headers, body: .byteBuffer(body))
+                url: ProviderEndpoint.url(for: deployment), method: .POST, headers: headers, body: .byteBuffer(body))
         } catch {
             fail(
                 AttemptFailure(

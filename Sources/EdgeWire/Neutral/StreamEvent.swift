@@ -11,6 +11,8 @@ public enum StreamEvent: Sendable, Equatable {
     case role(choice: Int, role: String)
     /// A piece of a choice's text.
     case text(choice: Int, text: String)
+    /// A piece of a choice's refusal (OpenAI's `refusal`, apart from `content`): other dialects write it as text.
+    case refusal(choice: Int, text: String)
     /// A piece of a choice's reasoning (thinking) text.
     case reasoning(choice: Int, text: String)
     /// The signature that closes a piece of reasoning (Anthropic's `signature_delta`): a client that sends the
@@ -30,7 +32,7 @@ public enum StreamEvent: Sendable, Equatable {
     /// Whether the event carries content: the first such event is the first token.
     public var isContent: Bool {
         switch self {
-        case .text(_, let text), .reasoning(_, let text): !text.isEmpty
+        case .text(_, let text), .refusal(_, let text), .reasoning(_, let text): !text.isEmpty
         case .toolCall: true
         default: false
         }

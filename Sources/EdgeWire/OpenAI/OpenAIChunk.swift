@@ -65,16 +65,28 @@ public enum OpenAIChunk {
     private static func readUsage(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> TokenUsage? {
         if try scanner.consumeNull() { return nil }
         try scanner.enterObject()
-        var prompt: Int?
-        var completion: Int?
+        var usage = TokenUsage(promptTokens: 0, completionTokens: 0)
         while let key = try scanner.nextMember() {
             switch key {
-            case "prompt_tokens": prompt = try scanner.readNullableInt()
-            case "completion_tokens": completion = try scanner.readNullableInt()
+            case "prompt_tokens": usage.promptTokens = try scanner.readNullableInt() ?? 0
+            case "completion_tokens": usage.completionTokens = try scanner.readNullableInt() ?? 0
+            case "prompt_tokens_details": usage.cacheReadTokens = try readDetail(&scanner, "cached_tokens")
+            case "completion_tokens_details": usage.reasoningTokens = try readDetail(&scanner, "reasoning_tokens")
             default: try scanner.skipValue()
             }
         }
-        return TokenUsage(promptTokens: prompt ?? 0, completionTokens: completion ?? 0)
+        return usage
+    }
+
+    /// One count of a usage details object (`prompt_tokens_details.cached_tokens`), 0 when absent.
+    private static func readDetail(_ scanner: inout JSONScanner, _ name: StaticString) throws(JSONScanner.Failure) -> Int {
+        if try scanner.consumeNull() { return 0 }
+        var value = 0
+        try scanner.enterObject()
+        while let key = try scanner.nextMember() {
+            if key.matches(name) { value = try scanner.readNullableInt() ?? 0 } else { try scanner.skipValue() }
+        }
+        return value
     }
 
     private static func readError(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> (message: String?, type: String?)? {
@@ -145,7 +157,7 @@ public enum OpenAIChunk {
         if let role { events.append(.role(choice: choice, role: scanner.string(role))) }
         if let reasoning, !reasoning.isEmpty { events.append(.reasoning(choice: choice, text: scanner.string(reasoning))) }
         if let content, !content.isEmpty { events.append(.text(choice: choice, text: scanner.string(content))) }
-        if let refusal, !refusal.isEmpty { events.append(.text(choice: choice, text: scanner.string(refusal))) }
+        if let refusal, !refusal.isEmpty { events.append(.refusal(choice: choice, text: scanner.string(refusal))) }
         if let toolCalls {
             var callScanner = scanner.resumed(at: toolCalls)
             try readToolCalls(&callScanner, choice: choice, into: &events)

@@ -4,6 +4,10 @@ import NIOCore
 
 /// Builds the single `chat.completion` object a non-streaming client expects from the events of a stream:
 /// the router always streams from the provider, so it can measure the first token and fail over before it.
+///
+/// From an OpenAI provider's own chunks (``consumeProviderChunk(_:)``) it also keeps what the neutral events do
+/// not hold, so that the answer carries every field the provider's non-streaming answer would: `logprobs`,
+/// `annotations`, `system_fingerprint`, `service_tier` and the whole `usage` with its details.
 public struct OpenAICompletionAssembler: ClientAnswerAssembler {
     private struct ToolCall {
         var index: Int
@@ -16,8 +20,13 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler {
         var index: Int
         var role = "assistant"
         var content = ""
+        var refusal = ""
         var reasoning = ""
         var hasContent = false
+        /// `logprobs.content` and `logprobs.refusal` elements, as the provider wrote them; nil when it sent none.
+        var logprobsContent: [[UInt8]]?
+        var logprobsRefusal: [[UInt8]]?
+        var annotations: [[UInt8]] = []
         /// Sorted by index.
         var toolCalls: [ToolCall] = []
         var finishReason: String?
@@ -30,6 +39,10 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler {
     private var choices: [Choice] = []
     /// The usage the provider reported, if it did.
     public private(set) var usage: TokenUsage?
+    /// The provider's own `usage` object, as written (OpenAI providers only).
+    private var providerUsage: [UInt8]?
+    private var systemFingerprint: String?
+    private var serviceTier: String?
     /// Bytes of text taken so far (content, reasoning, tool call ids, names and arguments): what the assembled
     /// answer holds, less its JSON framing. The router caps it (`server.max_response_bytes`).
     public private(set) var assembledBytes = 0
@@ -51,6 +64,9 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler {
             let slot = slot(choice)
             choices[slot].content += text
             choices[slot].hasContent = true
+        case .refusal(let choice, let text):
+            assembledBytes += text.utf8.count
+            choices[slot(choice)].refusal += text
         case .reasoning(let choice, let text):
             assembledBytes += text.utf8.count
             choices[slot(choice)].reasoning += text
@@ -71,6 +87,31 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler {
         }
     }
 
+    /// Keeps what an OpenAI provider's chunk says beyond its events (after ``consume(_:)`` of them). A chunk that
+    /// cannot be read adds nothing: its events were already taken.
+    public mutating func consumeProviderChunk(_ payload: [UInt8]) {
+        let read = payload.withUnsafeBufferPointer { bytes in
+            Result { () throws(JSONScanner.Failure) in try OpenAIChunkExtras.read(bytes) }
+        }
+        guard case .success(let extras) = read else { return }
+        if let fingerprint = extras.systemFingerprint { systemFingerprint = fingerprint }
+        if let tier = extras.serviceTier { serviceTier = tier }
+        if let usage = extras.usage { providerUsage = usage }
+        for extra in extras.choices {
+            let slot = slot(extra.index)
+            if let content = extra.logprobsContent {
+                assembledBytes += content.reduce(0) { $0 + $1.count }
+                choices[slot].logprobsContent = (choices[slot].logprobsContent ?? []) + content
+            }
+            if let refusal = extra.logprobsRefusal {
+                assembledBytes += refusal.reduce(0) { $0 + $1.count }
+                choices[slot].logprobsRefusal = (choices[slot].logprobsRefusal ?? []) + refusal
+            }
+            assembledBytes += extra.annotations.reduce(0) { $0 + $1.count }
+            choices[slot].annotations += extra.annotations
+        }
+    }
+
     /// The position of the choice with this index, added if new.
     private mutating func slot(_ index: Int) -> Int {
         // The common case: one choice, or events for the last one.
@@ -84,7 +125,8 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler {
     public func answerJSON(fallbackModel: String, fallbackID: String) -> ByteBuffer {
         var size = 256 + fallbackModel.utf8.count + fallbackID.utf8.count + id.utf8.count + model.utf8.count
         for choice in choices {
-            size += 160 + choice.content.utf8.count + choice.reasoning.utf8.count
+            size += 200 + choice.content.utf8.count + choice.refusal.utf8.count + choice.reasoning.utf8.count
+            for element in (choice.logprobsContent ?? []) + (choice.logprobsRefusal ?? []) + choice.annotations { size += element.count + 1 }
             for call in choice.toolCalls { size += 96 + call.id.utf8.count + call.name.utf8.count + call.arguments.utf8.count }
         }
         // Escapes lengthen the text a little; an eighth more avoids most regrowth.
@@ -101,14 +143,20 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler {
             Self.write(choice, to: &buffer)
         }
         buffer.writeStaticString("]")
-        if let usage {
-            buffer.writeStaticString(#","usage":{"prompt_tokens":"#)
-            buffer.writeJSONInteger(usage.promptTokens)
-            buffer.writeStaticString(#","completion_tokens":"#)
-            buffer.writeJSONInteger(usage.completionTokens)
-            buffer.writeStaticString(#","total_tokens":"#)
-            buffer.writeJSONInteger(usage.totalTokens)
-            buffer.writeStaticString("}")
+        if let providerUsage {
+            buffer.writeStaticString(#","usage":"#)
+            buffer.writeBytes(providerUsage)
+        } else if let usage {
+            buffer.writeStaticString(#","usage":"#)
+            OpenAIChunkEncoder.write(usage, to: &buffer)
+        }
+        if let serviceTier {
+            buffer.writeStaticString(#","service_tier":"#)
+            buffer.writeJSONString(serviceTier)
+        }
+        if let systemFingerprint {
+            buffer.writeStaticString(#","system_fingerprint":"#)
+            buffer.writeJSONString(systemFingerprint)
         }
         buffer.writeStaticString("}")
         return buffer
@@ -121,11 +169,16 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler {
         buffer.writeJSONString(choice.role)
         buffer.writeStaticString(#","content":"#)
         // A message that is only tool calls has `content: null`, as OpenAI sends it.
-        if choice.hasContent || choice.toolCalls.isEmpty {
+        if choice.hasContent || (choice.toolCalls.isEmpty && choice.refusal.isEmpty) {
             buffer.writeJSONString(choice.content)
         } else {
             buffer.writeStaticString("null")
         }
+        buffer.writeStaticString(#","refusal":"#)
+        if choice.refusal.isEmpty { buffer.writeStaticString("null") } else { buffer.writeJSONString(choice.refusal) }
+        buffer.writeStaticString(#","annotations":["#)
+        writeElements(choice.annotations, to: &buffer)
+        buffer.writeStaticString("]")
         if !choice.reasoning.isEmpty {
             buffer.writeStaticString(#","reasoning_content":"#)
             buffer.writeJSONString(choice.reasoning)
@@ -144,13 +197,42 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler {
             }
             buffer.writeStaticString("]")
         }
-        buffer.writeStaticString(#"},"logprobs":null,"finish_reason":"#)
+        buffer.writeStaticString(#"},"logprobs":"#)
+        if choice.logprobsContent == nil, choice.logprobsRefusal == nil {
+            buffer.writeStaticString("null")
+        } else {
+            buffer.writeStaticString(#"{"content":"#)
+            writeArray(choice.logprobsContent, to: &buffer)
+            buffer.writeStaticString(#","refusal":"#)
+            writeArray(choice.logprobsRefusal, to: &buffer)
+            buffer.writeStaticString("}")
+        }
+        buffer.writeStaticString(#","finish_reason":"#)
         if let reason = choice.finishReason {
             buffer.writeJSONString(reason)
         } else {
             buffer.writeStaticString("null")
         }
         buffer.writeStaticString("}")
+    }
+}
+
+/// `[…]` of the elements, or `null` for none at all.
+private func writeArray(_ elements: [[UInt8]]?, to buffer: inout ByteBuffer) {
+    guard let elements else {
+        buffer.writeStaticString("null")
+        return
+    }
+    buffer.writeStaticString("[")
+    writeElements(elements, to: &buffer)
+    buffer.writeStaticString("]")
+}
+
+/// The elements, comma-separated.
+private func writeElements(_ elements: [[UInt8]], to buffer: inout ByteBuffer) {
+    for (position, element) in elements.enumerated() {
+        if position > 0 { buffer.writeStaticString(",") }
+        buffer.writeBytes(element)
     }
 }
 

@@ -10,12 +10,19 @@ public struct Model: Sendable {
     public var routing: ModelRouting
     /// The model's own probe prompt and token limit, if any.
     public var probe: ModelProbe
+    /// `max_tokens` for a request to an Anthropic-dialect deployment whose client did not set one (Anthropic
+    /// requires it; OpenAI and Gemini clients may leave it out). Configured as `default_max_tokens`.
+    public var defaultMaxTokens: Int
+
+    /// The default of ``defaultMaxTokens``.
+    public static let standardMaxTokens = 4_096
 
     public init(
         name: String, aliases: [String] = [], deployments: [Deployment], routing: ModelRouting = .init(),
-        probe: ModelProbe = .init()
+        probe: ModelProbe = .init(), defaultMaxTokens: Int = Model.standardMaxTokens
     ) {
         self.probe = probe
+        self.defaultMaxTokens = defaultMaxTokens
         self.name = name
         self.aliases = aliases
         self.routing = routing

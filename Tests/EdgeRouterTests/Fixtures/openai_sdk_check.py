@@ -7,19 +7,22 @@ base_url, key = sys.argv[1], sys.argv[2]
 client = openai.OpenAI(base_url=base_url, api_key=key, max_retries=0)
 messages = [{"role": "user", "content": "Say hello"}]
 
-stream = client.chat.completions.create(model="m", messages=messages, stream=True, stream_options={"include_usage": True})
-parts, usage = [], None
-for chunk in stream:
-    if chunk.choices and chunk.choices[0].delta.content:
-        parts.append(chunk.choices[0].delta.content)
-    if chunk.usage:
-        usage = chunk.usage
-assert usage is not None and usage.completion_tokens == 8, usage
-print("stream:", "".join(parts))
+models = sys.argv[3:] or ["m"]
+for model in models:
+    stream = client.chat.completions.create(
+        model=model, messages=messages, stream=True, stream_options={"include_usage": True})
+    parts, usage = [], None
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            parts.append(chunk.choices[0].delta.content)
+        if chunk.usage:
+            usage = chunk.usage
+    assert usage is not None and usage.completion_tokens == 8, usage
+    print(f"{model} stream:", "".join(parts))
 
-completion = client.chat.completions.create(model="m", messages=messages)
-assert completion.usage.total_tokens == completion.usage.prompt_tokens + 8
-print("create:", completion.choices[0].message.content)
+    completion = client.chat.completions.create(model=model, messages=messages)
+    assert completion.usage.total_tokens == completion.usage.prompt_tokens + 8
+    print(f"{model} create:", completion.choices[0].message.content)
 
 try:
     client.chat.completions.create(model="no-such-model", messages=messages)

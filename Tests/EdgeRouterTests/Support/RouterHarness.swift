@@ -119,16 +119,19 @@ func streamedText(_ body: String) -> String {
     }.joined()
 }
 
-/// Configuration text for tests: providers named `p0`, `p1`, … on the given ports, one model `m` on all of them
-/// in that order, and a client key.
+/// Configuration text for tests: providers named `p0`, `p1`, … on the given ports (speaking `dialects`, OpenAI's
+/// by default), one model `m` on all of them in that order, and a client key.
 func testYAML(
     ports: [Int], firstTokenMs: Int = 2000, idleMs: Int = 2000, maxAttempts: Int = 3, extraProviders: String = "",
-    deploymentProviders: [String]? = nil, extraModels: String = "", extraKeys: String = "", server: String = ""
+    deploymentProviders: [String]? = nil, extraModels: String = "", extraKeys: String = "", server: String = "",
+    dialects: [String] = []
 ) -> String {
     let providers = ports.enumerated().map { index, port in
-        """
+        let dialect = index < dialects.count ? dialects[index] : "openai"
+        return """
           - id: p\(index)
-            base_url: http://127.0.0.1:\(port)/v1
+            dialect: \(dialect)
+            base_url: http://127.0.0.1:\(port)\(dialect == "openai" ? "/v1" : "")
             api_key: ${TEST_PROVIDER_KEY}
             region: region-\(index)
             timeouts: { connect_ms: 1000, first_token_ms: \(firstTokenMs), idle_ms: \(idleMs) }

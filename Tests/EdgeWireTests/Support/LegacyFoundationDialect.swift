@@ -76,7 +76,7 @@ enum LegacyFoundationDialect {
                     if let role = delta.role { events.append(.role(choice: index, role: role)) }
                     if let text = delta.reasoning_content, !text.isEmpty { events.append(.reasoning(choice: index, text: text)) }
                     if let text = delta.content, !text.isEmpty { events.append(.text(choice: index, text: text)) }
-                    if let text = delta.refusal, !text.isEmpty { events.append(.text(choice: index, text: text)) }
+                    if let text = delta.refusal, !text.isEmpty { events.append(.refusal(choice: index, text: text)) }
                     for call in delta.tool_calls ?? [] {
                         events.append(
                             .toolCall(
@@ -98,6 +98,7 @@ enum LegacyFoundationDialect {
         private struct ChoiceState {
             var role = "assistant"
             var content = ""
+            var refusal = ""
             var reasoning = ""
             var hasContent = false
             var toolCalls: [Int: (id: String, name: String, arguments: String)] = [:]
@@ -121,6 +122,8 @@ enum LegacyFoundationDialect {
             case .text(let choice, let text):
                 choices[choice, default: .init()].content += text
                 choices[choice, default: .init()].hasContent = true
+            case .refusal(let choice, let text):
+                choices[choice, default: .init()].refusal += text
             case .reasoning(let choice, let text):
                 choices[choice, default: .init()].reasoning += text
             case .toolCall(let choice, let index, let id, let name, let arguments):
@@ -143,7 +146,9 @@ enum LegacyFoundationDialect {
                 let state = choices[index]!
                 var message: [String: Any] = [
                     "role": state.role,
-                    "content": state.hasContent || state.toolCalls.isEmpty ? state.content : NSNull(),
+                    "content": state.hasContent || (state.toolCalls.isEmpty && state.refusal.isEmpty) ? state.content : NSNull(),
+                    "refusal": state.refusal.isEmpty ? NSNull() : state.refusal,
+                    "annotations": [Any](),
                 ]
                 if !state.reasoning.isEmpty { message["reasoning_content"] = state.reasoning }
                 if !state.toolCalls.isEmpty {
@@ -171,6 +176,8 @@ enum LegacyFoundationDialect {
                     "prompt_tokens": usage.promptTokens,
                     "completion_tokens": usage.completionTokens,
                     "total_tokens": usage.totalTokens,
+                    "prompt_tokens_details": ["cached_tokens": usage.cacheReadTokens],
+                    "completion_tokens_details": ["reasoning_tokens": usage.reasoningTokens],
                 ]
             }
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])) ?? Data()

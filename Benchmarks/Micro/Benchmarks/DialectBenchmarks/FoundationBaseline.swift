@@ -85,7 +85,7 @@ enum FoundationBaseline {
                     if let role = delta.role { events.append(.role(choice: index, role: role)) }
                     if let text = delta.reasoning_content, !text.isEmpty { events.append(.reasoning(choice: index, text: text)) }
                     if let text = delta.content, !text.isEmpty { events.append(.text(choice: index, text: text)) }
-                    if let text = delta.refusal, !text.isEmpty { events.append(.text(choice: index, text: text)) }
+                    if let text = delta.refusal, !text.isEmpty { events.append(.refusal(choice: index, text: text)) }
                     for call in delta.tool_calls ?? [] {
                         events.append(
                             .toolCall(

@@ -86,10 +86,8 @@ struct ConfigurationBuilder {
             }
             var dialect = Dialect.openai
             if let name = reader.string(fields["dialect"]) {
-                if let parsed = Dialect(rawValue: name), parsed == .openai {
+                if let parsed = Dialect(rawValue: name) {
                     dialect = parsed
-                } else if Dialect(rawValue: name) != nil {
-                    reader.report("\(path).dialect", fields["dialect"]?.node, "dialect '\(name)' is not supported yet (supported: openai)")
                 } else {
                     reader.report("\(path).dialect", fields["dialect"]?.node, "unknown dialect '\(name)' (known: openai, anthropic, gemini)")
                 }
@@ -128,7 +126,7 @@ struct ConfigurationBuilder {
         var models: [Model] = []
         var names: Set<String> = []
         for (node, path) in reader.sequence(entry) {
-            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments", "objective", "hedge", "probe_prompt", "probe_max_tokens"])
+            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments", "objective", "hedge", "probe_prompt", "probe_max_tokens", "default_max_tokens"])
             else { continue }
             guard let name = reader.string(fields["name"], required: "\(path).name") else { continue }
             let aliases = reader.stringList(fields["aliases"]) ?? []
@@ -159,7 +157,11 @@ struct ConfigurationBuilder {
             let probe = ModelProbe(
                 prompt: reader.string(fields["probe_prompt"]),
                 maxTokens: fields["probe_max_tokens"].map { reader.int($0, default: 1, range: 1...64) })
-            models.append(Model(name: name, aliases: aliases, deployments: deployments, routing: routing, probe: probe))
+            let maxTokens = fields["default_max_tokens"].map { reader.int($0, default: Model.standardMaxTokens, range: 1...1_000_000) }
+            models.append(
+                Model(
+                    name: name, aliases: aliases, deployments: deployments, routing: routing, probe: probe,
+                    defaultMaxTokens: maxTokens ?? Model.standardMaxTokens))
         }
         return models
     }

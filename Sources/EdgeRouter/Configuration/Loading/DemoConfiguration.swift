@@ -1,20 +1,29 @@
-/// The built-in configuration of `edge-router demo`: three simulated providers on loopback, one of them flaky.
+/// The built-in configuration of `edge-router demo`: five simulated providers on loopback (three speaking
+/// OpenAI's dialect, one of them flaky; one Anthropic's; one Gemini's).
 public enum DemoConfiguration {
     /// The gateway key clients of the demo use.
     public static let clientKey = "demo-key"
     /// The admin key of the demo's `/admin` endpoints.
     public static let adminKey = "demo-admin"
 
-    /// The demo's simulated providers: id, region, and behaviour as `/_sim/config` JSON fields.
-    public static var providers: [(id: String, region: String, behaviour: [String: Any])] {
+    /// The demo's simulated providers: id, dialect, region, and behaviour as `/_sim/config` JSON fields.
+    public static var providers: [(id: String, dialect: String, region: String, behaviour: [String: Any])] {
         [
-        ("sim-fast", "eu-west", ["ttft_ms": 80, "ttft_distribution": "normal", "ttft_spread_ms": 10, "seed": 1]),
-        ("sim-steady", "us-east", ["ttft_ms": 150, "ttft_distribution": "normal", "ttft_spread_ms": 20, "seed": 2]),
+        ("sim-fast", "openai", "eu-west", ["ttft_ms": 80, "ttft_distribution": "normal", "ttft_spread_ms": 10, "seed": 1]),
+        ("sim-steady", "openai", "us-east", ["ttft_ms": 150, "ttft_distribution": "normal", "ttft_spread_ms": 20, "seed": 2]),
         (
-            "sim-flaky", "eu-central",
+            "sim-flaky", "openai", "eu-central",
             ["ttft_ms": 60, "ttft_distribution": "lognormal", "ttft_sigma": 0.6, "error_rate": 0.3, "error_status": 503, "seed": 3]
         ),
+        ("sim-claude", "anthropic", "us-west", ["ttft_ms": 120, "ttft_distribution": "normal", "ttft_spread_ms": 15, "seed": 4]),
+        ("sim-gemini", "gemini", "eu-west", ["ttft_ms": 100, "ttft_distribution": "normal", "ttft_spread_ms": 15, "seed": 5]),
         ]
+    }
+
+    /// The base URL of a simulated provider of `dialect` on `port`: OpenAI's ends in `/v1`, the others' are the
+    /// host alone (the router adds `/v1/messages` and `/v1beta/models/…`).
+    static func baseURL(dialect: String, port: Int) -> String {
+        dialect == "openai" ? "http://127.0.0.1:\(port)/v1" : "http://127.0.0.1:\(port)"
     }
 
     /// The YAML text, with the router and simulators on the given loopback ports; `geoDatabase` is a MaxMind
@@ -24,7 +33,8 @@ public enum DemoConfiguration {
         let providerLines = zip(providers, simPorts).map { provider, port in
             """
               - id: \(provider.id)
-                base_url: http://127.0.0.1:\(port)/v1
+                dialect: \(provider.dialect)
+                base_url: \(baseURL(dialect: provider.dialect, port: port))
                 api_key: sim-secret-\(provider.id)
                 region: \(provider.region)
                 timeouts: { connect_ms: 1000, first_token_ms: 2000, idle_ms: 10000 }
@@ -50,6 +60,12 @@ public enum DemoConfiguration {
                 deployments:
                   - { provider: sim-fast, model: fast-mini, price: { input_per_mtok: 0.15, output_per_mtok: 0.6 } }
                   - { provider: sim-steady, model: steady-mini, price: { input_per_mtok: 0.1, output_per_mtok: 0.4 } }
+              - name: demo-multi
+                default_max_tokens: 1024
+                deployments:
+                  - { provider: sim-claude, model: claude-sim, price: { input_per_mtok: 3, output_per_mtok: 15 } }
+                  - { provider: sim-gemini, model: gemini-sim, price: { input_per_mtok: 0.3, output_per_mtok: 2.5 } }
+                  - { provider: sim-steady, model: steady-large, price: { input_per_mtok: 1.0, output_per_mtok: 4 } }
             keys:
               - id: demo
                 key: \(clientKey)

@@ -8,7 +8,7 @@ import RoutingCore
 /// into its exchange: it sends calls and records outcomes here, and reports only its result.
 struct ExchangeEnvironment {
     /// The request in the client's dialect; each attempt's body is made from it for the deployment.
-    let request: OpenAIChatRequest
+    let request: InboundChat
     let clients: UpstreamClients
     let engine: RoutingEngine
     let metrics: RouterMetrics
@@ -28,7 +28,9 @@ struct ExchangeEnvironment {
     /// Sends a call made by ``makeCall(to:onFirstToken:)``, with the request in its deployment's terms. A call
     /// that cannot be sent reports its failure to `onFirstToken` before this returns.
     func send(_ call: UpstreamCall) {
-        call.send(with: clients, body: request.upstreamBody(model: call.deployment.upstreamModel), logger: logger)
+        call.send(
+            with: clients, body: request.upstreamBody(for: call.deployment), passedOn: request.passedOn(to: call.deployment),
+            logger: logger)
     }
 
     /// A first token arrived. A hedge that won is not a TTFT sample: only hedges that happened to be fast get to

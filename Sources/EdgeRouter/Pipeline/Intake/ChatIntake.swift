@@ -14,9 +14,9 @@ struct ChatIntake: Sendable {
     let engine: RoutingEngine
     let locator: ClientLocator
 
-    /// The gateway key the request presents.
-    func authenticate(_ headers: HTTPFields) throws(EdgeRouterError) -> GatewayKey {
-        try AuthMiddleware.authenticate(headers, keys: configuration.keys)
+    /// The gateway key the request presents (in its headers, or Gemini's `?key=` in `path`).
+    func authenticate(_ headers: HTTPFields, path: String?) throws(EdgeRouterError) -> GatewayKey {
+        try AuthMiddleware.authenticate(headers, path: path, keys: configuration.keys)
     }
 
     /// Where the client is, the residency rule that applies to it, and the headers that tell it so.
@@ -31,23 +31,63 @@ struct ChatIntake: Sendable {
             labels: GeoLocationLabels(continent: place.location?.continentCode, country: place.location?.countryISOCode))
     }
 
-    /// Parses and checks the body, reads the client's deadline, finds the model and plans the route.
+    /// Parses and checks the body in `endpoint`'s dialect, reads the client's deadline, finds the model, plans the
+    /// route and translates the request for the planned deployments of other dialects.
     ///
     /// The deadline is read before the plan, which counts a routing decision: a request refused for its
     /// headers is not one.
     func admit(
-        body: some Collection<UInt8>, headers: HTTPFields, key: GatewayKey?, placement: ClientPlacement,
-        received: ContinuousClock.Instant
+        endpoint: ChatEndpoint, body: some Collection<UInt8>, headers: HTTPFields, key: GatewayKey?,
+        placement: ClientPlacement, received: ContinuousClock.Instant
     ) throws(EdgeRouterError) -> AdmittedChat {
-        let request: OpenAIChatRequest
+        var request: InboundChat
         do {
-            request = try OpenAIChatRequest.parse(body)
+            request = try InboundChat(endpoint: endpoint, body: body, headers: headers)
         } catch {
             throw EdgeRouterError(.invalidRequest, error.message, param: error.param)
         }
         let timeout = try ClientDeadline.timeout(header: headers[.edgeTimeout], configured: configuration.server.requestTimeout)
-        let (model, plan) = try route(request.model, headers: headers, key: key, rule: placement.place.rule)
+        var (model, plan) = try route(request.model, headers: headers, key: key, rule: placement.place.rule)
+        try translate(&request, body: body, model: model, plan: &plan)
         return AdmittedChat(request: request, model: model, plan: plan, deadline: received + timeout)
+    }
+
+    /// Writes the request for each planned deployment of another dialect than the client's. A deployment whose
+    /// dialect cannot carry the request (a field it has no place for) leaves the plan; when none is left the
+    /// request is refused, naming the field.
+    private func translate(
+        _ request: inout InboundChat, body: some Collection<UInt8>, model: Model, plan: inout RoutePlan
+    ) throws(EdgeRouterError) {
+        let clientDialect = request.endpoint.dialect
+        guard plan.candidates.contains(where: { $0.deployment.provider.dialect != clientDialect }) else { return }
+        let neutral: ChatRequest
+        do {
+            neutral = try InboundChat.neutral(request.endpoint, body: body)
+        } catch {
+            throw EdgeRouterError(.invalidRequest, error.message, param: error.param)
+        }
+        var refusal: WireError?
+        var kept: [RouteCandidate] = []
+        kept.reserveCapacity(plan.candidates.count)
+        for candidate in plan.candidates {
+            let deployment = candidate.deployment
+            guard deployment.provider.dialect != clientDialect else {
+                kept.append(candidate)
+                continue
+            }
+            do {
+                request.translated[deployment.key] = try TranslatedBody.make(
+                    neutral, for: deployment, defaultMaxTokens: model.defaultMaxTokens)
+                kept.append(candidate)
+            } catch {
+                // Nothing to give back: a half-open trial is only claimed when the exchange sends to it.
+                refusal = refusal ?? error
+            }
+        }
+        plan.candidates = kept
+        if kept.isEmpty, let refusal {
+            throw EdgeRouterError(.invalidRequest, refusal.message, param: refusal.param)
+        }
     }
 
     /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions. The residency
@@ -103,7 +143,7 @@ struct ClientPlacement: Sendable {
 
 /// A request that passed every check, with its plan.
 struct AdmittedChat: Sendable {
-    var request: OpenAIChatRequest
+    var request: InboundChat
     var model: Model
     var plan: RoutePlan
     /// Until when a first token may come, across attempts (the configured timeout or `x-edge-timeout-ms`).

@@ -1,6 +1,7 @@
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
+import RoutingCore
 
 /// The HTTP/1 rules of a client connection that hold whoever answers its requests, placed right after NIO's HTTP
 /// decoder (so ahead of the chat handler and of Hummingbird):
@@ -48,6 +49,8 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     private let metrics: ConnectionMetrics
     private var timeline: ReadTimeline
     private var requests = CircularBuffer<Request>(initialCapacity: 2)
+    /// The dialect of the latest request head, for the shape of a refusal.
+    private var dialect = Dialect.openai
     private var bodyBytes = 0
     private var date = HTTPDate()
     private var context: ChannelHandlerContext?
@@ -97,6 +100,7 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
             timeline.headReceived(now: .now())
             bodyBytes = 0
             let http10 = head.version.major == 1 && head.version.minor == 0
+            dialect = ErrorResponse.dialect(path: head.uri, anthropicVersion: head.headers.contains(name: "anthropic-version"))
             requests.append(
                 Request(http10: http10, keepAlive: http10 && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "keep-alive" }))
             if let refusal = refusal(of: head) {
@@ -251,7 +255,7 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func writeRefusal(_ error: EdgeRouterError, context: ChannelHandlerContext) {
         refused = true
-        let (head, body) = ErrorResponse.parts(error, requestID: EdgeRequestContext.makeRequestID())
+        let (head, body) = ErrorResponse.parts(error, requestID: EdgeRequestContext.makeRequestID(), dialect: dialect)
         var headers = HTTPHeaders()
         for field in head.headerFields { headers.add(name: field.name.canonicalName, value: field.value) }
         headers.add(name: "date", value: date.now())

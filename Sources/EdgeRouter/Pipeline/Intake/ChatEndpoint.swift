@@ -1,0 +1,106 @@
+import HTTPTypes
+import RoutingCore
+
+/// A chat endpoint of one of the three dialects, as a request head names it. The router answers these on the
+/// connection's event loop (``ChatCompletionsHandler``); every other request goes to Hummingbird.
+enum ChatEndpoint: Sendable, Equatable {
+    /// `POST /v1/chat/completions`.
+    case openAI
+    /// `POST /v1/messages`.
+    case anthropic
+    /// `POST /v1beta/models/{model}:generateContent` (`stream` false) or `:streamGenerateContent` (`stream` true;
+    /// server-sent events with `?alt=sse`, else one JSON array written as it grows).
+    case gemini(model: String, stream: Bool, sse: Bool)
+
+    /// The client's dialect.
+    var dialect: Dialect {
+        switch self {
+        case .openAI: .openai
+        case .anthropic: .anthropic
+        case .gemini: .gemini
+        }
+    }
+
+    /// The endpoint `head` names, or nil for any other request. Empty path segments (a trailing slash, doubled
+    /// slashes) are ignored, as Hummingbird's router ignores them for every other route.
+    init?(_ head: HTTPRequest) {
+        guard head.method == .post, let path = head.path else { return nil }
+        let query = path.utf8.firstIndex(of: UInt8(ascii: "?"))
+        let target = query.map { path[..<$0] } ?? path[...]
+        if target == "/v1/chat/completions" {
+            self = .openAI
+            return
+        }
+        if target == "/v1/messages" {
+            self = .anthropic
+            return
+        }
+        let segments = target.split(separator: "/", omittingEmptySubsequences: true)
+        if segments.elementsEqual(["v1", "chat", "completions"]) {
+            self = .openAI
+        } else if segments.elementsEqual(["v1", "messages"]) {
+            self = .anthropic
+        } else if segments.count >= 3, segments[0] == "v1beta", segments[1] == "models",
+            let colon = segments.last?.lastIndex(of: ":")
+        {
+            // `provider/model` names have a slash: every segment after `models/` is the model's name.
+            let method = segments[segments.count - 1][colon...].dropFirst()
+            let stream: Bool
+            switch method {
+            case "generateContent": stream = false
+            case "streamGenerateContent": stream = true
+            default: return nil
+            }
+            let last = segments[segments.count - 1][..<colon]
+            let name = (segments[2..<(segments.count - 1)].map(String.init) + [String(last)]).joined(separator: "/")
+            guard let model = Self.percentDecoded(name), !model.isEmpty else { return nil }
+            let sse = query.map { Self.queryValue(path[path.index(after: $0)...], named: "alt") == "sse" } ?? false
+            self = .gemini(model: model, stream: stream, sse: sse)
+        } else {
+            return nil
+        }
+    }
+
+    /// The value of a query parameter (the first, percent-decoded), or nil.
+    static func queryValue(_ query: Substring, named name: String) -> String? {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.first.map(String.init) == name else { continue }
+            return parts.count == 2 ? percentDecoded(String(parts[1]).replacingPlus()) : ""
+        }
+        return nil
+    }
+
+    /// `text` with `%XX` escapes decoded; nil when an escape is broken or the result is not UTF-8.
+    static func percentDecoded(_ text: String) -> String? {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else {
+                bytes.append(byte)
+                continue
+            }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+extension String {
+    /// `+` as a space, as form-encoded query values write it.
+    fileprivate func replacingPlus() -> String {
+        String(unicodeScalars.map { $0 == "+" ? " " : $0 }.map(Character.init))
+    }
+}

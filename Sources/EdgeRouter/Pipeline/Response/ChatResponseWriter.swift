@@ -1,0 +1,231 @@
+import EdgeWire
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+import RoutingCore
+
+/// Writes one chat response in the client's dialect to its connection: the SSE stream frame by frame as the
+/// provider sends it, or one assembled answer; an error in the dialect's error shape, or as the dialect's
+/// in-stream error once the stream's head is out.
+///
+/// When the provider that won speaks the client's dialect, its frames go out byte for byte (an OpenAI client that
+/// did not ask for the usage chunk does not get it); otherwise the frames' events are written anew by the client
+/// dialect's ``ClientStreamEncoder``. A non-streaming answer is assembled by the client dialect's assembler either
+/// way (``AnswerAssembly``).
+///
+/// Frames of one upstream buffer are collected and written with one flush (``flush()``). Everything runs on the
+/// connection's event loop.
+final class ChatResponseWriter {
+    private weak var connection: ChatCompletionsHandler?
+    private let requestID: String
+    /// The client asked for the connection to close after this response.
+    private let closing: Bool
+    private let maxResponseBytes: Int
+    private var endpoint = ChatEndpoint.openAI
+    private var stream = false
+    private var includeUsage = false
+    /// The model the client named, for translated answers.
+    private var model = ""
+    /// The winner speaks the client's dialect: its frames go out as they came.
+    private var passThrough = true
+    /// Gemini's array framing has written its first element.
+    private var arrayStarted = false
+    /// Writes events in the client's dialect, for a winner of another dialect (streaming).
+    private var encoder: (any ClientStreamEncoder)?
+    /// Builds the whole answer (not streaming).
+    private var assembly = AnswerAssembly.openAI(OpenAICompletionAssembler())
+    /// Frames waiting for the next flush (streaming).
+    private var pending = ByteBuffer()
+
+    init(connection: ChatCompletionsHandler, requestID: String, closing: Bool, maxResponseBytes: Int) {
+        self.connection = connection
+        self.requestID = requestID
+        self.closing = closing
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// The client's dialect, for errors written before the request was read.
+    func use(_ endpoint: ChatEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    /// Whether the client reads more slowly than the answer comes.
+    var isBackedUp: Bool { !(connection?.isWritable ?? true) }
+
+    /// `100 Continue`, for a client that waits for it before sending its body.
+    func writeContinue() {
+        connection?.write(.head(HTTPResponse(status: .continue)), flush: true)
+    }
+
+    /// What the client asked for: a stream (with the usage chunk if `include_usage`), or one answer.
+    func prepare(for request: InboundChat) {
+        endpoint = request.endpoint
+        stream = request.stream
+        includeUsage = request.includeUsage
+        model = request.model
+        assembly = AnswerAssembly(for: endpoint)
+    }
+
+    /// The first token came from a provider speaking `providerDialect`: a stream's head goes out now (an
+    /// answer's waits for its length).
+    func start(providerDialect: Dialect, headers: @autoclosure () -> HTTPFields) {
+        passThrough = providerDialect == endpoint.dialect
+        guard stream else { return }
+        if !passThrough { encoder = Self.encoder(for: endpoint, requestID: requestID, model: model, includeUsage: includeUsage) }
+        var headers = headers()
+        if case .gemini(_, _, false) = endpoint {
+            headers[.contentType] = "application/json"
+        } else {
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+        }
+        connection?.write(.head(HTTPResponse(status: .ok, headerFields: headers)))
+    }
+
+    /// One frame of the winner's stream. Returns false when an answer grew past `max_response_bytes` (the caller
+    /// then refuses it); the frames assembled so far are dropped.
+    func append(_ frame: UpstreamFrame) -> Bool {
+        if stream {
+            if var encoder {
+                self.encoder = nil  // lets go of it, so its state is not copied on write
+                for event in frame.events { encoder.encode(event, into: &pending) }
+                self.encoder = encoder
+                // Gemini's array framing: the encoder's first bytes open the array.
+                if pending.readableBytes > 0 { arrayStarted = true }
+            } else {
+                writeAsSent(frame)
+            }
+            return true
+        }
+        assembly.consume(frame, passThrough: passThrough)
+        guard assembly.assembledBytes > maxResponseBytes else { return true }
+        assembly = AnswerAssembly(for: endpoint)
+        return false
+    }
+
+    /// A frame of a provider of the client's dialect, as it sent it.
+    private func writeAsSent(_ frame: UpstreamFrame) {
+        switch endpoint {
+        case .openAI:
+            guard !frame.isUsageOnly || includeUsage else { return }
+            pending.writeStaticString("data: ")
+            pending.writeBytes(frame.payload)
+            pending.writeStaticString("\n\n")
+        case .anthropic:
+            if let type = frame.eventType {
+                pending.writeStaticString("event: ")
+                pending.writeString(type)
+                pending.writeStaticString("\n")
+            }
+            pending.writeStaticString("data: ")
+            pending.writeBytes(frame.payload)
+            pending.writeStaticString("\n\n")
+        case .gemini(_, _, let sse):
+            if sse {
+                pending.writeStaticString("data: ")
+                pending.writeBytes(frame.payload)
+                pending.writeStaticString("\r\n\r\n")
+            } else {
+                pending.writeStaticString(arrayStarted ? ",\r\n" : "[")
+                arrayStarted = true
+                pending.writeBytes(frame.payload)
+            }
+        }
+    }
+
+    /// Writes out the frames of one upstream buffer.
+    func flush() {
+        guard pending.readableBytes > 0 else { return }
+        connection?.write(.body(pending), flush: true)
+        pending.clear()
+    }
+
+    /// The answer is complete: the stream's end in the client's dialect, or the assembled answer with its head.
+    func complete(headers: HTTPFields, fallbackModel: String) {
+        guard !stream else {
+            if var encoder {
+                self.encoder = nil
+                encoder.finish(into: &pending)
+            } else {
+                writeStreamEnd()
+            }
+            endStream()
+            return
+        }
+        var headers = headers
+        headers[.contentType] = "application/json"
+        let body = assembly.answerJSON(fallbackModel: passThrough ? fallbackModel : model, fallbackID: fallbackID)
+        headers[.contentLength] = String(body.readableBytes)
+        connection?.write(.head(HTTPResponse(status: .ok, headerFields: headers)))
+        connection?.write(.body(body))
+        connection?.endResponse(closing: closing)
+    }
+
+    /// The end of a passed-on stream: what the provider's end marker was (the decoders consume it).
+    private func writeStreamEnd() {
+        switch endpoint {
+        case .openAI: pending.writeStaticString("data: [DONE]\n\n")
+        case .anthropic: pending.writeStaticString("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+        case .gemini(_, _, let sse): if !sse { pending.writeStaticString(arrayStarted ? "]" : "[]") }
+        }
+    }
+
+    private var fallbackID: String {
+        switch endpoint {
+        case .openAI: "chatcmpl-\(requestID)"
+        case .anthropic: "msg_\(requestID)"
+        case .gemini: requestID
+        }
+    }
+
+    /// The stream broke off after the first token: an error in the dialect's in-stream shape ends a stream; an
+    /// answer not yet written is answered with the error instead.
+    func fail(_ error: EdgeRouterError) {
+        guard stream else {
+            answer(error)
+            return
+        }
+        if case .gemini(_, _, false) = endpoint {
+            pending.writeStaticString(arrayStarted ? ",\r\n" : "[")
+            arrayStarted = true
+            pending.writeImmutableBuffer(ErrorResponse.body(error, requestID: requestID, dialect: .gemini))
+            pending.writeStaticString("]")
+        } else {
+            pending.writeImmutableBuffer(ErrorResponse.sseFrame(error, requestID: requestID, dialect: endpoint.dialect))
+        }
+        endStream()
+    }
+
+    /// Answers with an error, before anything of a response was written.
+    func answer(_ error: EdgeRouterError) {
+        let (head, body) = ErrorResponse.parts(error, requestID: requestID, dialect: endpoint.dialect)
+        connection?.write(.head(head))
+        connection?.write(.body(body))
+        connection?.endResponse(closing: closing)
+    }
+
+    /// Drops the connection with what is queued: for a client that stopped reading.
+    func abort() {
+        pending = ByteBuffer()
+        connection?.abort()
+    }
+
+    private func endStream() {
+        if pending.readableBytes > 0 { connection?.write(.body(pending)) }
+        pending = ByteBuffer()
+        connection?.endResponse(closing: closing)
+    }
+
+    private static func encoder(
+        for endpoint: ChatEndpoint, requestID: String, model: String, includeUsage: Bool
+    ) -> any ClientStreamEncoder {
+        switch endpoint {
+        case .openAI:
+            OpenAIChunkEncoder(fallbackID: "chatcmpl-\(requestID)", model: model, includeUsage: includeUsage)
+        case .anthropic:
+            AnthropicStreamEncoder(fallbackID: requestID, model: model)
+        case .gemini(_, _, let sse):
+            GeminiStreamEncoder(framing: sse ? .sse : .jsonArray, responseID: requestID, modelVersion: model)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import RoutingCore
+
+/// Where and how a streaming chat request goes to a deployment, in its provider's dialect: the one place that
+/// knows each dialect's path and authentication, for live calls and probes alike.
+///
+/// - OpenAI: `{base_url}/chat/completions` (the base URL ends in `/v1`), `Authorization: Bearer`.
+/// - Anthropic: `{base_url}/v1/messages`, `x-api-key` and `anthropic-version` (the client's, when an Anthropic
+///   client sent one, else ``anthropicVersion``), with the client's `anthropic-beta` passed on.
+/// - Gemini: `{base_url}/v1beta/models/{model}:streamGenerateContent?alt=sse`, `x-goog-api-key`.
+enum ProviderEndpoint {
+    /// The Messages API version sent when the client gave none.
+    static let anthropicVersion = "2023-06-01"
+
+    /// The URL of a streaming chat request to `deployment`.
+    static func url(for deployment: Deployment) -> String {
+        let base = deployment.provider.baseURL
+        switch deployment.provider.dialect {
+        case .openai: return base + "/chat/completions"
+        case .anthropic: return base + "/v1/messages"
+        case .gemini: return base + "/v1beta/models/" + pathSegment(deployment.upstreamModel) + ":streamGenerateContent?alt=sse"
+        }
+    }
+
+    /// The request's headers: content type, the provider's authentication, `passedOn` (headers of the client's
+    /// own dialect, such as `anthropic-beta`, when the provider speaks it), then the provider's configured headers.
+    static func headers(for provider: Provider, passedOn: [(name: String, value: String)] = []) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = [("content-type", "application/json"), ("accept", "text/event-stream")]
+        headers.reserveCapacity(4 + passedOn.count + provider.headers.count)
+        let key = provider.apiKey.flatMap { $0.isEmpty ? nil : $0 }
+        switch provider.dialect {
+        case .openai:
+            if let key { headers.append(("authorization", "Bearer \(key)")) }
+        case .anthropic:
+            if let key { headers.append(("x-api-key", key)) }
+            if !passedOn.contains(where: { $0.name == "anthropic-version" }) {
+                headers.append(("anthropic-version", anthropicVersion))
+            }
+        case .gemini:
+            if let key { headers.append(("x-goog-api-key", key)) }
+        }
+        headers += passedOn
+        headers += provider.headers
+        return headers
+    }
+
+    /// A model id as one URL path segment: characters outside RFC 3986's unreserved set percent-encoded, so an id
+    /// cannot change the path or add a query.
+    static func pathSegment(_ text: String) -> String {
+        var encoded = ""
+        encoded.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                encoded.unicodeScalars.append("%")
+                encoded.unicodeScalars.append(hex[Int(byte >> 4)])
+                encoded.unicodeScalars.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return encoded
+    }
+}

@@ -1,0 +1,20 @@
+import EdgeWire
+import NIOCore
+import RoutingCore
+
+/// The body of a request translated through the neutral form for a deployment of another dialect than the
+/// client's (and of every probe, which starts neutral).
+enum TranslatedBody {
+    /// `request` in `deployment`'s dialect, for its model; refused (naming the field) when the dialect cannot carry
+    /// it. `defaultMaxTokens` is the model's, for Anthropic, which requires `max_tokens`.
+    static func make(_ request: ChatRequest, for deployment: Deployment, defaultMaxTokens: Int) throws(WireError) -> ByteBuffer {
+        switch deployment.provider.dialect {
+        case .openai:
+            try OpenAIRequestWriter.body(for: request, model: deployment.upstreamModel)
+        case .anthropic:
+            try AnthropicRequestWriter.body(for: request, model: deployment.upstreamModel, defaultMaxTokens: defaultMaxTokens)
+        case .gemini:
+            try GeminiRequestWriter.body(for: request)
+        }
+    }
+}
