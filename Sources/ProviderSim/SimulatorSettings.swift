@@ -60,7 +60,10 @@ public struct SimulatorSettings: Sendable, Equatable {
     /// `reasoning_effort`, Anthropic `thinking: {type: enabled}`, Gemini `thinkingConfig.includeThoughts`).
     public var thinkingTokens: Int = 8
 
-    public init() {}
+    /// The defaults, speaking `dialect`.
+    public init(dialect: SimulatorDialect = .openai) {
+        self.dialect = dialect
+    }
 
     /// Applies the fields present in a JSON object; unknown fields and wrong types are errors naming the field.
     public mutating func apply(json: [String: Any]) throws -> Void {
