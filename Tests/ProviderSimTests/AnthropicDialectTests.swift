@@ -155,32 +155,36 @@ struct AnthropicDialectTests {
 
     @Test("tool_choice any with tools: a tool_use block whose input_json_delta fragments make a JSON object, stop_reason tool_use")
     func toolUse() async throws {
-        try await SimulatorTests.withSim(Dialects.fast(.anthropic)) { _, client, base in
-            let body = #"{"model":"m","max_tokens":100,"stream":true,"tools":[{"name":"get_weather","input_schema":{"type":"object"}}],"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"weather?"}]}"#
-            let events = Dialects.events(try await Dialects.post(client, base + "/v1/messages", body).body)
-            let block = try #require(events.first { $0.name == "content_block_start" }.flatMap { Dialects.dict($0.json, "content_block") })
-            #expect(block["type"] as? String == "tool_use")
-            #expect(block["name"] as? String == "get_weather")
-            #expect((block["id"] as? String)?.hasPrefix("toolu_") == true)
-            let fragments = events.compactMap { Dialects.dict($0.json, "delta") }.filter { $0["type"] as? String == "input_json_delta" }
-            #expect(fragments.count > 1)
-            let input = try Dialects.object(fragments.compactMap { $0["partial_json"] as? String }.joined())
-            #expect(input["city"] as? String == "Paris")
-            let delta = try #require(events.first { $0.name == "message_delta" }?.json)
-            #expect(Dialects.dict(delta, "delta")?["stop_reason"] as? String == "tool_use")
-
-            let named = #"{"model":"m","max_tokens":100,"tools":[{"name":"a"},{"name":"b"}],"tool_choice":{"type":"tool","name":"b"},"messages":[]}"#
-            let message = try Dialects.object(try await Dialects.post(client, base + "/v1/messages", named).body)
-            let content = try #require((message["content"] as? [[String: Any]])?.first)
-            #expect(content["type"] as? String == "tool_use")
-            #expect(content["name"] as? String == "b")
-            #expect(Dialects.dict(content, "input")?["unit"] as? String == "celsius")
-            #expect(message["stop_reason"] as? String == "tool_use")
-
-            let auto = #"{"model":"m","max_tokens":100,"tools":[{"name":"a"}],"tool_choice":{"type":"auto"},"messages":[]}"#
-            let plain = try Dialects.object(try await Dialects.post(client, base + "/v1/messages", auto).body)
-            #expect((plain["content"] as? [[String: Any]])?.first?["type"] as? String == "text")
+        let streamed = #"{"model":"m","max_tokens":100,"stream":true,"tools":[{"name":"get_weather","input_schema":{"type":"object"}}],"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"weather?"}]}"#
+        let named = #"{"model":"m","max_tokens":100,"tools":[{"name":"a"},{"name":"b"}],"tool_choice":{"type":"tool","name":"b"},"messages":[]}"#
+        let auto = #"{"model":"m","max_tokens":100,"tools":[{"name":"a"}],"tool_choice":{"type":"auto"},"messages":[]}"#
+        let bodies = try await SimulatorTests.withSim(Dialects.fast(.anthropic)) { _, client, base in
+            var bodies: [String] = []
+            for body in [streamed, named, auto] { bodies.append(try await Dialects.post(client, base + "/v1/messages", body).body) }
+            return bodies
         }
+        try #require(bodies.count == 3)
+        let events = Dialects.events(bodies[0])
+        let block = try #require(events.first { $0.name == "content_block_start" }.flatMap { Dialects.dict($0.json, "content_block") })
+        #expect(block["type"] as? String == "tool_use")
+        #expect(block["name"] as? String == "get_weather")
+        #expect((block["id"] as? String)?.hasPrefix("toolu_") == true)
+        let fragments = events.compactMap { Dialects.dict($0.json, "delta") }.filter { $0["type"] as? String == "input_json_delta" }
+        #expect(fragments.count > 1)
+        let input = try Dialects.object(fragments.compactMap { $0["partial_json"] as? String }.joined())
+        #expect(input["city"] as? String == "Paris")
+        let delta = try #require(events.first { $0.name == "message_delta" }?.json)
+        #expect(Dialects.dict(delta, "delta")?["stop_reason"] as? String == "tool_use")
+
+        let message = try Dialects.object(bodies[1])
+        let content = try #require((message["content"] as? [[String: Any]])?.first)
+        #expect(content["type"] as? String == "tool_use")
+        #expect(content["name"] as? String == "b")
+        #expect(Dialects.dict(content, "input")?["unit"] as? String == "celsius")
+        #expect(message["stop_reason"] as? String == "tool_use")
+
+        let plain = try Dialects.object(bodies[2])
+        #expect((plain["content"] as? [[String: Any]])?.first?["type"] as? String == "text")
     }
 
     @Test("POST /_sim/config applies: cached_prompt_tokens is cache_read_input_tokens, answer_tokens, max_tokens stops at max_tokens")

@@ -203,7 +203,8 @@ struct GeminiDialectTests {
     @Test("the dialect's endpoints only: OpenAI's and Anthropic's are 404, and an unknown method on a model too")
     func routes() async throws {
         try await SimulatorTests.withSim(Dialects.fast(.gemini)) { sim, client, base in
-            #expect(try await Dialects.post(client, base + "/v1/chat/completions", SimulatorTests.chat).status == 404)
+            let first = try await Dialects.post(client, base + "/v1/chat/completions", SimulatorTests.chat).status
+            #expect(first == 404)
             #expect(try await Dialects.post(client, base + "/v1/messages", AnthropicDialectTests.plain).status == 404)
             #expect(try await Dialects.post(client, base + "/v1beta/models/m:countTokens", Self.body).status == 404)
             #expect(sim.stats.received == 0)

@@ -127,7 +127,8 @@ struct OpenAIOptionsTests {
     @Test("the Anthropic and Gemini endpoints are 404 in the OpenAI dialect")
     func routes() async throws {
         try await SimulatorTests.withSim(Dialects.fast(.openai)) { sim, client, base in
-            #expect(try await Dialects.post(client, base + "/v1/messages", AnthropicDialectTests.plain).status == 404)
+            let first = try await Dialects.post(client, base + "/v1/messages", AnthropicDialectTests.plain).status
+            #expect(first == 404)
             #expect(try await Dialects.post(client, base + GeminiDialectTests.sse, GeminiDialectTests.body).status == 404)
             #expect(sim.stats.received == 0)
         }
