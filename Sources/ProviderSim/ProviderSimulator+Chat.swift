@@ -10,6 +10,8 @@ struct ChatPlan {
     /// Per content token, whether it is sent as malformed JSON (empty when `malformed_rate` is 0).
     var malformed: [Bool]
     var id: String
+    /// The request's number (ids in every dialect are made from it).
+    var sequence: Int
 
     /// The time between two content tokens (whole microseconds, as the simulator always had it).
     var gap: TimeAmount { .microseconds(ProviderSimulator.microseconds(1_000_000 / settings.tokensPerSecond)) }
@@ -41,7 +43,8 @@ extension ProviderSimulator {
             if fail { state.stats.failed += 1 } else { state.stats.inFlight += 1 }
             return ChatPlan(
                 settings: settings, ttft: .microseconds(Self.microseconds(ttft * 1000)), failWith: fail ? settings.errorStatus : nil,
-                malformed: malformed, id: "chatcmpl-sim\(state.sequence)")
+                malformed: malformed, id: "chatcmpl-sim\(state.sequence)",
+                sequence: state.sequence)
         }
     }
 

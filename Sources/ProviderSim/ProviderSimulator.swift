@@ -5,11 +5,14 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// A simulated LLM provider speaking OpenAI's chat-completions dialect, with scriptable latency and faults.
+/// A simulated LLM provider speaking OpenAI chat completions, Anthropic Messages or Google Gemini (see
+/// ``SimulatorSettings/dialect``), with scriptable latency and faults.
 ///
-/// It stands in for the paid APIs that tests and benchmarks cannot reach: `POST /v1/chat/completions`
-/// (streaming and not), `POST /_sim/config` to change its behaviour while it runs, `GET /_sim/stats` for
-/// counters, `POST /_sim/reset` to zero them. It is a `Service`; run it in a `ServiceGroup` or on its own.
+/// It stands in for the paid APIs that tests and benchmarks cannot reach: `POST /v1/chat/completions`, or
+/// `POST /v1/messages`, or `POST /v1beta/models/{model}:generateContent` and `:streamGenerateContent` (streaming
+/// and not, with thinking, tool calls and several choices when asked), `POST /_sim/config` to change its
+/// behaviour while it runs, `GET /_sim/stats` for counters, `POST /_sim/reset` to zero them. It is a `Service`;
+/// run it in a `ServiceGroup` or on its own.
 ///
 /// It is built to stay out of the way of benchmarks: a plain SwiftNIO HTTP/1.1 server whose streams are driven
 /// by one timer per event loop (see `Internal/`), so thousands of concurrent streams cost little CPU.

@@ -42,10 +42,28 @@ public struct SimulatorSettings: Sendable, Equatable {
     public var cutAfterTokens: Int?
     /// Share of content frames replaced by malformed JSON (0...1).
     public var malformedRate: Double = 0
-    /// Answer with 401, as a provider does for a wrong API key, unless the request has this key.
+    /// Answer with 401, as a provider does for a wrong API key, unless the request has this key (in the dialect's
+    /// own header: `Authorization: Bearer`, `x-api-key`, or `x-goog-api-key` / `?key=`).
     public var requiredAPIKey: String?
+    /// The provider API spoken: OpenAI chat completions, Anthropic Messages or Google Gemini. Requests on another
+    /// dialect's endpoints are answered 404, as the real provider would.
+    public var dialect: SimulatorDialect = .openai
+    /// Send an in-stream error (after HTTP 200) in place of content token number `streamErrorAfterTokens`, then
+    /// end the stream: Anthropic's `error` event (`overloaded_error`), an OpenAI `{"error":...}` frame, a Gemini
+    /// `{"error":{"status":"UNAVAILABLE"}}` frame. Nil is off. Counted `failed`.
+    public var streamErrorAfterTokens: Int?
+    /// Prompt tokens reported as read from the provider's prompt cache (OpenAI
+    /// `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`, Gemini
+    /// `cachedContentTokenCount`); 0 is no caching, and then none of those fields changes.
+    public var cachedPromptTokens: Int = 0
+    /// Thinking (reasoning) tokens streamed before the answer when a request asks for them (OpenAI
+    /// `reasoning_effort`, Anthropic `thinking: {type: enabled}`, Gemini `thinkingConfig.includeThoughts`).
+    public var thinkingTokens: Int = 8
 
-    public init() {}
+    /// The defaults, speaking `dialect`.
+    public init(dialect: SimulatorDialect = .openai) {
+        self.dialect = dialect
+    }
 
     /// Applies the fields present in a JSON object; unknown fields and wrong types are errors naming the field.
     public mutating func apply(json: [String: Any]) throws -> Void {
@@ -71,6 +89,15 @@ public struct SimulatorSettings: Sendable, Equatable {
             case "cut_after_tokens": cutAfterTokens = value is NSNull ? nil : try Self.whole(value, key, min: 0)
             case "malformed_rate": malformedRate = min(try Self.number(value, key, min: 0), 1)
             case "required_api_key": requiredAPIKey = value is NSNull ? nil : value as? String
+            case "dialect":
+                guard let name = value as? String, let parsed = SimulatorDialect(rawValue: name) else {
+                    throw SimulatorError("dialect must be openai, anthropic or gemini")
+                }
+                dialect = parsed
+            case "stream_error_after_tokens":
+                streamErrorAfterTokens = value is NSNull ? nil : try Self.whole(value, key, min: 0)
+            case "cached_prompt_tokens": cachedPromptTokens = try Self.whole(value, key, min: 0)
+            case "thinking_tokens": thinkingTokens = try Self.whole(value, key, min: 0, max: 1 << 20)
             default: throw SimulatorError("unknown field '\(key)'")
             }
         }
@@ -86,6 +113,9 @@ public struct SimulatorSettings: Sendable, Equatable {
             "error_rate": errorRate, "error_status": errorStatus,
             "retry_after_s": retryAfterSeconds.map { $0 as Any } ?? NSNull(), "hang": hang,
             "cut_after_tokens": cutAfterTokens.map { $0 as Any } ?? NSNull(), "malformed_rate": malformedRate,
+            "dialect": dialect.rawValue,
+            "stream_error_after_tokens": streamErrorAfterTokens.map { $0 as Any } ?? NSNull(),
+            "cached_prompt_tokens": cachedPromptTokens, "thinking_tokens": thinkingTokens,
         ]
     }
 

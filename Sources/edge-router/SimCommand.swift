@@ -8,8 +8,9 @@ import ProviderSim
 struct SimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
-        abstract: "Run a simulated OpenAI-style provider (change it at run time with POST /_sim/config).")
+        abstract: "Run a simulated provider: OpenAI, Anthropic or Gemini (change it at run time with POST /_sim/config).")
 
+    @Option(name: .long, help: "Provider API to speak: openai, anthropic or gemini.") var dialect: String = "openai"
     @Option(name: .long, help: "Port to listen on.") var port: Int = 9101
     @Option(name: .long, help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(name: .long, help: "Median (or fixed) time to first token, in ms.") var ttftMs: Double = 50
@@ -26,6 +27,9 @@ struct SimCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let eventLoops, eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
+        if SimulatorDialect(rawValue: dialect) == nil {
+            throw ValidationError("--dialect must be openai, anthropic or gemini")
+        }
     }
 
     func run() async throws {
@@ -35,7 +39,7 @@ struct SimCommand: AsyncParsableCommand {
             try settings.apply(json: [
                 "ttft_ms": ttftMs, "ttft_distribution": distribution, "ttft_sigma": sigma, "ttft_spread_ms": spreadMs,
                 "seed": seed, "tokens_per_second": tokensPerSecond, "answer_tokens": answerTokens,
-                "error_rate": errorRate, "error_status": errorStatus,
+                "error_rate": errorRate, "error_status": errorStatus, "dialect": dialect,
             ])
         } catch {
             Runtime.fail("edge-router sim: \(error)")
@@ -44,8 +48,10 @@ struct SimCommand: AsyncParsableCommand {
         // the count is given, so the simulator can be held to fewer cores than the machine has.
         let group: any EventLoopGroup = eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
             ?? MultiThreadedEventLoopGroup.singleton
+        let spoken = settings.dialect
         let sim = ProviderSimulator(host: host, port: port, settings: settings, eventLoopGroup: group, logger: logger) { port in
-            print("simulated provider listening on http://\(host):\(port)/v1")
+            let base = spoken == .gemini ? "v1beta" : "v1"
+            print("simulated \(spoken.rawValue) provider listening on http://\(host):\(port)/\(base)")
         }
         try await Runtime.run([sim], drain: .seconds(5), logger: logger)
         if eventLoops != nil { try await group.shutdownGracefully() }

@@ -12,9 +12,13 @@ struct ChatRequestReaderTests {
             let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
             let model = object["model"] as? String
         else { return nil }
+        // Of the answer's options, only `n` is in these bodies: whole numbers, clamped to 1...maxChoices.
+        var options = AnswerOptions()
+        if let n = object["n"] as? Int { options.choices = min(max(n, 1), AnswerOptions.maxChoices) }
         return ChatRequest(
             model: model, stream: object["stream"] as? Bool ?? false,
-            includeUsage: (object["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false)
+            includeUsage: (object["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false,
+            options: options)
     }
 
     /// Whether a `,` outside strings is followed, past whitespace, by `}` or `]` (exact for the JSON Foundation

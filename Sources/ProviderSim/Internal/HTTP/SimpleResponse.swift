@@ -71,6 +71,17 @@ enum ResponseHead {
         writeEnd(closes: closes, date: date, into: &buffer)
     }
 
+    /// The head of a streamed answer of another media type (Gemini's JSON array), in a chunked body.
+    static func writeStream(contentType: String, closes: Bool, date: [UInt8], into buffer: inout ByteBuffer) {
+        guard contentType != "text/event-stream" else {
+            return writeEventStream(closes: closes, date: date, into: &buffer)
+        }
+        buffer.writeStaticString("HTTP/1.1 200 OK\r\ncontent-type: ")
+        buffer.writeString(contentType)
+        buffer.writeStaticString("\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n")
+        writeEnd(closes: closes, date: date, into: &buffer)
+    }
+
     /// The `date` and `connection` headers and the blank line that ends a head.
     static func writeEnd(closes: Bool, date: [UInt8], into buffer: inout ByteBuffer) {
         buffer.writeBytes(date)

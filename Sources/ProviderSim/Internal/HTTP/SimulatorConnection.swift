@@ -139,7 +139,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
             } else if requestBody == nil {
                 requestBody = chunk
             } else {
-                requestBody!.writeBuffer(&chunk)
+                requestBody?.writeBuffer(&chunk)
             }
         case .end:
             guard lifecycle.state == .receiving, let head = requestHead else { return }
@@ -152,8 +152,9 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
     }
 
     private func dispatch(_ head: HTTPRequestHead, _ body: ByteBuffer) {
-        switch SimulatorRoute(method: head.method, uri: head.uri) {
-        case .chat: startChat(head, body)
+        let route = SimulatorRoute(method: head.method, uri: head.uri)
+        switch route {
+        case .chat, .messages, .generateContent: startAnswer(route, head, body)
         case .getConfig: finish(simulator.configResponse())
         case .postConfig:
             finish(body.readableBytes > Self.maxConfigBody ? .contentTooLarge : simulator.configure(body: body))
@@ -163,26 +164,58 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         }
     }
 
-    // MARK: Chat
+    // MARK: Answers
 
-    private func startChat(_ head: HTTPRequestHead, _ body: ByteBuffer) {
-        guard let request = ChatRequest(body: body), let context else {
-            finish(.error(400, "invalid request body"))
+    /// A request on a provider endpoint: refused (wrong dialect, bad body), failed (key, injected error), or
+    /// answered whole or streamed in the dialect of the endpoint.
+    private func startAnswer(_ route: SimulatorRoute, _ head: HTTPRequestHead, _ body: ByteBuffer) {
+        guard let dialect = route.dialect, let context else {
+            finish(.notFound)
             return
         }
+        // Another dialect's endpoint does not exist here, as on the real provider.
+        guard simulator.state.withLockedValue({ $0.settings.dialect }) == dialect else {
+            finish(.notFound)
+            return
+        }
+        let request: DialectRequest
+        switch route {
+        case .chat:
+            guard let chat = ChatRequest(body: body) else {
+                finish(.error(400, "invalid request body"))
+                return
+            }
+            request = DialectRequest(
+                model: chat.model, stream: chat.stream, includeUsage: chat.includeUsage, options: chat.options)
+        case .messages:
+            switch DialectRequest.read(body, AnthropicRequestReader.read) {
+            case .success(let read): request = read
+            case .failure(let refusal):
+                finish(dialect.errorResponse(400, refusal.message))
+                return
+            }
+        case .generateContent(let model, let stream):
+            let sse = SimulatorRoute.query("alt", in: head.uri) == "sse"
+            switch DialectRequest.read(body, { GeminiRequestReader.read($0, model: model, stream: stream, sse: sse) }) {
+            case .success(let read): request = read
+            case .failure(let refusal):
+                finish(dialect.errorResponse(400, refusal.message))
+                return
+            }
+        default:
+            finish(.notFound)
+            return
+        }
+
         let plan = simulator.plan(headers: head.headers)
-        if let key = plan.settings.requiredAPIKey, head.headers.first(name: "authorization") != "Bearer \(key)" {
+        if let key = plan.settings.requiredAPIKey, !Self.authorized(head, dialect: dialect, key: key) {
             // Counted failed once: a request already failed by injection is not in flight.
             if plan.failWith == nil { simulator.end(.failed) }
-            finish(.error(401, "Incorrect API key provided."))
+            finish(dialect.unauthorized)
             return
         }
         if let status = plan.failWith {
-            var failure = SimpleResponse.error(status, "simulated failure")
-            if let retryAfter = plan.settings.retryAfterSeconds, status == 429 || status == 503 {
-                failure.headers.append(("retry-after", String(retryAfter)))
-            }
-            finish(failure)
+            finish(dialect.injectedFailure(status, retryAfter: plan.settings.retryAfterSeconds))
             return
         }
         inFlight = true
@@ -191,6 +224,90 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         let now = context.eventLoop.now
         let created = resources.epochSeconds
 
+        if dialect == .openai, request.options.isPlain, settings.streamErrorAfterTokens == nil,
+            settings.cachedPromptTokens == 0
+        {
+            startPlainChat(request, plan: plan, promptTokens: promptTokens, now: now, created: created)
+            return
+        }
+        let id =
+            switch dialect {
+            case .openai: plan.id
+            case .anthropic: "msg_sim\(plan.sequence)"
+            case .gemini: "sim\(plan.sequence)"
+            }
+        let shape = AnswerShape(
+            plan: plan, model: request.model, created: created, promptTokens: promptTokens, options: request.options,
+            includeUsage: request.includeUsage, id: id)
+
+        guard request.stream else {
+            if settings.hang {
+                response = .hanging
+                return
+            }
+            let text =
+                switch dialect {
+                case .openai: OpenAIAnswer.body(shape)
+                case .anthropic: AnthropicAnswer.body(shape)
+                case .gemini: GeminiAnswer.body(shape)
+                }
+            respondWhole(SimpleResponse(status: 200, body: text), plan: plan, tokens: shape.outputTokens, now: now)
+            return
+        }
+
+        let frames =
+            switch dialect {
+            case .openai: OpenAIAnswer.stream(shape, malformed: plan.malformed)
+            case .anthropic: AnthropicAnswer.stream(shape, malformed: plan.malformed)
+            case .gemini: GeminiAnswer.stream(shape, sse: request.sse, malformed: plan.malformed)
+            }
+        var headBuffer = allocator.buffer(capacity: 256 + frames.opening.count)
+        ResponseHead.writeStream(
+            contentType: frames.contentType, closes: lifecycle.closesAfterResponse, date: resources.dateHeaderLine,
+            into: &headBuffer)
+        frames.writeOpening(into: &headBuffer)
+        if settings.hang {
+            write(headBuffer, flush: true)
+            response = .hanging
+            return
+        }
+        write(headBuffer, flush: false)
+        response = .streaming(
+            ActiveStream(
+                schedule: StreamSchedule(
+                    start: now, ttft: plan.ttft, gap: plan.gap, tokens: frames.units.count,
+                    cutAfterTokens: settings.cutAfterTokens, failAfterTokens: settings.streamErrorAfterTokens),
+                frames: .scripted(frames)))
+        // Whatever is due already (a zero TTFT) goes out with the head.
+        advanceStream(now: now)
+    }
+
+    /// Whether the request carries `key` where the dialect's clients send it.
+    private static func authorized(_ head: HTTPRequestHead, dialect: SimulatorDialect, key: String) -> Bool {
+        switch dialect {
+        case .openai: head.headers.first(name: "authorization") == "Bearer \(key)"
+        case .anthropic: head.headers.first(name: "x-api-key") == key
+        case .gemini:
+            head.headers.first(name: "x-goog-api-key") == key || SimulatorRoute.query("key", in: head.uri) == key
+        }
+    }
+
+    /// A non-streamed answer, sent once its last token would have been generated.
+    private func respondWhole(_ answer: SimpleResponse, plan: ChatPlan, tokens: Int, now: NIODeadline) {
+        let due = now + plan.ttft + plan.gap * Int64(max(tokens - 1, 0))
+        if due <= now {
+            complete(answer)
+        } else {
+            response = .delayed(answer)
+            resources.clock.schedule(self, at: due)
+        }
+    }
+
+    /// A plain OpenAI request: the pre-rendered fast path, byte for byte what the simulator always sent.
+    private func startPlainChat(
+        _ request: DialectRequest, plan: ChatPlan, promptTokens: Int, now: NIODeadline, created: Int
+    ) {
+        let settings = plan.settings
         guard request.stream else {
             if settings.hang {
                 response = .hanging
@@ -201,14 +318,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
             ChatCompletionBody.write(
                 id: plan.id, model: request.model, created: created, answerTokens: tokens, promptTokens: promptTokens,
                 into: &body)
-            let answer = SimpleResponse(status: 200, body: body)
-            let due = now + plan.ttft + plan.gap * Int64(max(tokens - 1, 0))
-            if due <= now {
-                complete(answer)
-            } else {
-                response = .delayed(answer)
-                resources.clock.schedule(self, at: due)
-            }
+            respondWhole(SimpleResponse(status: 200, body: body), plan: plan, tokens: tokens, now: now)
             return
         }
 
@@ -229,7 +339,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
                 schedule: StreamSchedule(
                     start: now, ttft: plan.ttft, gap: plan.gap, tokens: settings.answerTokens,
                     cutAfterTokens: settings.cutAfterTokens),
-                frames: frames))
+                frames: .chat(frames)))
         // Whatever is due already (a zero TTFT) goes out with the head.
         advanceStream(now: now)
     }
@@ -242,13 +352,26 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         }
     }
 
-    /// Sends every frame due by `now`, in one buffer and one flush, then waits, finishes or cuts.
+    /// Sends every frame due by `now`, in one buffer and one flush, then waits, finishes, fails or cuts.
     private func advanceStream(now: NIODeadline) {
         guard case .streaming(let stream) = response, let context else { return }
         let step = stream.schedule.advance(to: now)
-        let finishing = step.then == .finish
-        var buffer = allocator.buffer(capacity: stream.frames.size(tokens: step.tokens, finish: finishing))
-        stream.frames.write(tokens: step.tokens, finish: finishing, into: &buffer)
+        var buffer: ByteBuffer
+        switch stream.frames {
+        case .chat(let frames):
+            let finishing = step.then == .finish
+            buffer = allocator.buffer(capacity: frames.size(tokens: step.tokens, finish: finishing))
+            frames.write(tokens: step.tokens, finish: finishing, into: &buffer)
+        case .scripted(let frames):
+            let ending: ScriptedFrames.Ending =
+                switch step.then {
+                case .finish: .finish
+                case .fail: .fail
+                case .wait, .cut: .none
+                }
+            buffer = allocator.buffer(capacity: 256)
+            frames.write(units: step.tokens, ending: ending, into: &buffer)
+        }
         switch step.then {
         case .wait(let deadline):
             if buffer.readableBytes > 0 { context.write(wrapOutboundOut(buffer), promise: nil) }
@@ -257,6 +380,12 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         case .finish:
             inFlight = false
             simulator.end(.completed)
+            write(buffer, flush: true)
+            responseCompleted()
+        case .fail:
+            // The error frame after HTTP 200, then the body ends: counted failed.
+            inFlight = false
+            simulator.end(.failed)
             write(buffer, flush: true)
             responseCompleted()
         case .cut:
@@ -342,10 +471,16 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
 
 /// One stream in flight on a connection: a class, so each wake-up advances its schedule in place.
 final class ActiveStream {
-    var schedule: StreamSchedule
-    let frames: ChatStreamFrames
+    /// The bytes of a stream: the OpenAI fast path's, or a rendered script (the other dialects, OpenAI options).
+    enum Frames {
+        case chat(ChatStreamFrames)
+        case scripted(ScriptedFrames)
+    }
 
-    init(schedule: StreamSchedule, frames: ChatStreamFrames) {
+    var schedule: StreamSchedule
+    let frames: Frames
+
+    init(schedule: StreamSchedule, frames: Frames) {
         self.schedule = schedule
         self.frames = frames
     }

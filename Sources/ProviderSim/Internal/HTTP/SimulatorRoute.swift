@@ -1,9 +1,15 @@
+import Foundation
 import NIOHTTP1
 
 /// What a request asks for, from its method and path (the query is ignored, and empty path segments too, as
 /// Hummingbird's router did).
 enum SimulatorRoute: Equatable {
+    /// OpenAI `POST /v1/chat/completions`.
     case chat
+    /// Anthropic `POST /v1/messages`.
+    case messages
+    /// Gemini `POST /v1beta/models/{model}:generateContent` or `:streamGenerateContent`.
+    case generateContent(model: String, stream: Bool)
     case getConfig
     case postConfig
     case stats
@@ -20,11 +26,53 @@ enum SimulatorRoute: Equatable {
         }
         switch (method, normalized) {
         case (.POST, "/v1/chat/completions"), (.POST, "/chat/completions"): self = .chat
+        case (.POST, "/v1/messages"): self = .messages
         case (.GET, "/_sim/config"): self = .getConfig
         case (.POST, "/_sim/config"): self = .postConfig
         case (.GET, "/_sim/stats"): self = .stats
         case (.POST, "/_sim/reset"): self = .reset
+        case (.POST, _): self = Self.gemini(normalized) ?? .notFound
         default: self = .notFound
         }
+    }
+
+    /// `/v1beta/models/{model}:{method}` (also `/v1/models/...`), the model percent-decoded.
+    private static func gemini(_ path: Substring) -> SimulatorRoute? {
+        let prefixes = ["/v1beta/models/", "/v1/models/"]
+        guard let prefix = prefixes.first(where: { path.hasPrefix($0) }) else { return nil }
+        let rest = path.dropFirst(prefix.count)
+        guard let colon = rest.lastIndex(of: ":") else { return nil }
+        let encoded = String(rest[..<colon])
+        let model = encoded.removingPercentEncoding ?? encoded
+        guard !model.isEmpty, !model.contains("/") else { return nil }
+        switch rest[rest.index(after: colon)...] {
+        case "generateContent": return .generateContent(model: model, stream: false)
+        case "streamGenerateContent": return .generateContent(model: model, stream: true)
+        default: return nil
+        }
+    }
+
+    /// The dialect whose endpoint this is; nil for the control endpoints.
+    var dialect: SimulatorDialect? {
+        switch self {
+        case .chat: .openai
+        case .messages: .anthropic
+        case .generateContent: .gemini
+        case .getConfig, .postConfig, .stats, .reset, .notFound: nil
+        }
+    }
+
+    /// The value of query parameter `name` in `uri` (percent-decoded), or nil.
+    static func query(_ name: String, in uri: String) -> String? {
+        guard let start = uri.firstIndex(of: "?") else { return nil }
+        var query = uri[uri.index(after: start)...]
+        if let fragment = query.firstIndex(of: "#") { query = query[..<fragment] }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.first.map(String.init) == name else { continue }
+            let value = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ") : ""
+            return value.removingPercentEncoding ?? value
+        }
+        return nil
     }
 }

@@ -38,9 +38,10 @@ struct ChatStreamFrames {
                     + OpenAIWire.usageChunk(
                         id: id, model: model, created: created, prompt: promptTokens, completion: answerTokens) + "\n\n").utf8)
             : []
-        let split = open.firstIndex(of: 1)!
+        // The marker is always there (the delta is rendered verbatim); were it not, the frame would end at it.
+        let split = open.firstIndex(of: 1) ?? open.count
         var bytes = open
-        bytes.remove(at: split)
+        if split < bytes.count { bytes.remove(at: split) }
         prefix = 0..<split
         openSuffix = split..<bytes.count
         finishFrame = bytes.count..<(bytes.count + finish.count)

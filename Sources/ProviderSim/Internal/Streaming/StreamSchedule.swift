@@ -17,21 +17,33 @@ struct StreamSchedule {
         case finish
         /// Drop the connection without finishing the stream (`cut_after_tokens`).
         case cut
+        /// Send the in-stream error and end the body (`stream_error_after_tokens`).
+        case fail
     }
 
     private let firstToken: NIODeadline
     private let gap: TimeAmount
     private let tokenCount: Int
     private let cutAt: Int?
+    /// Where the stream stops early, and how: the earlier of the cut and the in-stream error (the cut on a tie).
+    private let stopEarly: (at: Int, then: Then)?
     /// The first token not sent yet.
     private(set) var nextToken = 0
 
-    init(start: NIODeadline, ttft: TimeAmount, gap: TimeAmount, tokens: Int, cutAfterTokens: Int?) {
+    init(start: NIODeadline, ttft: TimeAmount, gap: TimeAmount, tokens: Int, cutAfterTokens: Int?, failAfterTokens: Int? = nil) {
         self.firstToken = start + ttft
         self.gap = gap
         self.tokenCount = tokens
-        // A cut at or past the last token never happens: the stream finishes first.
-        self.cutAt = cutAfterTokens.flatMap { $0 < tokens ? $0 : nil }
+        // A cut (or an error) at or past the last token never happens: the stream finishes first.
+        let cut = cutAfterTokens.flatMap { $0 < tokens ? $0 : nil }
+        let fail = failAfterTokens.flatMap { $0 < tokens ? $0 : nil }
+        switch (cut, fail) {
+        case (let cut?, let fail?): stopEarly = fail < cut ? (fail, .fail) : (cut, .cut)
+        case (let cut?, nil): stopEarly = (cut, .cut)
+        case (nil, let fail?): stopEarly = (fail, .fail)
+        case (nil, nil): stopEarly = nil
+        }
+        self.cutAt = stopEarly?.at
     }
 
     /// When token `index` is due; `tokenCount` stands for the closing frames, sent with the last token.
@@ -49,7 +61,7 @@ struct StreamSchedule {
         while nextToken < stop && due(nextToken) <= now { nextToken += 1 }
         let sent = first..<nextToken
         if nextToken == stop && due(nextToken) <= now {
-            return Step(tokens: sent, then: cutAt == nil ? .finish : .cut)
+            return Step(tokens: sent, then: stopEarly?.then ?? .finish)
         }
         return Step(tokens: sent, then: .wait(until: due(nextToken)))
     }

@@ -1,11 +1,13 @@
 import NIOCore
 
-/// The fields of a chat-completions request the simulator reads: the model it echoes, whether to stream, and
-/// whether usage was asked for in the stream.
+/// The fields of a chat-completions request the simulator reads: the model it echoes, whether to stream, whether
+/// usage was asked for in the stream, and the options that change the answer's shape.
 struct ChatRequest: Equatable {
     var model: String
     var stream: Bool
     var includeUsage: Bool
+    /// `n`, `logprobs`, `reasoning_effort`, `tools`/`tool_choice`: all at their defaults for a plain request.
+    var options = AnswerOptions()
 
     /// Nil when the body is not a JSON object with a string `model` (the simulator answers 400).
     ///
@@ -20,9 +22,10 @@ struct ChatRequest: Equatable {
         self = parsed
     }
 
-    init(model: String, stream: Bool, includeUsage: Bool) {
+    init(model: String, stream: Bool, includeUsage: Bool, options: AnswerOptions = AnswerOptions()) {
         self.model = model
         self.stream = stream
         self.includeUsage = includeUsage
+        self.options = options
     }
 }
