@@ -51,14 +51,13 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
         case .toolCall(let choice, let index, let id, let name, let arguments):
             assembledBytes += (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) + arguments.utf8.count
             let slot = slot(choice)
-            var position = candidates[slot].calls.firstIndex { $0.index >= index } ?? candidates[slot].calls.count
+            let position = candidates[slot].calls.firstIndex { $0.index >= index } ?? candidates[slot].calls.count
             if position == candidates[slot].calls.count || candidates[slot].calls[position].index != index {
                 candidates[slot].calls.insert(Call(index: index), at: position)
             }
             if let id, !id.isEmpty { candidates[slot].calls[position].id = id }
             if let name { candidates[slot].calls[position].name += name }
             candidates[slot].calls[position].arguments += arguments
-            position = 0
         case .usage(let usage):
             self.usage = usage
         case .finish(let choice, let reason):
