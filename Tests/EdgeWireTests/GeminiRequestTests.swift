@@ -195,7 +195,7 @@ struct GeminiRequestTests {
                                                  .toolResult(id: "2", name: "g", content: [.text("no")], isError: true)]),
                 ChatMessage(role: .assistant, parts: [.redactedThinking(data: "x")]),
             ],
-            tools: [ToolDefinition(name: "f")], toolChoice: .none, maxTokens: 10, temperature: JSONNumber("0"),
+            tools: [ToolDefinition(name: "f")], toolChoice: ToolChoice.none, maxTokens: 10, temperature: JSONNumber("0"),
             responseFormat: .jsonObject, reasoning: ReasoningRequest(effort: "low"))
         let body = try GeminiRequestWriter.body(for: request)
         #expect(
