@@ -24,7 +24,8 @@ extension GeminiRequestWriter {
             }
             body.writeStaticString("]}]")
         }
-        guard let choice = request.toolChoice else { return }
+        // A choice among no tools means nothing to Gemini, which may refuse a `toolConfig` without tools.
+        guard let choice = request.toolChoice, !request.tools.isEmpty else { return }
         body.writeStaticString(#","toolConfig":{"functionCallingConfig":{"mode":"#)
         switch choice {
         case .auto: body.writeStaticString(#""AUTO""#)

@@ -6,6 +6,11 @@ import EdgeJSON
 ///
 /// Gemini repeats the cumulative `usageMetadata` on many frames; ``StreamEvent/usage(_:)`` is emitted once, on the
 /// frame where the last candidate finishes (a usage seen earlier is kept until then).
+///
+/// A `thoughtSignature` on a thought part becomes ``StreamEvent/reasoningSignature(choice:signature:)``; on any
+/// other part (a function call, the empty last text) it is dropped: only Gemini can use it, and a Gemini client
+/// gets the provider's own frames on the pass-through path. Parts with no neutral meaning (code execution, media the
+/// model generated) are skipped; they stay in the frame's payload for that path.
 public struct GeminiStreamDecoder: ProviderStreamDecoder {
     private struct Candidate {
         var index: Int
