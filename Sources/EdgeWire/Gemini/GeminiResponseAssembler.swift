@@ -1,0 +1,139 @@
+import EdgeJSON
+import NIOCore
+
+/// Builds the single `GenerateContentResponse` a non-streaming Gemini client (`:generateContent`) expects from the
+/// events of a stream: the router always streams from the provider, so it can measure the first token and fail
+/// over before it.
+public struct GeminiResponseAssembler: ClientAnswerAssembler {
+    private struct Call {
+        var index: Int
+        var id = ""
+        var name = ""
+        var arguments = ""
+    }
+
+    private struct Candidate {
+        var index: Int
+        var text = ""
+        var thoughts = ""
+        /// Sorted by index.
+        var calls: [Call] = []
+        var finishReason: String?
+    }
+
+    private var responseID = ""
+    private var modelVersion = ""
+    /// Sorted by index; almost always one.
+    private var candidates: [Candidate] = []
+    /// The usage the provider reported, if it did.
+    public private(set) var usage: TokenUsage?
+    /// Bytes of text taken so far (text, thoughts, call ids, names and arguments): what the answer holds, less its
+    /// JSON framing. The router caps it (`server.max_response_bytes`).
+    public private(set) var assembledBytes = 0
+
+    /// An assembler with nothing consumed yet.
+    public init() {}
+
+    /// Takes one event of the stream, in order.
+    public mutating func consume(_ event: StreamEvent) {
+        switch event {
+        case .start(let id, let model, _):
+            responseID = id
+            modelVersion = model
+        case .role(let choice, _):
+            _ = slot(choice)
+        case .text(let choice, let text):
+            assembledBytes += text.utf8.count
+            candidates[slot(choice)].text += text
+        case .reasoning(let choice, let text):
+            assembledBytes += text.utf8.count
+            candidates[slot(choice)].thoughts += text
+        case .toolCall(let choice, let index, let id, let name, let arguments):
+            assembledBytes += (id?.utf8.count ?? 0) + (name?.utf8.count ?? 0) + arguments.utf8.count
+            let slot = slot(choice)
+            let position = candidates[slot].calls.firstIndex { $0.index >= index } ?? candidates[slot].calls.count
+            if position == candidates[slot].calls.count || candidates[slot].calls[position].index != index {
+                candidates[slot].calls.insert(Call(index: index), at: position)
+            }
+            if let id, !id.isEmpty { candidates[slot].calls[position].id = id }
+            if let name { candidates[slot].calls[position].name += name }
+            candidates[slot].calls[position].arguments += arguments
+        case .usage(let usage):
+            self.usage = usage
+        case .finish(let choice, let reason):
+            candidates[slot(choice)].finishReason = reason
+        case .error, .reasoningSignature:
+            // Another provider's signature cannot be returned to Gemini usefully; errors end the answer elsewhere.
+            break
+        }
+    }
+
+    /// The position of the candidate with this index, added if new.
+    private mutating func slot(_ index: Int) -> Int {
+        if let last = candidates.indices.last, candidates[last].index == index { return last }
+        let position = candidates.firstIndex { $0.index >= index } ?? candidates.count
+        if position == candidates.count || candidates[position].index != index {
+            candidates.insert(Candidate(index: index), at: position)
+        }
+        return position
+    }
+
+    /// The assembled `GenerateContentResponse` JSON; the fallbacks stand in when the provider sent no model or id.
+    public func answerJSON(fallbackModel: String, fallbackID: String) -> ByteBuffer {
+        var size = 192 + fallbackModel.utf8.count + fallbackID.utf8.count + responseID.utf8.count + modelVersion.utf8.count
+        for candidate in candidates {
+            size += 128 + candidate.text.utf8.count + candidate.thoughts.utf8.count
+            for call in candidate.calls { size += 64 + call.id.utf8.count + call.name.utf8.count + call.arguments.utf8.count }
+        }
+        // Escapes lengthen the text a little; an eighth more avoids most regrowth.
+        var buffer = ByteBufferAllocator().buffer(capacity: size + size / 8)
+        buffer.writeStaticString("{")
+        if !candidates.isEmpty {
+            buffer.writeStaticString(#""candidates":["#)
+            for (position, candidate) in candidates.enumerated() {
+                if position > 0 { buffer.writeStaticString(",") }
+                Self.write(candidate, to: &buffer)
+            }
+            buffer.writeStaticString("],")
+        }
+        if let usage {
+            GeminiJSON.writeUsage(usage, into: &buffer)
+            buffer.writeStaticString(",")
+        }
+        buffer.writeStaticString(#""modelVersion":"#)
+        buffer.writeJSONString(modelVersion.isEmpty ? fallbackModel : modelVersion)
+        buffer.writeStaticString(#","responseId":"#)
+        buffer.writeJSONString(responseID.isEmpty ? fallbackID : responseID)
+        buffer.writeStaticString("}")
+        return buffer
+    }
+
+    private static func write(_ candidate: Candidate, to buffer: inout ByteBuffer) {
+        buffer.writeStaticString(#"{"content":{"parts":["#)
+        var parts = 0
+        if !candidate.thoughts.isEmpty {
+            GeminiJSON.writeTextPart(candidate.thoughts, thought: true, into: &buffer)
+            parts += 1
+        }
+        // The text part is written even when empty if there is nothing else: clients index `parts[0]`.
+        if !candidate.text.isEmpty || candidate.calls.isEmpty {
+            if parts > 0 { buffer.writeStaticString(",") }
+            GeminiJSON.writeTextPart(candidate.text, thought: false, into: &buffer)
+            parts += 1
+        }
+        for call in candidate.calls {
+            if parts > 0 { buffer.writeStaticString(",") }
+            GeminiJSON.writeFunctionCall(id: call.id, name: call.name, arguments: call.arguments, into: &buffer)
+            parts += 1
+        }
+        buffer.writeStaticString(#"],"role":"model"}"#)
+        if let reason = candidate.finishReason {
+            buffer.writeStaticString(#","finishReason":""#)
+            buffer.writeStaticString(GeminiJSON.finishReason(for: reason))
+            buffer.writeStaticString(#"""#)
+        }
+        buffer.writeStaticString(#","index":"#)
+        buffer.writeJSONInteger(candidate.index)
+        buffer.writeStaticString("}")
+    }
+}
