@@ -42,8 +42,10 @@ extension GeminiRequestReader.State {
             case "description": tool.description = try cursor.string("\(path).description")
             // `parameters` is Gemini's OpenAPI subset, `parametersJsonSchema` full JSON Schema: both are a schema
             // of the arguments object, which is what the neutral field holds.
-            case "parameters", "parametersJsonSchema":
-                tool.parameters = RawJSON(try cursor.rawObject("\(path).\(key.string)"))
+            case "parameters":
+                tool.parameters = RawJSON(GeminiSchema.jsonSchema(fromOpenAPI: try cursor.rawObject("\(path).parameters")))
+            case "parametersJsonSchema":
+                tool.parameters = RawJSON(try cursor.rawObject("\(path).parametersJsonSchema"))
             default:
                 untranslatable("\(path).\(key.string)")
                 try cursor.skip()
@@ -111,9 +113,10 @@ extension GeminiRequestReader.State {
             case "stopSequences": request.stopSequences = try cursor.strings("\(path).stopSequences")
             case "candidateCount": request.choiceCount = try cursor.int("\(path).candidateCount")
             case "responseMimeType": mimeType = try cursor.string("\(path).responseMimeType")
-            case "responseSchema", "responseJsonSchema":
-                let name = key.string
-                schema = (name, RawJSON(try cursor.raw()))
+            case "responseSchema":
+                schema = ("responseSchema", RawJSON(GeminiSchema.jsonSchema(fromOpenAPI: try cursor.raw())))
+            case "responseJsonSchema":
+                schema = ("responseJsonSchema", RawJSON(try cursor.raw()))
             case "thinkingConfig": try readThinking(&cursor, path: "\(path).thinkingConfig")
             default:
                 untranslatable("\(path).\(key.string)")

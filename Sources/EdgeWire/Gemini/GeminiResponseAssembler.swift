@@ -42,7 +42,7 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
             modelVersion = model
         case .role(let choice, _):
             _ = slot(choice)
-        case .text(let choice, let text):
+        case .text(let choice, let text), .refusal(let choice, let text):
             assembledBytes += text.utf8.count
             candidates[slot(choice)].text += text
         case .reasoning(let choice, let text):

@@ -54,7 +54,7 @@ public struct GeminiStreamEncoder: ClientStreamEncoder {
             if modelVersion.isEmpty { modelVersion = model }
         case .role(let choice, _):
             note(choice)
-        case .text(let choice, let text), .reasoning(let choice, let text):
+        case .text(let choice, let text), .refusal(let choice, let text), .reasoning(let choice, let text):
             note(choice)
             guard !text.isEmpty else { return }
             var thought = false
