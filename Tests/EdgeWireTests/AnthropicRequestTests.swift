@@ -28,7 +28,7 @@ struct AnthropicRequestTests {
         let request = try Self.parse(body)
         #expect(request.model == "again")
         #expect(!request.stream)
-        #expect(Support.text(request.upstreamBody(model: "claude-\"x\"")) == #"{"model":"claude-\"x\"","max_tokens":64,"future_field":{"a" : [1, 2.50, "\u00e9"]},"messages":[{"role":"user","content":"hi"}],"temperature":0.70,"stream":true}"#)
+        #expect(Support.text(request.upstreamBody(model: "claude-\"x\"")) == #"{"model":"claude-\"x\"","max_tokens":64,"future_field": {"a" : [1, 2.50, "\u00e9"]},"messages":[{"role":"user","content":"hi"}],"temperature":0.70,"stream":true}"#)
     }
 
     @Test("stream true is read; whitespace and a byte order mark are fine")
