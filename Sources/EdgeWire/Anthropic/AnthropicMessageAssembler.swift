@@ -1,0 +1,137 @@
+import EdgeJSON
+import NIOCore
+
+/// Builds the single Messages `message` object a non-streaming Anthropic client expects from the events of a
+/// stream (the router always streams from the provider). Content blocks keep their order of arrival; only
+/// choice 0 is kept.
+public struct AnthropicMessageAssembler: ClientAnswerAssembler {
+    /// One content block; its strings grow in place as fragments arrive.
+    private struct Block {
+        enum Kind { case thinking, text, toolUse }
+        var kind: Kind
+        /// Text, thinking, or a tool call's arguments.
+        var text = ""
+        var signature = ""
+        var toolIndex = 0
+        var id = ""
+        var name = ""
+    }
+
+    private var id = ""
+    private var model = ""
+    private var blocks: [Block] = []
+    private var stopReason: String?
+    /// The usage the provider reported, if it did.
+    public private(set) var usage: TokenUsage?
+    /// Bytes of text taken so far (text, thinking and its signature, tool call ids, names and arguments): what the
+    /// assembled answer holds, less its JSON framing. The router caps it (`server.max_response_bytes`).
+    public private(set) var assembledBytes = 0
+
+    /// An assembler with nothing consumed yet.
+    public init() {}
+
+    /// Takes one event of the stream, in order.
+    public mutating func consume(_ event: StreamEvent) {
+        switch event {
+        case .start(let id, let model, _):
+            if !id.isEmpty { self.id = id }
+            if !model.isEmpty { self.model = model }
+        case .text(0, let text):
+            assembledBytes &+= text.utf8.count
+            if blocks.last?.kind != .text { blocks.append(Block(kind: .text)) }
+            blocks[blocks.count &- 1].text += text
+        case .reasoning(0, let text):
+            assembledBytes &+= text.utf8.count
+            if blocks.last?.kind != .thinking { blocks.append(Block(kind: .thinking)) }
+            blocks[blocks.count &- 1].text += text
+        case .reasoningSignature(0, let signature):
+            assembledBytes &+= signature.utf8.count
+            if blocks.last?.kind != .thinking { blocks.append(Block(kind: .thinking)) }
+            blocks[blocks.count &- 1].signature += signature
+        case .toolCall(0, let index, let callID, let name, let arguments):
+            assembledBytes &+= (callID?.utf8.count ?? 0) &+ (name?.utf8.count ?? 0) &+ arguments.utf8.count
+            let position: Int
+            if let found = blocks.lastIndex(where: { $0.kind == .toolUse && $0.toolIndex == index }) {
+                position = found
+            } else {
+                blocks.append(Block(kind: .toolUse, toolIndex: index))
+                position = blocks.count &- 1
+            }
+            if let callID, !callID.isEmpty { blocks[position].id = callID }
+            if let name { blocks[position].name += name }
+            blocks[position].text += arguments
+        case .finish(0, let reason):
+            stopReason = AnthropicStopReason.anthropic(reason)
+        case .usage(let figures):
+            usage = figures
+        default:
+            break
+        }
+    }
+
+    /// The assembled `message` JSON; `fallbackModel` and `fallbackID` stand in when the provider sent none.
+    public func answerJSON(fallbackModel: String, fallbackID: String) -> ByteBuffer {
+        var size = 320 + fallbackModel.utf8.count + fallbackID.utf8.count + id.utf8.count + model.utf8.count
+        for block in blocks {
+            size &+= 64 &+ block.text.utf8.count &+ block.signature.utf8.count &+ block.id.utf8.count &+ block.name.utf8.count
+        }
+        // Escapes lengthen the text a little; an eighth more avoids most regrowth.
+        var buffer = ByteBufferAllocator().buffer(capacity: size &+ size / 8)
+        buffer.writeStaticString(#"{"id":"#)
+        buffer.writeJSONString(id.isEmpty ? fallbackID : id)
+        buffer.writeStaticString(#","type":"message","role":"assistant","model":"#)
+        buffer.writeJSONString(model.isEmpty ? fallbackModel : model)
+        buffer.writeStaticString(#","content":["#)
+        for (position, block) in blocks.enumerated() {
+            if position > 0 { buffer.writeStaticString(",") }
+            Self.write(block, into: &buffer)
+        }
+        buffer.writeStaticString(#"],"stop_reason":"#)
+        if let stopReason {
+            buffer.writeJSONString(stopReason)
+        } else {
+            buffer.writeStaticString("null")
+        }
+        buffer.writeStaticString(#","stop_sequence":null,"usage":"#)
+        Self.writeUsage(usage ?? TokenUsage(promptTokens: 0, completionTokens: 0), into: &buffer)
+        buffer.writeStaticString("}")
+        return buffer
+    }
+
+    private static func write(_ block: Block, into buffer: inout ByteBuffer) {
+        switch block.kind {
+        case .thinking:
+            buffer.writeStaticString(#"{"type":"thinking","thinking":"#)
+            buffer.writeJSONString(block.text)
+            buffer.writeStaticString(#","signature":"#)
+            buffer.writeJSONString(block.signature)
+            buffer.writeStaticString("}")
+        case .text:
+            buffer.writeStaticString(#"{"type":"text","text":"#)
+            buffer.writeJSONString(block.text)
+            buffer.writeStaticString("}")
+        case .toolUse:
+            buffer.writeStaticString(#"{"type":"tool_use","id":"#)
+            buffer.writeJSONString(block.id)
+            buffer.writeStaticString(#","name":"#)
+            buffer.writeJSONString(block.name)
+            buffer.writeStaticString(#","input":"#)
+            // Arguments that are not one JSON object (a stream cut short) cannot be `input`: an empty one stands in.
+            if !AnthropicRequestWriter.writeObject(block.text, into: &buffer) { buffer.writeStaticString("{}") }
+            buffer.writeStaticString("}")
+        }
+    }
+
+    /// Anthropic's usage object: `input_tokens` is the uncached part of the prompt, cache reads and writes apart.
+    static func writeUsage(_ usage: TokenUsage, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString(#"{"input_tokens":"#)
+        buffer.writeJSONInteger(usage.uncachedPromptTokens)
+        buffer.writeStaticString(#","output_tokens":"#)
+        buffer.writeJSONInteger(usage.completionTokens)
+        buffer.writeStaticString(#","cache_creation_input_tokens":"#)
+        buffer.writeJSONInteger(usage.cacheWriteTokens)
+        buffer.writeStaticString(#","cache_read_input_tokens":"#)
+        buffer.writeJSONInteger(usage.cacheReadTokens)
+        buffer.writeStaticString("}")
+    }
+}
