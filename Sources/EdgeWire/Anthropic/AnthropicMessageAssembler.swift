@@ -36,7 +36,7 @@ public struct AnthropicMessageAssembler: ClientAnswerAssembler {
         case .start(let id, let model, _):
             if !id.isEmpty { self.id = id }
             if !model.isEmpty { self.model = model }
-        case .text(0, let text):
+        case .text(0, let text), .refusal(0, let text):
             assembledBytes &+= text.utf8.count
             if blocks.last?.kind != .text { blocks.append(Block(kind: .text)) }
             blocks[blocks.count &- 1].text += text

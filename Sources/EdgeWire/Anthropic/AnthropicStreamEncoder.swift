@@ -38,7 +38,7 @@ public struct AnthropicStreamEncoder: ClientStreamEncoder {
             if !started, !id.isEmpty { messageID = id }
         case .role(0, _):
             start(into: &output)
-        case .text(0, let text):
+        case .text(0, let text), .refusal(0, let text):
             openBlock(.text, into: &output)
             guard !text.isEmpty else { return }
             delta(#"{"type":"text_delta","text":"#, text, into: &output)
