@@ -39,7 +39,7 @@ struct ChatIntakeTests {
     ) throws(EdgeRouterError) -> AdmittedChat {
         let key = key ?? intake.configuration.keys.key(forSecret: "client-key")
         let placement = intake.locate(headers, peer: nil, key: key)
-        return try intake.admit(body: body, headers: headers, key: key, placement: placement, received: .now)
+        return try intake.admit(endpoint: .openAI, body: body, headers: headers, key: key, placement: placement, received: .now)
     }
 
     @Test("a valid request is admitted with its model, a plan over both deployments and the configured deadline")

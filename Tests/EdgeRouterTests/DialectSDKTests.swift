@@ -16,7 +16,7 @@ struct DialectSDKTests {
             sims: sims,
             yaml: { ports in
                 testYAML(
-                    ports: ports, dialects: ["openai", "anthropic", "gemini"],
+                    ports: ports,
                     extraModels: """
                           - name: m-openai
                             deployments: [{ provider: p0, model: gpt-sim }]
@@ -24,7 +24,7 @@ struct DialectSDKTests {
                             deployments: [{ provider: p1, model: claude-sim }]
                           - name: m-gemini
                             deployments: [{ provider: p2, model: gemini-sim }]
-                        """)
+                        """, dialects: ["openai", "anthropic", "gemini"])
             }, body)
     }
 

@@ -25,14 +25,14 @@ public enum AnthropicRequestWriter {
     /// The Messages body for `model` (the deployment's own id).
     public static func body(for request: ChatRequest, model: String, defaultMaxTokens: Int) throws(WireError) -> ByteBuffer {
         if let field = request.untranslatable.first {
-            throw WireError("\(field) cannot be sent to an Anthropic model: the Messages API has no equivalent.", param: field)
+            throw WireError("'\(field)' cannot be sent to an Anthropic-dialect provider of this model: the Messages API has no equivalent.", param: field)
         }
         if let count = request.choiceCount, count > 1 {
-            throw WireError("n greater than 1 is not supported by Anthropic models.", param: "n")
+            throw WireError("'n' greater than 1 cannot be sent to an Anthropic-dialect provider of this model: Anthropic gives one answer per request.", param: "n")
         }
         switch request.responseFormat {
         case .jsonObject, .jsonSchema:
-            throw WireError("response_format other than text is not supported by Anthropic models.", param: "response_format")
+            throw WireError("'response_format' other than text cannot be sent to an Anthropic-dialect provider of this model.", param: "response_format")
         case .text, nil:
             break
         }

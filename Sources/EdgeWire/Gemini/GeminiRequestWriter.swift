@@ -15,11 +15,11 @@ public enum GeminiRequestWriter {
     /// The request body.
     public static func body(for request: ChatRequest) throws(WireError) -> ByteBuffer {
         if let path = request.untranslatable.first {
-            throw WireError("'\(path)' cannot be translated for this provider.", param: path)
+            throw WireError("'\(path)' cannot be sent to a Gemini-dialect provider of this model.", param: path)
         }
         if request.parallelToolCalls == false {
             throw WireError(
-                "'parallel_tool_calls: false' cannot be translated for this provider.", param: "parallel_tool_calls")
+                "'parallel_tool_calls: false' cannot be sent to a Gemini-dialect provider of this model: Gemini cannot turn parallel calls off.", param: "parallel_tool_calls")
         }
         var body = ByteBufferAllocator().buffer(capacity: 512)
         body.writeStaticString(#"{"contents":["#)

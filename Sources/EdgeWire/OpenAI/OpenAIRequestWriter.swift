@@ -22,18 +22,14 @@ public enum OpenAIRequestWriter {
         body.writeJSONString(model)
         body.writeStaticString(#","messages":["#)
         var first = true
-        func separate() {
-            if !first { body.writeStaticString(",") }
-            first = false
-        }
         if !request.system.isEmpty {
-            separate()
+            separate(&first, in: &body)
             body.writeStaticString(#"{"role":"system","content":"#)
             body.writeJSONString(request.system.joined(separator: "\n\n"))
             body.writeStaticString("}")
         }
         for (index, message) in request.messages.enumerated() {
-            try write(message, index: index, to: &body, separate: separate)
+            try write(message, index: index, to: &body, first: &first)
         }
         body.writeStaticString("]")
         if !request.tools.isEmpty {
@@ -113,8 +109,14 @@ public enum OpenAIRequestWriter {
         return body
     }
 
+    /// A comma before every message but the first.
+    private static func separate(_ first: inout Bool, in body: inout ByteBuffer) {
+        if !first { body.writeStaticString(",") }
+        first = false
+    }
+
     private static func write(
-        _ message: ChatMessage, index: Int, to body: inout ByteBuffer, separate: () -> Void
+        _ message: ChatMessage, index: Int, to body: inout ByteBuffer, first: inout Bool
     ) throws(WireError) {
         // Tool results are OpenAI `tool` messages of their own, before the rest of the turn.
         var rest: [ChatPart] = []
@@ -122,7 +124,7 @@ public enum OpenAIRequestWriter {
         for (position, part) in message.parts.enumerated() {
             switch part {
             case .toolResult(let id, _, let content, _):
-                separate()
+                separate(&first, in: &body)
                 body.writeStaticString(#"{"role":"tool","tool_call_id":"#)
                 body.writeJSONString(id)
                 body.writeStaticString(#","content":"#)
@@ -146,7 +148,7 @@ public enum OpenAIRequestWriter {
             }
         }
         guard !rest.isEmpty || !calls.isEmpty else { return }
-        separate()
+        separate(&first, in: &body)
         body.writeStaticString(message.role == .user ? #"{"role":"user","content":"# : #"{"role":"assistant","content":"#)
         if rest.isEmpty {
             body.writeStaticString("null")

@@ -55,9 +55,10 @@ try:
 except errors.ClientError as error:
     print("error:", type(error).__name__, error.code, error.status)
 
+# Held in a variable: a client that is only a temporary is closed before its request is sent.
+stranger = genai.Client(api_key="wrong", http_options=types.HttpOptions(base_url=base_url))
 try:
-    genai.Client(api_key="wrong", http_options=types.HttpOptions(base_url=base_url)).models.generate_content(
-        model=models[0], contents="Say hello")
+    stranger.models.generate_content(model=models[0], contents="Say hello")
 except errors.ClientError as error:
     print("auth:", type(error).__name__, error.code, error.status)
 

@@ -15,7 +15,7 @@ struct ChatIntake: Sendable {
     let locator: ClientLocator
 
     /// The gateway key the request presents (in its headers, or Gemini's `?key=` in `path`).
-    func authenticate(_ headers: HTTPFields, path: String?) throws(EdgeRouterError) -> GatewayKey {
+    func authenticate(_ headers: HTTPFields, path: String? = nil) throws(EdgeRouterError) -> GatewayKey {
         try AuthMiddleware.authenticate(headers, path: path, keys: configuration.keys)
     }
 
