@@ -20,6 +20,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // The JSON scanner (every value read, or skipped) and the readers built on it: the OpenAI request parser and
@@ -30,15 +31,17 @@ let package = Package(
                 .product(name: "EdgeJSON", package: root),
                 .product(name: "EdgeWire", package: root),
                 .product(name: "RoutingCore", package: root),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
-        // The SSE parser, the OpenAI stream decoder and the completion assembler, on upstream bytes.
+        // The SSE parser, each dialect's stream decoder, answer assemblers and stream encoders, on upstream bytes.
         .executableTarget(
             name: "FuzzSSE",
             dependencies: [
                 .product(name: "EdgeJSON", package: root),
                 .product(name: "EdgeWire", package: root),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -11,7 +11,7 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 //
 // Each benchmark target depends on the smallest library product of the root package that holds what it measures,
 // through its ordinary public API: RoutingBenchmarks on `RoutingCore` (the decision, estimator, breaker, hedge
-// budget, snapshot cell and the engine's `plan`), DialectBenchmarks on `EdgeWire` (SSE and the OpenAI dialect,
+// budget, snapshot cell and the engine's `plan`), DialectBenchmarks on `EdgeWire` (SSE, the OpenAI dialect and translation between dialects,
 // which call the `EdgeJSON` scanner and writer across a module boundary, as in the router), GeoIPBenchmarks on
 // `GeoIP`. None of them builds the router (Hummingbird, AsyncHTTPClient, ...): only the routing scenario, an
 // end-to-end run with real servers, depends on `EdgeRouter`.
@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // The routing issue's acceptance scenario (share to the fastest, outage, recovery, slowdown, hedging).
@@ -70,6 +71,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "EdgeWire", package: root),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/DialectBenchmarks",
             swiftSettings: swiftSettings,

@@ -74,7 +74,10 @@ struct RoutePathTests {
             #expect(data.map { $0["id"] as? String } == ["m", "n"])
             #expect(data[1]["aliases"] as? [String] == ["n1", "n2"])
             let providers = try #require(data[1]["providers"] as? [[String: String]])
-            #expect(providers == [["provider": "p0", "model": "x", "region": "region-0"], ["provider": "p1", "model": "y", "region": "region-1"]])
+            #expect(providers == [
+                ["provider": "p0", "model": "x", "region": "region-0", "dialect": "openai"],
+                ["provider": "p1", "model": "y", "region": "region-1", "dialect": "openai"],
+            ])
         }
     }
 

@@ -11,7 +11,7 @@ import Testing
 @Suite("Upstream call: steps between the callbacks and the reader", .timeLimit(.minutes(5)))
 struct UpstreamCallTests {
     static func call(loop: EmbeddedEventLoop, onFirstToken: @escaping (UpstreamCall.FirstToken) -> Void = { _ in }) throws -> UpstreamCall {
-        let configuration = try ConfigurationLoader.parse(yaml: DemoConfiguration.yaml(routerPort: 8080, simPorts: [1, 2, 3]), environment: [:])
+        let configuration = try ConfigurationLoader.parse(yaml: DemoConfiguration.yaml(routerPort: 8080, simPorts: [1, 2, 3, 4, 5]), environment: [:])
         let deployment = try #require(configuration.models.first?.deployments.first)
         return UpstreamCall(deployment: deployment, eventLoop: loop, inFlight: nil, onFirstToken: onFirstToken)
     }

@@ -136,7 +136,7 @@ struct AnthropicRequestTests {
         #expect(request.parallelToolCalls == nil)
         #expect(request.reasoning == nil)
         #expect(throws: WireError(
-            "container cannot be sent to an Anthropic model: the Messages API has no equivalent.", param: "container")) {
+            "'container' cannot be sent to an Anthropic-dialect provider of this model: the Messages API has no equivalent.", param: "container")) {
             try AnthropicRequestWriter.body(for: request, model: "x", defaultMaxTokens: 10)
         }
     }

@@ -59,11 +59,11 @@ struct GeminiRequestTests {
         tools: [
             ToolDefinition(
                 name: "get_weather", description: "Weather now",
-                parameters: RawJSON(#"{"type": "OBJECT", "properties": {"city": {"type": "STRING"}}}"#)),
+                parameters: RawJSON(#"{"type":"object","properties":{"city":{"type":"string"}}}"#)),
             ToolDefinition(name: "get_time", parameters: RawJSON(#"{"type": "object"}"#)),
         ],
         toolChoice: .tool(name: "get_weather"), maxTokens: 1024, temperature: JSONNumber("0.7"), topP: JSONNumber("0.95"),
-        topK: 40, stopSequences: ["END"], responseFormat: .jsonSchema(name: "response", schema: RawJSON(#"{"type": "OBJECT"}"#), strict: nil),
+        topK: 40, stopSequences: ["END"], responseFormat: .jsonSchema(name: "response", schema: RawJSON(#"{"type":"object"}"#), strict: nil),
         reasoning: ReasoningRequest(budgetTokens: 2048), choiceCount: 1)
 
     static func read(_ json: String, stream: Bool = false) throws(WireError) -> ChatRequest {
@@ -213,5 +213,22 @@ struct GeminiRequestTests {
     func writerRefusals(request: ChatRequest, param: String) {
         let error = Self.wireError { () throws(WireError) in _ = try GeminiRequestWriter.body(for: request) }
         #expect(error?.param == param)
+    }
+}
+
+@Suite("Gemini schemas become JSON Schema", .timeLimit(.minutes(1)))
+struct GeminiSchemaTests {
+    @Test("OpenAPI-style type names are lower-cased at every depth, nullable becomes a type list, the rest is kept")
+    func openAPISchemaBecomesJSONSchema() {
+        let schema = #"{"type":"OBJECT","properties":{"city":{"type":"STRING","description":"a \"city\""},"days":{"type":"ARRAY","items":{"type":"INTEGER","nullable":true}}},"required":["city"]}"#
+        let converted = String(decoding: GeminiSchema.jsonSchema(fromOpenAPI: Array(schema.utf8)), as: UTF8.self)
+        #expect(converted == #"{"type":"object","properties":{"city":{"type":"string","description":"a \"city\""},"days":{"type":"array","items":{"type":["integer","null"]}}},"required":["city"]}"#)
+    }
+
+    @Test("a value named type that is not a schema keyword's string is kept as it is")
+    func nonStringTypeKept() {
+        let schema = #"{"properties":{"type":{"type":"STRING"}}}"#
+        let converted = String(decoding: GeminiSchema.jsonSchema(fromOpenAPI: Array(schema.utf8)), as: UTF8.self)
+        #expect(converted == #"{"properties":{"type":{"type":"string"}}}"#)
     }
 }

@@ -1,12 +1,15 @@
 import EdgeJSON
 import EdgeWire
+import NIOCore
 import RoutingCore
 
 // Fuzzes the JSON scanner and the readers built on it, the OpenAI request parser and the `x-edge-route` header, with
 // arbitrary bytes (client bodies and headers reach them). Besides never trapping, it checks:
 // - reading every value and skipping the whole document accept and reject the same inputs;
 // - a value read after coming back to its mark is the value read the first time;
-// - a request body the parser accepts is valid JSON, and so is the upstream body spliced from it;
+// - a request body the parser accepts is valid JSON, and so is the upstream body spliced from it, in each dialect
+//   (OpenAI, Anthropic, Gemini); a body the neutral reader of a dialect accepts is written by the writer of every
+//   dialect as valid JSON or refused with a message naming the field;
 // - an `x-edge-route` value is accepted only if it is valid JSON, the same way twice, and is otherwise refused with
 //   a short message that starts with the header's name and holds no control character.
 
@@ -47,8 +50,42 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         }
         if !valid { fatalError("the upstream body is not valid JSON: \(String(buffer: upstream))") }
     }
+    if let request = try? AnthropicMessagesRequest.parse(bytes) {
+        guard case .success = skipped else { fatalError("an Anthropic request that is not valid JSON was accepted") }
+        checkValid(request.upstreamBody(model: "fuzz-model"), "the Anthropic upstream body")
+    }
+    if (try? GeminiGenerateRequest.parse(bytes, model: "fuzz-model", stream: true)) != nil {
+        guard case .success = skipped else { fatalError("a Gemini request that is not valid JSON was accepted") }
+    }
+    let neutral = [
+        try? OpenAIRequestReader.read(bytes), try? AnthropicRequestReader.read(bytes),
+        try? GeminiRequestReader.read(bytes, model: "fuzz-model", stream: true),
+    ]
+    for case let request? in neutral {
+        guard case .success = skipped else { fatalError("a neutral reader accepted a body that is not valid JSON") }
+        checkWritten { () throws(WireError) in try OpenAIRequestWriter.body(for: request, model: "fuzz-model") }
+        checkWritten { () throws(WireError) in try AnthropicRequestWriter.body(for: request, model: "fuzz-model", defaultMaxTokens: 64) }
+        checkWritten { () throws(WireError) in try GeminiRequestWriter.body(for: request) }
+    }
     checkRouteControl(bytes)
     return 0
+}
+
+/// A writer's body is valid JSON, or its refusal names a field.
+func checkWritten(_ write: () throws(WireError) -> ByteBuffer) {
+    switch Result(catching: write) {
+    case .success(let body): checkValid(body, "a translated body")
+    case .failure(let error):
+        guard !error.message.isEmpty, error.message.unicodeScalars.count < 400 else { fatalError("a bad refusal: \(error.message)") }
+    }
+}
+
+func checkValid(_ body: ByteBuffer, _ what: String) {
+    let valid = body.withUnsafeReadableBytes { raw in
+        var scanner = JSONScanner(raw.assumingMemoryBound(to: UInt8.self))
+        return (try? scanner.skipValue()) != nil && (try? scanner.finish()) != nil
+    }
+    if !valid { fatalError("\(what) is not valid JSON: \(String(buffer: body))") }
 }
 
 /// Parses the bytes as an `x-edge-route` value (header values are text: invalid UTF-8 arrives repaired).

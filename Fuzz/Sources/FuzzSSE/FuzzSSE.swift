@@ -1,19 +1,24 @@
 import EdgeJSON
 import EdgeWire
+import NIOCore
 
-// Fuzzes what the router does with a provider's streamed answer: the SSE parser, the OpenAI stream decoder and the
-// completion assembler, fed bytes as they would arrive. Besides never trapping, it checks:
-// - the events do not depend on where the stream is split into reads (the first input byte picks the split);
-// - the `chat.completion` assembled from whatever was decoded is valid JSON.
+// Fuzzes what the router does with a provider's streamed answer: the SSE parser, the stream decoder of a provider
+// dialect (OpenAI, Anthropic or Gemini: the first input byte's high half picks it), each client dialect's answer assembler and
+// stream encoder, fed bytes as they would arrive. Besides never trapping, it checks:
+// - the events do not depend on where the stream is split into reads (the first input byte's low half picks the
+//   split);
+// - the answer each client dialect's assembler makes of whatever was decoded is valid JSON, and so is each data
+//   line its stream encoder writes.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSSE(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeBufferPointer(start: data, count: data == nil ? 0 : size)
     guard let first = input.first else { return 0 }
+    let dialect = Int((first >> 4) % 3)
     let stream = UnsafeBufferPointer(rebasing: input.dropFirst())
     // A small line limit, so that the limit is reached too.
-    let whole = decode(stream, pieces: 1, maxLineLength: 512)
-    let split = decode(stream, pieces: Int(first % 16) + 2, maxLineLength: 512)
+    let whole = decode(stream, dialect: dialect, pieces: 1, maxLineLength: 512)
+    let split = decode(stream, dialect: dialect, pieces: Int(first % 16) + 2, maxLineLength: 512)
     guard whole == split else { fatalError("events depend on the reads: \(whole) vs \(split)") }
     return 0
 }
@@ -26,17 +31,36 @@ struct Pass: Equatable {
     var lineTooLong = false
 }
 
-/// Parses `stream` in `pieces` reads of about equal size, decodes and assembles it, as the upstream path does.
-func decode(_ stream: UnsafeBufferPointer<UInt8>, pieces: Int, maxLineLength: Int) -> Pass {
+/// One provider dialect's decoder.
+func decoder(_ dialect: Int) -> any ProviderStreamDecoder {
+    switch dialect {
+    case 0: OpenAIStreamDecoder()
+    case 1: AnthropicStreamDecoder()
+    default: GeminiStreamDecoder()
+    }
+}
+
+/// Parses `stream` in `pieces` reads of about equal size, decodes it in `dialect` and assembles and encodes it in
+/// every client dialect, as the upstream and response paths do.
+func decode(_ stream: UnsafeBufferPointer<UInt8>, dialect: Int, pieces: Int, maxLineLength: Int) -> Pass {
     var parser = SSEParser(maxLineLength: maxLineLength)
-    var decoder = OpenAIStreamDecoder()
-    var assembler = OpenAICompletionAssembler()
+    var decoder = decoder(dialect)
+    var assemblers: [any ClientAnswerAssembler] = [OpenAICompletionAssembler(), AnthropicMessageAssembler(), GeminiResponseAssembler()]
+    var encoders: [any ClientStreamEncoder] = [
+        OpenAIChunkEncoder(fallbackID: "fuzz", model: "fuzz-model", includeUsage: true),
+        AnthropicStreamEncoder(fallbackID: "fuzz", model: "fuzz-model"),
+        GeminiStreamEncoder(framing: .sse, responseID: "fuzz", modelVersion: "fuzz-model"),
+    ]
+    var encoded = ByteBuffer()
     var pass = Pass()
     func take(_ event: SSEEvent) {
         switch (try? decoder.decode(event)) {
         case .frame(let frame)?:
             pass.events.append(frame.events)
-            for event in frame.events { assembler.consume(event) }
+            for event in frame.events {
+                for index in assemblers.indices { assemblers[index].consume(event) }
+                for index in encoders.indices { encoders[index].encode(event, into: &encoded) }
+            }
         case .done?: pass.done = true
         case .skip?: break
         case nil: pass.malformed += 1
@@ -54,12 +78,28 @@ func decode(_ stream: UnsafeBufferPointer<UInt8>, pieces: Int, maxLineLength: In
     } catch {
         pass.lineTooLong = true
     }
-    // Not compared between passes: without a start event it carries the time of assembly.
-    let completion = assembler.completionJSON(fallbackModel: "fuzz-model", fallbackID: "fuzz-id")
-    let valid = completion.withUnsafeReadableBytes { raw in
-        var scanner = JSONScanner(raw.assumingMemoryBound(to: UInt8.self))
+    // Not compared between passes: without a start event they carry the time of assembly.
+    for assembler in assemblers {
+        let answer = assembler.answerJSON(fallbackModel: "fuzz-model", fallbackID: "fuzz-id")
+        if !isValidJSON(Array(answer.readableBytesView)) { fatalError("an assembled answer is not valid JSON: \(String(buffer: answer))") }
+    }
+    for index in encoders.indices { encoders[index].finish(into: &encoded) }
+    for line in String(buffer: encoded).split(separator: "\n") where line.hasPrefix("data: ") && line != "data: [DONE]" {
+        let payload = line.dropFirst(6).trimmingSuffix("\r")
+        if !isValidJSON(Array(payload.utf8)) { fatalError("an encoded frame is not valid JSON: \(payload)") }
+    }
+    return pass
+}
+
+func isValidJSON(_ bytes: [UInt8]) -> Bool {
+    bytes.withUnsafeBufferPointer { buffer in
+        var scanner = JSONScanner(buffer)
         return (try? scanner.skipValue()) != nil && (try? scanner.finish()) != nil
     }
-    if !valid { fatalError("the assembled completion is not valid JSON: \(String(buffer: completion))") }
-    return pass
+}
+
+extension Substring {
+    func trimmingSuffix(_ suffix: String) -> Substring {
+        hasSuffix(suffix) ? dropLast(suffix.count) : self
+    }
 }

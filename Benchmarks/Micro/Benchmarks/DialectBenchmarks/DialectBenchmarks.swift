@@ -96,4 +96,6 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try request.upstreamBody(model: "gpt-4o-2024-08-06"))
         }
     }
+
+    translationBenchmarks()
 }

@@ -1,0 +1,63 @@
+import Benchmark
+import EdgeWire
+import NIOCore
+
+/// Each dialect's hot path per frame, side by side: the pass-through a provider of the client's own dialect takes
+/// (decode the frame for accounting and first-token detection, write its bytes back as they came), and the
+/// translation to every other client dialect (decode, then write the frame's events with the client's encoder).
+/// One content token per frame, the frame a stream is mostly made of; allocation counts pinned in `Thresholds/`.
+func translationBenchmarks() {
+    let dialects: [(name: String, frame: SSEEvent, decoder: @Sendable () -> any ProviderStreamDecoder)] = [
+        ("openai", SSEEvent(data: Fixtures.contentFrame), { OpenAIStreamDecoder() }),
+        ("anthropic", SSEEvent(type: "content_block_delta", data: TranslationFixtures.anthropicContentFrame), { AnthropicStreamDecoder() }),
+        ("gemini", SSEEvent(data: TranslationFixtures.geminiContentFrame), { GeminiStreamDecoder() }),
+    ]
+    for provider in dialects {
+        Benchmark("PassThrough.\(provider.name).decodeAndWriteFrame") { benchmark in
+            var decoder = provider.decoder()
+            var output = ByteBuffer()
+            output.reserveCapacity(1 << 16)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                guard case .frame(let frame) = try decoder.decode(provider.frame) else { continue }
+                output.writeStaticString("data: ")
+                output.writeBytes(frame.payload)
+                output.writeStaticString("\n\n")
+                output.clear()
+            }
+        }
+        for client in dialects where client.name != provider.name {
+            Benchmark("Translate.\(provider.name)To\(client.name.capitalized).decodeAndEncodeFrame") { benchmark in
+                var decoder = provider.decoder()
+                var encoder = TranslationFixtures.encoder(client.name)
+                var output = ByteBuffer()
+                output.reserveCapacity(1 << 16)
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    guard case .frame(let frame) = try decoder.decode(provider.frame) else { continue }
+                    for event in frame.events { encoder.encode(event, into: &output) }
+                    output.clear()
+                }
+            }
+        }
+    }
+}
+
+/// A content frame of each other dialect, as the providers' API references show them.
+enum TranslationFixtures {
+    static let anthropicContentFrame = Array(
+        #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" world"}}"#.utf8)
+
+    static let geminiContentFrame = Array(
+        (#"{"candidates":[{"content":{"parts":[{"text":" world"}],"role":"model"},"index":0}],"#
+            + #""usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"totalTokenCount":11},"#
+            + #""modelVersion":"gemini-2.5-flash","responseId":"mAitaLmkHPPlz7IPvtfUqQ4"}"#).utf8)
+
+    static func encoder(_ dialect: String) -> any ClientStreamEncoder {
+        switch dialect {
+        case "openai": OpenAIChunkEncoder(fallbackID: "chatcmpl-x", model: "demo", includeUsage: false)
+        case "anthropic": AnthropicStreamEncoder(fallbackID: "x", model: "demo")
+        default: GeminiStreamEncoder(framing: .sse, responseID: "x", modelVersion: "demo")
+        }
+    }
+}
