@@ -84,9 +84,14 @@ func decode(_ stream: UnsafeBufferPointer<UInt8>, dialect: Int, pieces: Int, max
         if !isValidJSON(Array(answer.readableBytesView)) { fatalError("an assembled answer is not valid JSON: \(String(buffer: answer))") }
     }
     for index in encoders.indices { encoders[index].finish(into: &encoded) }
-    for line in String(buffer: encoded).split(separator: "\n") where line.hasPrefix("data: ") && line != "data: [DONE]" {
-        let payload = line.dropFirst(6).trimmingSuffix("\r")
-        if !isValidJSON(Array(payload.utf8)) { fatalError("an encoded frame is not valid JSON: \(payload)") }
+    // Lines split on bytes: in a `String`, CR LF is one character, not a line feed.
+    let prefix = Array("data: ".utf8)
+    for var line in encoded.readableBytesView.split(separator: UInt8(ascii: "\n")) {
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        guard line.starts(with: prefix) else { continue }
+        let payload = Array(line.dropFirst(prefix.count))
+        guard payload != Array("[DONE]".utf8) else { continue }
+        if !isValidJSON(payload) { fatalError("an encoded frame is not valid JSON: \(String(decoding: payload, as: UTF8.self))") }
     }
     return pass
 }
@@ -95,11 +100,5 @@ func isValidJSON(_ bytes: [UInt8]) -> Bool {
     bytes.withUnsafeBufferPointer { buffer in
         var scanner = JSONScanner(buffer)
         return (try? scanner.skipValue()) != nil && (try? scanner.finish()) != nil
-    }
-}
-
-extension Substring {
-    func trimmingSuffix(_ suffix: String) -> Substring {
-        hasSuffix(suffix) ? dropLast(suffix.count) : self
     }
 }

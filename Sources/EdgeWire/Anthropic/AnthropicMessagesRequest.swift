@@ -20,11 +20,7 @@ public struct AnthropicMessagesRequest: Sendable {
     /// own removed, so no duplicate can override them); of other keys the client sent twice only the last is kept,
     /// the one the checks read.
     public func upstreamBody(model upstreamModel: String) -> ByteBuffer {
-        var body = ByteBufferAllocator().buffer(capacity: upstreamTail.readableBytes + upstreamModel.utf8.count + 16)
-        body.writeStaticString(#"{"model":"#)
-        body.writeJSONString(upstreamModel)
-        body.writeImmutableBuffer(upstreamTail)
-        return body
+        SplicedBody.with(model: upstreamModel, tail: upstreamTail)
     }
 
     /// A checked request; ``parse(_:)`` (in `AnthropicMessagesRequest+Parsing.swift`) makes them.

@@ -11,14 +11,6 @@ extension OpenAIChatRequest {
         return try result.get()
     }
 
-    /// One member of an object, as the client wrote it (key through value, no surrounding whitespace).
-    fileprivate struct Member {
-        var key: JSONScanner.StringSpan
-        var end: Int
-        /// The opening quote of the key.
-        var start: Int { key.start - 1 }
-    }
-
     /// What a field the router reads held, found in a first walk and checked after it.
     fileprivate struct Field {
         var kind: JSONScanner.ValueKind
@@ -37,7 +29,7 @@ extension OpenAIChatRequest {
         var messages: Field?
         var stream: Field?
         var options: Field?
-        var kept: [Member] = []
+        var kept: [JSONMember] = []
         do {
             switch try scanner.peekKind() {
             case .object: break
@@ -58,10 +50,10 @@ extension OpenAIChatRequest {
                 case "model": model = field
                 case "messages":
                     messages = field
-                    kept.append(Member(key: key.span, end: scanner.offset))
+                    kept.append(JSONMember(key: key.span, end: scanner.offset))
                 case "stream": stream = field
                 case "stream_options": options = field
-                default: kept.append(Member(key: key.span, end: scanner.offset))
+                default: kept.append(JSONMember(key: key.span, end: scanner.offset))
                 }
             }
             try scanner.finish()
@@ -75,16 +67,16 @@ extension OpenAIChatRequest {
             let modelName = try checkModel(model, scanner)
             try checkMessages(messages, scanner)
             let streams = try checkStream(stream, scanner)
-            var optionMembers: [Member] = []
+            var optionMembers: [JSONMember] = []
             let includeUsage = try checkOptions(options, scanner, keeping: &optionMembers)
 
             var tail = ByteBufferAllocator().buffer(capacity: bytes.count + 64)
-            for member in lastOccurrences(kept, in: bytes) {
+            for member in JSONMember.lastOccurrences(kept, in: bytes) {
                 tail.writeStaticString(",")
                 tail.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[member.start..<member.end])))
             }
             tail.writeStaticString(#","stream":true,"stream_options":{"#)
-            for member in lastOccurrences(optionMembers, in: bytes) {
+            for member in JSONMember.lastOccurrences(optionMembers, in: bytes) {
                 tail.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[member.start..<member.end])))
                 tail.writeStaticString(",")
             }
@@ -148,7 +140,7 @@ extension OpenAIChatRequest {
     }
 
     /// Checks `stream_options` and returns `include_usage`; the other members are kept for the upstream body.
-    private static func checkOptions(_ field: Field?, _ scanner: JSONScanner, keeping kept: inout [Member]) throws -> Bool {
+    private static func checkOptions(_ field: Field?, _ scanner: JSONScanner, keeping kept: inout [JSONMember]) throws -> Bool {
         guard let field, field.kind != .null else { return false }
         guard field.kind == .object else {
             throw WireError("'stream_options' must be an object.", param: "stream_options")
@@ -162,7 +154,7 @@ extension OpenAIChatRequest {
             if key.matches("include_usage") {
                 flag = value
             } else {
-                kept.append(Member(key: key.span, end: options.offset))
+                kept.append(JSONMember(key: key.span, end: options.offset))
             }
         }
         guard let flag else { return false }
@@ -172,39 +164,5 @@ extension OpenAIChatRequest {
         }
         var value = scanner.resumed(at: flag.mark)
         return try value.readBool()
-    }
-
-    /// The members whose key does not come again later: of duplicate keys the last wins, as the checks read them.
-    private static func lastOccurrences(_ members: [Member], in bytes: UnsafeBufferPointer<UInt8>) -> [Member] {
-        if members.count < 2 { return members }
-        var shadowed: [Bool]
-        if members.count <= 16 {
-            // Few keys: compare each with the later ones, without allocating strings for unescaped keys.
-            shadowed = Array(repeating: false, count: members.count)
-            for (position, member) in members.enumerated() {
-                for later in members[(position + 1)...] where sameKey(member.key, later.key, in: bytes) {
-                    shadowed[position] = true
-                    break
-                }
-            }
-        } else {
-            // Keyed by the decoded bytes: `String` equality would merge keys that are only canonically equivalent.
-            var last: [[UInt8]: Int] = [:]
-            last.reserveCapacity(members.count)
-            let keys = members.map { Array(JSONScanner.decode($0.key, in: bytes).utf8) }
-            for (position, key) in keys.enumerated() { last[key] = position }
-            if last.count == members.count { return members }
-            shadowed = keys.indices.map { last[keys[$0]] != $0 }
-        }
-        guard shadowed.contains(true) else { return members }
-        return members.indices.filter { !shadowed[$0] }.map { members[$0] }
-    }
-
-    private static func sameKey(_ a: JSONScanner.StringSpan, _ b: JSONScanner.StringSpan, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        if !a.hasEscapes, !b.hasEscapes {
-            return bytes[a.start..<a.end].elementsEqual(bytes[b.start..<b.end])
-        }
-        // Bytes, not `String` equality, which would call canonically equivalent spellings the same key.
-        return JSONScanner.decode(a, in: bytes).utf8.elementsEqual(JSONScanner.decode(b, in: bytes).utf8)
     }
 }

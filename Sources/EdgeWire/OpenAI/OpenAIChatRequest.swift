@@ -22,11 +22,7 @@ public struct OpenAIChatRequest: Sendable {
     /// occurrence of the client's own removed, so no duplicate can override them) and `include_usage` set; of
     /// other keys the client sent twice only the last is kept, the one the checks read.
     public func upstreamBody(model upstreamModel: String) -> ByteBuffer {
-        var body = ByteBufferAllocator().buffer(capacity: upstreamTail.readableBytes + upstreamModel.utf8.count + 16)
-        body.writeStaticString(#"{"model":"#)
-        body.writeJSONString(upstreamModel)
-        body.writeImmutableBuffer(upstreamTail)
-        return body
+        SplicedBody.with(model: upstreamModel, tail: upstreamTail)
     }
 
     /// A checked request; ``parse(_:)`` (in `OpenAIChatRequest+Parsing.swift`) makes them.

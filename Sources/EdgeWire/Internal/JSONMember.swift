@@ -1,7 +1,7 @@
 import EdgeJSON
 
 /// One member of a JSON object as the client wrote it (key through value, no surrounding whitespace), for splicing
-/// a body together from the client's own bytes.
+/// a body together from the client's own bytes (the OpenAI and Anthropic pass-through bodies).
 struct JSONMember {
     var key: JSONScanner.StringSpan
     /// The offset just past the member's value.
@@ -12,9 +12,10 @@ struct JSONMember {
     /// The members whose key does not come again later: of duplicate keys the last wins, as the checks read them.
     static func lastOccurrences(_ members: [JSONMember], in bytes: UnsafeBufferPointer<UInt8>) -> [JSONMember] {
         if members.count < 2 { return members }
-        var shadowed = Array(repeating: false, count: members.count)
+        var shadowed: [Bool]
         if members.count <= 16 {
             // Few keys: compare each with the later ones, without allocating strings for unescaped keys.
+            shadowed = Array(repeating: false, count: members.count)
             for position in members.indices {
                 var later = position &+ 1
                 while later < members.count {
@@ -32,7 +33,7 @@ struct JSONMember {
             last.reserveCapacity(members.count)
             for (position, key) in keys.enumerated() { last[key] = position }
             if last.count == members.count { return members }
-            for position in keys.indices { shadowed[position] = last[keys[position]] != position }
+            shadowed = keys.indices.map { last[keys[$0]] != $0 }
         }
         guard shadowed.contains(true) else { return members }
         return members.indices.filter { !shadowed[$0] }.map { members[$0] }
