@@ -1,5 +1,7 @@
+import AsyncHTTPClient
 import EdgeRouter
 import Foundation
+import NIOCore
 import ProviderSim
 import Testing
 
@@ -123,6 +125,79 @@ struct DialectMatrixTests {
             let response = try await harness.send("/v1/chat/completions", body: body)
             #expect(response.status == 200, "\(response.body)")
             #expect(response.headers.first(name: "x-edge-provider") == "p1")
+        }
+    }
+}
+
+/// The framings and mid-stream errors of each client dialect, from providers of its own dialect and of another.
+@Suite("Dialects: framings and errors after the first token", .timeLimit(.minutes(3)))
+struct DialectFramingTests {
+    @Test(
+        "a Gemini stream without alt=sse is one JSON array whose elements hold the answer, passed through or translated",
+        arguments: [DialectClient.gemini, .openai, .anthropic])
+    func geminiArrayFraming(provider: DialectClient) async throws {
+        try await RouterHarness.run(
+            sims: [DialectMatrixTests.sim(provider)], yaml: { testYAML(ports: $0, dialects: [provider.rawValue]) }
+        ) { harness in
+            let response = try await harness.send(
+                "/v1beta/models/m:streamGenerateContent", body: #"{"contents":[{"parts":[{"text":"hi"}]}]}"#,
+                headers: [("x-goog-api-key", RouterHarness.clientKey)])
+            #expect(response.status == 200)
+            #expect(response.headers.first(name: "content-type") == "application/json")
+            let elements = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [[String: Any]], "\(response.body)")
+            let text = elements.compactMap { DialectClient.geminiText($0) }.joined()
+            #expect(text.hasPrefix(DialectMatrixTests.expectedText), "\(response.body)")
+            let last = try #require((elements.last?["candidates"] as? [[String: Any]])?.first)
+            #expect(last["finishReason"] as? String == "STOP")
+        }
+    }
+
+    @Test(
+        "a provider's error after the first token ends the client's stream with an error in the client's dialect",
+        arguments: DialectClient.allCases)
+    func errorAfterFirstToken(client: DialectClient) async throws {
+        for provider in DialectClient.allCases {
+            var failing = DialectMatrixTests.sim(provider)
+            failing.streamErrorAfterTokens = 3
+            try await RouterHarness.run(sims: [failing], yaml: { testYAML(ports: $0, dialects: [provider.rawValue]) }) { harness in
+                let request = client.request(model: "m", stream: true)
+                let response = try await harness.send(request.path, body: request.body, headers: request.headers)
+                let pair = "\(client) client, \(provider) provider"
+                #expect(response.status == 200, "\(pair)")
+                let frames = DialectClient.frames(response.body)
+                let last = try #require(frames.last, "\(pair)")
+                switch client {
+                case .anthropic:
+                    #expect(last.event == "error", "\(pair): \(response.body)")
+                    #expect(DialectClient.anthropic.error(last.data) != nil, "\(pair): \(last.data)")
+                case .openai, .gemini:
+                    let object = DialectClient.object(last.data)
+                    #expect((object?["error"] as? [String: Any])?["message"] is String, "\(pair): \(response.body)")
+                }
+                #expect(!response.body.contains("[DONE]"), "\(pair)")
+            }
+        }
+    }
+
+    @Test("an Anthropic client of an Anthropic provider gets the provider's events byte for byte, pings aside")
+    func anthropicPassThroughIsFaithful() async throws {
+        try await RouterHarness.run(sims: [DialectMatrixTests.sim(.anthropic)], yaml: { testYAML(ports: $0, dialects: ["anthropic"]) }) { harness in
+            let request = DialectClient.anthropic.request(model: "m", stream: true)
+            let viaRouter = try await harness.send(request.path, body: request.body, headers: request.headers)
+            var direct = HTTPClientRequest(url: "http://127.0.0.1:\(harness.simPorts[0])/v1/messages")
+            direct.method = .POST
+            direct.headers.add(name: "content-type", value: "application/json")
+            direct.body = .bytes(ByteBuffer(string: request.body.replacingOccurrences(of: #""model":"m""#, with: #""model":"upstream-0""#)))
+            let response = try await harness.client.execute(direct, timeout: .seconds(30))
+            let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            let withoutPings = { (text: String) in
+                DialectClient.frames(text).filter { $0.event != "ping" }.map { "\($0.event ?? "")|\($0.data)" }
+            }
+            // The simulator's message ids differ per request: compare all but the message_start frame's id.
+            let routed = withoutPings(viaRouter.body).map { $0.replacingOccurrences(of: #""id":"msg_[^"]*""#, with: "", options: .regularExpression) }
+            let straight = withoutPings(body).map { $0.replacingOccurrences(of: #""id":"msg_[^"]*""#, with: "", options: .regularExpression) }
+            #expect(routed == straight)
+            #expect(routed.count > 5)
         }
     }
 }
