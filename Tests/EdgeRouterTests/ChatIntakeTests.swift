@@ -95,3 +95,80 @@ struct ChatIntakeTests {
         #expect(pinned.deadline < before + .seconds(2) + .milliseconds(500))
     }
 }
+
+/// Admission of requests of other dialects than their deployments': translation is done at admission, and a
+/// deployment whose dialect cannot carry the request leaves the plan.
+@Suite("Intake across dialects", .timeLimit(.minutes(1)))
+struct ChatIntakeTranslationTests {
+    static func intake(dialects: [String]) throws -> ChatIntake {
+        let providers = dialects.enumerated().map { index, dialect in
+            "  - { id: p\(index), dialect: \(dialect), base_url: \"http://127.0.0.1:\(9000 + index)\" }"
+        }.joined(separator: "\n")
+        let deployments = dialects.indices.map { "      - { provider: p\($0), model: up-\($0) }" }.joined(separator: "\n")
+        let configuration = try ConfigurationLoader.parse(
+            yaml: """
+                providers:
+                \(providers)
+                models:
+                  - name: m
+                    default_max_tokens: 333
+                    deployments:
+                \(deployments)
+                keys:
+                  - { id: client, key: client-key }
+                """, environment: [:])
+        return ChatIntake(
+            configuration: configuration,
+            engine: RoutingEngine(models: configuration.models, settings: configuration.routing, logger: Logger(label: "test")),
+            locator: try ClientLocator(settings: configuration.geo, logger: .init(label: "test")))
+    }
+
+    static func admit(_ intake: ChatIntake, _ endpoint: ChatEndpoint, _ body: String) throws(EdgeRouterError) -> AdmittedChat {
+        let key = intake.configuration.keys.key(forSecret: "client-key")
+        return try intake.admit(
+            endpoint: endpoint, body: Array(body.utf8), headers: [:], key: key, placement: intake.locate([:], peer: nil, key: key),
+            received: .now)
+    }
+
+    @Test("an OpenAI request for an Anthropic deployment is translated at admission, with the model's default max_tokens")
+    func translatedAtAdmission() throws {
+        let intake = try Self.intake(dialects: ["anthropic"])
+        let admitted = try Self.admit(intake, .openAI, #"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#)
+        let deployment = try #require(admitted.plan.candidates.first?.deployment)
+        let body = String(buffer: admitted.request.upstreamBody(for: deployment))
+        #expect(body.contains(#""model":"up-0""#))
+        #expect(body.contains(#""max_tokens":333"#))
+        #expect(body.contains(#""stream":true"#))
+    }
+
+    @Test("a deployment whose dialect cannot take the request leaves the plan; the others stay in order")
+    func untranslatableDeploymentLeavesPlan() throws {
+        let intake = try Self.intake(dialects: ["anthropic", "openai", "gemini"])
+        let admitted = try Self.admit(intake, .openAI, #"{"model":"m","top_p":0.5,"n":2,"messages":[{"role":"user","content":"hi"}]}"#)
+        #expect(admitted.plan.candidates.map(\.deployment.provider.id) == ["p1", "p2"])
+    }
+
+    @Test("when no deployment can take the request it is refused with a 400 naming the field")
+    func refusedWhenNoneCanTakeIt() throws {
+        let intake = try Self.intake(dialects: ["anthropic", "gemini"])
+        #expect(throws: EdgeRouterError.self) {
+            try Self.admit(intake, .openAI, #"{"model":"m","seed":3,"messages":[{"role":"user","content":"hi"}]}"#)
+        }
+        do {
+            _ = try Self.admit(intake, .openAI, #"{"model":"m","seed":3,"messages":[{"role":"user","content":"hi"}]}"#)
+        } catch {
+            #expect(error.code == .invalidRequest)
+            #expect(error.param == "seed")
+        }
+    }
+
+    @Test("a request of the deployment's own dialect is not read into the neutral form and passes through")
+    func sameDialectPassesThrough() throws {
+        let intake = try Self.intake(dialects: ["anthropic"])
+        let body = #"{"model":"m","max_tokens":5,"container":"c-1","messages":[{"role":"user","content":"hi"}]}"#
+        let admitted = try Self.admit(intake, .anthropic, body)
+        let deployment = try #require(admitted.plan.candidates.first?.deployment)
+        #expect(admitted.request.translated.isEmpty)
+        #expect(String(buffer: admitted.request.upstreamBody(for: deployment)) == #"{"model":"up-0","max_tokens":5,"container":"c-1","messages":[{"role":"user","content":"hi"}],"stream":true}"#)
+    }
+}

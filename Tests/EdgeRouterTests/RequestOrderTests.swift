@@ -18,13 +18,15 @@ struct RequestOrderTests {
         ChatCompletionsHandler.matches(head) ? .router : .application
     }
 
-    @Test("only POST /v1/chat/completions (with or without a query) is the router's")
+    @Test("only the chat endpoints (POST, with or without a query) are the router's")
     func matching() {
         #expect(ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/chat/completions")))
         #expect(ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/chat/completions?x=1")))
         #expect(!ChatCompletionsHandler.matches(HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/v1/chat/completions")))
         #expect(!ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/chat/completions/x")))
         #expect(!ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/models")))
+        #expect(ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/messages")))
+        #expect(ChatCompletionsHandler.matches(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1beta/models/m:generateContent")))
     }
 
     @Test("a request's parts follow its head; requests of one side pass while nothing of the other is pending")

@@ -1,0 +1,47 @@
+@testable import EdgeRouter
+import HTTPTypes
+import Testing
+
+/// Which request heads are chat requests of which dialect, and where each dialect's key is read.
+@Suite("Chat endpoints of the three dialects", .timeLimit(.minutes(1)))
+struct ChatEndpointTests {
+    static func head(_ path: String, method: HTTPRequest.Method = .post) -> HTTPRequest {
+        HTTPRequest(method: method, scheme: nil, authority: nil, path: path)
+    }
+
+    @Test("OpenAI's and Anthropic's paths, with a query or empty segments, name their endpoints; other methods and paths none")
+    func openAIAndAnthropicPaths() {
+        #expect(ChatEndpoint(Self.head("/v1/chat/completions")) == .openAI)
+        #expect(ChatEndpoint(Self.head("/v1/chat/completions/?x=1")) == .openAI)
+        #expect(ChatEndpoint(Self.head("/v1/messages")) == .anthropic)
+        #expect(ChatEndpoint(Self.head("//v1/messages/")) == .anthropic)
+        #expect(ChatEndpoint(Self.head("/v1/messages", method: .get)) == nil)
+        #expect(ChatEndpoint(Self.head("/v1/messages/count_tokens")) == nil)
+        #expect(ChatEndpoint(Self.head("/v1/models")) == nil)
+    }
+
+    @Test("Gemini's paths give the model (percent-decoded, slashes kept for provider/model), streaming and SSE framing")
+    func geminiPaths() {
+        #expect(ChatEndpoint(Self.head("/v1beta/models/demo:generateContent")) == .gemini(model: "demo", stream: false, sse: false))
+        #expect(ChatEndpoint(Self.head("/v1beta/models/demo:streamGenerateContent")) == .gemini(model: "demo", stream: true, sse: false))
+        #expect(
+            ChatEndpoint(Self.head("/v1beta/models/demo:streamGenerateContent?key=k&alt=sse"))
+                == .gemini(model: "demo", stream: true, sse: true))
+        #expect(ChatEndpoint(Self.head("/v1beta/models/sim-fast/fast-large:generateContent")) == .gemini(model: "sim-fast/fast-large", stream: false, sse: false))
+        #expect(ChatEndpoint(Self.head("/v1beta/models/gemini%2D2.5:generateContent")) == .gemini(model: "gemini-2.5", stream: false, sse: false))
+        #expect(ChatEndpoint(Self.head("/v1beta/models/demo:countTokens")) == nil)
+        #expect(ChatEndpoint(Self.head("/v1beta/models/%ZZ:generateContent")) == nil)
+        #expect(ChatEndpoint(Self.head("/v1beta/models/:generateContent")) == nil)
+        #expect(ChatEndpoint(Self.head("/v1beta/models/demo:generateContent", method: .get)) == nil)
+    }
+
+    @Test("the gateway key is read from Authorization, x-api-key, x-goog-api-key or Gemini's ?key=, in that order")
+    func keyPlaces() {
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Bearer a"]) == "a")
+        #expect(AuthMiddleware.presentedSecret([.xAPIKey: "b"]) == "b")
+        #expect(AuthMiddleware.presentedSecret([.googAPIKey: "c"]) == "c")
+        #expect(AuthMiddleware.presentedSecret([:], path: "/v1beta/models/m:generateContent?alt=sse&key=d%2De") == "d-e")
+        #expect(AuthMiddleware.presentedSecret([:], path: "/v1beta/models/m:generateContent?alt=sse") == nil)
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Bearer a", .googAPIKey: "c"]) == "a")
+    }
+}
