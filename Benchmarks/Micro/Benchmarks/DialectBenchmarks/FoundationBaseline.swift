@@ -128,7 +128,7 @@ enum FoundationBaseline {
                 self.created = created
             case .role(let choice, let role):
                 choices[choice, default: .init()].role = role
-            case .text(let choice, let text):
+            case .text(let choice, let text), .refusal(let choice, let text):
                 choices[choice, default: .init()].content += text
                 choices[choice, default: .init()].hasContent = true
             case .reasoning(let choice, let text):
