@@ -3,7 +3,9 @@ import NIOCore
 
 /// Builds the single Messages `message` object a non-streaming Anthropic client expects from the events of a
 /// stream (the router always streams from the provider). Content blocks keep their order of arrival; only
-/// choice 0 is kept.
+/// choice 0 is kept. From an Anthropic provider's own events (``consumeProviderEvent(_:)``) it also keeps what the
+/// neutral events do not hold: the matched `stop_sequence`, the provider's whole `usage`, and the message's other
+/// members.
 public struct AnthropicMessageAssembler: ClientAnswerAssembler {
     /// One content block; its strings grow in place as fragments arrive.
     private struct Block {
@@ -27,8 +29,16 @@ public struct AnthropicMessageAssembler: ClientAnswerAssembler {
     /// assembled answer holds, less its JSON framing. The router caps it (`server.max_response_bytes`).
     public private(set) var assembledBytes = 0
 
+    /// What the provider's own events said beyond the neutral ones.
+    private var extras = AnthropicMessageExtras()
+
     /// An assembler with nothing consumed yet.
     public init() {}
+
+    /// Keeps what an Anthropic provider's event (`message_start`, `message_delta`) says beyond its neutral events.
+    public mutating func consumeProviderEvent(_ payload: [UInt8]) {
+        extras.consume(payload)
+    }
 
     /// Takes one event of the stream, in order.
     public mutating func consume(_ event: StreamEvent) {
@@ -87,13 +97,27 @@ public struct AnthropicMessageAssembler: ClientAnswerAssembler {
             Self.write(block, into: &buffer)
         }
         buffer.writeStaticString(#"],"stop_reason":"#)
-        if let stopReason {
+        if let stopReason = extras.stopReason ?? stopReason {
             buffer.writeJSONString(stopReason)
         } else {
             buffer.writeStaticString("null")
         }
-        buffer.writeStaticString(#","stop_sequence":null,"usage":"#)
-        Self.writeUsage(usage ?? TokenUsage(promptTokens: 0, completionTokens: 0), into: &buffer)
+        buffer.writeStaticString(#","stop_sequence":"#)
+        if let stopSequence = extras.stopSequence {
+            buffer.writeJSONString(stopSequence)
+        } else {
+            buffer.writeStaticString("null")
+        }
+        buffer.writeStaticString(#","usage":"#)
+        if extras.usage.isEmpty {
+            Self.writeUsage(usage ?? TokenUsage(promptTokens: 0, completionTokens: 0), into: &buffer)
+        } else {
+            Self.writeMembers(extras.usage, into: &buffer, braces: true)
+        }
+        if !extras.members.isEmpty {
+            buffer.writeStaticString(",")
+            Self.writeMembers(extras.members, into: &buffer, braces: false)
+        }
         buffer.writeStaticString("}")
         return buffer
     }
@@ -120,6 +144,17 @@ public struct AnthropicMessageAssembler: ClientAnswerAssembler {
             if !AnthropicRequestWriter.writeObject(block.text, into: &buffer) { buffer.writeStaticString("{}") }
             buffer.writeStaticString("}")
         }
+    }
+
+    private static func writeMembers(_ members: [(key: [UInt8], value: [UInt8])], into buffer: inout ByteBuffer, braces: Bool) {
+        if braces { buffer.writeStaticString("{") }
+        for (position, member) in members.enumerated() {
+            if position > 0 { buffer.writeStaticString(",") }
+            buffer.writeBytes(member.key)
+            buffer.writeStaticString(":")
+            buffer.writeBytes(member.value)
+        }
+        if braces { buffer.writeStaticString("}") }
     }
 
     /// Anthropic's usage object: `input_tokens` is the uncached part of the prompt, cache reads and writes apart.

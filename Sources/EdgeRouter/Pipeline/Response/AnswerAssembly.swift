@@ -18,7 +18,8 @@ enum AnswerAssembly {
     }
 
     /// Takes a frame's events; `passThrough` says the provider speaks the client's dialect, whose frames then also
-    /// give what the events do not hold (OpenAI's `logprobs`, `system_fingerprint`, …).
+    /// give what the events do not hold (OpenAI's `logprobs`, `system_fingerprint`, …; Anthropic's `stop_sequence`
+    /// and whole `usage`).
     mutating func consume(_ frame: UpstreamFrame, passThrough: Bool) {
         switch self {
         case .openAI(var assembler):
@@ -29,6 +30,9 @@ enum AnswerAssembly {
         case .anthropic(var assembler):
             self = .openAI(OpenAICompletionAssembler())
             for event in frame.events { assembler.consume(event) }
+            if passThrough, frame.eventType == "message_start" || frame.eventType == "message_delta" {
+                assembler.consumeProviderEvent(frame.payload)
+            }
             self = .anthropic(assembler)
         case .gemini(var assembler):
             self = .openAI(OpenAICompletionAssembler())

@@ -1,0 +1,68 @@
+@testable import EdgeWire
+import Foundation
+import NIOCore
+import Testing
+
+/// A non-streaming Anthropic answer assembled from an Anthropic provider's stream carries what the provider's own
+/// non-streaming answer would: the matched stop sequence, the whole usage, members this code does not know.
+@Suite("Anthropic answers assembled without loss", .timeLimit(.minutes(1)))
+struct AnthropicLosslessAssemblyTests {
+    static func assemble(_ stream: String, passThrough: Bool) throws -> [String: Any] {
+        var parser = SSEParser()
+        var decoder = AnthropicStreamDecoder()
+        var assembler = AnthropicMessageAssembler()
+        try parser.parse(Array(stream.utf8)) { event in
+            guard case .frame(let frame) = try decoder.decode(event) else { return }
+            for event in frame.events { assembler.consume(event) }
+            if passThrough { assembler.consumeProviderEvent(frame.payload) }
+        }
+        let json = assembler.answerJSON(fallbackModel: "x", fallbackID: "y")
+        return try #require(try JSONSerialization.jsonObject(with: Data(json.readableBytesView)) as? [String: Any])
+    }
+
+    static let stream = """
+        event: message_start
+        data: {"type":"message_start","message":{"id":"msg_01","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"container":null,"usage":{"input_tokens":12,"cache_creation_input_tokens":0,"cache_read_input_tokens":2048,"output_tokens":1,"service_tier":"standard"}}}
+
+        event: content_block_start
+        data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+        event: content_block_delta
+        data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"One, two"}}
+
+        event: content_block_stop
+        data: {"type":"content_block_stop","index":0}
+
+        event: message_delta
+        data: {"type":"message_delta","delta":{"stop_reason":"stop_sequence","stop_sequence":"three"},"usage":{"output_tokens":4}}
+
+        event: message_stop
+        data: {"type":"message_stop"}
+
+
+        """
+
+    @Test("passed through, the answer has the matched stop sequence, the provider's whole usage and its other members")
+    func providerFieldsKept() throws {
+        let message = try Self.assemble(Self.stream, passThrough: true)
+        #expect(message["stop_reason"] as? String == "stop_sequence")
+        #expect(message["stop_sequence"] as? String == "three")
+        #expect(message["container"] is NSNull)
+        let usage = try #require(message["usage"] as? [String: Any])
+        #expect(usage["input_tokens"] as? Int == 12)
+        #expect(usage["cache_read_input_tokens"] as? Int == 2048)
+        #expect(usage["output_tokens"] as? Int == 4)
+        #expect(usage["service_tier"] as? String == "standard")
+        #expect((message["content"] as? [[String: Any]])?.first?["text"] as? String == "One, two")
+    }
+
+    @Test("translated from another dialect, the answer has the neutral usage and no stop sequence")
+    func neutralWithoutProviderEvents() throws {
+        let message = try Self.assemble(Self.stream, passThrough: false)
+        #expect(message["stop_sequence"] is NSNull)
+        let usage = try #require(message["usage"] as? [String: Any])
+        #expect(usage["input_tokens"] as? Int == 12)
+        #expect(usage["output_tokens"] as? Int == 4)
+        #expect(usage["service_tier"] == nil)
+    }
+}
