@@ -3,7 +3,8 @@ import NIOCore
 
 /// Builds the single `GenerateContentResponse` a non-streaming Gemini client (`:generateContent`) expects from the
 /// events of a stream: the router always streams from the provider, so it can measure the first token and fail
-/// over before it.
+/// over before it. From a Gemini provider's own frames (``consumeProviderFrame(_:)``) it also keeps what the
+/// neutral events do not hold (finish reasons as sent, safety ratings, citations, the whole `usageMetadata`, …).
 public struct GeminiResponseAssembler: ClientAnswerAssembler {
     private struct Call {
         var index: Int
@@ -31,8 +32,16 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
     /// JSON framing. The router caps it (`server.max_response_bytes`).
     public private(set) var assembledBytes = 0
 
+    /// What the provider's own frames said beyond the neutral events.
+    private var extras = GeminiResponseExtras()
+
     /// An assembler with nothing consumed yet.
     public init() {}
+
+    /// Keeps what a Gemini provider's frame says beyond its neutral events.
+    public mutating func consumeProviderFrame(_ payload: [UInt8]) {
+        extras.consume(payload)
+    }
 
     /// Takes one event of the stream, in order.
     public mutating func consume(_ event: StreamEvent) {
@@ -85,6 +94,10 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
             size += 128 + candidate.text.utf8.count + candidate.thoughts.utf8.count
             for call in candidate.calls { size += 64 + call.id.utf8.count + call.name.utf8.count + call.arguments.utf8.count }
         }
+        for member in extras.members { size += member.key.count + member.value.count + 2 }
+        for candidate in extras.candidates {
+            for member in candidate.members { size += member.key.count + member.value.count + 2 }
+        }
         // Escapes lengthen the text a little; an eighth more avoids most regrowth.
         var buffer = ByteBufferAllocator().buffer(capacity: size + size / 8)
         buffer.writeStaticString("{")
@@ -92,23 +105,39 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
             buffer.writeStaticString(#""candidates":["#)
             for (position, candidate) in candidates.enumerated() {
                 if position > 0 { buffer.writeStaticString(",") }
-                Self.write(candidate, to: &buffer)
+                Self.write(candidate, extras: extras.members(ofCandidate: candidate.index), to: &buffer)
             }
             buffer.writeStaticString("],")
         }
-        if let usage {
+        // The provider's own members as it last sent them; the neutral ones for what it did not send.
+        let sent = Set(extras.members.map(\.key))
+        for member in extras.members {
+            buffer.writeBytes(member.key)
+            buffer.writeStaticString(":")
+            buffer.writeBytes(member.value)
+            buffer.writeStaticString(",")
+        }
+        if let usage, !sent.contains(Array(#""usageMetadata""#.utf8)) {
             GeminiJSON.writeUsage(usage, into: &buffer)
             buffer.writeStaticString(",")
         }
-        buffer.writeStaticString(#""modelVersion":"#)
-        buffer.writeJSONString(modelVersion.isEmpty ? fallbackModel : modelVersion)
-        buffer.writeStaticString(#","responseId":"#)
-        buffer.writeJSONString(responseID.isEmpty ? fallbackID : responseID)
+        if !sent.contains(Array(#""modelVersion""#.utf8)) {
+            buffer.writeStaticString(#""modelVersion":"#)
+            buffer.writeJSONString(modelVersion.isEmpty ? fallbackModel : modelVersion)
+            buffer.writeStaticString(",")
+        }
+        if !sent.contains(Array(#""responseId""#.utf8)) {
+            buffer.writeStaticString(#""responseId":"#)
+            buffer.writeJSONString(responseID.isEmpty ? fallbackID : responseID)
+            buffer.writeStaticString(",")
+        }
+        // Every member above ends with a comma: the last one's becomes the closing brace.
+        buffer.moveWriterIndex(to: buffer.writerIndex - 1)
         buffer.writeStaticString("}")
         return buffer
     }
 
-    private static func write(_ candidate: Candidate, to buffer: inout ByteBuffer) {
+    private static func write(_ candidate: Candidate, extras: [GeminiResponseExtras.Member], to buffer: inout ByteBuffer) {
         buffer.writeStaticString(#"{"content":{"parts":["#)
         var parts = 0
         if !candidate.thoughts.isEmpty {
@@ -127,7 +156,13 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
             parts += 1
         }
         buffer.writeStaticString(#"],"role":"model"}"#)
-        if let reason = candidate.finishReason {
+        for member in extras {
+            buffer.writeStaticString(",")
+            buffer.writeBytes(member.key)
+            buffer.writeStaticString(":")
+            buffer.writeBytes(member.value)
+        }
+        if let reason = candidate.finishReason, !extras.contains(where: { $0.key == Array(#""finishReason""#.utf8) }) {
             buffer.writeStaticString(#","finishReason":""#)
             buffer.writeStaticString(GeminiJSON.finishReason(for: reason))
             buffer.writeStaticString(#"""#)

@@ -19,7 +19,7 @@ enum AnswerAssembly {
 
     /// Takes a frame's events; `passThrough` says the provider speaks the client's dialect, whose frames then also
     /// give what the events do not hold (OpenAI's `logprobs`, `system_fingerprint`, …; Anthropic's `stop_sequence`
-    /// and whole `usage`).
+    /// and whole `usage`; Gemini's safety ratings, citations and whole `usageMetadata`).
     mutating func consume(_ frame: UpstreamFrame, passThrough: Bool) {
         switch self {
         case .openAI(var assembler):
@@ -37,6 +37,7 @@ enum AnswerAssembly {
         case .gemini(var assembler):
             self = .openAI(OpenAICompletionAssembler())
             for event in frame.events { assembler.consume(event) }
+            if passThrough { assembler.consumeProviderFrame(frame.payload) }
             self = .gemini(assembler)
         }
     }
