@@ -55,4 +55,15 @@ struct GeminiLosslessAssemblyTests {
         #expect(neutral["finishReason"] as? String == "SAFETY")
         #expect(neutral["safetyRatings"] == nil)
     }
+
+    @Test("function-call parts come through as written, thoughtSignature included, for the client's next turn")
+    func functionCallSignaturesKept() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/gemini/stream-function-call.sse")
+        let answer = try Self.assemble(Array(try Data(contentsOf: url)), passThrough: true)
+        let candidate = try #require((answer["candidates"] as? [[String: Any]])?.first)
+        let parts = try #require((candidate["content"] as? [String: Any])?["parts"] as? [[String: Any]])
+        let calls = parts.filter { $0["functionCall"] != nil }
+        #expect(calls.count == 2)
+        #expect(calls.first?["thoughtSignature"] is String)
+    }
 }

@@ -105,7 +105,9 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
             buffer.writeStaticString(#""candidates":["#)
             for (position, candidate) in candidates.enumerated() {
                 if position > 0 { buffer.writeStaticString(",") }
-                Self.write(candidate, extras: extras.members(ofCandidate: candidate.index), to: &buffer)
+                Self.write(
+                    candidate, extras: extras.members(ofCandidate: candidate.index), calls: extras.calls(ofCandidate: candidate.index),
+                    to: &buffer)
             }
             buffer.writeStaticString("],")
         }
@@ -137,7 +139,11 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
         return buffer
     }
 
-    private static func write(_ candidate: Candidate, extras: [GeminiResponseExtras.Member], to buffer: inout ByteBuffer) {
+    /// `calls`, when the provider's own function-call parts were kept, are written as they came in place of the
+    /// neutral calls.
+    private static func write(
+        _ candidate: Candidate, extras: [GeminiResponseExtras.Member], calls: [[UInt8]], to buffer: inout ByteBuffer
+    ) {
         buffer.writeStaticString(#"{"content":{"parts":["#)
         var parts = 0
         if !candidate.thoughts.isEmpty {
@@ -150,10 +156,18 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
             GeminiJSON.writeTextPart(candidate.text, thought: false, into: &buffer)
             parts += 1
         }
-        for call in candidate.calls {
-            if parts > 0 { buffer.writeStaticString(",") }
-            GeminiJSON.writeFunctionCall(id: call.id, name: call.name, arguments: call.arguments, into: &buffer)
-            parts += 1
+        if calls.count == candidate.calls.count, !calls.isEmpty {
+            for call in calls {
+                if parts > 0 { buffer.writeStaticString(",") }
+                buffer.writeBytes(call)
+                parts += 1
+            }
+        } else {
+            for call in candidate.calls {
+                if parts > 0 { buffer.writeStaticString(",") }
+                GeminiJSON.writeFunctionCall(id: call.id, name: call.name, arguments: call.arguments, into: &buffer)
+                parts += 1
+            }
         }
         buffer.writeStaticString(#"],"role":"model"}"#)
         for member in extras {

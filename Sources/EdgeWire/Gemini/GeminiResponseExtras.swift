@@ -4,14 +4,16 @@ import EdgeJSON
 /// assembled from them: each candidate's members other than its content (`finishReason` as sent, `safetyRatings`,
 /// `citationMetadata`, `avgLogprobs`, `groundingMetadata`, …) and the response's (`usageMetadata` with its
 /// details, `promptFeedback`, `createTime`, …), each as the provider last wrote it: Gemini repeats cumulative
-/// figures in every frame, so the last one holds the answer's.
+/// figures in every frame, so the last one holds the answer's. Function-call parts are kept whole, signatures
+/// and all.
 struct GeminiResponseExtras {
     typealias Member = (key: [UInt8], value: [UInt8])
 
     /// The response's members other than `candidates`, in order of first sight.
     var members: [Member] = []
-    /// Each candidate's members other than `content` and `index`, by candidate index.
-    var candidates: [(index: Int, members: [Member])] = []
+    /// Each candidate's members other than `content` and `index`, and its `functionCall` parts as written (with
+    /// their `thoughtSignature`, which Gemini wants back with the call in the next turn), by candidate index.
+    var candidates: [(index: Int, members: [Member], calls: [[UInt8]])] = []
 
     var isEmpty: Bool { members.isEmpty && candidates.isEmpty }
 
@@ -29,6 +31,11 @@ struct GeminiResponseExtras {
         candidates.first { $0.index == index }?.members ?? []
     }
 
+    /// The function-call parts of candidate `index`, as written.
+    func calls(ofCandidate index: Int) -> [[UInt8]] {
+        candidates.first { $0.index == index }?.calls ?? []
+    }
+
     private mutating func read(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONScanner.Failure) {
         var scanner = JSONScanner(bytes)
         try scanner.enterObject()
@@ -42,23 +49,61 @@ struct GeminiResponseExtras {
             while try scanner.nextElement() {
                 var index = 0
                 var kept: [Member] = []
+                var calls: [[UInt8]] = []
                 try scanner.enterObject()
                 while let key = try scanner.nextMember() {
                     if key.matches("index") {
                         index = try scanner.readNullableInt() ?? 0
                     } else if key.matches("content") {
-                        try scanner.skipValue()
+                        calls = try Self.functionCallParts(&scanner)
                     } else {
                         kept.append((Self.quoted(key, in: bytes), try scanner.readRawValue()))
                     }
                 }
                 let slot = candidates.firstIndex { $0.index == index } ?? {
-                    candidates.append((index, []))
+                    candidates.append((index, [], []))
                     return candidates.count - 1
                 }()
                 for member in kept { Self.keep(member, in: &candidates[slot].members) }
+                candidates[slot].calls += calls
             }
         }
+    }
+
+    /// The parts of a candidate's `content` that hold a `functionCall`, each as written.
+    private static func functionCallParts(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> [[UInt8]] {
+        var calls: [[UInt8]] = []
+        if try scanner.consumeNull() { return calls }
+        try scanner.enterObject()
+        while let key = try scanner.nextMember() {
+            guard key.matches("parts"), try !scanner.consumeNull() else {
+                try scanner.skipValue()
+                continue
+            }
+            try scanner.enterArray()
+            while try scanner.nextElement() {
+                let part = try scanner.readRawValue()
+                if try isFunctionCall(part) { calls.append(part) }
+            }
+        }
+        return calls
+    }
+
+    private static func isFunctionCall(_ part: [UInt8]) throws(JSONScanner.Failure) -> Bool {
+        let found = part.withUnsafeBufferPointer { bytes in
+            Result { () throws(JSONScanner.Failure) -> Bool in
+                var scanner = JSONScanner(bytes)
+                guard try scanner.peekKind() == .object else { return false }
+                try scanner.enterObject()
+                var isCall = false
+                while let key = try scanner.nextMember() {
+                    if key.matches("functionCall") { isCall = true }
+                    try scanner.skipValue()
+                }
+                return isCall
+            }
+        }
+        return try found.get()
     }
 
     /// Adds `member`, or replaces the value of a member with its key.
