@@ -65,4 +65,58 @@ struct AnthropicLosslessAssemblyTests {
         #expect(usage["output_tokens"] as? Int == 4)
         #expect(usage["service_tier"] == nil)
     }
+
+    @Test("a redacted_thinking block is kept in the assembled answer and in a re-encoded stream, its data unchanged")
+    func redactedThinkingKept() throws {
+        let stream = """
+            event: message_start
+            data: {"type":"message_start","message":{"id":"msg_02","type":"message","role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":1}}}
+
+            event: content_block_start
+            data: {"type":"content_block_start","index":0,"content_block":{"type":"redacted_thinking","data":"EmwKAhgBEgy3va3pzix/LafPsn4a"}}
+
+            event: content_block_stop
+            data: {"type":"content_block_stop","index":0}
+
+            event: content_block_start
+            data: {"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}
+
+            event: content_block_delta
+            data: {"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Done."}}
+
+            event: content_block_stop
+            data: {"type":"content_block_stop","index":1}
+
+            event: message_delta
+            data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":9}}
+
+            event: message_stop
+            data: {"type":"message_stop"}
+
+
+            """
+        let message = try Self.assemble(stream, passThrough: false)
+        let content = try #require(message["content"] as? [[String: Any]])
+        #expect(content.first?["type"] as? String == "redacted_thinking")
+        #expect(content.first?["data"] as? String == "EmwKAhgBEgy3va3pzix/LafPsn4a")
+        #expect(content.last?["text"] as? String == "Done.")
+
+        var parser = SSEParser()
+        var decoder = AnthropicStreamDecoder()
+        var events: [StreamEvent] = []
+        try parser.parse(Array(stream.utf8)) { event in
+            if case .frame(let frame) = try decoder.decode(event) { events += frame.events }
+        }
+        var encoder = AnthropicStreamEncoder(fallbackID: "x", model: "m")
+        var output = ByteBuffer()
+        for event in events { encoder.encode(event, into: &output) }
+        encoder.finish(into: &output)
+        var again = AnthropicStreamDecoder()
+        var reread: [StreamEvent] = []
+        var parser2 = SSEParser()
+        try parser2.parse(Array(output.readableBytesView)) { event in
+            if case .frame(let frame) = try again.decode(event) { reread += frame.events }
+        }
+        #expect(reread.contains(.redactedReasoning(choice: 0, data: "EmwKAhgBEgy3va3pzix/LafPsn4a")))
+    }
 }

@@ -9,7 +9,7 @@ import NIOCore
 public struct AnthropicMessageAssembler: ClientAnswerAssembler {
     /// One content block; its strings grow in place as fragments arrive.
     private struct Block {
-        enum Kind { case thinking, text, toolUse }
+        enum Kind { case thinking, redactedThinking, text, toolUse }
         var kind: Kind
         /// Text, thinking, or a tool call's arguments.
         var text = ""
@@ -54,6 +54,9 @@ public struct AnthropicMessageAssembler: ClientAnswerAssembler {
             assembledBytes &+= text.utf8.count
             if blocks.last?.kind != .thinking { blocks.append(Block(kind: .thinking)) }
             blocks[blocks.count &- 1].text += text
+        case .redactedReasoning(0, let data):
+            assembledBytes &+= data.utf8.count
+            blocks.append(Block(kind: .redactedThinking, text: data))
         case .reasoningSignature(0, let signature):
             assembledBytes &+= signature.utf8.count
             if blocks.last?.kind != .thinking { blocks.append(Block(kind: .thinking)) }
@@ -129,6 +132,10 @@ public struct AnthropicMessageAssembler: ClientAnswerAssembler {
             buffer.writeJSONString(block.text)
             buffer.writeStaticString(#","signature":"#)
             buffer.writeJSONString(block.signature)
+            buffer.writeStaticString("}")
+        case .redactedThinking:
+            buffer.writeStaticString(#"{"type":"redacted_thinking","data":"#)
+            buffer.writeJSONString(block.text)
             buffer.writeStaticString("}")
         case .text:
             buffer.writeStaticString(#"{"type":"text","text":"#)

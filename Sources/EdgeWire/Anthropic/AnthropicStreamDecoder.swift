@@ -122,6 +122,8 @@ public struct AnthropicStreamDecoder: ProviderStreamDecoder {
             events.append(.text(choice: 0, text: scanner.string(text)))
         } else if scanner.spanIs(type, "thinking"), let thinking = block.thinking, !thinking.isEmpty {
             events.append(.reasoning(choice: 0, text: scanner.string(thinking)))
+        } else if scanner.spanIs(type, "redacted_thinking"), let data = block.data {
+            events.append(.redactedReasoning(choice: 0, data: scanner.string(data)))
         }
     }
 

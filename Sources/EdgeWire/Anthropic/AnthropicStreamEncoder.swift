@@ -46,6 +46,16 @@ public struct AnthropicStreamEncoder: ClientStreamEncoder {
             openBlock(.thinking, into: &output)
             guard !text.isEmpty else { return }
             delta(#"{"type":"thinking_delta","thinking":"#, text, into: &output)
+        case .redactedReasoning(0, let data):
+            // A whole block in one event: opened and closed at once.
+            start(into: &output)
+            closeBlock(into: &output)
+            open = .thinking
+            blockStartPrefix(into: &output)
+            output.writeStaticString(#"{"type":"redacted_thinking","data":"#)
+            output.writeJSONString(data)
+            output.writeStaticString("}}\n\n")
+            closeBlock(into: &output)
         case .reasoningSignature(0, let signature):
             openBlock(.thinking, into: &output)
             delta(#"{"type":"signature_delta","signature":"#, signature, into: &output)

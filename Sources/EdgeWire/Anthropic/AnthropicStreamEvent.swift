@@ -31,6 +31,8 @@ enum AnthropicStreamEvent {
         var text: JSONScanner.StringSpan?
         var thinking: JSONScanner.StringSpan?
         var signature: JSONScanner.StringSpan?
+        /// A `redacted_thinking` block's encrypted reasoning.
+        var data: JSONScanner.StringSpan?
         var partialJSON: JSONScanner.StringSpan?
         var stopReason: JSONScanner.StringSpan?
         var message: JSONScanner.StringSpan?
@@ -69,6 +71,7 @@ enum AnthropicStreamEvent {
             case "text": object.text = try scanner.readNullableStringSpan()
             case "thinking": object.thinking = try scanner.readNullableStringSpan()
             case "signature": object.signature = try scanner.readNullableStringSpan()
+            case "data": object.data = try scanner.readNullableStringSpan()
             case "partial_json": object.partialJSON = try scanner.readNullableStringSpan()
             case "stop_reason": object.stopReason = try scanner.readNullableStringSpan()
             case "message": object.message = try scanner.readNullableStringSpan()

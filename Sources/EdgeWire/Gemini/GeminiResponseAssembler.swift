@@ -71,7 +71,7 @@ public struct GeminiResponseAssembler: ClientAnswerAssembler {
             self.usage = usage
         case .finish(let choice, let reason):
             candidates[slot(choice)].finishReason = reason
-        case .error, .reasoningSignature:
+        case .error, .reasoningSignature, .redactedReasoning:
             // Another provider's signature cannot be returned to Gemini usefully; errors end the answer elsewhere.
             break
         }

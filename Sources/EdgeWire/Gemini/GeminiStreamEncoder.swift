@@ -89,8 +89,9 @@ public struct GeminiStreamEncoder: ClientStreamEncoder {
             }
         case .usage(let usage):
             self.usage = usage
-        case .reasoningSignature:
-            // Another provider's signature means nothing to Gemini, and a Gemini client cannot return it usefully.
+        case .reasoningSignature, .redactedReasoning:
+            // Another provider's signed or encrypted reasoning means nothing to Gemini, and a Gemini client cannot
+            // return it usefully.
             break
         case .error(let message, let type):
             Self.writeError(code: 500, message: message, status: type ?? "INTERNAL", framing: framing, first: written == 0, into: &output)

@@ -15,6 +15,9 @@ public enum StreamEvent: Sendable, Equatable {
     case refusal(choice: Int, text: String)
     /// A piece of a choice's reasoning (thinking) text.
     case reasoning(choice: Int, text: String)
+    /// Reasoning the provider sent encrypted (Anthropic's `redacted_thinking` block): passed on as it came, for the
+    /// client to send back in a later turn.
+    case redactedReasoning(choice: Int, data: String)
     /// The signature that closes a piece of reasoning (Anthropic's `signature_delta`): a client that sends the
     /// reasoning back in a later turn must send it with this, unchanged.
     case reasoningSignature(choice: Int, signature: String)
@@ -33,7 +36,7 @@ public enum StreamEvent: Sendable, Equatable {
     public var isContent: Bool {
         switch self {
         case .text(_, let text), .refusal(_, let text), .reasoning(_, let text): !text.isEmpty
-        case .toolCall: true
+        case .toolCall, .redactedReasoning: true
         default: false
         }
     }

@@ -60,7 +60,7 @@ public struct OpenAIChunkEncoder: ClientStreamEncoder {
             output.writeStaticString(#""choices":[],"usage":"#)
             Self.write(usage, to: &output)
             output.writeStaticString("}\n\n")
-        case .reasoningSignature, .error:
+        case .reasoningSignature, .redactedReasoning, .error:
             break
         }
     }

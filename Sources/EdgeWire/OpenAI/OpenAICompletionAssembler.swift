@@ -82,7 +82,7 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler {
             self.usage = usage
         case .finish(let choice, let reason):
             choices[slot(choice)].finishReason = reason
-        case .error, .reasoningSignature:
+        case .error, .reasoningSignature, .redactedReasoning:
             break
         }
     }

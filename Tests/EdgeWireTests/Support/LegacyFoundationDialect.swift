@@ -136,7 +136,7 @@ enum LegacyFoundationDialect {
                 self.usage = usage
             case .finish(let choice, let reason):
                 choices[choice, default: .init()].finishReason = reason
-            case .error, .reasoningSignature:
+            case .error, .reasoningSignature, .redactedReasoning:
                 break
             }
         }

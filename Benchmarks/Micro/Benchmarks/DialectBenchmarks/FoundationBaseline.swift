@@ -143,7 +143,7 @@ enum FoundationBaseline {
                 self.usage = usage
             case .finish(let choice, let reason):
                 choices[choice, default: .init()].finishReason = reason
-            case .error, .reasoningSignature:
+            case .error, .reasoningSignature, .redactedReasoning:
                 break
             }
         }
