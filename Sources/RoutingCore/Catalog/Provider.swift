@@ -14,7 +14,8 @@ public struct Provider: Sendable, Identifiable {
     public var id: String
     /// The wire format the provider speaks.
     public var dialect: Dialect
-    /// The base URL, without a trailing slash (for OpenAI, the part before `/chat/completions`).
+    /// The base URL, without a trailing slash: for OpenAI the part before `/chat/completions`, for Anthropic the
+    /// part before `/v1/messages`, for Gemini the part before `/v1beta/models/…`.
     public var baseURL: String
     /// The provider's API key, resolved from the environment; never logged or shown.
     public var apiKey: String?
