@@ -88,3 +88,50 @@ struct DialectSDKTests {
         }
     }
 }
+
+/// The demo as `edge-router demo` runs it (its five simulated providers with their behaviours and dialects, its
+/// configuration), and the three official SDKs against every demo model.
+@Suite("Official SDKs against the demo", .timeLimit(.minutes(8)))
+struct DemoSDKTests {
+    static let models = ["demo-chat", "demo-mini", "demo-multi"]
+
+    static func run(_ body: @Sendable @escaping (RouterHarness) async throws -> Void) async throws {
+        var sims: [SimulatorSettings] = []
+        for provider in DemoConfiguration.providers {
+            var settings = SimulatorSettings()
+            try settings.apply(json: provider.behaviour)
+            settings.dialect = try #require(SimulatorDialect(rawValue: provider.dialect))
+            // The demo's latencies, shortened: the test is about the wire, not about waiting.
+            settings.ttftMilliseconds = min(settings.ttftMilliseconds, 20)
+            settings.tokensPerSecond = 1000
+            sims.append(settings)
+        }
+        let configured = sims
+        try await RouterHarness.run(
+            sims: configured, yaml: { DemoConfiguration.yaml(routerPort: 0, simPorts: $0).replacingOccurrences(of: "interval_ms: 5000", with: "interval_ms: 60000") },
+            body)
+    }
+
+    @Test(
+        "the openai, anthropic and google-genai packages read every demo model, demo-multi included",
+        .enabled(if: PythonScript.python != nil))
+    func everySDKEveryDemoModel() async throws {
+        try await Self.run { harness in
+            let key = DemoConfiguration.clientKey
+            let openAI = try await PythonScript.run("openai_sdk_check.py", arguments: [harness.base + "/v1", key] + Self.models)
+            #expect(openAI.status == 0, "\(openAI.output)")
+            let anthropic = try await PythonScript.run("anthropic_sdk_check.py", arguments: [harness.base, key] + Self.models)
+            #expect(anthropic.status == 0, "\(anthropic.output)")
+            let gemini = try await PythonScript.run("gemini_sdk_check.py", arguments: [harness.base, key] + Self.models)
+            #expect(gemini.status == 0, "\(gemini.output)")
+            for model in Self.models {
+                for (sdk, output) in [("openai", openAI.output), ("anthropic", anthropic.output), ("gemini", gemini.output)] {
+                    #expect(output.contains("\(model) stream: \(DialectMatrixTests.expectedText)"), "\(sdk): \(output)")
+                    #expect(output.contains("\(model) create: \(DialectMatrixTests.expectedText)"), "\(sdk): \(output)")
+                }
+                #expect(anthropic.output.contains("\(model) tool: get_weather [tool_use]"), "\(anthropic.output)")
+                #expect(gemini.output.contains("\(model) tool: get_weather"), "\(gemini.output)")
+            }
+        }
+    }
+}

@@ -11,8 +11,8 @@ struct OpenAISDKTests {
         try await RouterHarness.run(sims: [ChatStreamingTests.fastSim()], yaml: { testYAML(ports: $0) }) { harness in
             let (status, text) = try await PythonScript.run("openai_sdk_check.py", arguments: [harness.base + "/v1", RouterHarness.clientKey])
             #expect(status == 0, "\(text)")
-            #expect(text.contains("stream: The quick brown fox jumps over the lazy"))
-            #expect(text.contains("create: The quick brown fox jumps over the lazy"))
+            #expect(text.contains("stream: The quick brown fox jumps over the lazy [8 tokens]"))
+            #expect(text.contains("create: The quick brown fox jumps over the lazy [8 tokens]"))
             #expect(text.contains("error: NotFoundError 404 model_not_found"))
             #expect(text.contains("auth: AuthenticationError 401"))
         }

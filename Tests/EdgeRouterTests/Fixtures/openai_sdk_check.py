@@ -17,12 +17,13 @@ for model in models:
             parts.append(chunk.choices[0].delta.content)
         if chunk.usage:
             usage = chunk.usage
-    assert usage is not None and usage.completion_tokens == 8, usage
-    print(f"{model} stream:", "".join(parts))
+    assert usage is not None and usage.completion_tokens > 0, usage
+    print(f"{model} stream:", "".join(parts), f"[{usage.completion_tokens} tokens]")
 
     completion = client.chat.completions.create(model=model, messages=messages)
-    assert completion.usage.total_tokens == completion.usage.prompt_tokens + 8
-    print(f"{model} create:", completion.choices[0].message.content)
+    usage = completion.usage
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens, usage
+    print(f"{model} create:", completion.choices[0].message.content, f"[{usage.completion_tokens} tokens]")
 
 try:
     client.chat.completions.create(model="no-such-model", messages=messages)
