@@ -120,3 +120,22 @@ struct AnthropicLosslessAssemblyTests {
         #expect(reread.contains(.redactedReasoning(choice: 0, data: "EmwKAhgBEgy3va3pzix/LafPsn4a")))
     }
 }
+
+@Suite("Anthropic writer: thinking with a forced tool call", .timeLimit(.minutes(1)))
+struct AnthropicForcedToolWithThinkingTests {
+    @Test("reasoning with a forced tool call is refused naming tool_choice; with auto it is written")
+    func forcedToolWithReasoningRefused() throws {
+        var request = ChatRequest(
+            model: "m", messages: [ChatMessage(role: .user, parts: [.text("weather?")])], tools: [ToolDefinition(name: "get_weather")],
+            toolChoice: .required, reasoning: ReasoningRequest(effort: "low"))
+        #expect(throws: WireError.self) { try AnthropicRequestWriter.body(for: request, model: "x", defaultMaxTokens: 100) }
+        do {
+            _ = try AnthropicRequestWriter.body(for: request, model: "x", defaultMaxTokens: 100)
+        } catch {
+            #expect(error.param == "tool_choice")
+        }
+        request.toolChoice = .auto
+        let body = String(buffer: try AnthropicRequestWriter.body(for: request, model: "x", defaultMaxTokens: 100))
+        #expect(body.contains(#""thinking":{"type":"enabled","budget_tokens":1024}"#))
+    }
+}

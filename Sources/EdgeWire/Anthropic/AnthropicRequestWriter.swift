@@ -6,8 +6,9 @@ import NIOCore
 ///
 /// What the writer refuses, with a ``WireError`` naming the field in the path the caller gave it (the client's
 /// terms): the request's first ``ChatRequest/untranslatable`` field; more than one choice (`n`); a JSON response
-/// format (`response_format`: the Messages API has no such field); tool-call arguments that are not a JSON object
-/// (`messages[i].tool_calls[j].function.arguments`).
+/// format (`response_format`: the Messages API has no such field); a forced tool call with reasoning
+/// (`tool_choice`: Anthropic allows only `auto` or `none` with thinking); tool-call arguments that are not a JSON
+/// object (`messages[i].tool_calls[j].function.arguments`).
 ///
 /// What it adjusts, because Anthropic would refuse the request otherwise:
 /// - `max_tokens` is required: the request's, else `defaultMaxTokens`.
@@ -35,6 +36,16 @@ public enum AnthropicRequestWriter {
             throw WireError("'response_format' other than text cannot be sent to an Anthropic-dialect provider of this model.", param: "response_format")
         case .text, nil:
             break
+        }
+        if request.reasoning?.budget != nil, !request.tools.isEmpty {
+            switch request.toolChoice {
+            case .required?, .tool?:
+                throw WireError(
+                    "'tool_choice' that forces a tool call cannot be sent with reasoning to an Anthropic-dialect provider of this model: Anthropic allows only 'auto' or 'none' with thinking.",
+                    param: "tool_choice")
+            case .auto?, .none?, nil:
+                break
+            }
         }
 
         var maxTokens = max(1, request.maxTokens ?? defaultMaxTokens)
