@@ -38,8 +38,9 @@ public struct GeminiResponseFrame: Sendable, Equatable {
             && lhs.error?.message == rhs.error?.message && lhs.error?.status == rhs.error?.status
     }
 
-    /// Reads one response object.
-    public static func read(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONScanner.Failure) -> GeminiResponseFrame {
+    /// Reads one response object. `identity` asks for `modelVersion` and `responseId`: a stream needs them from its
+    /// first frame only, and skipping them in the others spares two strings per frame.
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, identity: Bool = true) throws(JSONScanner.Failure) -> GeminiResponseFrame {
         var scanner = JSONScanner(bytes)
         var frame = GeminiResponseFrame()
         try scanner.enterObject()
@@ -50,8 +51,8 @@ public struct GeminiResponseFrame: Sendable, Equatable {
                 try scanner.enterArray()
                 while try scanner.nextElement() { frame.candidates.append(try readCandidate(&scanner)) }
             case "usageMetadata": frame.usage = try readUsage(&scanner)
-            case "modelVersion": frame.modelVersion = try scanner.readString()
-            case "responseId": frame.responseID = try scanner.readString()
+            case "modelVersion" where identity: frame.modelVersion = try scanner.readString()
+            case "responseId" where identity: frame.responseID = try scanner.readString()
             case "promptFeedback":
                 try scanner.enterObject()
                 while let member = try scanner.nextMember() {

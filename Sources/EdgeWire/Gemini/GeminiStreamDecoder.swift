@@ -33,8 +33,9 @@ public struct GeminiStreamDecoder: ProviderStreamDecoder {
     public mutating func decode(_ event: SSEEvent) throws(MalformedFrame) -> StreamDecoded {
         let data = event.data
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .skip }
+        let identity = !started
         let reading = data.withUnsafeBufferPointer { bytes in
-            Result { () throws(JSONScanner.Failure) in try GeminiResponseFrame.read(bytes) }
+            Result { () throws(JSONScanner.Failure) in try GeminiResponseFrame.read(bytes, identity: identity) }
         }
         guard case .success(let frame) = reading else {
             throw MalformedFrame(detail: "a stream frame is not a valid Gemini response")
