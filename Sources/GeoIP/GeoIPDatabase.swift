@@ -19,7 +19,7 @@ import Darwin
 /// geoipupdate does). Rewriting the mapped file in place (`cp new.mmdb old.mmdb`) changes
 /// the bytes under every open mapping and can crash the process with `SIGBUS`.
 ///
-/// Sendable: after `MMDB_open` returns, libmaxminddb only ever reads the `MMDB_s` and the
+/// `@unchecked Sendable` is safe because after `MMDB_open` returns, libmaxminddb only ever reads the `MMDB_s` and the
 /// read-only mapping it points to (lookups keep their state on the caller's stack), so any
 /// number of threads may look up concurrently; the handle is freed only in `deinit`, when
 /// no reference, and so no lookup, remains.

@@ -60,7 +60,12 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Returns whether the part was passed on.
     @discardableResult
     private func dispatch(_ part: HTTPRequestPart, context: ChannelHandlerContext) -> Bool {
-        switch order.route(part, side: { Self.matches($0) ? .router : .application }) {
+        // A head's endpoint is parsed once: it decides the side, and the responder answers in its dialect.
+        var endpoint: ChatEndpoint?
+        switch order.route(part, side: { head in
+            endpoint = ChatEndpoint(head)
+            return endpoint == nil ? .application : .router
+        }) {
         case .passOn:
             context.fireChannelRead(wrapInboundOut(part))
             return true
@@ -69,8 +74,8 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
         case .handle:
             switch part {
             case .head(let head):
-                // `route` said this head is the router's: it names a chat endpoint.
-                guard let endpoint = ChatEndpoint(head) else { return false }
+                // `route` said this head is the router's: it named a chat endpoint.
+                guard let endpoint else { return false }
                 let responder = ChatResponder(
                     pipeline: pipeline, head: head, endpoint: endpoint, connection: self,
                     peer: ClientLocator.peerAddress(of: context.channel), eventLoop: context.eventLoop)

@@ -179,36 +179,15 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
             return
         }
         let request: DialectRequest
-        switch route {
-        case .chat:
-            guard let chat = ChatRequest(body: body) else {
-                finish(.error(400, "invalid request body"))
-                return
-            }
-            request = DialectRequest(
-                model: chat.model, stream: chat.stream, includeUsage: chat.includeUsage, options: chat.options)
-        case .messages:
-            switch DialectRequest.read(body, AnthropicRequestReader.read) {
-            case .success(let read): request = read
-            case .failure(let refusal):
-                finish(dialect.errorResponse(400, refusal.message))
-                return
-            }
-        case .generateContent(let model, let stream):
-            let sse = SimulatorRoute.query("alt", in: head.uri) == "sse"
-            switch DialectRequest.read(body, { GeminiRequestReader.read($0, model: model, stream: stream, sse: sse) }) {
-            case .success(let read): request = read
-            case .failure(let refusal):
-                finish(dialect.errorResponse(400, refusal.message))
-                return
-            }
-        default:
-            finish(.notFound)
+        switch DialectRequest.read(route: route, head: head, body: body) {
+        case .success(let read): request = read
+        case .failure(let refusal):
+            finish(refusal.response(in: dialect))
             return
         }
 
         let plan = simulator.plan(headers: head.headers)
-        if let key = plan.settings.requiredAPIKey, !Self.authorized(head, dialect: dialect, key: key) {
+        if let key = plan.settings.requiredAPIKey, !DialectRequest.authorized(head, dialect: dialect, key: key) {
             // Counted failed once: a request already failed by injection is not in flight.
             if plan.failWith == nil { simulator.end(.failed) }
             finish(dialect.unauthorized)
@@ -280,16 +259,6 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
                 frames: .scripted(frames)))
         // Whatever is due already (a zero TTFT) goes out with the head.
         advanceStream(now: now)
-    }
-
-    /// Whether the request carries `key` where the dialect's clients send it.
-    private static func authorized(_ head: HTTPRequestHead, dialect: SimulatorDialect, key: String) -> Bool {
-        switch dialect {
-        case .openai: head.headers.first(name: "authorization") == "Bearer \(key)"
-        case .anthropic: head.headers.first(name: "x-api-key") == key
-        case .gemini:
-            head.headers.first(name: "x-goog-api-key") == key || SimulatorRoute.query("key", in: head.uri) == key
-        }
     }
 
     /// A non-streamed answer, sent once its last token would have been generated.
@@ -466,22 +435,5 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
-    }
-}
-
-/// One stream in flight on a connection: a class, so each wake-up advances its schedule in place.
-final class ActiveStream {
-    /// The bytes of a stream: the OpenAI fast path's, or a rendered script (the other dialects, OpenAI options).
-    enum Frames {
-        case chat(ChatStreamFrames)
-        case scripted(ScriptedFrames)
-    }
-
-    var schedule: StreamSchedule
-    let frames: Frames
-
-    init(schedule: StreamSchedule, frames: Frames) {
-        self.schedule = schedule
-        self.frames = frames
     }
 }
