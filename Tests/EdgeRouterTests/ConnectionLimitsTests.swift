@@ -280,6 +280,22 @@ struct RequestSmugglingTests {
             #expect(harness.sims[0].stats.received == 0, "\(name)")
         }
     }
+
+    @Test("a client still sending its header block after the 431 can send 2 MiB more without a reset, and the router closes once it stops")
+    func lingersAfterHeaderOverflow() async throws {
+        try await ConnectionLimitsTests.run { harness in
+            let client = try await RawClient.connect(port: harness.router.port)
+            try await client.send("GET /healthz HTTP/1.1\r\nhost: x\r\nx-big: " + String(repeating: "a", count: 100 << 10))
+            let refused = await client.wait(for: .seconds(20)) { $0.text.contains("\r\n\r\n{") }
+            #expect(ConnectionLimitsTests.status(refused.text) == 431)
+            // Bytes after the refusal reach a decoder that has stopped; the router must drop them, not reset.
+            for _ in 0..<16 { try await client.send(String(repeating: "a", count: 128 << 10)) }
+            try await client.halfClose()
+            let seen = await client.waitForClose(.seconds(20))
+            #expect(seen.closed)
+            await client.close()
+        }
+    }
 }
 
 extension RouterHarness {

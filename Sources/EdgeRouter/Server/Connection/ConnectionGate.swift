@@ -138,6 +138,10 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Lingering after a refusal, the decoder (stopped by its parse error) reports each later read as an error:
+        // those are the bytes the gate means to drop. Passed on, they would close the connection while the client
+        // is still sending, and a reset could cost it the answer it was given.
+        if closing, error is ByteToMessageDecoderError { return }
         guard let error = error as? HTTPParserError else {
             context.fireErrorCaught(error)
             return
