@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ProviderSim", targets: ["ProviderSim"]),
         .library(name: "GeoIP", targets: ["GeoIP"]),
         .library(name: "Probe", targets: ["Probe"]),
+        .library(name: "RequestLog", targets: ["RequestLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -31,9 +32,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
-        // The module graph points one way: EdgeRouter -> (EdgeWire, RoutingCore, Probe, GeoIP) -> EdgeJSON.
+        // The module graph points one way: EdgeRouter -> (EdgeWire, RoutingCore, Probe, GeoIP, RequestLog) -> EdgeJSON.
         //
         // JSON for every hot path: a strict pull scanner and a writer, on plain byte buffers (no NIO, no Foundation).
         .target(
@@ -60,6 +62,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The record of every request: the row written after each request ends, the batching writer off the
+        // request path, the SQLite store (GRDB, WAL), spend and request queries, retention.
+        .target(
+            name: "RequestLog",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The router: HTTP server, request pipeline (intake, exchange, response), upstream client, configuration,
         // probes' scheduling, geolocation of clients, metrics.
         .target(
@@ -70,6 +83,7 @@ let package = Package(
                 "RoutingCore",
                 "GeoIP",
                 "Probe",
+                "RequestLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -173,6 +187,16 @@ let package = Package(
                 "edge-router",
                 "EdgeRouter",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RequestLogTests",
+            dependencies: [
+                "RequestLog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

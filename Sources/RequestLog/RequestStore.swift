@@ -1,0 +1,20 @@
+/// Where request records are kept: SQLite on the node (``SQLiteRequestStore``) by default.
+///
+/// Every method may be called from any task; a store serializes its own writes.
+public protocol RequestStore: Sendable {
+    /// Stores `batch` in one transaction. A record whose request id is already stored is skipped, so a replayed
+    /// batch never duplicates a row.
+    func insert(_ batch: [RequestRecord]) async throws(RequestLogError)
+
+    /// Totals of requests, tokens and cost per group.
+    func spend(_ query: SpendQuery) async throws(RequestLogError) -> [SpendRow]
+
+    /// Records matching `query`, newest first.
+    func requests(_ query: RequestQuery) async throws(RequestLogError) -> [RequestRecord]
+
+    /// Cost per gateway key id of the requests received at or after `sinceMs` (Unix milliseconds).
+    func costByKey(sinceMs: Int64) async throws(RequestLogError) -> [String: Double]
+
+    /// Deletes the records received before `beforeMs`; returns how many went.
+    func deleteRecords(receivedBefore beforeMs: Int64) async throws(RequestLogError) -> Int
+}

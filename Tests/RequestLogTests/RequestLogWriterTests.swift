@@ -1,0 +1,162 @@
+import Logging
+import RequestLog
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Synchronization
+import Testing
+
+@Suite("Request log writer: batching off the request path, drain on shutdown, retries, bounded queue", .timeLimit(.minutes(1)))
+struct RequestLogWriterTests {
+    @Test("a full batch sends the whole queue at once, without waiting for the interval, in batches of at most batchRows")
+    func fullBatchCommitsAtOnce() async throws {
+        let directory = try TemporaryDirectory()
+        let store = RecordingStore(try SQLiteRequestStore(path: directory.path("log.sqlite")))
+        let writer = RequestLogWriter(store: store, settings: .init(batchInterval: .seconds(600), batchRows: 3), logger: Logger(label: "test"))
+        try await withRunning(writer) {
+            for index in 0..<7 { writer.record(Sample.record(id: "r\(index)")) }
+            var sizes: [Int] = []
+            for _ in 0..<3 { sizes.append(try await store.nextBatch()) }
+            #expect(sizes == [3, 3, 1])
+            #expect(writer.queueDepth == 0)
+        }
+    }
+
+    @Test("a lone record is committed once the batch interval has passed")
+    func loneRecordCommitsAfterInterval() async throws {
+        let directory = try TemporaryDirectory()
+        let store = RecordingStore(try SQLiteRequestStore(path: directory.path("log.sqlite")))
+        let writer = RequestLogWriter(store: store, settings: .init(batchInterval: .milliseconds(20), batchRows: 500), logger: Logger(label: "test"))
+        try await withRunning(writer) {
+            writer.record(Sample.record(id: "only"))
+            let batch = try await store.nextBatch()
+            #expect(batch == 1)
+            let stored = try await store.inner.count()
+            #expect(stored == 1)
+        }
+    }
+
+    @Test("graceful shutdown commits the queued records at once (not after the 10-minute interval) before run returns")
+    func shutdownDrains() async throws {
+        let directory = try TemporaryDirectory()
+        let store = RecordingStore(try SQLiteRequestStore(path: directory.path("log.sqlite")))
+        let writer = RequestLogWriter(store: store, settings: .init(batchInterval: .seconds(600), batchRows: 2_000), logger: Logger(label: "test"))
+        for index in 0..<1_000 { writer.record(Sample.record(id: "r\(index)")) }
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await writer.run() }
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+        let stored = try await store.inner.count()
+        #expect(stored == 1_000)
+        #expect(store.batchSizes == [1_000])
+        #expect(writer.record(Sample.record(id: "late")) == false)
+    }
+
+    @Test("a batch the store refuses is retried until stored, once, and each failure is reported")
+    func failedBatchRetried() async throws {
+        let directory = try TemporaryDirectory()
+        let store = RecordingStore(try SQLiteRequestStore(path: directory.path("log.sqlite")), failures: 2)
+        let observer = CountingObserver()
+        let writer = RequestLogWriter(
+            store: store, settings: .init(batchInterval: .milliseconds(10), batchRows: 2), observer: observer, logger: Logger(label: "test"))
+        try await withRunning(writer) {
+            writer.record(Sample.record(id: "a"))
+            writer.record(Sample.record(id: "b"))
+            let batch = try await store.nextBatch()
+            #expect(batch == 2)
+            let stored = try await store.inner.count()
+            #expect(stored == 2)
+        }
+        #expect(observer.counts.withLock { $0.failed } == 2)
+        #expect(observer.counts.withLock { $0.written } == 2)
+    }
+
+    @Test("past the queue's capacity, records are refused and counted as dropped")
+    func boundedQueue() throws {
+        let directory = try TemporaryDirectory()
+        let observer = CountingObserver()
+        let writer = RequestLogWriter(
+            store: try SQLiteRequestStore(path: directory.path("log.sqlite")), settings: .init(queueCapacity: 2),
+            observer: observer, logger: Logger(label: "test"))
+        #expect(writer.record(Sample.record(id: "1")))
+        #expect(writer.record(Sample.record(id: "2")))
+        #expect(!writer.record(Sample.record(id: "3")))
+        #expect(writer.queueDepth == 2)
+        #expect(observer.counts.withLock { $0.dropped } == 1)
+    }
+
+    /// Runs `writer` while `body` runs, then cancels it.
+    private func withRunning(_ writer: RequestLogWriter, _ body: () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            try await body()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// A store that reports each committed batch's size, and may refuse its first inserts.
+final class RecordingStore: RequestStore {
+    let inner: SQLiteRequestStore
+    private let state: Mutex<(failuresLeft: Int, sizes: [Int])>
+    private let committed: AsyncStream<Int>
+    private let continuation: AsyncStream<Int>.Continuation
+
+    init(_ inner: SQLiteRequestStore, failures: Int = 0) {
+        self.inner = inner
+        state = Mutex((failures, []))
+        (committed, continuation) = AsyncStream.makeStream()
+    }
+
+    var batchSizes: [Int] { state.withLock { $0.sizes } }
+
+    /// The size of the next committed batch; fails after 10 seconds.
+    func nextBatch() async throws -> Int {
+        try await withThrowingTaskGroup(of: Int?.self) { group in
+            group.addTask { [committed] in
+                var iterator = committed.makeAsyncIterator()
+                return await iterator.next()
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(10))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let size = try await group.next() ?? nil else { throw TimedOut() }
+            return size
+        }
+    }
+
+    func insert(_ batch: [RequestRecord]) async throws(RequestLogError) {
+        let fail = state.withLock { state -> Bool in
+            guard state.failuresLeft > 0 else { return false }
+            state.failuresLeft -= 1
+            return true
+        }
+        if fail { throw RequestLogError(.storage, "refused for the test") }
+        try await inner.insert(batch)
+        state.withLock { $0.sizes.append(batch.count) }
+        continuation.yield(batch.count)
+    }
+
+    func spend(_ query: SpendQuery) async throws(RequestLogError) -> [SpendRow] { try await inner.spend(query) }
+    func requests(_ query: RequestQuery) async throws(RequestLogError) -> [RequestRecord] { try await inner.requests(query) }
+    func costByKey(sinceMs: Int64) async throws(RequestLogError) -> [String: Double] { try await inner.costByKey(sinceMs: sinceMs) }
+    func deleteRecords(receivedBefore beforeMs: Int64) async throws(RequestLogError) -> Int {
+        try await inner.deleteRecords(receivedBefore: beforeMs)
+    }
+}
+
+struct TimedOut: Error {}
+
+final class CountingObserver: RequestLogObserver {
+    let counts = Mutex((written: 0, failed: 0, dropped: 0))
+
+    func batchWritten(rows: Int, seconds: Double) { counts.withLock { $0.written += rows } }
+    func queueDepth(_ depth: Int) {}
+    func rowsDropped(_ rows: Int) { counts.withLock { $0.dropped += rows } }
+    func batchFailed() { counts.withLock { $0.failed += 1 } }
+}
