@@ -23,6 +23,10 @@ public struct EdgeRouterError: Error, Sendable, CustomStringConvertible {
         case notFound
         /// The request body is larger than the configured limit (413).
         case payloadTooLarge
+        /// The key's `rate_limit` (requests or tokens per minute) is used up for now (429, with `Retry-After`).
+        case rateLimited
+        /// The key's `budget` (US dollars per day or month) is spent (429, with `Retry-After` until it renews).
+        case budgetExceeded
         /// The provider rejected the request as invalid; passed on with the provider's status (4xx).
         case upstreamRejected
         /// Every attempt failed with a retryable error (502).
@@ -81,6 +85,7 @@ extension EdgeRouterError.Code {
         case .invalidRequest: 400
         case .modelNotFound, .notFound: 404
         case .payloadTooLarge: 413
+        case .rateLimited, .budgetExceeded: 429
         case .upstreamRejected: 400
         case .allAttemptsFailed: 502
         case .unavailable: 503

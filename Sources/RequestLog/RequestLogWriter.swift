@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import Logging
-import ServiceLifecycle
 import Synchronization
 
 /// What the writer reports, for metrics: the router implements it with its Prometheus registry.
@@ -23,11 +22,11 @@ public protocol RequestLogObserver: Sendable {
 /// commits what is queued in batches, every ``Settings/batchInterval`` or as soon as ``Settings/batchRows`` are
 /// waiting, whichever comes first.
 ///
-/// On graceful shutdown (SIGTERM) the queue is drained before ``run()`` returns; list the writer before the HTTP
-/// server in the service group, so that the server has drained its requests (and recorded them) first. A crash
+/// ``finish()`` makes ``run()`` drain the queue and return: the router calls it once its server has drained its
+/// requests (and recorded them) after SIGTERM, so that a graceful stop loses nothing. A crash
 /// loses what is queued and not yet committed: at most one batch interval of rows, plus the batch being committed.
 /// A batch that fails is retried with backoff and never dropped; rows keyed by request id make a replay harmless.
-public final class RequestLogWriter: Service, Sendable {
+public final class RequestLogWriter: Sendable {
     /// How the writer batches.
     public struct Settings: Sendable, Equatable {
         /// Longest a record waits in the queue before its batch is committed.
@@ -99,34 +98,33 @@ public final class RequestLogWriter: Service, Sendable {
     /// Rows waiting to be written.
     public var queueDepth: Int { state.withLock { $0.queue.count } }
 
+    /// Commits batches until ``finish()`` is called (or the task is cancelled), then commits what is left and
+    /// returns.
     public func run() async throws {
         var nextRetention = ContinuousClock.now
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                while true {
-                    if let retentionDays = settings.retentionDays, ContinuousClock.now >= nextRetention {
-                        await enforceRetention(days: retentionDays)
-                        nextRetention = .now + .seconds(3600)
-                    }
-                    // Wait for a first row, then for the batch to fill or its interval to pass.
-                    guard await waitFor(rows: 1, timeout: nil) else { break }
-                    _ = await waitFor(rows: settings.batchRows, timeout: settings.batchInterval)
-                    await commitQueued()
+        await withTaskCancellationHandler {
+            while true {
+                if let retentionDays = settings.retentionDays, ContinuousClock.now >= nextRetention {
+                    await enforceRetention(days: retentionDays)
+                    nextRetention = .now + .seconds(3600)
                 }
-                // Stopping: whatever is left goes out, batch by batch.
+                // Wait for a first row, then for the batch to fill or its interval to pass.
+                guard await waitFor(rows: 1, timeout: nil) else { break }
+                _ = await waitFor(rows: settings.batchRows, timeout: settings.batchInterval)
                 await commitQueued()
-            } onCancel: {
-                stop()
             }
-        } onGracefulShutdown: {
-            self.stop()
+            // Stopping: whatever is left goes out, batch by batch.
+            await commitQueued()
+        } onCancel: {
+            finish()
         }
         let dropped = state.withLock { $0.dropped }
         logger.info("request log writer stopped", metadata: ["dropped_rows": "\(dropped)"])
     }
 
-    /// Stops accepting records and lets the run loop drain and return.
-    private func stop() {
+    /// Stops taking records; ``run()`` commits what is queued and returns. Call it once nothing more will be
+    /// recorded: the router does when its server has drained its requests.
+    public func finish() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.stopping = true
             defer { state.waiter = nil }

@@ -1,7 +1,5 @@
 import Logging
 import RequestLog
-import ServiceLifecycle
-import ServiceLifecycleTestKit
 import Synchronization
 import Testing
 
@@ -35,18 +33,16 @@ struct RequestLogWriterTests {
         }
     }
 
-    @Test("graceful shutdown commits the queued records at once (not after the 10-minute interval) before run returns")
+    @Test("finish commits the queued records at once (not after the 10-minute interval) before run returns, and refuses later ones")
     func shutdownDrains() async throws {
         let directory = try TemporaryDirectory()
         let store = RecordingStore(try SQLiteRequestStore(path: directory.path("log.sqlite")))
         let writer = RequestLogWriter(store: store, settings: .init(batchInterval: .seconds(600), batchRows: 2_000), logger: Logger(label: "test"))
         for index in 0..<1_000 { writer.record(Sample.record(id: "r\(index)")) }
-        try await testGracefulShutdown { trigger in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await writer.run() }
-                trigger.triggerGracefulShutdown()
-                try await group.waitForAll()
-            }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            writer.finish()
+            try await group.waitForAll()
         }
         let stored = try await store.inner.count()
         #expect(stored == 1_000)
@@ -87,12 +83,12 @@ struct RequestLogWriterTests {
         #expect(observer.counts.withLock { $0.dropped } == 1)
     }
 
-    /// Runs `writer` while `body` runs, then cancels it.
+    /// Runs `writer` while `body` runs, then finishes it.
     private func withRunning(_ writer: RequestLogWriter, _ body: () async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await writer.run() }
             try await body()
-            group.cancelAll()
+            writer.finish()
             try await group.waitForAll()
         }
     }

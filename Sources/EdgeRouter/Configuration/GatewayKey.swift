@@ -8,11 +8,61 @@ public struct GatewayKey: Sendable {
     public var allowedModels: Set<String>?
     /// The name of a residency rule that applies to this key's requests before the global rules.
     public var residencyRule: String?
+    /// Metadata recorded with every request of the key, under what the request itself sends (`metadata:`):
+    /// names and values as JSON text (`"search"`, `42`, `true`).
+    public var metadata: [(name: String, json: String)]
+    /// Whether, and how much of, request and answer bodies are recorded (`log_bodies:`); nil records none.
+    public var bodyLogging: BodyLogging?
+    /// Spend limits in US dollars (`budget:`).
+    public var budget: Budget?
+    /// Request and token rates (`rate_limit:`), per node.
+    public var rateLimit: RateLimit?
 
-    public init(id: String, allowedModels: Set<String>? = nil, residencyRule: String? = nil) {
+    public init(
+        id: String, allowedModels: Set<String>? = nil, residencyRule: String? = nil,
+        metadata: [(name: String, json: String)] = [], bodyLogging: BodyLogging? = nil, budget: Budget? = nil,
+        rateLimit: RateLimit? = nil
+    ) {
         self.id = id
         self.allowedModels = allowedModels
         self.residencyRule = residencyRule
+        self.metadata = metadata
+        self.bodyLogging = bodyLogging
+        self.budget = budget
+        self.rateLimit = rateLimit
+    }
+
+    /// How much of each body a key that opts in has recorded.
+    public struct BodyLogging: Sendable, Equatable {
+        public var requestBytes: Int
+        public var responseBytes: Int
+
+        public init(requestBytes: Int = 64 << 10, responseBytes: Int = 64 << 10) {
+            self.requestBytes = requestBytes
+            self.responseBytes = responseBytes
+        }
+    }
+
+    /// US dollars a key may spend per UTC day and per UTC calendar month.
+    public struct Budget: Sendable, Equatable {
+        public var usdPerDay: Double?
+        public var usdPerMonth: Double?
+
+        public init(usdPerDay: Double? = nil, usdPerMonth: Double? = nil) {
+            self.usdPerDay = usdPerDay
+            self.usdPerMonth = usdPerMonth
+        }
+    }
+
+    /// Requests and tokens a key may use per minute, as token buckets (bursts up to a minute's worth).
+    public struct RateLimit: Sendable, Equatable {
+        public var requestsPerMinute: Int?
+        public var tokensPerMinute: Int?
+
+        public init(requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil) {
+            self.requestsPerMinute = requestsPerMinute
+            self.tokensPerMinute = tokensPerMinute
+        }
     }
 
     /// Whether the key may use the model with this configuration name.
@@ -47,6 +97,9 @@ public struct KeyRing: Sendable {
 
     /// How many keys are configured.
     public var count: Int { byHash.count }
+
+    /// Every configured key.
+    public var keys: [GatewayKey] { Array(byHash.values) }
 
     /// The lowercase hex SHA-256 of a string's UTF-8 bytes.
     public static func sha256Hex(_ secret: some StringProtocol) -> String {

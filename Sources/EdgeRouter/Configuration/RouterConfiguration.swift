@@ -20,6 +20,8 @@ public struct RouterConfiguration: Sendable {
     public var routing: RoutingSettings
     /// Background probing; nil when the file has no `probes:` section.
     public var probes: ProbeSettings?
+    /// The request log; off unless it has a path.
+    public var log: LogSettings
 
     private var modelIndexByName: [String: Int]
 
@@ -31,9 +33,11 @@ public struct RouterConfiguration: Sendable {
         adminKeys: KeyRing = .init(),
         geo: GeoSettings = .init(),
         routing: RoutingSettings = .init(),
-        probes: ProbeSettings? = nil
+        probes: ProbeSettings? = nil,
+        log: LogSettings = .init()
     ) {
         self.probes = probes
+        self.log = log
         self.geo = geo
         self.routing = routing
         self.server = server

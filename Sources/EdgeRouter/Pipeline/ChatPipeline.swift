@@ -11,6 +11,7 @@ struct ChatPipeline: Sendable {
     let engine: RoutingEngine
     let metrics: RouterMetrics
     let locator: ClientLocator
+    let accounting: Accounting
     let logger: Logger
 
     /// The checks before any upstream work.

@@ -28,6 +28,9 @@ final class ChatResponder: ChatExchangeObserver {
     private let writer: ChatResponseWriter
     private let received = ContinuousClock.now
     private let requestID = EdgeRequestContext.makeRequestID()
+    private var trail: RequestTrail
+    /// The `x-edge-metadata` header's fields, read at admission, merged over the body's once it is read.
+    private var headerMetadata: [RequestMetadata.Field] = []
     private var phase = Phase.receiving
     private var key: GatewayKey?
     private var body = ByteBuffer()
@@ -45,6 +48,7 @@ final class ChatResponder: ChatExchangeObserver {
         self.endpoint = endpoint
         self.peer = peer
         self.eventLoop = eventLoop
+        self.trail = RequestTrail(requestID: requestID, endpoint: endpoint, path: head.path.map { String($0.prefix { $0 != "?" }) } ?? "", received: received)
         self.writer = ChatResponseWriter(
             connection: connection, requestID: requestID,
             closing: head.headerFields[.connection]?.lowercased() == "close",
@@ -60,6 +64,7 @@ final class ChatResponder: ChatExchangeObserver {
     func receiveHead() {
         do {
             key = try pipeline.intake.authenticate(head.headerFields, path: head.path)
+            trail.key = key
         } catch {
             answer(error)
             return
@@ -84,9 +89,12 @@ final class ChatResponder: ChatExchangeObserver {
         case .starting:
             exchange?.stop()
             finish(.cancelled, start: nil)
+            // nginx's "client closed request": no answer was written.
+            account(status: 499, errorType: "cancelled")
         case .answering(let start):
             exchange?.stop()
             finish(.cancelled, start: start)
+            account(status: 200, errorType: "cancelled")
         case .receiving, .over:
             break
         }
@@ -105,15 +113,24 @@ final class ChatResponder: ChatExchangeObserver {
         let placement = intake.locate(head.headerFields, peer: peer, key: key)
         self.placement = placement
         pipeline.metrics.clientGeo.recordRequest(placement.labels)
+        trail.country = placement.place.location?.countryISOCode
+        trail.asn = placement.place.location?.asn.map(Int.init)
         let admitted: AdmittedChat
         do {
-            admitted = try intake.admit(
-                endpoint: endpoint, body: body.readableBytesView, headers: head.headerFields, key: key, placement: placement, received: received)
+            admitted = try admit(intake, placement: placement)
         } catch {
             pipeline.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
             answer(error)
             return
         }
+        trail.model = admitted.request.model
+        trail.stream = admitted.request.stream
+        trail.promptBytes = body.readableBytes
+        body.withUnsafeReadableBytes { raw in
+            raw.withMemoryRebound(to: UInt8.self) { trail.metadata.merge(body: $0, dialect: endpoint.dialect) }
+        }
+        trail.metadata.merge(headerMetadata)  // over the body's fields
+        if let logging = key?.bodyLogging { trail.keepBodies(logging, request: body) }
         body = ByteBuffer()
         writer.prepare(for: admitted.request)
         let exchange = ChatExchange(
@@ -128,11 +145,27 @@ final class ChatResponder: ChatExchangeObserver {
         exchange.start(observer: self)
     }
 
+    /// The checks before any upstream work: the metadata header (a 400 when malformed), the key's limits (a 429
+    /// when over one; the headers that say where it stands go with every answer), then the intake's.
+    private func admit(_ intake: ChatIntake, placement: ClientPlacement) throws(EdgeRouterError) -> AdmittedChat {
+        trail.metadata = RequestMetadata(defaults: key?.metadata.map { RequestMetadata.Field(name: $0.name, json: $0.json) } ?? [])
+        if let header = head.headerFields[.edgeMetadata] { headerMetadata = try RequestMetadata.parse(header: header) }
+        if let key {
+            let limitHeaders = try pipeline.accounting.admit(key)
+            self.placement?.headers.append(contentsOf: limitHeaders)
+        }
+        return try intake.admit(
+            endpoint: endpoint, body: body.readableBytesView, headers: head.headerFields, key: key, placement: placement, received: received)
+    }
+
     // MARK: ChatExchangeObserver
 
     func exchange(_ exchange: ChatExchange, started: ExchangeStart) {
         guard case .starting = phase else { return }
         phase = .answering(started)
+        trail.start = started
+        trail.failures = exchange.failedAttempts
+        trail.hedged = exchange.hedged
         pipeline.metrics.clientGeo.recordFirstToken(placement?.labels ?? .unknown, ttft: started.timeToFirstToken)
         writer.start(providerDialect: started.deployment.provider.dialect, headers: responseHeaders(started))
     }
@@ -140,6 +173,8 @@ final class ChatResponder: ChatExchangeObserver {
     func exchange(_ exchange: ChatExchange, failedToStart error: EdgeRouterError) {
         guard case .starting = phase else { return }
         finish(.failed, start: nil)
+        trail.failures = exchange.failedAttempts
+        trail.hedged = exchange.hedged
         var error = error
         if let rule = placement?.place.rule {
             error.message += " (residency rule '\(rule.name)' allows only regions \(rule.allowedRegions.joined(separator: ", ")))"
@@ -151,22 +186,26 @@ final class ChatResponder: ChatExchangeObserver {
         guard case .answering(let start) = phase else { return }
         switch step {
         case .frame(let frame):
+            trail.observe(frame)
             if !writer.append(frame) { refuseOversizedAnswer(exchange, start: start) }
         case .completed:
             phase = .over
             finish(.ok, start: start)
             exchange.finish()
             writer.complete(headers: responseHeaders(start), fallbackModel: start.deployment.upstreamModel)
+            account(status: 200, errorType: nil)
         case .clientStalled:
             phase = .over
             finish(.clientStalled, start: start)
             exchange.finish()
             writer.abort()
+            account(status: 200, errorType: "client_stalled")
         case .failed(let error):
             phase = .over
             finish(.interrupted, start: start)
             exchange.finish()
             writer.fail(decorated(error))
+            account(status: 200, errorType: ErrorResponse.openAICode(of: .streamInterrupted))
         }
     }
 
@@ -181,7 +220,16 @@ final class ChatResponder: ChatExchangeObserver {
     /// Answers with an error (before anything of a response was written), with the client's place headers.
     private func answer(_ error: any Error) {
         phase = .over
-        writer.answer(decorated(error))
+        let shaped = decorated(error)
+        writer.answer(shaped)
+        account(status: ErrorResponse.status(of: shaped, in: endpoint.dialect), errorType: ErrorResponse.openAICode(of: shaped.code))
+    }
+
+    /// Puts the request on record, once: the log, the spend metrics, the key's budget and token rate.
+    private func account(status: Int, errorType: String?) {
+        guard !trail.isRecorded else { return }
+        let record = trail.record(status: status, errorType: errorType)
+        pipeline.accounting.account(record, key: key, deployment: trail.start?.deployment)
     }
 
     private func decorated(_ error: any Error) -> EdgeRouterError {
@@ -195,6 +243,7 @@ final class ChatResponder: ChatExchangeObserver {
         exchange.stop()
         pipeline.metrics.responseLimit.record(deployment: start.deployment)
         finish(.interrupted, start: start)
+        trail.start = start
         let limit = pipeline.configuration.server.maxResponseBytes
         answer(
             EdgeRouterError(

@@ -19,6 +19,8 @@ public final class EdgeRouterServer: Service, Sendable {
     private let clients: UpstreamClients
     private let locator: ClientLocator
     private let probes: ProbeScheduler?
+    /// Limits per key, the request log, spend.
+    private let accounting: Accounting
     /// The routing brain.
     public let engine: RoutingEngine
     private let logger: Logger
@@ -36,6 +38,7 @@ public final class EdgeRouterServer: Service, Sendable {
     ) throws(EdgeRouterError) {
         let locator = try Self.locator(configuration.geo, logger: logger)
         let metrics = RouterMetrics(configuration: configuration)
+        let accounting = try Accounting(configuration: configuration, registry: metrics.registry, logger: logger)
         let engine = RoutingEngine(
             models: configuration.models, settings: configuration.routing, trialsByProbe: configuration.probes != nil,
             observer: metrics.routing, logger: logger)
@@ -50,6 +53,7 @@ public final class EdgeRouterServer: Service, Sendable {
         self.clients = UpstreamClients(providers: configuration.providers, clientStallTimeout: configuration.server.connections.clientStall)
         self.engine = engine
         self.probes = probes
+        self.accounting = accounting
         self.logger = logger
         self.onListening = onListening
     }
@@ -83,7 +87,8 @@ public final class EdgeRouterServer: Service, Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
         let chat = ChatPipeline(
-            configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator, logger: logger)
+            configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator,
+            accounting: accounting, logger: logger)
         let models = ModelsRoute(configuration: configuration)
         let nearest = NearestRoute(locator: locator)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: configuration.keys))
@@ -127,39 +132,53 @@ public final class EdgeRouterServer: Service, Sendable {
         )
         let reloader = GeoIPReloadService(resolver: locator.resolver, pollInterval: configuration.geo.reloadInterval)
         let geolocating = locator.resolver.isEnabled
+        await accounting.loadSpend(keys: configuration.keys.keys)
+        let logWriter = accounting.writer
         do {
-            try await withGracefulShutdownHandler {
-                try await withThrowingTaskGroup(of: Bool.self) { group in
-                    // Replaced database files are picked up while the server runs. The server decides when
-                    // everything is over: the reloader stopping first must not cut in-flight streams.
-                    if geolocating {
-                        group.addTask {
-                            try await reloader.run()
-                            return false
-                        }
-                    }
-                    if let probes = self.probes {
-                        group.addTask {
-                            try await probes.run()
-                            return false
-                        }
-                    }
-                    group.addTask {
-                        try await app.run()
-                        return true
-                    }
-                    while let serverStopped = try await group.next() {
-                        if serverStopped { group.cancelAll() }
-                    }
-                }
-            } onGracefulShutdown: {
-                self.listening.ready.store(false, ordering: .relaxed)
+            // The request log's writer outlives the server: it is finished (and drains) only once the server has
+            // drained its requests, so that none of their records is lost.
+            try await withThrowingTaskGroup(of: Void.self) { logging in
+                if let logWriter { logging.addTask { try await logWriter.run() } }
+                defer { logWriter?.finish() }
+                try await serve(app, reloader: geolocating ? reloader : nil)
             }
         } catch {
             await clients.shutdown()
             throw error
         }
         await clients.shutdown()
+    }
+
+    /// Runs the HTTP server with the GeoIP reloader and the probes until the server stops (after draining, on
+    /// graceful shutdown).
+    private func serve(_ app: some ApplicationProtocol, reloader: GeoIPReloadService?) async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                // Replaced database files are picked up while the server runs. The server decides when
+                // everything is over: the reloader stopping first must not cut in-flight streams.
+                if let reloader {
+                    group.addTask {
+                        try await reloader.run()
+                        return false
+                    }
+                }
+                if let probes = self.probes {
+                    group.addTask {
+                        try await probes.run()
+                        return false
+                    }
+                }
+                group.addTask {
+                    try await app.run()
+                    return true
+                }
+                while let serverStopped = try await group.next() {
+                    if serverStopped { group.cancelAll() }
+                }
+            }
+        } onGracefulShutdown: {
+            self.listening.ready.store(false, ordering: .relaxed)
+        }
     }
 
     private static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -102,6 +102,8 @@ enum ErrorResponse {
         case .allAttemptsFailed, .unavailable, .streamInterrupted, .responseTooLarge, .internalError, .invalidConfiguration:
             "api_error"
         case .deadlineExceeded: "timeout"
+        case .rateLimited: "requests"
+        case .budgetExceeded: "insufficient_quota"
         }
     }
 
@@ -114,6 +116,7 @@ enum ErrorResponse {
         case .payloadTooLarge: return "request_too_large"
         case .invalidRequest: return "invalid_request_error"
         case .deadlineExceeded: return "timeout_error"
+        case .rateLimited, .budgetExceeded: return "rate_limit_error"
         case .allAttemptsFailed, .unavailable: return "overloaded_error"
         case .upstreamRejected:
             switch status {
@@ -128,8 +131,8 @@ enum ErrorResponse {
         }
     }
 
-    /// The machine-readable `code`, one per ``EdgeRouterError/Code``.
-    private static func openAICode(of code: EdgeRouterError.Code) -> String {
+    /// The machine-readable `code`, one per ``EdgeRouterError/Code`` (also the request log's `error_type`).
+    static func openAICode(of code: EdgeRouterError.Code) -> String {
         switch code {
         case .unauthenticated: "invalid_api_key"
         case .modelNotAllowed: "model_not_allowed"
@@ -138,6 +141,8 @@ enum ErrorResponse {
         case .modelNotFound: "model_not_found"
         case .notFound: "not_found"
         case .payloadTooLarge: "request_too_large"
+        case .rateLimited: "rate_limit_exceeded"
+        case .budgetExceeded: "insufficient_quota"
         case .upstreamRejected: "upstream_rejected"
         case .allAttemptsFailed: "all_providers_failed"
         case .unavailable: "no_provider_available"
@@ -178,5 +183,6 @@ extension HTTPTypes.HTTPField.Name {
     static let edgeEstimateAge = Self("x-edge-estimate-age-ms")!
     static let edgeRoute = Self("x-edge-route")!
     static let edgeTimeout = Self("x-edge-timeout-ms")!
+    static let edgeMetadata = Self("x-edge-metadata")!
     static let xAPIKey = Self("x-api-key")!
 }

@@ -61,13 +61,34 @@ public struct Deployment: Sendable {
 
 /// Prices in US dollars per million tokens.
 public struct Price: Sendable, Equatable {
-    /// Price of a million prompt tokens.
+    /// Price of a million prompt tokens (neither read from nor written to the provider's cache).
     public var inputPerMillion: Double
-    /// Price of a million completion tokens.
+    /// Price of a million completion tokens (reasoning included).
     public var outputPerMillion: Double
+    /// Price of a million prompt tokens read from the provider's cache; nil means the input price.
+    public var cachedInputPerMillion: Double?
+    /// Price of a million prompt tokens written to the provider's cache; nil means the input price.
+    public var cacheWritePerMillion: Double?
 
-    public init(inputPerMillion: Double = 0, outputPerMillion: Double = 0) {
+    public init(
+        inputPerMillion: Double = 0, outputPerMillion: Double = 0, cachedInputPerMillion: Double? = nil,
+        cacheWritePerMillion: Double? = nil
+    ) {
         self.inputPerMillion = inputPerMillion
         self.outputPerMillion = outputPerMillion
+        self.cachedInputPerMillion = cachedInputPerMillion
+        self.cacheWritePerMillion = cacheWritePerMillion
+    }
+
+    /// The cost in US dollars of a request's tokens: `prompt` includes the cached ones, counted at their own prices.
+    public func cost(prompt: Int, completion: Int, cacheRead: Int, cacheWrite: Int) -> Double {
+        // The counts are the provider's word: an overflow makes the uncached part 0, never a trap.
+        let (cached, overflow) = cacheRead.addingReportingOverflow(cacheWrite)
+        let (rest, under) = prompt.subtractingReportingOverflow(cached)
+        let uncached = overflow || under ? 0 : max(0, rest)
+        let millions = 1e-6
+        return (Double(uncached) * inputPerMillion + Double(completion) * outputPerMillion
+            + Double(cacheRead) * (cachedInputPerMillion ?? inputPerMillion)
+            + Double(cacheWrite) * (cacheWritePerMillion ?? inputPerMillion)) * millions
     }
 }

@@ -15,6 +15,7 @@ struct ConfigurationBuilder {
                 root, at: "",
                 allowed: [
                     "server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet", "routing", "probes",
+                    "log",
                 ])
         else { return nil }
         let server = serverSettings(top["server"])
@@ -32,7 +33,20 @@ struct ConfigurationBuilder {
         let probes = top["probes"].map { ProbeSettingsBuilder(reader: reader).probes($0) }
         return RouterConfiguration(
             server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo,
-            routing: routing, probes: probes)
+            routing: routing, probes: probes, log: logSettings(top["log"]))
+    }
+
+    /// `log:`: the request log's file, retention and batching.
+    private func logSettings(_ entry: (node: Node, path: String)?) -> LogSettings {
+        var settings = LogSettings()
+        let allowed: Set = ["path", "retention_days", "batch_ms", "batch_rows", "queue_capacity"]
+        guard let entry, let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
+        settings.path = reader.string(fields["path"], required: "\(entry.path).path")
+        settings.retentionDays = fields["retention_days"].map { reader.int($0, default: 30, range: 1...36_500) }
+        settings.batchInterval = reader.milliseconds(fields["batch_ms"], default: settings.batchInterval)
+        settings.batchRows = reader.int(fields["batch_rows"], default: settings.batchRows, range: 1...100_000)
+        settings.queueCapacity = reader.int(fields["queue_capacity"], default: settings.queueCapacity, range: 1...10_000_000)
+        return settings
     }
 
     private func serverSettings(_ entry: (node: Node, path: String)?) -> ServerSettings {
@@ -173,10 +187,17 @@ struct ConfigurationBuilder {
         var price = Price()
         if let priceEntry = fields["price"],
             let priceFields = reader.mapping(
-                priceEntry.node, at: priceEntry.path, allowed: ["input_per_mtok", "output_per_mtok"])
+                priceEntry.node, at: priceEntry.path,
+                allowed: ["input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "cache_write_per_mtok"])
         {
             price.inputPerMillion = reader.double(priceFields["input_per_mtok"], default: 0)
             price.outputPerMillion = reader.double(priceFields["output_per_mtok"], default: 0)
+            if priceFields["cached_input_per_mtok"] != nil {
+                price.cachedInputPerMillion = reader.double(priceFields["cached_input_per_mtok"], default: 0)
+            }
+            if priceFields["cache_write_per_mtok"] != nil {
+                price.cacheWritePerMillion = reader.double(priceFields["cache_write_per_mtok"], default: 0)
+            }
         }
         guard let providerID, let upstreamModel else { return nil }
         guard let provider = providers.first(where: { $0.id == providerID }) else {
@@ -191,7 +212,10 @@ struct ConfigurationBuilder {
         var ring = KeyRing()
         var ids: Set<String> = []
         let modelNames = models.map { Set($0.flatMap { [$0.name] + $0.aliases }) }
-        let allowed: Set = models == nil ? ["id", "key", "sha256"] : ["id", "key", "sha256", "models", "residency"]
+        let allowed: Set =
+            models == nil
+            ? ["id", "key", "sha256"]
+            : ["id", "key", "sha256", "models", "residency", "metadata", "log_bodies", "budget", "rate_limit"]
         for (node, keyPath) in reader.sequence(entry) {
             guard let fields = reader.mapping(node, at: keyPath, allowed: allowed) else { continue }
             guard let id = reader.string(fields["id"], required: "\(keyPath).id") else { continue }
@@ -208,7 +232,11 @@ struct ConfigurationBuilder {
             if let residency, !rules.contains(residency) {
                 reader.report("\(keyPath).residency", fields["residency"]?.node, "unknown residency rule '\(residency)'")
             }
-            let key = GatewayKey(id: id, allowedModels: allowedModels, residencyRule: residency)
+            let limits = KeySettingsBuilder(reader: reader)
+            let key = GatewayKey(
+                id: id, allowedModels: allowedModels, residencyRule: residency, metadata: limits.metadata(fields["metadata"]),
+                bodyLogging: limits.bodyLogging(fields["log_bodies"]), budget: limits.budget(fields["budget"]),
+                rateLimit: limits.rateLimit(fields["rate_limit"]))
             switch (fields["key"], fields["sha256"]) {
             case (let secretEntry?, nil):
                 guard let secret = reader.string(secretEntry) else { continue }

@@ -25,6 +25,10 @@ final class ChatExchange: UpstreamCallReader {  // the winner's call delivers it
     private var rejections: [(RouteCandidate, AttemptFailure)] = []
     private var retriedRejection = false
     private var race: FirstTokenRace?
+    /// Every failed attempt, in order, for the request's record.
+    private(set) var failedAttempts: [AttemptFailure] = []
+    /// Whether a hedge was sent.
+    private(set) var hedged = false
     private var winner: (candidate: RouteCandidate, call: UpstreamCall)?
     private var isStopped = false
 
@@ -100,9 +104,13 @@ final class ChatExchange: UpstreamCallReader {  // the winner's call delivers it
     private func raceEnded(_ result: FirstTokenRace.Result, primary: RouteCandidate, backup: RouteCandidate?) {
         race = nil
         if let backup, !result.hedgeStarted { queue.insert(backup, at: queue.startIndex) }
-        if result.hedgeStarted { attempts += 1 }
+        if result.hedgeStarted {
+            attempts += 1
+            hedged = true
+        }
         for (candidate, failure) in result.failures {
             environment.recordFailure(failure, of: candidate)
+            failedAttempts.append(failure)
             if failure.isRetryable { failures.append(failure) } else { rejections.append((candidate, failure)) }
         }
         if let (candidate, call, timing) = result.winner {

@@ -1,0 +1,77 @@
+import Prometheus
+import RequestLog
+import RoutingCore
+
+/// Spend and tokens as metrics: `edge_cost_usd_total{model,provider}` and `edge_tokens_total{model,provider,kind}`,
+/// created for every deployment when the router is built, so a scrape shows zeros from the start.
+struct SpendMetrics: Sendable {
+    private struct DeploymentCounters: Sendable {
+        var cost: Counter
+        var input: Counter
+        var output: Counter
+        var cacheRead: Counter
+        var cacheWrite: Counter
+        var reasoning: Counter
+    }
+
+    private let counters: [String: DeploymentCounters]
+
+    init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
+        let cost = MetricNameDescriptor.edge("cost_usd", "total", "Spend in US dollars from the deployments' prices.")
+        let tokens = MetricNameDescriptor.edge("tokens", "total", "Tokens billed, by kind (input, output, cache_read, cache_write, reasoning).")
+        var counters: [String: DeploymentCounters] = [:]
+        for model in configuration.models {
+            for deployment in model.deployments {
+                let labels = [("model", model.name), ("provider", deployment.provider.id)]
+                func tokenCounter(_ kind: String) -> Counter { registry.makeCounter(descriptor: tokens, labels: labels + [("kind", kind)]) }
+                counters[deployment.key] = DeploymentCounters(
+                    cost: registry.makeCounter(descriptor: cost, labels: labels), input: tokenCounter("input"),
+                    output: tokenCounter("output"), cacheRead: tokenCounter("cache_read"), cacheWrite: tokenCounter("cache_write"),
+                    reasoning: tokenCounter("reasoning"))
+            }
+        }
+        self.counters = counters
+    }
+
+    func record(deployment: Deployment, tokens: RequestRecord.Tokens, costUSD: Double) {
+        guard let counters = counters[deployment.key] else { return }
+        counters.cost.increment(by: costUSD)
+        counters.input.increment(by: Int64(tokens.input))
+        counters.output.increment(by: Int64(tokens.output))
+        counters.cacheRead.increment(by: Int64(tokens.cacheRead))
+        counters.cacheWrite.increment(by: Int64(tokens.cacheWrite))
+        counters.reasoning.increment(by: Int64(tokens.reasoning))
+    }
+}
+
+/// The request log writer's metrics: queue depth, batch latency, rows written, dropped and failed batches.
+struct RequestLogMetrics: RequestLogObserver {
+    private let depth: Gauge
+    private let batchSeconds: DurationHistogram
+    private let written: Counter
+    private let dropped: Counter
+    private let failures: Counter
+
+    init(registry: PrometheusCollectorRegistry) {
+        depth = registry.makeGauge(descriptor: .edge("log_queue_depth", "rows", "Request records waiting to be written."))
+        batchSeconds = registry.makeDurationHistogram(
+            descriptor: .edge("log_batch", "seconds", "Time to commit one batch of request records."),
+            buckets: [
+                .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+                .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
+            ])
+        written = registry.makeCounter(descriptor: .edge("log_rows_written", "total", "Request records committed."))
+        dropped = registry.makeCounter(
+            descriptor: .edge("log_rows_dropped", "total", "Request records dropped because the writer's queue was full."))
+        failures = registry.makeCounter(descriptor: .edge("log_batch_failures", "total", "Batches that failed to commit (retried)."))
+    }
+
+    func batchWritten(rows: Int, seconds: Double) {
+        written.increment(by: Int64(rows))
+        batchSeconds.record(.nanoseconds(Int64(max(0, min(seconds, 3600)) * 1e9)))
+    }
+
+    func queueDepth(_ depth: Int) { self.depth.set(Int64(depth)) }
+    func rowsDropped(_ rows: Int) { dropped.increment(by: Int64(rows)) }
+    func batchFailed() { failures.increment() }
+}
