@@ -16,6 +16,8 @@ struct DemoCommand: AsyncParsableCommand {
         name: .long,
         help: "MaxMind City database (default: data/GeoLite2-City.mmdb from scripts/fetch-geolite2, else the test database).")
     var geoDatabase: String?
+    @Option(name: .long, help: "The request log's SQLite file (created if missing).")
+    var log: String = "data/demo-requests.sqlite"
 
     func run() async throws {
         let logger = Runtime.bootstrap(logLevel: logLevel ?? "warning")
@@ -24,10 +26,13 @@ struct DemoCommand: AsyncParsableCommand {
         guard ports.count == DemoConfiguration.providers.count else {
             Runtime.fail("edge-router demo: --sim-ports needs \(DemoConfiguration.providers.count) ports, like 9101,9102,9103,9104,9105")
         }
+        // SQLite makes the file, not its directory.
+        try? FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: log).deletingLastPathComponent(), withIntermediateDirectories: true)
         let configuration: RouterConfiguration
         do {
             configuration = try ConfigurationLoader.parse(
-                yaml: DemoConfiguration.yaml(routerPort: port, simPorts: ports, geoDatabase: geoDatabase),
+                yaml: DemoConfiguration.yaml(routerPort: port, simPorts: ports, geoDatabase: geoDatabase, logPath: log),
                 file: "built-in demo configuration")
         } catch {
             Runtime.fail(error.message)
@@ -83,6 +88,13 @@ struct DemoCommand: AsyncParsableCommand {
             "Make a provider fail every request:",
             "  curl -s http://127.0.0.1:\(simPorts[0])/_sim/config -d '{\"error_rate\": 1.0, \"error_status\": 503}'",
             "Metrics: curl -s \(base)/metrics",
+            "",
+            "Every request is on record in \(log). Label requests with your own metadata, then see spend by it:",
+            "  curl -s \(base)/v1/chat/completions -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' \\",
+            "    -H 'x-edge-metadata: {\"customer\":\"acme\"}' -d '{\"model\":\"demo-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'",
+            "  curl -s '\(base)/admin/spend?group_by=metadata.customer,model' -H 'Authorization: Bearer \(DemoConfiguration.adminKey)'",
+            "  .build/release/edge-router spend --config <file> --group-by metadata.team,model --since 24h  (for a config file with log.path)",
+            "The key \(DemoConfiguration.cappedKey) has a budget of $0.001 a day: after a few requests it gets 429 with Retry-After.",
             "",
         ]
         if let geoDatabase {

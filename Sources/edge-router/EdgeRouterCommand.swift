@@ -6,7 +6,7 @@ struct EdgeRouterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge-router",
         abstract: "An edge-node LLM router: one OpenAI-compatible endpoint, the fastest healthy provider.",
-        subcommands: [ServeCommand.self, CheckCommand.self, ProbeCommand.self, SimCommand.self, DemoCommand.self],
+        subcommands: [ServeCommand.self, CheckCommand.self, ProbeCommand.self, SimCommand.self, DemoCommand.self, SpendCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

@@ -1,9 +1,10 @@
-import HTTPTypes
-import Logging
-import RoutingCore
-import Testing
 
 @testable import EdgeRouter
+import HTTPTypes
+import Logging
+import NIOCore
+import RoutingCore
+import Testing
 
 /// The intake on its own: plain values in, an admitted request or the client's error out; no server, no socket.
 @Suite("Chat intake", .timeLimit(.minutes(5)))

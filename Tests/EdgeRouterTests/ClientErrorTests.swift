@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import EdgeRouter
 import Foundation
+import NIOHTTP1
+import ProviderSim
 import Testing
 
 @Suite("Bad input gets a clear OpenAI-shaped error", .timeLimit(.minutes(5)))

@@ -1,4 +1,5 @@
 @testable import EdgeRouter
+import RoutingCore
 import Testing
 
 @Suite("Configuration", .timeLimit(.minutes(5)))

@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import EdgeRouter
 import Foundation
 import NIOCore
+import NIOHTTP1
+import Prometheus
 import ProviderSim
 import Testing
 

@@ -1,4 +1,5 @@
 @testable import EdgeRouter
+import Foundation
 import Testing
 
 @Suite("Configuration of client connections (server.timeouts, caps, reserve) and the Date header format")

@@ -1,5 +1,6 @@
 import EdgeRouter
 import Foundation
+import NIOHTTP1
 import Testing
 
 /// `POST /v1/messages/count_tokens`: passed to an Anthropic-dialect deployment of the model, refused for a model

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import EdgeRouter
 import Foundation
 import NIOCore
+import NIOHTTP1
 import ProviderSim
 import Testing
 

@@ -1,5 +1,6 @@
 import EdgeRouter
 import Foundation
+import Probe
 import ProviderSim
 import RoutingCore
 import Testing

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import EdgeRouter
 import Foundation
+import NIOHTTP1
 import ProviderSim
 import Testing
 

@@ -2,6 +2,7 @@
 @testable import EdgeRouter
 @testable import EdgeWire
 import Foundation
+import NIOCore
 import Testing
 
 /// Inputs kept in `Fuzz/Regressions/<target>/` that once failed, each replayed here through the same path as its

@@ -3,6 +3,7 @@ import EdgeRouter
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import ProviderSim
 import ServiceLifecycle
 import Testing

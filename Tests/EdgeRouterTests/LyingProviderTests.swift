@@ -1,9 +1,10 @@
-import Foundation
-import NIOCore
-import Testing
 
 @testable import EdgeRouter
 @testable import RoutingCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
 
 /// Providers whose answers lie about being a stream, or never end, or say "done" in their own way: each is
 /// classified for failover, with a bounded memory cost.

@@ -1,9 +1,10 @@
-import Foundation
-import NIOHTTP1
 @testable import ProviderSim
-import Testing
 
 @testable import EdgeRouter
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
 
 /// Numbers from outside (configuration, simulator settings) that once went through trapping conversions: each is
 /// refused or clamped, never a crash.

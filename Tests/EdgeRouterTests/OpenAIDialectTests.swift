@@ -2,6 +2,7 @@
 @testable import EdgeRouter
 @testable import EdgeWire
 import Foundation
+import NIOCore
 import Testing
 
 @Suite("OpenAI dialect", .timeLimit(.minutes(5)))

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import EdgeRouter
 import Foundation
+import NIOCore
+import NIOHTTP1
 import ProviderSim
 import Testing
 

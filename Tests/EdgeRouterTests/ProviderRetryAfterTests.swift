@@ -1,8 +1,9 @@
-import Foundation
-import Testing
 
 @testable import EdgeRouter
 @testable import RoutingCore
+import Foundation
+import NIOHTTP1
+import Testing
 
 /// What a provider's `Retry-After` does to the node: never a crash, and a hold on the deployment for 429 and 503.
 @Suite("Provider Retry-After through the router", .timeLimit(.minutes(2)))

@@ -1,8 +1,9 @@
-import Foundation
-import Testing
 
 @testable import EdgeRouter
 @testable import RoutingCore
+import Foundation
+import NIOHTTP1
+import Testing
 
 /// Provider error text and connection errors never carry a credential or an upstream address to a client, and no
 /// credential to the log.

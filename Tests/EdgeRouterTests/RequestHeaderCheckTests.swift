@@ -1,6 +1,8 @@
 import AsyncHTTPClient
 import EdgeRouter
 import Foundation
+import NIOHTTP1
+import ProviderSim
 import Testing
 
 @Suite("x-edge-timeout-ms and x-edge-route are checked: a mistake is a 400 naming the header", .timeLimit(.minutes(2)))

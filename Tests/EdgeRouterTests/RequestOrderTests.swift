@@ -1,10 +1,13 @@
+
+@testable import EdgeRouter
+import Foundation
+import FoundationEssentials
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 import NIOPosix
+import ProviderSim
 import Testing
-
-@testable import EdgeRouter
 
 /// Chat requests are answered by the router's own handler, everything else by Hummingbird behind it; a client
 /// that pipelines gets its responses in the order of its requests all the same.

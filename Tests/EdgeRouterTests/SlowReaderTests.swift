@@ -1,10 +1,12 @@
-import NIOConcurrencyHelpers
-import NIOCore
-import NIOPosix
-import Testing
 
 @testable import EdgeRouter
 @testable import RoutingCore
+import FoundationEssentials
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Testing
 
 /// A client that reads slowly pauses its upstream stream; that pause is the client's, never counted as the
 /// provider's idleness, and a client that stops reading for too long is cut without blaming the provider.

@@ -101,6 +101,9 @@ public final class EdgeRouterServer: Service, Sendable {
         v1.get("edge/nearest", use: nearest.handle)
         let admin = router.group("admin").add(middleware: AuthMiddleware(keys: configuration.adminKeys))
         admin.get("routes", use: AdminRoutesRoute(engine: engine, probes: probes).handle)
+        let spend = SpendRoutes(store: accounting.store)
+        admin.get("spend", use: spend.spend)
+        admin.get("requests", use: spend.requests)
 
         let connectionMetrics = ConnectionMetrics(registry: metrics.registry)
         let server = configuration.server

@@ -5,6 +5,8 @@ public enum DemoConfiguration {
     public static let clientKey = "demo-key"
     /// The admin key of the demo's `/admin` endpoints.
     public static let adminKey = "demo-admin"
+    /// A key with a budget of $0.001 a day: a few requests, then 429s that say why.
+    public static let cappedKey = "demo-capped"
 
     /// The demo's simulated providers: id, dialect, region, and behaviour as `/_sim/config` JSON fields.
     public static var providers: [(id: String, dialect: String, region: String, behaviour: [String: Any])] {
@@ -27,8 +29,9 @@ public enum DemoConfiguration {
     }
 
     /// The YAML text, with the router and simulators on the given loopback ports; `geoDatabase` is a MaxMind
-    /// City database to geolocate clients with (nil leaves geolocation off).
-    public static func yaml(routerPort: Int, simPorts: [Int], geoDatabase: String? = nil) -> String {
+    /// City database to geolocate clients with (nil leaves geolocation off); `logPath` the request log's SQLite
+    /// file (nil leaves the log off).
+    public static func yaml(routerPort: Int, simPorts: [Int], geoDatabase: String? = nil, logPath: String? = nil) -> String {
         precondition(simPorts.count == providers.count, "the demo needs one port per simulated provider")
         let providerLines = zip(providers, simPorts).map { provider, port in
             """
@@ -69,12 +72,17 @@ public enum DemoConfiguration {
             keys:
               - id: demo
                 key: \(clientKey)
+                metadata: { team: demo }
+              - id: demo-capped
+                key: \(cappedKey)
+                budget: { usd_per_day: 0.001 }
             admin_keys:
               - id: demo-admin
                 key: \(adminKey)
             probes:
               interval_ms: 5000
             \(geoDatabase.map(geoSections) ?? "")
+            \(logPath.map { "log: { path: \"\($0)\", retention_days: 30 }" } ?? "")
             """
     }
 
