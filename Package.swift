@@ -154,6 +154,7 @@ let package = Package(
             dependencies: [
                 "EdgeRouter",
                 "EdgeJSON",
+                "GeoIP",
                 "EdgeWire",
                 "RoutingCore",
                 "ProviderSim",
