@@ -110,10 +110,8 @@ public final class RouterMetrics: Sendable {
             })
         self.clientGeo = ClientGeoMetrics(registry: registry, countries: configuration.geo.metricCountries)
         self.responseLimit = ResponseLimitMetrics(configuration: configuration, registry: registry)
-        self.clientStalls = registry.makeCounter(
-            descriptor: MetricNames.clientStalls.descriptor)
-        self.inFlight = registry.makeGauge(
-            descriptor: MetricNames.requestsInFlight.descriptor)
+        self.clientStalls = registry.makeCounter(descriptor: MetricNames.clientStalls.descriptor)
+        self.inFlight = registry.makeGauge(descriptor: MetricNames.requestsInFlight.descriptor)
         self.nodeReady = registry.makeGauge(descriptor: MetricNames.nodeReady.descriptor)
         var estimates: [String: EstimateGauges] = [:]
         for model in configuration.models {
