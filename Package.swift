@@ -168,6 +168,7 @@ let package = Package(
             dependencies: [
                 "EdgeRouter",
                 "EdgeJSON",
+                "GeoIP",
                 "EdgeWire",
                 "RoutingCore",
                 "ProviderSim",

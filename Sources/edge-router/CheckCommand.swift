@@ -1,16 +1,47 @@
 import ArgumentParser
 import EdgeRouter
+import Foundation
 
-/// `edge-router check`: validates a configuration file and prints the configuration it describes.
+/// `edge-router check`: validates a configuration file and prints the configuration it describes; with
+/// `--deploy DIR`, also checks that the dashboards and alerting rules under DIR use only metrics the router exports.
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check", abstract: "Validate a configuration file and print its configuration.")
+        commandName: "check", abstract: "Validate a configuration file and print its configuration.",
+        discussion: """
+            With --deploy DIR, every .json, .yaml and .yml file under DIR (Grafana dashboards, Prometheus rules and \
+            their tests, as in the repository's deploy/ folder) is read and each metric name it uses (edge_...) \
+            must be one the router exports; with --deploy and no --config, only that is checked.
+            """)
 
     @Option(name: .long, help: "Configuration file (default: $EDGE_ROUTER_CONFIG, else edge-router.yaml).")
     var config: String?
 
+    @Option(name: .long, help: "A folder of dashboards and alerting rules whose metric names must exist (e.g. deploy/).")
+    var deploy: String?
+
     func run() async throws {
+        if let deploy {
+            let (text, ok) = try Self.deployReport(directory: URL(fileURLWithPath: deploy))
+            print(text, terminator: "")
+            if !ok { throw ExitCode.failure }
+            // The configuration is checked too when one is named; `--deploy` alone checks the folder only.
+            guard config != nil || ProcessInfo.processInfo.environment[ConfigurationLoader.environmentVariable] != nil else { return }
+            print("")
+        }
         print(Self.report(try loadConfiguration(config)), terminator: "")
+    }
+
+    /// What `check --deploy` prints, and whether every metric name it found exists.
+    static func deployReport(directory: URL) throws -> (text: String, ok: Bool) {
+        let report = try MetricReferences.check(directory: directory)
+        let unknown = report.unknown
+        let distinct = Set(report.references.map(\.name)).count
+        guard unknown.isEmpty else {
+            var text = "deploy files use \(Set(unknown.map(\.name)).count) metric name(s) the router does not export:\n"
+            for reference in unknown { text += "  \(reference.file):\(reference.line): \(reference.name)\n" }
+            return (text, false)
+        }
+        return ("deploy files OK: \(report.files.count) files use \(distinct) metric names, all exported by the router\n", true)
     }
 
     /// What `check` prints for a valid configuration, line by line.

@@ -8,10 +8,8 @@ final class ClientGeoMetrics: Sendable {
     private let ttftByContinent: [String: DurationHistogram]
 
     init(registry: PrometheusCollectorRegistry, countries: [String]) {
-        let requestsName = MetricNameDescriptor.edge(
-            "client_requests", "total", "Client requests by client continent and country (listed countries only, else 'other').")
-        let ttftName = MetricNameDescriptor.edge(
-            "client_time_to_first_token", "seconds", "Time to first token by client continent.")
+        let requestsName = MetricNames.clientRequests.descriptor
+        let ttftName = MetricNames.clientTimeToFirstToken.descriptor
         var requests: [String: Counter] = [:]
         var ttft: [String: DurationHistogram] = [:]
         for continent in Self.continents + ["unknown"] {

@@ -24,13 +24,10 @@ final class ConnectionMetrics: Sendable {
     private let open: Gauge
 
     init(registry: PrometheusCollectorRegistry) {
-        let refused = MetricNameDescriptor.edge(
-            "connections_refused", "total", "Client connections closed at once when accepted, by reason.")
-        let timeouts = MetricNameDescriptor.edge(
-            "connection_timeouts", "total", "Client connections closed by a read timeout (header, body, idle).")
-        let acceptErrors = MetricNameDescriptor.edge(
-            "accept_errors", "total", "Failed accepts (out of file descriptors or memory); out of descriptors, new connections are shed.")
-        let open = MetricNameDescriptor.edge("client_connections", "count", "Open client connections.")
+        let refused = MetricNames.connectionsRefused.descriptor
+        let timeouts = MetricNames.connectionTimeouts.descriptor
+        let acceptErrors = MetricNames.acceptErrors.descriptor
+        let open = MetricNames.clientConnections.descriptor
         self.refused = Dictionary(uniqueKeysWithValues: Refusal.allCases.map {
             ($0, registry.makeCounter(descriptor: refused, labels: [("reason", $0.rawValue)]))
         })

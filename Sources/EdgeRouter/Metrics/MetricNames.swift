@@ -6,3 +6,127 @@ extension MetricNameDescriptor {
         MetricNameDescriptor(namespace: "edge", metricName: name, unitName: unit, helpText: help)
     }
 }
+
+/// Every metric the router exports, in one place: the metric code makes its metrics from these descriptors, and
+/// the dashboards and alerting rules under `deploy/` are checked against ``all`` (by `edge-router check --deploy`
+/// and by a test), so that a renamed metric cannot leave a panel or an alert silently empty.
+public enum MetricNames {
+    /// How Prometheus exposes a metric: a histogram is read through its `_bucket`, `_sum` and `_count` series.
+    public enum Kind: Sendable {
+        /// A counter (its name ends in `_total`).
+        case counter
+        /// A gauge.
+        case gauge
+        /// A histogram: `<name>_bucket`, `<name>_sum` and `<name>_count`.
+        case histogram
+    }
+
+    /// One exported metric: its full name and kind.
+    public struct Metric: Sendable, Hashable {
+        /// The metric's full name, such as `edge_requests_total`.
+        public let name: String
+        /// How it is exposed.
+        public let kind: Kind
+        let help: String
+        let descriptorName: String
+        let unit: String
+
+        init(_ name: String, _ unit: String, _ kind: Kind, _ help: String) {
+            self.descriptorName = name
+            self.unit = unit
+            self.kind = kind
+            self.help = help
+            self.name = "edge_\(name)_\(unit)"
+        }
+
+        /// The descriptor the registry makes this metric's series from.
+        var descriptor: MetricNameDescriptor { .edge(descriptorName, unit, help) }
+
+        /// The series names Prometheus stores for this metric.
+        public var seriesNames: [String] {
+            switch kind {
+            case .counter, .gauge: [name]
+            case .histogram: [name + "_bucket", name + "_sum", name + "_count"]
+            }
+        }
+    }
+
+    // Requests and latency per deployment (RouterMetrics).
+    static let requests = Metric("requests", "total", .counter, "Client requests by model, provider and outcome.")
+    static let attemptFailures = Metric("attempt_failures", "total", .counter, "Upstream attempts that failed, by cause.")
+    static let streamInterruptions = Metric("stream_interruptions", "total", .counter, "Streams that broke after the first token.")
+    static let timeToFirstToken = Metric(
+        "time_to_first_token", "seconds", .histogram, "Time to the first content token, per deployment.")
+    static let timeToFirstByte = Metric(
+        "time_to_first_byte", "seconds", .histogram, "Time to the upstream response head, per deployment.")
+    static let requestDuration = Metric("request_duration", "seconds", .histogram, "Time from request to the end of the answer.")
+    static let clientStalls = Metric(
+        "client_stalls", "total", .counter, "Streams cut because their client stopped reading for client_stall_ms.")
+    static let requestsInFlight = Metric("requests_in_flight", "count", .gauge, "Client requests being served now.")
+    static let ttftEstimate = Metric(
+        "ttft_estimate", "seconds", .gauge,
+        "The router's live TTFT estimate per deployment (stat: expected, p50, p90, p99), as of the scrape; absent until the deployment has a sample.")
+    static let nodeReady = Metric(
+        "node", "ready", .gauge, "1 when /readyz answers ready (listening, probes done or timed out, not draining), else 0.")
+
+    // Clients by place (ClientGeoMetrics).
+    static let clientRequests = Metric(
+        "client_requests", "total", .counter, "Client requests by client continent and country (listed countries only, else 'other').")
+    static let clientTimeToFirstToken = Metric(
+        "client_time_to_first_token", "seconds", .histogram, "Time to first token by client continent.")
+
+    // GeoIP databases (GeoIPMetrics).
+    static let geoipDatabaseBuild = Metric(
+        "geoip_database_build", "timestamp_seconds", .gauge,
+        "Build time (Unix seconds) of the GeoIP database in service, by role (location, asn); set at load and at each reload.")
+
+    // Client connections (ConnectionMetrics).
+    static let connectionsRefused = Metric(
+        "connections_refused", "total", .counter, "Client connections closed at once when accepted, by reason.")
+    static let connectionTimeouts = Metric(
+        "connection_timeouts", "total", .counter, "Client connections closed by a read timeout (header, body, idle).")
+    static let acceptErrors = Metric(
+        "accept_errors", "total", .counter,
+        "Failed accepts (out of file descriptors or memory); out of descriptors, new connections are shed.")
+    static let clientConnections = Metric("client_connections", "count", .gauge, "Open client connections.")
+
+    // Probes (ProbeMetrics).
+    static let probePhase = Metric(
+        "probe_phase", "seconds", .histogram, "Background probe timings by phase (dns, connect, tls, first_byte, first_token, total).")
+    static let probes = Metric(
+        "probes", "total", .counter,
+        "Background probes by outcome (ok, skipped because live traffic was fresh, or the cause of failure).")
+    static let probeLast = Metric("probe_last", "timestamp_seconds", .gauge, "Unix time of the last probe of a deployment.")
+
+    // Non-streaming answers over the size limit (ResponseLimitMetrics).
+    static let responsesTooLarge = Metric(
+        "responses_too_large", "total", .counter, "Non-streaming answers refused for passing server.max_response_bytes.")
+
+    // The routing engine (RoutingMetrics).
+    static let routeDecisions = Metric(
+        "route_decisions", "total", .counter, "Routing decisions by the deployment chosen first and why.")
+    static let breakerTransitions = Metric(
+        "breaker_transitions", "total", .counter, "Circuit breaker transitions, by the state entered.")
+    static let breakerState = Metric(
+        "breaker_state", "code", .gauge, "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 rate-limited.")
+    static let providerCredentialFailures = Metric(
+        "provider_credential_failures", "total", .counter, "Attempts the provider refused with 401/403.")
+    static let breakerOpenings = Metric("breaker_openings", "total", .counter, "Circuit breaker openings, by reason.")
+    static let hangSuspicions = Metric(
+        "hang_suspicions", "total", .counter,
+        "Times a deployment became suspect of hanging (no first token past its hang threshold).")
+    static let hedges = Metric(
+        "hedges", "total", .counter, "Hedged attempts by outcome: started, won (gave the first token), cancelled.")
+
+    /// Every metric the router exports.
+    public static let all: [Metric] = [
+        requests, attemptFailures, streamInterruptions, timeToFirstToken, timeToFirstByte, requestDuration, clientStalls,
+        requestsInFlight, ttftEstimate, nodeReady, clientRequests, clientTimeToFirstToken, geoipDatabaseBuild,
+        connectionsRefused, connectionTimeouts, acceptErrors, clientConnections, probePhase, probes, probeLast,
+        responsesTooLarge, routeDecisions, breakerTransitions, breakerState, providerCredentialFailures,
+        breakerOpenings, hangSuspicions, hedges,
+    ]
+
+    /// Every series name Prometheus can store from this router (histograms through their three series).
+    public static let seriesNames: Set<String> = Set(all.flatMap(\.seriesNames))
+}

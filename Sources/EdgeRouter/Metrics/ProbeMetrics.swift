@@ -18,9 +18,9 @@ final class ProbeMetrics: Sendable {
     private let perDeployment: [String: PerDeployment]
 
     init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
-        let phase = MetricNameDescriptor.edge("probe_phase", "seconds", "Background probe timings by phase (dns, connect, tls, first_byte, first_token, total).")
-        let outcome = MetricNameDescriptor.edge("probes", "total", "Background probes by outcome (ok, skipped because live traffic was fresh, or the cause of failure).")
-        let last = MetricNameDescriptor.edge("probe_last", "timestamp_seconds", "Unix time of the last probe of a deployment.")
+        let phase = MetricNames.probePhase.descriptor
+        let outcome = MetricNames.probes.descriptor
+        let last = MetricNames.probeLast.descriptor
         let buckets: [Duration] = [.microseconds(100), .microseconds(500), .milliseconds(1)] + RouterMetrics.latencyBuckets
         var perDeployment: [String: PerDeployment] = [:]
         for model in configuration.models {

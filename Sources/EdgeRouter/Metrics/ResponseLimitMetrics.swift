@@ -8,8 +8,7 @@ struct ResponseLimitMetrics: Sendable {
     private let counters: [String: Counter]
 
     init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
-        let descriptor = MetricNameDescriptor.edge(
-            "responses_too_large", "total", "Non-streaming answers refused for passing server.max_response_bytes.")
+        let descriptor = MetricNames.responsesTooLarge.descriptor
         var counters: [String: Counter] = [:]
         for model in configuration.models {
             for deployment in model.deployments {

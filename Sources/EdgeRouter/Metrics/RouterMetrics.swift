@@ -27,6 +27,9 @@ public final class RouterMetrics: Sendable {
     private let unrouted: [Outcome: Counter]
     private let inFlight: Gauge
     private let clientStalls: Counter
+    private let nodeReady: Gauge
+    /// `edge_ttft_estimate_seconds` by deployment key.
+    private let estimates: [String: EstimateGauges]
     private let activity = RequestActivity()
     /// Requests and first tokens by client location.
     let clientGeo: ClientGeoMetrics
@@ -73,12 +76,12 @@ public final class RouterMetrics: Sendable {
     public init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         routing = RoutingMetrics(models: configuration.models, registry: registry)
-        let requests = MetricNameDescriptor.edge("requests", "total", "Client requests by model, provider and outcome.")
-        let failures = MetricNameDescriptor.edge("attempt_failures", "total", "Upstream attempts that failed, by cause.")
-        let interruptions = MetricNameDescriptor.edge("stream_interruptions", "total", "Streams that broke after the first token.")
-        let ttft = MetricNameDescriptor.edge("time_to_first_token", "seconds", "Time to the first content token, per deployment.")
-        let ttfb = MetricNameDescriptor.edge("time_to_first_byte", "seconds", "Time to the upstream response head, per deployment.")
-        let duration = MetricNameDescriptor.edge("request_duration", "seconds", "Time from request to the end of the answer.")
+        let requests = MetricNames.requests.descriptor
+        let failures = MetricNames.attemptFailures.descriptor
+        let interruptions = MetricNames.streamInterruptions.descriptor
+        let ttft = MetricNames.timeToFirstToken.descriptor
+        let ttfb = MetricNames.timeToFirstByte.descriptor
+        let duration = MetricNames.requestDuration.descriptor
 
         var perDeployment: [String: DeploymentMetrics] = [:]
         for model in configuration.models {
@@ -107,11 +110,35 @@ public final class RouterMetrics: Sendable {
             })
         self.clientGeo = ClientGeoMetrics(registry: registry, countries: configuration.geo.metricCountries)
         self.responseLimit = ResponseLimitMetrics(configuration: configuration, registry: registry)
-        self.clientStalls = registry.makeCounter(
-            descriptor: MetricNameDescriptor.edge(
-                "client_stalls", "total", "Streams cut because their client stopped reading for client_stall_ms."))
-        self.inFlight = registry.makeGauge(
-            descriptor: MetricNameDescriptor.edge("requests_in_flight", "count", "Client requests being served now."))
+        self.clientStalls = registry.makeCounter(descriptor: MetricNames.clientStalls.descriptor)
+        self.inFlight = registry.makeGauge(descriptor: MetricNames.requestsInFlight.descriptor)
+        self.nodeReady = registry.makeGauge(descriptor: MetricNames.nodeReady.descriptor)
+        var estimates: [String: EstimateGauges] = [:]
+        for model in configuration.models {
+            for deployment in model.deployments {
+                let labels = [("model", model.name), ("provider", deployment.provider.id)]
+                func gauge(_ stat: String) -> Gauge {
+                    let gauge = registry.makeGauge(descriptor: MetricNames.ttftEstimate.descriptor, labels: labels + [("stat", stat)])
+                    // No sample yet is no TTFT, not a TTFT of 0 (which a "lowest TTFT" panel would show as the best).
+                    gauge.set(Double.nan)
+                    return gauge
+                }
+                estimates[deployment.key] = EstimateGauges(
+                    expected: gauge("expected"), p50: gauge("p50"), p90: gauge("p90"), p99: gauge("p99"))
+            }
+        }
+        self.estimates = estimates
+    }
+
+    /// Brings the scrape-time gauges up to date: the estimates live in the routing engine and readiness in the
+    /// server, and copying them at each scrape keeps the request path free of gauge updates.
+    func refreshBeforeScrape(engine: RoutingEngine, ready: Bool) {
+        nodeReady.set(ready ? 1.0 : 0.0)
+        let now = MonotonicTime.now()
+        for runtime in engine.runtimes {
+            guard let gauges = estimates[runtime.deployment.key] else { continue }
+            gauges.set(runtime.snapshot(now: now).estimate)
+        }
     }
 
     func recordFirstToken(deployment: Deployment, ttfb: Duration, ttft: Duration) {
@@ -141,6 +168,23 @@ public final class RouterMetrics: Sendable {
         }
         metrics.outcomes[outcome]?.increment()
         metrics.duration.record(duration)
+    }
+}
+
+/// One deployment's `edge_ttft_estimate_seconds` series. `expected` is what the default objective ranks on (the
+/// level's mean, its tail included); p50, p90 and p99 are the decayed quantiles.
+private struct EstimateGauges: Sendable {
+    let expected: Gauge
+    let p50: Gauge
+    let p90: Gauge
+    let p99: Gauge
+
+    func set(_ estimate: TTFTEstimate) {
+        func seconds(_ nanos: UInt64) -> Double { estimate.hasData ? Double(nanos) / 1e9 : Double.nan }
+        expected.set(seconds(estimate.meanNanos))
+        p50.set(seconds(estimate.p50Nanos))
+        p90.set(seconds(estimate.p90Nanos))
+        p99.set(seconds(estimate.p99Nanos))
     }
 }
 

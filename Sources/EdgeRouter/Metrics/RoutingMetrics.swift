@@ -22,14 +22,13 @@ final class RoutingMetrics: RoutingObserver {
     ]
 
     init(models: [Model], registry: PrometheusCollectorRegistry) {
-        let decisions = MetricNameDescriptor.edge("route_decisions", "total", "Routing decisions by the deployment chosen first and why.")
-        let transitions = MetricNameDescriptor.edge("breaker_transitions", "total", "Circuit breaker transitions, by the state entered.")
-        let state = MetricNameDescriptor.edge("breaker_state", "code", "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 rate-limited.")
-        let credentials = MetricNameDescriptor.edge("provider_credential_failures", "total", "Attempts the provider refused with 401/403.")
-        let openings = MetricNameDescriptor.edge("breaker_openings", "total", "Circuit breaker openings, by reason.")
-        let suspicions = MetricNameDescriptor.edge(
-            "hang_suspicions", "total", "Times a deployment became suspect of hanging (no first token past its hang threshold).")
-        let hedgesName = MetricNameDescriptor.edge("hedges", "total", "Hedged attempts by outcome: started, won (gave the first token), cancelled.")
+        let decisions = MetricNames.routeDecisions.descriptor
+        let transitions = MetricNames.breakerTransitions.descriptor
+        let state = MetricNames.breakerState.descriptor
+        let credentials = MetricNames.providerCredentialFailures.descriptor
+        let openings = MetricNames.breakerOpenings.descriptor
+        let suspicions = MetricNames.hangSuspicions.descriptor
+        let hedgesName = MetricNames.hedges.descriptor
         var perDeployment: [String: PerDeployment] = [:]
         var hedges: [String: [String: Counter]] = [:]
         for model in models {

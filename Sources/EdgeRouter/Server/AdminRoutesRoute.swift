@@ -3,9 +3,10 @@ import Hummingbird
 import NIOCore
 import RoutingCore
 
-/// `GET /admin/routes`: for every model, its deployments ranked as a request would see them now, with what the
-/// router knows of each: estimates, quantiles, samples by source, age, breaker state, in-flight requests and
-/// share of decisions. Admin keys only.
+/// `GET /admin/routes`: for every model, every one of its deployments with what the router knows of it: estimates,
+/// quantiles, samples by source, age, breaker state (with its reason, `retry_in_ms` until the next trial and the
+/// last failure), in-flight requests and share of decisions. Those a request could use now come first with their
+/// `rank`; ejected or suspect ones follow with `rank: null`. Admin keys only.
 struct AdminRoutesRoute: Sendable {
     let engine: RoutingEngine
     let probes: ProbeScheduler?
@@ -44,8 +45,13 @@ struct AdminRoutesRoute: Sendable {
                     entry["estimate_age_ms"] = (estimate.newestSampleAgeNanos ?? 0) / 1_000_000
                     entry["confidence"] = (estimate.confidence * 1000).rounded() / 1000
                 }
-                if case .open(let until, let reason) = breaker {
-                    entry["breaker_reason"] = reason.rawValue
+                // A rate-limited deployment is out of rotation too: it gets a reason and a retry time like an open one.
+                switch breaker {
+                case .open(_, let reason): entry["breaker_reason"] = reason.rawValue
+                case .rateLimited: entry["breaker_reason"] = CircuitBreaker.Reason.rateLimited.rawValue
+                case .closed, .halfOpen: break
+                }
+                if let until = CircuitBreaker.retryAt(of: breaker) {
                     entry["retry_in_ms"] = until > now ? (until - now) / 1_000_000 : 0
                 }
                 if let lastFailure { entry["last_failure"] = lastFailure }

@@ -18,6 +18,7 @@ public final class EdgeRouterServer: Service, Sendable {
     public let metrics: RouterMetrics
     private let clients: UpstreamClients
     private let locator: ClientLocator
+    private let geoIPMetrics: GeoIPMetrics
     private let probes: ProbeScheduler?
     /// Limits per key, the request log, spend.
     private let accounting: Accounting
@@ -48,6 +49,7 @@ public final class EdgeRouterServer: Service, Sendable {
                 logger: logger)
         }
         self.locator = locator
+        self.geoIPMetrics = GeoIPMetrics(registry: metrics.registry, resolver: locator.resolver)
         self.configuration = configuration
         self.metrics = metrics
         self.clients = UpstreamClients(providers: configuration.providers, clientStallTimeout: configuration.server.connections.clientStall)
@@ -67,6 +69,12 @@ public final class EdgeRouterServer: Service, Sendable {
         }
     }
 
+    /// What `/readyz` answers: listening and not draining, and with probes, every deployment measured once (or
+    /// the probes' ready timeout passed).
+    private var isReady: Bool {
+        listening.ready.load(ordering: .relaxed) && (probes?.isReady ?? true)
+    }
+
     /// The port the server listens on, once it does (0 before).
     public var port: Int { listening.port.load(ordering: .relaxed) }
 
@@ -76,13 +84,13 @@ public final class EdgeRouterServer: Service, Sendable {
         router.addMiddleware { ErrorShapeMiddleware() }
         router.get("/healthz") { _, _ in Self.json(#"{"status":"ok"}"#) }
         router.get("/readyz") { _, _ in
-            // With probes, ready once every deployment has been measured (or the ready timeout has passed).
-            self.listening.ready.load(ordering: .relaxed) && (self.probes?.isReady ?? true)
+            self.isReady
                 ? Self.json(#"{"status":"ready"}"#)
                 : Self.json(#"{"status":"starting"}"#, status: .serviceUnavailable)
         }
-        router.get("/metrics") { [metrics] _, _ in
-            Response(
+        router.get("/metrics") { [metrics, engine] _, _ in
+            metrics.refreshBeforeScrape(engine: engine, ready: self.isReady)
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
@@ -133,7 +141,8 @@ public final class EdgeRouterServer: Service, Sendable {
             },
             logger: logger
         )
-        let reloader = GeoIPReloadService(resolver: locator.resolver, pollInterval: configuration.geo.reloadInterval)
+        let reloader = GeoIPReloadService(
+            resolver: locator.resolver, pollInterval: configuration.geo.reloadInterval, onOutcome: geoIPMetrics.record)
         let geolocating = locator.resolver.isEnabled
         await accounting.loadSpend(keys: configuration.keys.keys)
         let logWriter = accounting.writer
