@@ -1,5 +1,6 @@
 import EdgeRouter
 import Foundation
+import NIOHTTP1
 import ProviderSim
 import Testing
 

@@ -1,6 +1,7 @@
 import EdgeRouter
 import Foundation
 import GeoIP
+import NIOHTTP1
 import ProviderSim
 import Testing
 
@@ -11,7 +12,8 @@ struct MetricCatalogueTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Geolocation (the GeoIP gauge), probes (the probe metrics) and two deployments: every metric has a series.
+    /// Geolocation (the GeoIP gauge), probes (the probe metrics), the request log and two deployments: every metric
+    /// has a series.
     static func yaml(_ ports: [Int], database: String = GeoRoutingTests.cityDB) -> String {
         GeoRoutingTests.yaml(ports: ports, database: database) + """
 
@@ -19,6 +21,8 @@ struct MetricCatalogueTests {
               interval_ms: 60000
               ready_timeout_ms: 20000
               first_token_timeout_ms: 2000
+            log:
+              path: "\(FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UUID().uuidString).sqlite").path)"
             """
     }
 

@@ -118,13 +118,25 @@ public enum MetricNames {
     static let hedges = Metric(
         "hedges", "total", .counter, "Hedged attempts by outcome: started, won (gave the first token), cancelled.")
 
+    // Spend (SpendMetrics) and the request log's writer (RequestLogMetrics, only with `log.path`).
+    static let cost = Metric("cost_usd", "total", .counter, "Spend in US dollars from the deployments' prices.")
+    static let tokens = Metric(
+        "tokens", "total", .counter, "Tokens billed, by kind (input, output, cache_read, cache_write, reasoning).")
+    static let logQueueDepth = Metric("log_queue_depth", "rows", .gauge, "Request records waiting to be written.")
+    static let logBatch = Metric("log_batch", "seconds", .histogram, "Time to commit one batch of request records.")
+    static let logRowsWritten = Metric("log_rows_written", "total", .counter, "Request records committed.")
+    static let logRowsDropped = Metric(
+        "log_rows_dropped", "total", .counter, "Request records dropped because the writer's queue was full.")
+    static let logBatchFailures = Metric("log_batch_failures", "total", .counter, "Batches that failed to commit (retried).")
+
     /// Every metric the router exports.
     public static let all: [Metric] = [
         requests, attemptFailures, streamInterruptions, timeToFirstToken, timeToFirstByte, requestDuration, clientStalls,
         requestsInFlight, ttftEstimate, nodeReady, clientRequests, clientTimeToFirstToken, geoipDatabaseBuild,
         connectionsRefused, connectionTimeouts, acceptErrors, clientConnections, probePhase, probes, probeLast,
         responsesTooLarge, routeDecisions, breakerTransitions, breakerState, providerCredentialFailures,
-        breakerOpenings, hangSuspicions, hedges,
+        breakerOpenings, hangSuspicions, hedges, cost, tokens, logQueueDepth, logBatch, logRowsWritten, logRowsDropped,
+        logBatchFailures,
     ]
 
     /// Every series name Prometheus can store from this router (histograms through their three series).

@@ -17,8 +17,8 @@ struct SpendMetrics: Sendable {
     private let counters: [String: DeploymentCounters]
 
     init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
-        let cost = MetricNameDescriptor.edge("cost_usd", "total", "Spend in US dollars from the deployments' prices.")
-        let tokens = MetricNameDescriptor.edge("tokens", "total", "Tokens billed, by kind (input, output, cache_read, cache_write, reasoning).")
+        let cost = MetricNames.cost.descriptor
+        let tokens = MetricNames.tokens.descriptor
         var counters: [String: DeploymentCounters] = [:]
         for model in configuration.models {
             for deployment in model.deployments {
@@ -53,17 +53,16 @@ struct RequestLogMetrics: RequestLogObserver {
     private let failures: Counter
 
     init(registry: PrometheusCollectorRegistry) {
-        depth = registry.makeGauge(descriptor: .edge("log_queue_depth", "rows", "Request records waiting to be written."))
+        depth = registry.makeGauge(descriptor: MetricNames.logQueueDepth.descriptor)
         batchSeconds = registry.makeDurationHistogram(
-            descriptor: .edge("log_batch", "seconds", "Time to commit one batch of request records."),
+            descriptor: MetricNames.logBatch.descriptor,
             buckets: [
                 .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
                 .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1), .seconds(5),
             ])
-        written = registry.makeCounter(descriptor: .edge("log_rows_written", "total", "Request records committed."))
-        dropped = registry.makeCounter(
-            descriptor: .edge("log_rows_dropped", "total", "Request records dropped because the writer's queue was full."))
-        failures = registry.makeCounter(descriptor: .edge("log_batch_failures", "total", "Batches that failed to commit (retried)."))
+        written = registry.makeCounter(descriptor: MetricNames.logRowsWritten.descriptor)
+        dropped = registry.makeCounter(descriptor: MetricNames.logRowsDropped.descriptor)
+        failures = registry.makeCounter(descriptor: MetricNames.logBatchFailures.descriptor)
     }
 
     func batchWritten(rows: Int, seconds: Double) {
