@@ -51,6 +51,15 @@ let package = Package(
             dependencies: [.product(name: "GeoIP", package: root)],
             swiftSettings: swiftSettings
         ),
+        // The accounting's outside input: `x-edge-metadata`, the body's user fields, spend query parameters.
+        .executableTarget(
+            name: "FuzzAccounting",
+            dependencies: [
+                .product(name: "EdgeRouter", package: root),
+                .product(name: "RoutingCore", package: root),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The YAML configuration loader.
         .executableTarget(
             name: "FuzzConfig",

@@ -111,17 +111,10 @@ final class RecordingStore: RequestStore {
 
     /// The size of the next committed batch; fails after 10 seconds.
     func nextBatch() async throws -> Int {
-        try await withThrowingTaskGroup(of: Int?.self) { group in
-            group.addTask { [committed] in
-                var iterator = committed.makeAsyncIterator()
-                return await iterator.next()
-            }
-            group.addTask {
-                try await Task.sleep(for: .seconds(10))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let size = try await group.next() ?? nil else { throw TimedOut() }
+        let committed = self.committed
+        return try await bounded(.seconds(10), "a committed batch") {
+            var iterator = committed.makeAsyncIterator()
+            guard let size = await iterator.next() else { throw CancellationError() }
             return size
         }
     }
@@ -145,8 +138,6 @@ final class RecordingStore: RequestStore {
         try await inner.deleteRecords(receivedBefore: beforeMs)
     }
 }
-
-struct TimedOut: Error {}
 
 final class CountingObserver: RequestLogObserver {
     let counts = Mutex((written: 0, failed: 0, dropped: 0))

@@ -9,14 +9,20 @@ import RequestLog
 /// Three sources, each replacing the same field of the one before: the gateway key's configured defaults, the
 /// body's user fields (OpenAI's `user` and `metadata`, Anthropic's `metadata.user_id`), then the `x-edge-metadata`
 /// header: a JSON object of at most 5 string, number or boolean values.
-struct RequestMetadata: Sendable, Equatable {
+public struct RequestMetadata: Sendable, Equatable {
     /// Fields in the order first set; each value is its JSON text (a string with its quotes, a number as written,
     /// `true` or `false`).
-    private(set) var fields: [Field] = []
+    public private(set) var fields: [Field] = []
 
-    struct Field: Sendable, Equatable {
-        var name: String
-        var json: String
+    /// One field: its name and its value as JSON text.
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var json: String
+
+        public init(name: String, json: String) {
+            self.name = name
+            self.json = json
+        }
     }
 
     static let maxHeaderFields = 5
@@ -26,12 +32,12 @@ struct RequestMetadata: Sendable, Equatable {
     /// At most this many of the body's `metadata` fields are kept.
     static let maxBodyFields = 16
 
-    init(defaults: [Field] = []) {
+    public init(defaults: [Field] = []) {
         for field in defaults { set(field.name, json: field.json) }
     }
 
     /// The fields as one JSON object, for the record.
-    var json: String {
+    public var json: String {
         "{" + fields.map { "\(JSONText.quoted($0.name)):\($0.json)" }.joined(separator: ",") + "}"
     }
 
@@ -49,12 +55,12 @@ struct RequestMetadata: Sendable, Equatable {
     // MARK: The header
 
     /// Sets `fields` over the fields so far.
-    mutating func merge(_ fields: [Field]) {
+    public mutating func merge(_ fields: [Field]) {
         for field in fields { set(field.name, json: field.json) }
     }
 
     /// The fields of an `x-edge-metadata` header; a malformed or oversized header is a 400 naming it.
-    static func parse(header: String) throws(EdgeRouterError) -> [Field] {
+    public static func parse(header: String) throws(EdgeRouterError) -> [Field] {
         func refuse(_ detail: String) -> EdgeRouterError {
             EdgeRouterError(.invalidRequest, "The x-edge-metadata header \(detail).", param: "x-edge-metadata")
         }
@@ -104,7 +110,7 @@ struct RequestMetadata: Sendable, Equatable {
 
     /// Takes the body's user fields: OpenAI's `user` (as `user`) and `metadata` (string values), Anthropic's
     /// `metadata.user_id` (as `user_id`). The body was validated at admission; anything unexpected is left out.
-    mutating func merge(body: UnsafeBufferPointer<UInt8>, dialect: Dialect) {
+    public mutating func merge(body: UnsafeBufferPointer<UInt8>, dialect: Dialect) {
         var scanner = JSONScanner(body)
         var found: [Field] = []
         do {

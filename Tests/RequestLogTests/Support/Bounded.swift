@@ -1,0 +1,1 @@
+../../EdgeRouterTests/Support/Bounded.swift
