@@ -20,6 +20,11 @@ public struct RouterConfiguration: Sendable {
     public var routing: RoutingSettings
     /// Background probing; nil when the file has no `probes:` section.
     public var probes: ProbeSettings?
+    /// The live status page.
+    public var status: StatusSettings
+    /// The lowercase hex SHA-256 of the configuration file's bytes, shown on the status page so that an SRE can
+    /// tell which file a node runs; nil for a configuration built in code.
+    public var checksum: String?
 
     private var modelIndexByName: [String: Int]
 
@@ -31,9 +36,13 @@ public struct RouterConfiguration: Sendable {
         adminKeys: KeyRing = .init(),
         geo: GeoSettings = .init(),
         routing: RoutingSettings = .init(),
-        probes: ProbeSettings? = nil
+        probes: ProbeSettings? = nil,
+        status: StatusSettings = .init(),
+        checksum: String? = nil
     ) {
         self.probes = probes
+        self.status = status
+        self.checksum = checksum
         self.geo = geo
         self.routing = routing
         self.server = server

@@ -34,6 +34,8 @@ public final class RouterMetrics: Sendable {
     let responseLimit: ResponseLimitMetrics
     /// Decisions, breaker transitions and hedges: the routing engine's observer.
     let routing: RoutingMetrics
+    /// Failovers and hedges, for the status page.
+    let status: StatusCounters
 
     /// Chat requests being served now.
     public var requestsInFlight: Int { activity.inFlight.load(ordering: .relaxed) }
@@ -73,6 +75,7 @@ public final class RouterMetrics: Sendable {
     public init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         routing = RoutingMetrics(models: configuration.models, registry: registry)
+        status = StatusCounters(models: configuration.models)
         let requests = MetricNameDescriptor.edge("requests", "total", "Client requests by model, provider and outcome.")
         let failures = MetricNameDescriptor.edge("attempt_failures", "total", "Upstream attempts that failed, by cause.")
         let interruptions = MetricNameDescriptor.edge("stream_interruptions", "total", "Streams that broke after the first token.")

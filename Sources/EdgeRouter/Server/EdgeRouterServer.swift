@@ -19,6 +19,8 @@ public final class EdgeRouterServer: Service, Sendable {
     private let clients: UpstreamClients
     private let locator: ClientLocator
     private let probes: ProbeScheduler?
+    private let status: StatusService
+    private let statusSessions: StatusSessions
     /// The routing brain.
     public let engine: RoutingEngine
     private let logger: Logger
@@ -50,6 +52,10 @@ public final class EdgeRouterServer: Service, Sendable {
         self.clients = UpstreamClients(providers: configuration.providers, clientStallTimeout: configuration.server.connections.clientStall)
         self.engine = engine
         self.probes = probes
+        self.status = StatusService(
+            board: StatusBoard(configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver),
+            logger: logger)
+        self.statusSessions = StatusSessions(lifetime: configuration.status.sessionLifetime, limit: configuration.status.maxSessions)
         self.logger = logger
         self.onListening = onListening
     }
@@ -96,6 +102,10 @@ public final class EdgeRouterServer: Service, Sendable {
         v1.get("edge/nearest", use: nearest.handle)
         let admin = router.group("admin").add(middleware: AuthMiddleware(keys: configuration.adminKeys))
         admin.get("routes", use: AdminRoutesRoute(engine: engine, probes: probes).handle)
+        StatusRoutes(
+            access: StatusAccess(adminKeys: configuration.adminKeys, sessions: statusSessions, trustedProxies: configuration.geo.trustedProxies),
+            service: status
+        ).register(on: router)
 
         let connectionMetrics = ConnectionMetrics(registry: metrics.registry)
         let server = configuration.server
@@ -144,6 +154,11 @@ public final class EdgeRouterServer: Service, Sendable {
                             return false
                         }
                     }
+                    // The status page's history and live updates, for as long as the server runs.
+                    group.addTask {
+                        try await self.status.run()
+                        return false
+                    }
                     group.addTask {
                         try await app.run()
                         return true
@@ -154,6 +169,8 @@ public final class EdgeRouterServer: Service, Sendable {
                 }
             } onGracefulShutdown: {
                 self.listening.ready.store(false, ordering: .relaxed)
+                // Live status pages would otherwise hold the drain open until its timeout.
+                self.status.feed.close()
             }
         } catch {
             await clients.shutdown()
