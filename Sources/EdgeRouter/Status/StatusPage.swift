@@ -28,7 +28,7 @@ enum StatusPage {
 
     private static func head(title: String, nonce: String) -> String {
         #"<!doctype html><html lang="en"><head><meta charset="utf-8">"#
-            + #"<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">"#
+            + #"<meta name="viewport" content="width=device-width, initial-scale=1">"#
             + "<title>\(HTMLText.escape(title))</title>"
             + #"<style nonce="\#(nonce)">"# + StatusPageAssets.style + "</style></head>"
     }

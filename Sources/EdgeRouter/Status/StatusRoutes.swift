@@ -87,10 +87,11 @@ struct StatusRoutes: Sendable {
         }.joined()
     }
 
-    /// No caching, no framing, no sniffing, no referrer.
+    /// No caching, no framing, no sniffing, no referrer to other sites. Not `no-referrer`: with it browsers send
+    /// `Origin: null` on the login form's POST, which the cross-site check must refuse.
     static let commonHeaders: HTTPFields = [
         .cacheControl: "no-store", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-        HTTPField.Name("X-Frame-Options")!: "DENY", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        HTTPField.Name("X-Frame-Options")!: "DENY", HTTPField.Name("Referrer-Policy")!: "same-origin",
     ]
 
     /// Only this response's inline style and script, requests to this origin, and forms posted here.
