@@ -73,7 +73,11 @@ struct StatusBrowserTests {
             // Steady traffic on every model, so that shares, failovers and charts have something to show.
             let traffic = Task {
                 while !Task.isCancelled {
-                    for model in ["demo-chat", "demo-mini", "demo-multi"] { _ = try? await harness.chat(model: model, stream: false) }
+                    for model in ["demo-chat", "demo-mini", "demo-multi"] {
+                        _ = try? await harness.send(
+                            "/v1/chat/completions", body: RouterHarness.chatBody(model: model, stream: false),
+                            headers: [("authorization", "Bearer \(DemoConfiguration.clientKey)")])
+                    }
                     try? await Task.sleep(for: .milliseconds(100))
                 }
             }

@@ -8,7 +8,7 @@ enum StatusPage {
         html += #"<body><header class="top"><h1>EdgeRouter status</h1>"#
         html += #"<span id="live" data-state="static">static</span>"#
         html += #"<form method="post" action="/status/logout"><button type="submit" id="logout">Log out</button></form></header>"#
-        html += #"<section id="node">"# + node(snapshot) + "</section>"
+        html += #"<section id="node">"# + node(snapshot) + legend + "</section>"
         html += #"<main id="models">"# + snapshot.models.map(model).joined() + "</main>"
         html += #"<script nonce="\#(nonce)">"# + StatusPageAssets.script + "</script></body></html>"
         return html
@@ -32,6 +32,20 @@ enum StatusPage {
             + "<title>\(HTMLText.escape(title))</title>"
             + #"<style nonce="\#(nonce)">"# + StatusPageAssets.style + "</style></head>"
     }
+
+    /// What the charts' lines and the probe bars' colours mean (static: the live updates leave it alone).
+    private static let legend: String = {
+        let square = { (cls: String) in #"<svg viewBox="0 0 10 10" aria-hidden="true"><rect class="\#(cls)" width="10" height="10"></rect></svg>"# }
+        let line = { (cls: String) in
+            #"<svg viewBox="0 0 10 10" aria-hidden="true"><line class="line \#(cls)" x1="0" y1="5" x2="10" y2="5"></line></svg>"#
+        }
+        let items = [
+            (line("expected"), "expected TTFT"), (line("p99"), "p99"), (square("open"), "breaker open"),
+            (square("ph-dns"), "DNS"), (square("ph-connect"), "connect"), (square("ph-tls"), "TLS"),
+            (square("ph-first_byte"), "to first byte"), (square("ph-first_token"), "to first token"),
+        ]
+        return #"<p class="legend">"# + items.map { "<span>\($0.0)\($0.1)</span>" }.joined() + "</p>"
+    }()
 
     private static func node(_ snapshot: StatusSnapshot) -> String {
         let node = snapshot.node

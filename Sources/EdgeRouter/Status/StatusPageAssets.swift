@@ -23,7 +23,7 @@ enum StatusPageAssets {
         dd{margin:0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
         .model h2{font-size:1rem;margin:1.25rem 0 0}
         .summary{color:var(--muted);margin:.1rem 0 .5rem}
-        .deployments{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:.75rem}
+        .deployments{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(300px,100%),1fr));gap:.75rem}
         .deployment{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.75rem;min-width:0}
         .deployment[data-breaker=open],.deployment[data-breaker=rate_limited]{border-color:var(--bad)}
         .deployment header{display:flex;align-items:center;justify-content:space-between;gap:.5rem}
@@ -32,7 +32,8 @@ enum StatusPageAssets {
         .reason{color:var(--bad)}
         .badge{font-size:.75rem;padding:.05rem .5rem;border-radius:999px;border:1px solid currentColor;white-space:nowrap}
         .b-closed{color:var(--ok)}.b-open{color:var(--bad)}.b-half_open,.b-rate_limited{color:var(--warn)}
-        .nums{display:grid;grid-template-columns:repeat(4,1fr);gap:.35rem .5rem;margin:.5rem 0}
+        .nums{display:grid;grid-template-columns:repeat(auto-fill,minmax(5.2rem,1fr));gap:.35rem .5rem;margin:.5rem 0}
+        .nums dt,.nums dd{white-space:nowrap}
         .chart{display:block;width:100%;height:64px;background:var(--bg);border-radius:4px}
         .chart polyline{fill:none;stroke-width:1.5;vector-effect:non-scaling-stroke}
         .chart .expected{stroke:var(--exp)}.chart .p99{stroke:var(--tail);stroke-dasharray:3 2}
@@ -46,7 +47,11 @@ enum StatusPageAssets {
         .login input{width:100%;font:inherit;padding:.45rem;margin-bottom:.75rem;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--ink)}
         .error{color:var(--bad)}
         .hint{color:var(--muted);font-size:.8rem}
-        @media (max-width:480px){.nums{grid-template-columns:repeat(2,1fr)}.top{padding:.5rem .75rem}#node,#models{padding:0 .75rem}}
+        @media (max-width:480px){.top{padding:.5rem .75rem}#node,#models{padding:0 .75rem}}
+        .legend{display:flex;flex-wrap:wrap;gap:.25rem .9rem;margin:0 0 .5rem;color:var(--muted);font-size:.75rem}
+        .legend svg{width:10px;height:10px;vertical-align:-1px;margin-right:.3rem}
+        .legend .line{stroke-width:2}.legend .expected{stroke:var(--exp)}.legend .p99{stroke:var(--tail);stroke-dasharray:3 2}
+        .legend .open{fill:var(--bad);opacity:.35}
         """
 
     /// Subscribes to `/status/events` and rebuilds the page from each snapshot with DOM text nodes (never HTML

@@ -44,11 +44,12 @@ def breaker_is(provider, state):
     return check
 
 
-def shoot(driver, name, width, height):
+def shoot(driver, name, width, height, whole_page):
     driver.set_window_size(width, height)
-    # The whole page: as tall as its content at this width.
-    full = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(width, max(height, full))
+    if whole_page:
+        # As tall as the content at this width.
+        full = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(width, max(height, full))
     driver.save_screenshot(os.path.join(screenshots, name))
     driver.set_window_size(1280, 900)
 
@@ -102,8 +103,8 @@ try:
     assert driver.execute_script("return window.edgeMarker") == 42, "the page reloaded"
     print("failure: breaker open, live:", reason.split(" · ")[0])
     if screenshots:
-        shoot(driver, "status-page.png", 1280, 900)
-        shoot(driver, "status-page-phone.png", 390, 844)
+        shoot(driver, "status-page.png", 1280, 900, whole_page=True)
+        shoot(driver, "status-page-phone.png", 390, 844, whole_page=False)
         print("screenshots: saved")
 
     # 5. It recovers: probes close the breaker again, live.
