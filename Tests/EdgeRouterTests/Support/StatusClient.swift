@@ -55,8 +55,12 @@ struct StatusClient: Sendable {
         return (response.status, setCookie, pair)
     }
 
-    /// The first `count` server-sent events of `/status/events` (their `data:` payloads), within `limit`.
-    func events(_ count: Int, headers: [(String, String)], within limit: Duration = .seconds(30)) async throws -> [String] {
+    /// The first `count` server-sent events of `/status/events` (their `data:` payloads), within `limit`; fewer
+    /// when the stream ends first. `onEvent` hears the number received so far after each one.
+    func events(
+        _ count: Int, headers: [(String, String)], within limit: Duration = .seconds(30),
+        onEvent: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws -> [String] {
         var request = HTTPClientRequest(url: base + "/status/events")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let client = self.client
@@ -70,7 +74,9 @@ struct StatusClient: Sendable {
                 text += String(buffer: chunk)
                 // Only whole events: a chunk may end in the middle of one.
                 let complete = text.range(of: "\n\n", options: .backwards).map { String(text[..<$0.upperBound]) } ?? ""
+                let before = payloads.count
                 payloads = ssePayloads(complete)
+                if payloads.count > before { onEvent(payloads.count) }
                 if payloads.count >= count { break }
             }
             return Array(payloads.prefix(count))
