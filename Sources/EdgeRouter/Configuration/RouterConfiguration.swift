@@ -22,6 +22,11 @@ public struct RouterConfiguration: Sendable {
     public var probes: ProbeSettings?
     /// The request log; off unless it has a path.
     public var log: LogSettings
+    /// The live status page.
+    public var status: StatusSettings
+    /// The lowercase hex SHA-256 of the configuration file's bytes, shown on the status page so that an SRE can
+    /// tell which file a node runs; nil for a configuration built in code.
+    public var checksum: String?
 
     private var modelIndexByName: [String: Int]
 
@@ -34,10 +39,14 @@ public struct RouterConfiguration: Sendable {
         geo: GeoSettings = .init(),
         routing: RoutingSettings = .init(),
         probes: ProbeSettings? = nil,
-        log: LogSettings = .init()
+        log: LogSettings = .init(),
+        status: StatusSettings = .init(),
+        checksum: String? = nil
     ) {
         self.probes = probes
         self.log = log
+        self.status = status
+        self.checksum = checksum
         self.geo = geo
         self.routing = routing
         self.server = server

@@ -37,6 +37,8 @@ public final class RouterMetrics: Sendable {
     let responseLimit: ResponseLimitMetrics
     /// Decisions, breaker transitions and hedges: the routing engine's observer.
     let routing: RoutingMetrics
+    /// Failovers and hedges, for the status page.
+    let status: StatusCounters
 
     /// Chat requests being served now.
     public var requestsInFlight: Int { activity.inFlight.load(ordering: .relaxed) }
@@ -76,6 +78,7 @@ public final class RouterMetrics: Sendable {
     public init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         routing = RoutingMetrics(models: configuration.models, registry: registry)
+        status = StatusCounters(models: configuration.models)
         let requests = MetricNames.requests.descriptor
         let failures = MetricNames.attemptFailures.descriptor
         let interruptions = MetricNames.streamInterruptions.descriptor

@@ -22,6 +22,8 @@ public final class EdgeRouterServer: Service, Sendable {
     private let probes: ProbeScheduler?
     /// Limits per key, the request log, spend.
     private let accounting: Accounting
+    private let status: StatusService
+    private let statusSessions: StatusSessions
     /// The routing brain.
     public let engine: RoutingEngine
     private let logger: Logger
@@ -56,6 +58,10 @@ public final class EdgeRouterServer: Service, Sendable {
         self.engine = engine
         self.probes = probes
         self.accounting = accounting
+        self.status = StatusService(
+            board: StatusBoard(configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver),
+            logger: logger)
+        self.statusSessions = StatusSessions(lifetime: configuration.status.sessionLifetime, limit: configuration.status.maxSessions)
         self.logger = logger
         self.onListening = onListening
     }
@@ -112,6 +118,10 @@ public final class EdgeRouterServer: Service, Sendable {
         let spend = SpendRoutes(store: accounting.store)
         admin.get("spend", use: spend.spend)
         admin.get("requests", use: spend.requests)
+        StatusRoutes(
+            access: StatusAccess(adminKeys: configuration.adminKeys, sessions: statusSessions, trustedProxies: configuration.geo.trustedProxies),
+            service: status
+        ).register(on: router)
 
         let connectionMetrics = ConnectionMetrics(registry: metrics.registry)
         let server = configuration.server
@@ -161,8 +171,8 @@ public final class EdgeRouterServer: Service, Sendable {
         await clients.shutdown()
     }
 
-    /// Runs the HTTP server with the GeoIP reloader and the probes until the server stops (after draining, on
-    /// graceful shutdown).
+    /// Runs the HTTP server with the GeoIP reloader, the probes and the status page's service until the server
+    /// stops (after draining, on graceful shutdown).
     private func serve(_ app: some ApplicationProtocol, reloader: GeoIPReloadService?) async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -180,6 +190,11 @@ public final class EdgeRouterServer: Service, Sendable {
                         return false
                     }
                 }
+                // The status page's history and live updates, for as long as the server runs.
+                group.addTask {
+                    try await self.status.run()
+                    return false
+                }
                 group.addTask {
                     try await app.run()
                     return true
@@ -190,6 +205,8 @@ public final class EdgeRouterServer: Service, Sendable {
             }
         } onGracefulShutdown: {
             self.listening.ready.store(false, ordering: .relaxed)
+            // Live status pages would otherwise hold the drain open until its timeout.
+            self.status.feed.close()
         }
     }
 

@@ -15,7 +15,7 @@ struct ConfigurationBuilder {
                 root, at: "",
                 allowed: [
                     "server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet", "routing", "probes",
-                    "log",
+                    "log", "status",
                 ])
         else { return nil }
         let server = serverSettings(top["server"])
@@ -31,9 +31,10 @@ struct ConfigurationBuilder {
         if top["models"] == nil { reader.report("models", nil, "missing required field") }
         let routing = RoutingSettingsBuilder(reader: reader).routing(top["routing"])
         let probes = top["probes"].map { ProbeSettingsBuilder(reader: reader).probes($0) }
+        let status = StatusSettingsBuilder(reader: reader).status(top["status"])
         return RouterConfiguration(
             server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo,
-            routing: routing, probes: probes, log: logSettings(top["log"]))
+            routing: routing, probes: probes, log: logSettings(top["log"]), status: status)
     }
 
     /// `log:`: the request log's file, retention and batching.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Yams
 
@@ -20,7 +21,18 @@ public enum ConfigurationLoader {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
             throw .invalidConfiguration([ConfigurationIssue(path: "", message: "the file \(reason)")], file: path)
         }
-        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment)
+        var configuration = try parse(yaml: String(decoding: data, as: UTF8.self), file: path, environment: environment)
+        // Of the bytes on disk, not of the decoded text: `sha256sum` of the file gives the same value.
+        configuration.checksum = checksum(of: data)
+        return configuration
+    }
+
+    /// The lowercase hex SHA-256 of `bytes`.
+    static func checksum(of bytes: some DataProtocol) -> String {
+        SHA256.hash(data: bytes).map { byte in
+            let digits = Array("0123456789abcdef".utf8)
+            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xf)]], as: UTF8.self)
+        }.joined()
     }
 
     /// Parses configuration text; `file` only names it in messages.
@@ -43,9 +55,10 @@ public enum ConfigurationLoader {
         }
         let reader = YAMLReader(substitution: EnvironmentSubstitution(environment: environment))
         let configuration = ConfigurationBuilder(reader: reader).build(root)
-        guard reader.issues.isEmpty, let configuration else {
+        guard reader.issues.isEmpty, var configuration else {
             throw .invalidConfiguration(reader.issues, file: file)
         }
+        configuration.checksum = checksum(of: Array(yaml.utf8))
         return configuration
     }
 }

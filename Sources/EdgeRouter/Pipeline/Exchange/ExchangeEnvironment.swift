@@ -46,6 +46,7 @@ struct ExchangeEnvironment {
     func recordFailure(_ failure: AttemptFailure, of candidate: RouteCandidate) {
         engine.recordFailure(candidate, failure)
         metrics.recordAttemptFailure(deployment: candidate.deployment, cause: failure.cause)
+        if failure.isRetryable { metrics.status.recordFailover(from: candidate.deployment) }
         logger.info(
             "upstream attempt failed",
             metadata: logContext.metadata([
@@ -56,6 +57,7 @@ struct ExchangeEnvironment {
     /// A hedge of `model`'s request was started, won or cancelled (`outcome`).
     func recordHedge(model: String, _ outcome: String) {
         metrics.routing.recordHedge(model: model, outcome)
+        if outcome == "started" { metrics.status.recordHedge(model: model) }
     }
 }
 
