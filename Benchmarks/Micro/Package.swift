@@ -13,7 +13,7 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 // through its ordinary public API: RoutingBenchmarks on `RoutingCore` (the decision, estimator, breaker, hedge
 // budget, snapshot cell and the engine's `plan`), DialectBenchmarks on `EdgeWire` (SSE, the OpenAI dialect and translation between dialects,
 // which call the `EdgeJSON` scanner and writer across a module boundary, as in the router), GeoIPBenchmarks on
-// `GeoIP`. None of them builds the router (Hummingbird, AsyncHTTPClient, ...): only the routing scenario, an
+// `GeoIP`, RequestLogBenchmarks on `RequestLog`. None of them builds the router (Hummingbird, AsyncHTTPClient, ...): only the routing scenario, an
 // end-to-end run with real servers, depends on `EdgeRouter`.
 //
 // Run from this folder: `swift package --disable-sandbox benchmark` (all), or
@@ -84,6 +84,18 @@ let package = Package(
                 .product(name: "GeoIP", package: root),
             ],
             path: "Benchmarks/GeoIPBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The request log's write side: SQLite batches, the writer's throughput, and queueing one record.
+        .executableTarget(
+            name: "RequestLogBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RequestLog", package: root),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/RequestLogBenchmarks",
             swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
