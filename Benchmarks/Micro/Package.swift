@@ -11,10 +11,11 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 //
 // Each benchmark target depends on the smallest library product of the root package that holds what it measures,
 // through its ordinary public API: RoutingBenchmarks on `RoutingCore` (the decision, estimator, breaker, hedge
-// budget, snapshot cell and the engine's `plan`), DialectBenchmarks on `EdgeWire` (SSE, the OpenAI dialect and translation between dialects,
-// which call the `EdgeJSON` scanner and writer across a module boundary, as in the router), GeoIPBenchmarks on
-// `GeoIP`, RequestLogBenchmarks on `RequestLog`. None of them builds the router (Hummingbird, AsyncHTTPClient, ...): only the routing scenario, an
-// end-to-end run with real servers, depends on `EdgeRouter`.
+// budget, snapshot cell and the engine's `plan`), DialectBenchmarks on `EdgeWire` (SSE, the OpenAI dialect and
+// translation between dialects, which call the `EdgeJSON` scanner and writer across a module boundary, as in the
+// router), GeoIPBenchmarks on `GeoIP`, RequestLogBenchmarks on `RequestLog` (SQLite through GRDB). None of them
+// builds the router (Hummingbird, AsyncHTTPClient, ...): only the routing scenario, an end-to-end run with real
+// servers, depends on `EdgeRouter`.
 //
 // Run from this folder: `swift package --disable-sandbox benchmark` (all), or
 // `swift package --disable-sandbox benchmark --target RoutingBenchmarks` (or `DialectBenchmarks`); the GeoIP

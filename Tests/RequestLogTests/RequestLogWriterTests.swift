@@ -147,3 +147,27 @@ final class CountingObserver: RequestLogObserver {
     func rowsDropped(_ rows: Int) { counts.withLock { $0.dropped += rows } }
     func batchFailed() { counts.withLock { $0.failed += 1 } }
 }
+
+@Suite("Request log writer: retention")
+struct RequestLogRetentionTests {
+    @Test("with retention_days, records older than that are deleted when the writer starts; newer ones stay")
+    func retentionAtStart() async throws {
+        let directory = try TemporaryDirectory()
+        let store = RecordingStore(try SQLiteRequestStore(path: directory.path("log.sqlite")))
+        let now = UnixTime.nowMs()
+        try await store.inner.insert([
+            Sample.record(id: "three-days-old", at: now - 3 * 86_400_000), Sample.record(id: "an-hour-old", at: now - 3_600_000),
+        ])
+        let writer = RequestLogWriter(
+            store: store, settings: .init(batchInterval: .milliseconds(10), retentionDays: 2), logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await writer.run() }
+            writer.record(Sample.record(id: "new", at: now))
+            _ = try await store.nextBatch()
+            writer.finish()
+            try await group.waitForAll()
+        }
+        let ids = try await store.inner.requests(RequestQuery()).map(\.requestID)
+        #expect(ids == ["new", "an-hour-old"])
+    }
+}
