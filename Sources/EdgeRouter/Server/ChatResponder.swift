@@ -48,7 +48,10 @@ final class ChatResponder: ChatExchangeObserver {
         self.endpoint = endpoint
         self.peer = peer
         self.eventLoop = eventLoop
-        self.trail = RequestTrail(requestID: requestID, endpoint: endpoint, path: head.path.map { String($0.prefix { $0 != "?" }) } ?? "", received: received)
+        // The path without its query: Gemini's `?key=` must never reach the record.
+        self.trail = RequestTrail(
+            requestID: requestID, endpoint: endpoint, path: head.path.map { String($0.prefix { $0 != "?" }) } ?? "",
+            received: received)
         self.writer = ChatResponseWriter(
             connection: connection, requestID: requestID,
             closing: head.headerFields[.connection]?.lowercased() == "close",
@@ -243,7 +246,6 @@ final class ChatResponder: ChatExchangeObserver {
         exchange.stop()
         pipeline.metrics.responseLimit.record(deployment: start.deployment)
         finish(.interrupted, start: start)
-        trail.start = start
         let limit = pipeline.configuration.server.maxResponseBytes
         answer(
             EdgeRouterError(

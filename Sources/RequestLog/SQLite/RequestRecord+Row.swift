@@ -31,9 +31,35 @@ extension RequestRecord {
             responseBody: row["response_body"])
     }
 
+    /// The failures as a JSON array of `{"provider","cause"}` objects, written by hand: Foundation's encoder
+    /// cost about as much as the rest of a row's insert.
     private static func failuresJSON(_ failures: [AttemptFailure]) -> String {
-        guard !failures.isEmpty, let data = try? JSONEncoder().encode(failures) else { return "[]" }
-        return String(decoding: data, as: UTF8.self)
+        guard !failures.isEmpty else { return "[]" }
+        var text = "["
+        for (index, failure) in failures.enumerated() {
+            if index > 0 { text += "," }
+            text += #"{"provider":"# + quoted(failure.provider) + #","cause":"# + quoted(failure.cause) + "}"
+        }
+        return text + "]"
+    }
+
+    /// `text` as a JSON string literal: quotes, backslashes and control characters escaped.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 
     private static func failures(fromJSON text: String) -> [AttemptFailure] {

@@ -32,7 +32,9 @@ public final class SQLiteRequestStore: RequestStore {
         try await write { db in
             let statement = try db.cachedStatement(sql: RequestLogSchema.insertSQL)
             for record in batch {
-                try statement.execute(arguments: StatementArguments(record.databaseValues))
+                // The values match the statement's columns by construction (RequestLogSchema.columns).
+                statement.setUncheckedArguments(StatementArguments(record.databaseValues))
+                try statement.execute()
             }
         }
     }
