@@ -50,6 +50,8 @@ public struct RequestRecord: Sendable, Equatable {
     /// The client's metadata (header `x-edge-metadata` over the key's defaults, and the body's user fields), as a
     /// JSON object of strings, numbers and booleans.
     public var metadataJSON: String
+    /// Times the client came back for the answer (resumable streams); the provider was called once.
+    public var resumes: Int
     /// The request and answer bodies, only for keys that opt in (`log_bodies`), cut at their caps.
     public var requestBody: String?
     public var responseBody: String?
@@ -90,8 +92,8 @@ public struct RequestRecord: Sendable, Equatable {
         attempts: Int = 0, failures: [AttemptFailure] = [], hedged: Bool = false, routeReason: String? = nil,
         ttftMs: Double? = nil, firstByteMs: Double? = nil, durationMs: Double = 0, status: Int,
         errorType: String? = nil, tokens: Tokens = .init(), usageEstimated: Bool = false, costUSD: Double = 0,
-        country: String? = nil, asn: Int? = nil, metadataJSON: String = "{}", requestBody: String? = nil,
-        responseBody: String? = nil
+        country: String? = nil, asn: Int? = nil, metadataJSON: String = "{}", resumes: Int = 0,
+        requestBody: String? = nil, responseBody: String? = nil
     ) {
         self.requestID = requestID
         self.receivedAtMs = receivedAtMs
@@ -118,6 +120,7 @@ public struct RequestRecord: Sendable, Equatable {
         self.country = country
         self.asn = asn
         self.metadataJSON = metadataJSON
+        self.resumes = resumes
         self.requestBody = requestBody
         self.responseBody = responseBody
     }

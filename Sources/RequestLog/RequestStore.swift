@@ -15,6 +15,9 @@ public protocol RequestStore: Sendable {
     /// Cost per gateway key id of the requests received at or after `sinceMs` (Unix milliseconds).
     func costByKey(sinceMs: Int64) async throws(RequestLogError) -> [String: Double]
 
+    /// Counts one more resume of the request's answer (a client came back after its record was written).
+    func addResume(requestID: String) async throws(RequestLogError)
+
     /// Deletes the records received before `beforeMs`; returns how many went.
     func deleteRecords(receivedBefore beforeMs: Int64) async throws(RequestLogError) -> Int
 }

@@ -210,7 +210,7 @@ struct ConnectionLimitsTests {
             #expect(seen.text.hasPrefix("HTTP/1.0 200"))
             #expect(!seen.text.lowercased().contains("transfer-encoding"))
             let body = seen.text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
-            #expect(body.hasPrefix("data: {"))
+            #expect(body.hasPrefix("id: 1\ndata: {"))
             #expect(body.hasSuffix("data: [DONE]\n\n"))
             await client.close()
         }

@@ -10,8 +10,9 @@ struct RequestLogWriterTests {
         let directory = try TemporaryDirectory()
         let store = RecordingStore(try SQLiteRequestStore(path: directory.path("log.sqlite")))
         let writer = RequestLogWriter(store: store, settings: .init(batchInterval: .seconds(600), batchRows: 3), logger: Logger(label: "test"))
+        // Queued before the writer runs: recorded while it runs, a lone last record could wait for the interval.
+        for index in 0..<7 { writer.record(Sample.record(id: "r\(index)")) }
         try await withRunning(writer) {
-            for index in 0..<7 { writer.record(Sample.record(id: "r\(index)")) }
             var sizes: [Int] = []
             for _ in 0..<3 { sizes.append(try await store.nextBatch()) }
             #expect(sizes == [3, 3, 1])
@@ -137,6 +138,7 @@ final class RecordingStore: RequestStore {
     func deleteRecords(receivedBefore beforeMs: Int64) async throws(RequestLogError) -> Int {
         try await inner.deleteRecords(receivedBefore: beforeMs)
     }
+    func addResume(requestID: String) async throws(RequestLogError) { try await inner.addResume(requestID: requestID) }
 }
 
 final class CountingObserver: RequestLogObserver {

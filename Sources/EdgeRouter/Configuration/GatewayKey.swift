@@ -17,11 +17,13 @@ public struct GatewayKey: Sendable {
     public var budget: Budget?
     /// Request and token rates (`rate_limit:`), per node.
     public var rateLimit: RateLimit?
+    /// Whether its answers are buffered for resuming unless a request says otherwise (`resumable:`).
+    public var resumable: Bool
 
     public init(
         id: String, allowedModels: Set<String>? = nil, residencyRule: String? = nil,
         metadata: [(name: String, json: String)] = [], bodyLogging: BodyLogging? = nil, budget: Budget? = nil,
-        rateLimit: RateLimit? = nil
+        rateLimit: RateLimit? = nil, resumable: Bool = false
     ) {
         self.id = id
         self.allowedModels = allowedModels
@@ -30,6 +32,7 @@ public struct GatewayKey: Sendable {
         self.bodyLogging = bodyLogging
         self.budget = budget
         self.rateLimit = rateLimit
+        self.resumable = resumable
     }
 
     /// How much of each body a key that opts in has recorded.

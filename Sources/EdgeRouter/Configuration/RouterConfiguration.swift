@@ -22,6 +22,8 @@ public struct RouterConfiguration: Sendable {
     public var probes: ProbeSettings?
     /// The request log; off unless it has a path.
     public var log: LogSettings
+    /// Resumable streams' bounds.
+    public var resume: ResumeSettings
     /// The live status page.
     public var status: StatusSettings
     /// The lowercase hex SHA-256 of the configuration file's bytes, shown on the status page so that an SRE can
@@ -40,11 +42,13 @@ public struct RouterConfiguration: Sendable {
         routing: RoutingSettings = .init(),
         probes: ProbeSettings? = nil,
         log: LogSettings = .init(),
+        resume: ResumeSettings = .init(),
         status: StatusSettings = .init(),
         checksum: String? = nil
     ) {
         self.probes = probes
         self.log = log
+        self.resume = resume
         self.status = status
         self.checksum = checksum
         self.geo = geo

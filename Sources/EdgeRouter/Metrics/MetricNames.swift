@@ -129,6 +129,18 @@ public enum MetricNames {
         "log_rows_dropped", "total", .counter, "Request records dropped because the writer's queue was full.")
     static let logBatchFailures = Metric("log_batch_failures", "total", .counter, "Batches that failed to commit (retried).")
 
+    // Resumable streams (ResumeMetrics).
+    static let resumeStreams = Metric("resume_streams", "count", .gauge, "Answers buffered for their clients to resume.")
+    static let resumeBytes = Metric("resume_buffer", "bytes", .gauge, "Bytes held by the resumable answers' buffers.")
+    static let resumes = Metric("resumes", "total", .counter, "Times a client came back for a buffered answer.")
+    static let resumeEvictions = Metric(
+        "resume_evictions", "total", .counter, "Finished answers evicted before their retention ran out, to make room.")
+    static let resumeUnbuffered = Metric(
+        "resume_unbuffered", "total", .counter, "Answers served unbuffered because the buffers' total limit was reached.")
+    static let resumeUnattendedCancellations = Metric(
+        "resume_unattended_cancellations", "total", .counter,
+        "Upstream answers cancelled after running max_unattended_ms with neither client nor reader.")
+
     /// Every metric the router exports.
     public static let all: [Metric] = [
         requests, attemptFailures, streamInterruptions, timeToFirstToken, timeToFirstByte, requestDuration, clientStalls,
@@ -136,7 +148,8 @@ public enum MetricNames {
         connectionsRefused, connectionTimeouts, acceptErrors, clientConnections, probePhase, probes, probeLast,
         responsesTooLarge, routeDecisions, breakerTransitions, breakerState, providerCredentialFailures,
         breakerOpenings, hangSuspicions, hedges, cost, tokens, logQueueDepth, logBatch, logRowsWritten, logRowsDropped,
-        logBatchFailures,
+        logBatchFailures, resumeStreams, resumeBytes, resumes, resumeEvictions, resumeUnbuffered,
+        resumeUnattendedCancellations,
     ]
 
     /// Every series name Prometheus can store from this router (histograms through their three series).

@@ -12,6 +12,8 @@ struct ChatPipeline: Sendable {
     let metrics: RouterMetrics
     let locator: ClientLocator
     let accounting: Accounting
+    /// Answers kept for clients that may come back for them.
+    let streams: StreamRegistry
     let logger: Logger
 
     /// The checks before any upstream work.

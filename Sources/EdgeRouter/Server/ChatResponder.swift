@@ -38,6 +38,10 @@ final class ChatResponder: ChatExchangeObserver {
     private var exchange: ChatExchange?
     /// Counted in the router's in-flight requests (from the exchange's start to the outcome's record).
     private var inFlight = false
+    /// Where the answer is kept when it is resumable; nil when it is not.
+    private var buffer: StreamBuffer?
+    /// Cancels the answer once it has run ``ResumeSettings/maxUnattended`` with nobody attached.
+    private var unattendedTimer: Scheduled<Void>?
 
     init(
         pipeline: ChatPipeline, head: HTTPRequest, endpoint: ChatEndpoint, connection: ChatCompletionsHandler, peer: IPAddress?,
@@ -86,8 +90,17 @@ final class ChatResponder: ChatExchangeObserver {
         begin()
     }
 
-    /// The client closed its side or the connection dropped: upstream work stops at once.
+    /// The client closed its side or the connection dropped: upstream work stops at once, unless the answer is
+    /// resumable: it then goes on into its buffer, for at most ``ResumeSettings/maxUnattended`` with nobody reading.
     func clientGone() {
+        if let buffer, case .starting = phase {
+            detach(keepingIn: buffer)
+            return
+        }
+        if let buffer, case .answering = phase {
+            detach(keepingIn: buffer)
+            return
+        }
         switch phase {
         case .starting:
             exchange?.stop()
@@ -102,6 +115,43 @@ final class ChatResponder: ChatExchangeObserver {
             break
         }
         phase = .over
+    }
+
+    private func detach(keepingIn buffer: StreamBuffer) {
+        writer.detach()
+        buffer.keep(self)
+        armUnattendedTimer(buffer)
+    }
+
+    private func armUnattendedTimer(_ buffer: StreamBuffer) {
+        let limit = pipeline.streams.settings.maxUnattended
+        unattendedTimer = eventLoop.scheduleTask(in: TimeAmount(limit)) { [weak self] in
+            guard let self else { return }
+            // A reader follows it: attended; check again later.
+            guard !buffer.hasReaders else {
+                self.armUnattendedTimer(buffer)
+                return
+            }
+            self.cancelUnattended()
+        }
+    }
+
+    /// Nobody came back within ``ResumeSettings/maxUnattended``: the upstream answer is cancelled.
+    private func cancelUnattended() {
+        switch phase {
+        case .starting:
+            exchange?.stop()
+            finish(.cancelled, start: nil)
+            account(status: 499, errorType: "cancelled")
+        case .answering(let start):
+            exchange?.stop()
+            finish(.cancelled, start: start)
+            account(status: 200, errorType: "cancelled")
+        case .receiving, .over:
+            return
+        }
+        phase = .over
+        pipeline.streams.metrics.unattendedCancelled()
     }
 
     /// The connection can take writes again.
@@ -136,6 +186,15 @@ final class ChatResponder: ChatExchangeObserver {
         if let logging = key?.bodyLogging { trail.keepBodies(logging, request: body) }
         body = ByteBuffer()
         writer.prepare(for: admitted.request)
+        if let key, Self.wantsResume(head.headerFields[.edgeResumable], key: key) {
+            let framing: StreamBuffer.Framing =
+                switch endpoint {
+                case .gemini(_, true, false): .jsonArray
+                default: admitted.request.stream ? .sse : .whole
+                }
+            buffer = pipeline.streams.open(requestID: requestID, keyID: key.id, framing: framing)
+            if let buffer { writer.keep(in: buffer) }
+        }
         let exchange = ChatExchange(
             plan: admitted.plan, maxAttempts: pipeline.configuration.server.maxAttempts, deadline: admitted.deadline,
             environment: pipeline.exchangeEnvironment(
@@ -228,11 +287,28 @@ final class ChatResponder: ChatExchangeObserver {
         account(status: ErrorResponse.status(of: shaped, in: endpoint.dialect), errorType: ErrorResponse.openAICode(of: shaped.code))
     }
 
-    /// Puts the request on record, once: the log, the spend metrics, the key's budget and token rate.
+    /// Puts the request on record, once: the log, the spend metrics, the key's budget and token rate. The answer
+    /// is over: a resumable one's buffer is kept for ``ResumeSettings/retain`` from now.
     private func account(status: Int, errorType: String?) {
+        unattendedTimer?.cancel()
+        unattendedTimer = nil
+        if let buffer {
+            trail.resumes = buffer.resumes
+            pipeline.streams.finished(buffer)
+        }
         guard !trail.isRecorded else { return }
         let record = trail.record(status: status, errorType: errorType)
         pipeline.accounting.account(record, key: key, deployment: trail.start?.deployment)
+    }
+
+    /// Whether an answer is kept for resuming: `x-edge-resumable: true` asks for it, `false` refuses it, and
+    /// without the header the key's `resumable` decides.
+    static func wantsResume(_ header: String?, key: GatewayKey) -> Bool {
+        switch header?.lowercased() {
+        case "true": true
+        case "false": false
+        default: key.resumable
+        }
     }
 
     private func decorated(_ error: any Error) -> EdgeRouterError {
@@ -261,6 +337,7 @@ final class ChatResponder: ChatExchangeObserver {
         headers[.edgeUpstreamModel] = start.deployment.upstreamModel
         headers[.edgeAttempts] = String(start.attempts)
         headers[.edgeRouteReason] = start.reason.rawValue
+        headers[.edgeResumable] = buffer == nil ? "false" : "true"
         headers[.edgeTTFT] = String(Int(start.timeToFirstToken.milliseconds.rounded()))
         let estimate = start.candidate.estimate
         if estimate.hasData {

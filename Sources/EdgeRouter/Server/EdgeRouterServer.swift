@@ -22,6 +22,8 @@ public final class EdgeRouterServer: Service, Sendable {
     private let probes: ProbeScheduler?
     /// Limits per key, the request log, spend.
     private let accounting: Accounting
+    /// Answers kept for clients that may come back for them.
+    private let streams: StreamRegistry
     private let status: StatusService
     private let statusSessions: StatusSessions
     /// The routing brain.
@@ -58,6 +60,7 @@ public final class EdgeRouterServer: Service, Sendable {
         self.engine = engine
         self.probes = probes
         self.accounting = accounting
+        self.streams = StreamRegistry(settings: configuration.resume, metrics: ResumeMetrics(registry: metrics.registry))
         self.status = StatusService(
             board: StatusBoard(configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver),
             logger: logger)
@@ -102,7 +105,7 @@ public final class EdgeRouterServer: Service, Sendable {
         }
         let chat = ChatPipeline(
             configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator,
-            accounting: accounting, logger: logger)
+            accounting: accounting, streams: streams, logger: logger)
         let models = ModelsRoute(configuration: configuration)
         let nearest = NearestRoute(locator: locator)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: configuration.keys))
@@ -113,6 +116,7 @@ public final class EdgeRouterServer: Service, Sendable {
         v1beta.get("models", use: models.listGemini)
         v1beta.get("models/{id}", use: models.retrieveGemini)
         v1.get("edge/nearest", use: nearest.handle)
+        v1.get("edge/streams/{id}", use: StreamRoutes(streams: streams, store: accounting.store).fetch)
         let admin = router.group("admin").add(middleware: AuthMiddleware(keys: configuration.adminKeys))
         admin.get("routes", use: AdminRoutesRoute(engine: engine, probes: probes).handle)
         let spend = SpendRoutes(store: accounting.store)

@@ -184,5 +184,7 @@ extension HTTPTypes.HTTPField.Name {
     static let edgeRoute = Self("x-edge-route")!
     static let edgeTimeout = Self("x-edge-timeout-ms")!
     static let edgeMetadata = Self("x-edge-metadata")!
+    static let edgeResumable = Self("x-edge-resumable")!
+    static let lastEventID = Self("last-event-id")!
     static let xAPIKey = Self("x-api-key")!
 }

@@ -45,6 +45,9 @@ enum RequestLogSchema {
                     CREATE INDEX requests_by_key_and_time ON requests(key_id, received_at_ms);
                     """)
         }
+        migrator.registerMigration("v2: resumes") { db in
+            try db.execute(sql: "ALTER TABLE requests ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 
@@ -53,7 +56,7 @@ enum RequestLogSchema {
         "request_id", "received_at_ms", "key_id", "dialect", "endpoint", "model", "stream", "provider", "upstream_model",
         "region", "attempts", "failures", "hedged", "route_reason", "ttft_ms", "first_byte_ms", "duration_ms", "status",
         "error_type", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
-        "usage_estimated", "cost_usd", "country", "asn", "metadata", "request_body", "response_body",
+        "usage_estimated", "cost_usd", "country", "asn", "metadata", "resumes", "request_body", "response_body",
     ]
 
     static let insertSQL =

@@ -8,7 +8,7 @@ extension RequestRecord {
             requestID, receivedAtMs, keyID, dialect, endpoint, model, stream, provider, upstreamModel, region, attempts,
             Self.failuresJSON(failures), hedged, routeReason, ttftMs, firstByteMs, durationMs, status, errorType,
             tokens.input, tokens.output, tokens.cacheRead, tokens.cacheWrite, tokens.reasoning, usageEstimated, costUSD,
-            country, asn, metadataJSON, requestBody, responseBody,
+            country, asn, metadataJSON, resumes, requestBody, responseBody,
         ]
     }
 
@@ -27,7 +27,8 @@ extension RequestRecord {
                 cacheRead: row["cache_read_tokens"] ?? 0, cacheWrite: row["cache_write_tokens"] ?? 0,
                 reasoning: row["reasoning_tokens"] ?? 0),
             usageEstimated: row["usage_estimated"] ?? false, costUSD: row["cost_usd"] ?? 0, country: row["country"],
-            asn: row["asn"], metadataJSON: row["metadata"] ?? "{}", requestBody: row["request_body"],
+            asn: row["asn"], metadataJSON: row["metadata"] ?? "{}", resumes: row["resumes"] ?? 0,
+            requestBody: row["request_body"],
             responseBody: row["response_body"])
     }
 

@@ -113,6 +113,12 @@ public final class SQLiteRequestStore: RequestStore {
         }
     }
 
+    public func addResume(requestID: String) async throws(RequestLogError) {
+        try await write { db in
+            try db.execute(sql: "UPDATE requests SET resumes = resumes + 1 WHERE request_id = ?", arguments: [requestID])
+        }
+    }
+
     public func deleteRecords(receivedBefore beforeMs: Int64) async throws(RequestLogError) -> Int {
         try await write { db in
             try db.execute(sql: "DELETE FROM requests WHERE received_at_ms < ?", arguments: [beforeMs])

@@ -78,7 +78,9 @@ try:
     driver.find_element(By.ID, "key").send_keys(admin_key)
     driver.find_element(By.ID, "login").click()
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "article.deployment")))
-    shown = {element.get_attribute("data-provider") for element in driver.find_elements(By.CSS_SELECTOR, "article.deployment")}
+    # One script reads every card at once: live updates replace the cards, so elements found first may be stale.
+    shown = set(driver.execute_script(
+        "return Array.from(document.querySelectorAll('article.deployment')).map(e => e.dataset.provider)"))
     missing = set(providers) - shown
     assert not missing, f"missing deployments: {missing}"
     print("deployments:", ",".join(sorted(shown)))

@@ -100,10 +100,18 @@ struct RouterHarness: Sendable {
     }
 }
 
-/// The `data:` payloads of an SSE body.
+/// The `data:` payloads of an SSE body (each event's `id:` and `event:` lines left out).
 func ssePayloads(_ body: String) -> [String] {
     body.components(separatedBy: "\n\n").compactMap { frame in
-        frame.hasPrefix("data: ") ? String(frame.dropFirst(6)) : nil
+        let data = frame.split(separator: "\n").filter { $0.hasPrefix("data: ") }.map { $0.dropFirst(6) }
+        return data.isEmpty ? nil : data.joined(separator: "\n")
+    }
+}
+
+/// The `id:` of each event of an SSE body, in order (nil for an event without one).
+func sseEventIDs(_ body: String) -> [Int?] {
+    body.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { frame in
+        frame.split(separator: "\n").first { $0.hasPrefix("id: ") }.flatMap { Int($0.dropFirst(4)) }
     }
 }
 

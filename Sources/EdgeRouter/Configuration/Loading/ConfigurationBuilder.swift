@@ -15,7 +15,7 @@ struct ConfigurationBuilder {
                 root, at: "",
                 allowed: [
                     "server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet", "routing", "probes",
-                    "log", "status",
+                    "log", "resume", "status",
                 ])
         else { return nil }
         let server = serverSettings(top["server"])
@@ -34,7 +34,20 @@ struct ConfigurationBuilder {
         let status = StatusSettingsBuilder(reader: reader).status(top["status"])
         return RouterConfiguration(
             server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo,
-            routing: routing, probes: probes, log: logSettings(top["log"]), status: status)
+            routing: routing, probes: probes, log: logSettings(top["log"]),
+            resume: resumeSettings(top["resume"]), status: status)
+    }
+
+    /// `resume:`: how long answers are kept for clients that left, and the buffers' memory.
+    private func resumeSettings(_ entry: (node: Node, path: String)?) -> ResumeSettings {
+        var settings = ResumeSettings()
+        let allowed: Set = ["max_unattended_ms", "retain_ms", "max_stream_bytes", "max_total_bytes"]
+        guard let entry, let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
+        settings.maxUnattended = reader.milliseconds(fields["max_unattended_ms"], default: settings.maxUnattended)
+        settings.retain = reader.milliseconds(fields["retain_ms"], default: settings.retain)
+        settings.maxStreamBytes = reader.int(fields["max_stream_bytes"], default: settings.maxStreamBytes, range: 1024...(1 << 30))
+        settings.maxTotalBytes = reader.int(fields["max_total_bytes"], default: settings.maxTotalBytes, range: 1024...(1 << 40))
+        return settings
     }
 
     /// `log:`: the request log's file, retention and batching.
@@ -216,7 +229,7 @@ struct ConfigurationBuilder {
         let allowed: Set =
             models == nil
             ? ["id", "key", "sha256"]
-            : ["id", "key", "sha256", "models", "residency", "metadata", "log_bodies", "budget", "rate_limit"]
+            : ["id", "key", "sha256", "models", "residency", "metadata", "log_bodies", "budget", "rate_limit", "resumable"]
         for (node, keyPath) in reader.sequence(entry) {
             guard let fields = reader.mapping(node, at: keyPath, allowed: allowed) else { continue }
             guard let id = reader.string(fields["id"], required: "\(keyPath).id") else { continue }
@@ -237,7 +250,7 @@ struct ConfigurationBuilder {
             let key = GatewayKey(
                 id: id, allowedModels: allowedModels, residencyRule: residency, metadata: limits.metadata(fields["metadata"]),
                 bodyLogging: limits.bodyLogging(fields["log_bodies"]), budget: limits.budget(fields["budget"]),
-                rateLimit: limits.rateLimit(fields["rate_limit"]))
+                rateLimit: limits.rateLimit(fields["rate_limit"]), resumable: limits.flag(fields["resumable"]))
             switch (fields["key"], fields["sha256"]) {
             case (let secretEntry?, nil):
                 guard let secret = reader.string(secretEntry) else { continue }

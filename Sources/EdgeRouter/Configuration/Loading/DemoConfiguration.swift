@@ -73,6 +73,7 @@ public enum DemoConfiguration {
               - id: demo
                 key: \(clientKey)
                 metadata: { team: demo }
+                resumable: true
               - id: demo-capped
                 key: \(cappedKey)
                 budget: { usd_per_day: 0.001 }

@@ -55,6 +55,18 @@ struct KeySettingsBuilder {
         return logging
     }
 
+    /// `true` or `false`; absent is false.
+    func flag(_ entry: (node: Node, path: String)?) -> Bool {
+        guard let entry else { return false }
+        switch reader.string(entry) {
+        case "true": return true
+        case "false": return false
+        default:
+            reader.report(entry.path, entry.node, "expected true or false")
+            return false
+        }
+    }
+
     /// `budget: {usd_per_day: 10, usd_per_month: 200}`.
     func budget(_ entry: (node: Node, path: String)?) -> GatewayKey.Budget? {
         guard let entry, let fields = reader.mapping(entry.node, at: entry.path, allowed: ["usd_per_day", "usd_per_month"]) else {

@@ -24,6 +24,8 @@ struct RequestTrail {
     var usage = UsageTally()
     var promptBytes = 0
     var requestBody: String?
+    /// Times the client came back for the answer before it was recorded.
+    var resumes = 0
     /// The provider's frames as received, for a key that records bodies (nil otherwise), and how much more fits.
     private var responseBody: [UInt8]?
     private var responseRoom = 0
@@ -74,7 +76,7 @@ struct RequestTrail {
             firstByteMs: start.map { sinceReceived($0.timeToFirstByte) }, durationMs: sinceReceived(.now - received),
             status: status, errorType: errorType, tokens: tokens, usageEstimated: estimated,
             costUSD: deployment.map { $0.price.cost(of: tokens) } ?? 0, country: country, asn: asn,
-            metadataJSON: metadata.json, requestBody: requestBody,
+            metadataJSON: metadata.json, resumes: resumes, requestBody: requestBody,
             responseBody: responseBody.map { String(decoding: $0, as: UTF8.self) })
     }
 

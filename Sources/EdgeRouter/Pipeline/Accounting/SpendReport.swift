@@ -136,7 +136,7 @@ public enum SpendReport {
             "output_tokens": record.tokens.output, "cache_read_tokens": record.tokens.cacheRead,
             "cache_write_tokens": record.tokens.cacheWrite, "reasoning_tokens": record.tokens.reasoning,
             "usage_estimated": record.usageEstimated, "cost_usd": record.costUSD, "country": record.country ?? NSNull(),
-            "asn": record.asn ?? NSNull(),
+            "asn": record.asn ?? NSNull(), "resumes": record.resumes,
             "metadata": (try? JSONSerialization.jsonObject(with: Data(record.metadataJSON.utf8))) ?? [String: Any](),
         ]
         if let body = record.requestBody { entry["request_body"] = body }

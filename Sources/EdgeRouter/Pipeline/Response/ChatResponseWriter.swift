@@ -1,3 +1,4 @@
+import EdgeJSON
 import EdgeWire
 import HTTPTypes
 import NIOCore
@@ -12,6 +13,10 @@ import RoutingCore
 /// did not ask for the usage chunk does not get it); otherwise the frames' events are written anew by the client
 /// dialect's ``ClientStreamEncoder``. A non-streaming answer is assembled by the client dialect's assembler either
 /// way (``AnswerAssembly``).
+///
+/// Every event of a server-sent-events stream carries an `id:`, numbered from 1 per stream, in every dialect. For
+/// a resumable answer (``keep(in:)``) each event, or the whole answer, also goes to its ``StreamBuffer``, and the
+/// answer goes on after the client left (``detach()``).
 ///
 /// Frames of one upstream buffer are collected and written with one flush (``flush()``). Everything runs on the
 /// connection's event loop.
@@ -36,6 +41,12 @@ final class ChatResponseWriter {
     private var assembly = AnswerAssembly.openAI(OpenAICompletionAssembler())
     /// Frames waiting for the next flush (streaming).
     private var pending = ByteBuffer()
+    /// What an encoder wrote for one frame, before it is cut into events.
+    private var scratch = ByteBuffer()
+    /// The next event's `id:`.
+    private var nextEventID = 1
+    /// Where a resumable answer is kept.
+    private var buffer: StreamBuffer?
 
     init(connection: ChatCompletionsHandler, requestID: String, closing: Bool, maxResponseBytes: Int) {
         self.connection = connection
@@ -49,8 +60,32 @@ final class ChatResponseWriter {
         self.endpoint = endpoint
     }
 
-    /// Whether the client reads more slowly than the answer comes.
+    /// Whether the client reads more slowly than the answer comes (never, once it left a resumable answer).
     var isBackedUp: Bool { !(connection?.isWritable ?? true) }
+
+    /// Keeps the answer in `buffer` as it is written, for the client to fetch again.
+    func keep(in buffer: StreamBuffer) {
+        self.buffer = buffer
+    }
+
+    /// The client left a resumable answer: writing goes on into the buffer only.
+    func detach() {
+        connection = nil
+    }
+
+    /// Whether events are numbered server-sent events (all streams but Gemini's JSON array).
+    private var numbered: Bool {
+        if case .gemini(_, _, false) = endpoint { return false }
+        return stream
+    }
+
+    /// Whether the `id:` lines are written. Not to Gemini clients: Google's `google-genai` SDK reads every line
+    /// that is not `data: ` as JSON and fails on an `id:` line. Their events are numbered all the same (the Nth
+    /// `data:` event is id N), so `?after=N` resumes them.
+    private var writesIDs: Bool {
+        if case .gemini = endpoint { return false }
+        return stream
+    }
 
     /// `100 Continue`, for a client that waits for it before sending its body.
     func writeContinue() {
@@ -79,7 +114,9 @@ final class ChatResponseWriter {
             headers[.contentType] = "text/event-stream"
             headers[.cacheControl] = "no-cache"
         }
-        connection?.write(.head(HTTPResponse(status: .ok, headerFields: headers)))
+        let head = HTTPResponse(status: .ok, headerFields: headers)
+        buffer?.start(head: head)
+        connection?.write(.head(head))
     }
 
     /// One frame of the winner's stream. Returns false when an answer grew past `max_response_bytes` (the caller
@@ -88,10 +125,11 @@ final class ChatResponseWriter {
         if stream {
             if var encoder {
                 self.encoder = nil  // lets go of it, so its state is not copied on write
-                for event in frame.events { encoder.encode(event, into: &pending) }
+                for event in frame.events { encoder.encode(event, into: &scratch) }
                 self.encoder = encoder
                 // Gemini's array framing: the encoder's first bytes open the array.
-                if pending.readableBytes > 0 { arrayStarted = true }
+                if scratch.readableBytes > 0 { arrayStarted = true }
+                emitEncoded()
             } else {
                 writeAsSent(frame)
             }
@@ -103,34 +141,87 @@ final class ChatResponseWriter {
         return false
     }
 
-    /// A frame of a provider of the client's dialect, as it sent it.
+    /// A frame of a provider of the client's dialect, as it sent it: one event.
     private func writeAsSent(_ frame: UpstreamFrame) {
         switch endpoint {
         case .openAI:
             guard !frame.isUsageOnly || includeUsage else { return }
-            pending.writeStaticString("data: ")
-            pending.writeBytes(frame.payload)
-            pending.writeStaticString("\n\n")
-        case .anthropic:
-            if let type = frame.eventType {
-                pending.writeStaticString("event: ")
-                pending.writeString(type)
-                pending.writeStaticString("\n")
-            }
-            pending.writeStaticString("data: ")
-            pending.writeBytes(frame.payload)
-            pending.writeStaticString("\n\n")
-        case .gemini(_, _, let sse):
-            if sse {
+            emit { pending in
                 pending.writeStaticString("data: ")
                 pending.writeBytes(frame.payload)
-                pending.writeStaticString("\r\n\r\n")
-            } else {
-                pending.writeStaticString(arrayStarted ? ",\r\n" : "[")
-                arrayStarted = true
+                pending.writeStaticString("\n\n")
+            }
+        case .anthropic:
+            emit { pending in
+                if let type = frame.eventType {
+                    pending.writeStaticString("event: ")
+                    pending.writeString(type)
+                    pending.writeStaticString("\n")
+                }
+                pending.writeStaticString("data: ")
                 pending.writeBytes(frame.payload)
+                pending.writeStaticString("\n\n")
+            }
+        case .gemini(_, _, let sse):
+            let opening = arrayStarted
+            arrayStarted = true
+            emit { pending in
+                if sse {
+                    pending.writeStaticString("data: ")
+                    pending.writeBytes(frame.payload)
+                    pending.writeStaticString("\r\n\r\n")
+                } else {
+                    pending.writeStaticString(opening ? ",\r\n" : "[")
+                    pending.writeBytes(frame.payload)
+                }
             }
         }
+    }
+
+    /// Writes one event for the next flush, with its `id:` when events are numbered, and keeps it in the buffer
+    /// of a resumable answer.
+    private func emit(_ write: (inout ByteBuffer) -> Void) {
+        let start = pending.writerIndex
+        if writesIDs {
+            pending.writeStaticString("id: ")
+            _ = pending.writeJSONInteger(nextEventID)
+            pending.writeStaticString("\n")
+        }
+        nextEventID += 1
+        write(&pending)
+        if let buffer, let event = pending.getSlice(at: start, length: pending.writerIndex - start) {
+            // A copy of its own: a slice would pin `pending`'s storage, and cost a copy of it at the next write.
+            buffer.append(ByteBuffer(buffer: event))
+        }
+    }
+
+    /// Emits what an encoder wrote into ``scratch``, event by event (each ends with a blank line), then empties it.
+    /// Gemini's JSON array has no events: what was written goes as one piece.
+    private func emitEncoded() {
+        defer { scratch.clear() }
+        guard numbered else {
+            if scratch.readableBytes > 0 { emit { $0.writeImmutableBuffer(scratch) } }
+            return
+        }
+        var view = scratch.readableBytesView[...]
+        while let end = Self.eventEnd(in: view) {
+            let event = view[..<end]
+            emit { $0.writeBytes(event) }
+            view = view[end...]
+        }
+        if !view.isEmpty { emit { $0.writeBytes(view) } }  // an encoder's output always ends an event; never here
+    }
+
+    /// The index just past the blank line that ends the first event in `bytes` (`\n\n` or `\n\r\n`).
+    private static func eventEnd(in bytes: ByteBufferView.SubSequence) -> ByteBufferView.Index? {
+        var index = bytes.startIndex
+        while let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) {
+            var next = bytes.index(after: newline)
+            if next < bytes.endIndex, bytes[next] == UInt8(ascii: "\r") { next = bytes.index(after: next) }
+            if next < bytes.endIndex, bytes[next] == UInt8(ascii: "\n") { return bytes.index(after: next) }
+            index = bytes.index(after: newline)
+        }
+        return nil
     }
 
     /// Writes out the frames of one upstream buffer.
@@ -145,7 +236,8 @@ final class ChatResponseWriter {
         guard !stream else {
             if var encoder {
                 self.encoder = nil
-                encoder.finish(into: &pending)
+                encoder.finish(into: &scratch)
+                emitEncoded()
             } else {
                 writeStreamEnd()
             }
@@ -156,7 +248,9 @@ final class ChatResponseWriter {
         headers[.contentType] = "application/json"
         let body = assembly.answerJSON(fallbackModel: passThrough ? fallbackModel : model, fallbackID: fallbackID)
         headers[.contentLength] = String(body.readableBytes)
-        connection?.write(.head(HTTPResponse(status: .ok, headerFields: headers)))
+        let head = HTTPResponse(status: .ok, headerFields: headers)
+        buffer?.complete(head: head, body: body)
+        connection?.write(.head(head))
         connection?.write(.body(body))
         connection?.endResponse(closing: closing)
     }
@@ -164,9 +258,11 @@ final class ChatResponseWriter {
     /// The end of a passed-on stream: what the provider's end marker was (the decoders consume it).
     private func writeStreamEnd() {
         switch endpoint {
-        case .openAI: pending.writeStaticString("data: [DONE]\n\n")
-        case .anthropic: pending.writeStaticString("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
-        case .gemini(_, _, let sse): if !sse { pending.writeStaticString(arrayStarted ? "]" : "[]") }
+        case .openAI: emit { $0.writeStaticString("data: [DONE]\n\n") }
+        case .anthropic: emit { $0.writeStaticString("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n") }
+        case .gemini(_, _, let sse):
+            let opened = arrayStarted
+            if !sse { emit { $0.writeStaticString(opened ? "]" : "[]") } }
         }
     }
 
@@ -186,12 +282,15 @@ final class ChatResponseWriter {
             return
         }
         if case .gemini(_, _, false) = endpoint {
-            pending.writeStaticString(arrayStarted ? ",\r\n" : "[")
+            let opened = arrayStarted
             arrayStarted = true
-            pending.writeImmutableBuffer(ErrorResponse.body(error, requestID: requestID, dialect: .gemini))
-            pending.writeStaticString("]")
+            emit { pending in
+                pending.writeStaticString(opened ? ",\r\n" : "[")
+                pending.writeImmutableBuffer(ErrorResponse.body(error, requestID: requestID, dialect: .gemini))
+                pending.writeStaticString("]")
+            }
         } else {
-            pending.writeImmutableBuffer(ErrorResponse.sseFrame(error, requestID: requestID, dialect: endpoint.dialect))
+            emit { $0.writeImmutableBuffer(ErrorResponse.sseFrame(error, requestID: requestID, dialect: endpoint.dialect)) }
         }
         endStream()
     }
@@ -199,6 +298,7 @@ final class ChatResponseWriter {
     /// Answers with an error, before anything of a response was written.
     func answer(_ error: EdgeRouterError) {
         let (head, body) = ErrorResponse.parts(error, requestID: requestID, dialect: endpoint.dialect)
+        buffer?.complete(head: head, body: body)
         connection?.write(.head(head))
         connection?.write(.body(body))
         connection?.endResponse(closing: closing)
