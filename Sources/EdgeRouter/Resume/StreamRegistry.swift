@@ -2,9 +2,9 @@ import Synchronization
 
 /// The answers this node keeps for their clients, by request id, within ``ResumeSettings``' memory bounds.
 ///
-/// Finished answers stay for ``ResumeSettings/retain``, then go; when the total would pass
-/// ``ResumeSettings/maxTotalBytes`` the oldest finished ones go first, and a new answer that still does not fit is
-/// served unbuffered. Lookups are by id and gateway key: another key's id is as unknown as an id never made.
+/// Finished answers stay for ``ResumeSettings/retain``, then go; when the total has reached
+/// ``ResumeSettings/maxTotalBytes`` the oldest finished ones go first, and while live answers alone fill it a new
+/// answer is served unbuffered. Lookups are by id and gateway key: another key's id is as unknown as an id never made.
 final class StreamRegistry: Sendable {
     let settings: ResumeSettings
     let metrics: ResumeMetrics
@@ -24,7 +24,8 @@ final class StreamRegistry: Sendable {
     /// A buffer for a new answer, or nil when memory is short even after evicting finished answers.
     func open(requestID: String, keyID: String, framing: StreamBuffer.Framing) -> StreamBuffer? {
         sweep()
-        // Room for at least a small answer; a stream that grows past the total is cut off when it appends.
+        // The total is checked when an answer starts: live answers may take it past the limit by at most their own
+        // limits, and finished ones are evicted first to make room.
         guard totalBytes.load(ordering: .relaxed) < settings.maxTotalBytes || evictOldestFinished() else {
             metrics.refused()
             return nil

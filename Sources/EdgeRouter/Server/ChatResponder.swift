@@ -27,8 +27,11 @@ final class ChatResponder: ChatExchangeObserver {
     private let eventLoop: any EventLoop
     private let writer: ChatResponseWriter
     private let received = ContinuousClock.now
-    private let requestID = EdgeRequestContext.makeRequestID()
+    /// The router's own id, or the client's (`x-edge-request-id`) for a resumable answer.
+    private var requestID = EdgeRequestContext.makeRequestID()
     private var trail: RequestTrail
+    /// The id the client chose for a resumable answer, checked at admission.
+    private var clientRequestID: String?
     /// The `x-edge-metadata` header's fields, read at admission, merged over the body's once it is read.
     private var headerMetadata: [RequestMetadata.Field] = []
     private var phase = Phase.receiving
@@ -192,6 +195,7 @@ final class ChatResponder: ChatExchangeObserver {
                 case .gemini(_, true, false): .jsonArray
                 default: admitted.request.stream ? .sse : .whole
                 }
+            if let chosen = clientRequestID { use(requestID: chosen) }
             buffer = pipeline.streams.open(requestID: requestID, keyID: key.id, framing: framing)
             if let buffer { writer.keep(in: buffer) }
         }
@@ -212,6 +216,9 @@ final class ChatResponder: ChatExchangeObserver {
     private func admit(_ intake: ChatIntake, placement: ClientPlacement) throws(EdgeRouterError) -> AdmittedChat {
         trail.metadata = RequestMetadata(defaults: key?.metadata.map { RequestMetadata.Field(name: $0.name, json: $0.json) } ?? [])
         if let header = head.headerFields[.edgeMetadata] { headerMetadata = try RequestMetadata.parse(header: header) }
+        if let chosen = head.headerFields[.edgeRequestID], let key, Self.wantsResume(head.headerFields[.edgeResumable], key: key) {
+            clientRequestID = try Self.checkedClientRequestID(chosen, key: key, streams: pipeline.streams)
+        }
         if let key {
             let limitHeaders = try pipeline.accounting.admit(key)
             self.placement?.headers.append(contentsOf: limitHeaders)
@@ -299,6 +306,34 @@ final class ChatResponder: ChatExchangeObserver {
         guard !trail.isRecorded else { return }
         let record = trail.record(status: status, errorType: errorType)
         pipeline.accounting.account(record, key: key, deployment: trail.start?.deployment)
+    }
+
+    /// A client's own id for a resumable answer, so that it can fetch an answer whose head it never saw: 16 to 128
+    /// letters, digits, `-` or `_` (chosen at random, it is as unguessable as the router's), and not an answer this
+    /// key has buffered now (a 409).
+    static func checkedClientRequestID(_ id: String, key: GatewayKey, streams: StreamRegistry) throws(EdgeRouterError) -> String {
+        let allowed = (16...128).contains(id.utf8.count)
+            && id.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == 0x2D || byte == 0x5F
+            }
+        guard allowed else {
+            throw EdgeRouterError(
+                .invalidRequest, "x-edge-request-id must be 16 to 128 letters, digits, '-' or '_'.", param: "x-edge-request-id")
+        }
+        guard streams.find(requestID: id, keyID: key.id) == nil else {
+            throw EdgeRouterError(
+                .invalidRequest, "An answer with this x-edge-request-id is held already: fetch it with GET /v1/edge/streams/\(id).",
+                param: "x-edge-request-id", status: 409)
+        }
+        return id
+    }
+
+    /// Takes the client's id in place of the router's.
+    private func use(requestID id: String) {
+        requestID = id
+        trail.requestID = id
+        writer.use(requestID: id)
     }
 
     /// Whether an answer is kept for resuming: `x-edge-resumable: true` asks for it, `false` refuses it, and

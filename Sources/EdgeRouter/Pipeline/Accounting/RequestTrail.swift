@@ -7,7 +7,7 @@ import RoutingCore
 /// tried, what was delivered. The connection's ``ChatResponder`` feeds it and hands its ``record(status:errorType:)``
 /// to ``Accounting`` once, when the request is over.
 struct RequestTrail {
-    let requestID: String
+    var requestID: String
     let receivedWallMs: Int64
     let received: ContinuousClock.Instant
     let endpoint: ChatEndpoint

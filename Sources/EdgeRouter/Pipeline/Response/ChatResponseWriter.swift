@@ -22,7 +22,7 @@ import RoutingCore
 /// connection's event loop.
 final class ChatResponseWriter {
     private weak var connection: ChatCompletionsHandler?
-    private let requestID: String
+    private var requestID: String
     /// The client asked for the connection to close after this response.
     private let closing: Bool
     private let maxResponseBytes: Int
@@ -53,6 +53,11 @@ final class ChatResponseWriter {
         self.requestID = requestID
         self.closing = closing
         self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// The client's own request id (a resumable answer's), in place of the router's.
+    func use(requestID: String) {
+        self.requestID = requestID
     }
 
     /// The client's dialect, for errors written before the request was read.
