@@ -228,3 +228,22 @@ struct ResumableStreamTests {
         #expect(records.first?.resumes == 1 && records.first?.status == 200 && records.first?.errorType == nil)
     }
 }
+
+/// The README's example, run as written with Python's httpx.
+@Suite("Resumable streams: the README's httpx example", .serialized, .timeLimit(.minutes(2)))
+struct ResumeExampleTests {
+    @Test(
+        "the httpx example reads part of a stream, drops it, resumes after its last id, and ends with the same text as the whole answer",
+        .enabled(if: PythonScript.python != nil || ProcessInfo.processInfo.environment["CI"] != nil))
+    func httpxExample() async throws {
+        try await RouterHarness.run(sims: [ResumableStreamTests.slowSim()], yaml: { ResumableStreamTests.yaml($0) }) { harness in
+            let result = try await PythonScript.run("resume_httpx.py", arguments: [harness.base, "agent-key-0001", "m"])
+            #expect(result.status == 0, "\(result.output)")
+            let lines = result.output.split(separator: "\n").map(String.init)
+            let id = try #require(lines.last)
+            let whole = try await harness.send("/v1/edge/streams/\(id)", method: .GET, headers: [("authorization", "Bearer agent-key-0001")])
+            #expect(lines.dropLast().joined(separator: "\n") == streamedText(whole.body))
+            #expect(harness.sims[0].stats.received == 1)
+        }
+    }
+}
