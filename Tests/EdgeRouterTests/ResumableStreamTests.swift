@@ -247,3 +247,38 @@ struct ResumeExampleTests {
         }
     }
 }
+
+/// The resume buffers' memory bound under many answers.
+@Suite("Resumable streams: 1,000 buffered answers stay within max_total_bytes", .serialized, .timeLimit(.minutes(3)))
+struct ResumeMemoryTests {
+    @Test("1,000 resumable streams, 50 at a time: the buffers never hold more than max_total_bytes plus the live answers, old ones are evicted, the newest is fetchable")
+    func thousandStreams() async throws {
+        let limit = 256 << 10
+        let resume = "resume: { max_total_bytes: \(limit), max_stream_bytes: 65536 }"
+        try await RouterHarness.run(sims: [ChatStreamingTests.fastSim()], yaml: { ResumableStreamTests.yaml($0, resume: resume) }) { harness in
+            let headers = [("authorization", "Bearer agent-key-0001")]
+            let body = RouterHarness.chatBody(model: "m", stream: true)
+            var peak = 0.0
+            var lastID = ""
+            for _ in 0..<20 {
+                let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                    for _ in 0..<50 {
+                        group.addTask {
+                            let response = try await harness.send("/v1/chat/completions", body: body, headers: headers)
+                            return response.headers.first(name: "x-edge-request-id") ?? ""
+                        }
+                    }
+                    return try await group.reduce(into: [String]()) { $0.append($1) }
+                }
+                lastID = ids.last ?? ""
+                peak = max(peak, harness.metricValue("edge_resume_buffer_bytes") ?? 0)
+            }
+            // 50 live answers of a few KiB each may pass the total while they run; finished ones are evicted.
+            #expect(peak <= Double(limit + 50 * 8192))
+            #expect((harness.metricValue("edge_resume_evictions_total") ?? 0) > 0)
+            #expect((harness.metricValue("edge_resume_streams_count") ?? 0) < 1000)
+            let fetched = try await harness.send("/v1/edge/streams/\(lastID)", method: .GET, headers: headers)
+            #expect(fetched.status == 200 && ssePayloads(fetched.body).last == "[DONE]")
+        }
+    }
+}
