@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import EdgeRouter
 import Foundation
+import NIOCore
 import NIOHTTP1
+import NIOPosix
 import ProviderSim
 import RequestLog
 import Testing
@@ -280,5 +283,69 @@ struct ResumeMemoryTests {
             let fetched = try await harness.send("/v1/edge/streams/\(lastID)", method: .GET, headers: headers)
             #expect(fetched.status == 200 && ssePayloads(fetched.body).last == "[DONE]")
         }
+    }
+}
+
+/// Resuming through another node of the fleet: two router processes.
+@Suite("Resumable streams across the fleet", .serialized, .timeLimit(.minutes(3)))
+struct FleetResumeTests {
+    /// A port free now (bound, then released), for configurations that must name each other's address.
+    static func freePort() throws -> Int {
+        let socket = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? socket.close().wait() }
+        return socket.localAddress?.port ?? 0
+    }
+
+    static func yaml(simPort: Int, selfID: String, ports: [String: Int], secret: String) -> String {
+        let nodes = ports.sorted { $0.key < $1.key }.map { id, port in
+            "    - { id: \(id), url: \"http://127.0.0.1:\(port)\", latitude: 50, longitude: 8 }"
+        }.joined(separator: "\n")
+        return testYAML(ports: [simPort], extraKeys: ResumableStreamTests.resumableKeys)
+            .replacingOccurrences(of: "${TEST_PROVIDER_KEY}", with: "provider-secret")
+            .replacingOccurrences(of: "  port: 0", with: "  port: \(ports[selfID] ?? 0)")
+            + "\nfleet:\n  self: \(selfID)\n  secret: \"\(secret)\"\n  nodes:\n\(nodes)\n"
+    }
+
+    @Test("a stream read through node a, dropped, resumes through node b with the same key: the rest once each, the provider called once; a wrong fleet secret is refused")
+    func resumeThroughAnotherNode() async throws {
+        let (simPorts, continuation) = AsyncStream.makeStream(of: Int.self)
+        let sim = ProviderSimulator(settings: ResumableStreamTests.slowSim(), logger: RouterHarness.logger) { continuation.yield($0) }
+        let sims = ServiceRunner([sim])
+        defer { sims.stop() }
+        var iterator = simPorts.makeAsyncIterator()
+        let simPort = try #require(await iterator.next())
+        let ports = ["a": try Self.freePort(), "b": try Self.freePort()]
+        let secret = "fleet-secret-0123456789"
+        let a = try RouterProcess(yaml: Self.yaml(simPort: simPort, selfID: "a", ports: ports, secret: secret), openFiles: 4096)
+        defer { a.stop() }
+        let b = try RouterProcess(yaml: Self.yaml(simPort: simPort, selfID: "b", ports: ports, secret: secret), openFiles: 4096)
+        defer { b.stop() }
+        let portA = try #require(await a.port(), "node a did not start")
+        let portB = try #require(await b.port(), "node b did not start")
+
+        let (id, text) = try await ResumableStreamTests.dropAfter(3, port: portA)
+        #expect(id.hasPrefix("a."))
+        let first = ResumableStreamTests.events(ofRaw: text)
+        let lastID = try #require(first.last.flatMap { sseEventIDs($0 + "\n\n").first ?? nil })
+
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        defer { _ = client.shutdown() }
+        func get(_ port: Int, headers: [(String, String)]) async throws -> (status: Int, body: String) {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/edge/streams/\(id)")
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            let response = try await client.execute(request, timeout: .seconds(20))
+            return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        }
+        let rest = try await get(portB, headers: [("authorization", "Bearer agent-key-0001"), ("last-event-id", String(lastID))])
+        #expect(rest.status == 200)
+        #expect(sseEventIDs(rest.body).first == lastID + 1)
+        let whole = try await get(portA, headers: [("authorization", "Bearer agent-key-0001")])
+        #expect(ssePayloads(first.joined(separator: "\n\n") + "\n\n") + ssePayloads(rest.body) == ssePayloads(whole.body))
+        #expect(sim.stats.received == 1)
+        // Another key is refused through either node; a forged fleet call too.
+        let other = try await get(portB, headers: [("authorization", "Bearer other-key-0001")])
+        #expect(other.status == 404)
+        let forged = try await get(portA, headers: [("authorization", "Bearer agent-key-0001"), ("x-edge-fleet-secret", "guess-guess-guess-guess")])
+        #expect(forged.status == 401)
     }
 }

@@ -34,11 +34,15 @@ public struct FleetSettings: Sendable {
     public var nodes: [FleetNode]
     /// A nearer node is suggested only when it is nearer by more than this.
     public var marginKm: Double
+    /// What nodes present to each other (`x-edge-fleet-secret`) when one forwards a resume to the node that holds
+    /// the answer; nil leaves resumes on the node that served them.
+    public var secret: String?
 
-    public init(selfID: String, nodes: [FleetNode], marginKm: Double = 500) {
+    public init(selfID: String, nodes: [FleetNode], marginKm: Double = 500, secret: String? = nil) {
         self.selfID = selfID
         self.nodes = nodes
         self.marginKm = marginKm
+        self.secret = secret
     }
 
     /// This node's entry.

@@ -1,3 +1,6 @@
+import AsyncHTTPClient
+import Crypto
+import GeoIP
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -7,16 +10,30 @@ import RequestLog
 /// replays the events after the client's `Last-Event-ID` (or `?after=N`; from the start without either), then
 /// follows the rest live until its end, each event once; a non-streaming answer comes whole once it is complete.
 /// Another key's id, an unknown id and an expired one are the same 404, so ids cannot be probed.
+///
+/// In a fleet with a `secret`, a resume that comes to another node than the one holding the answer is forwarded
+/// there: the id names its node (`node.random`; a client's own id is asked of every other node in turn), and the
+/// forwarded call carries the client's key and `x-edge-fleet-secret`. A forwarded call is never forwarded again.
 struct StreamRoutes: Sendable {
     let streams: StreamRegistry
     /// The request log, to count resumes that come after the request's record was written.
     let store: (any RequestStore)?
+    let fleet: FleetSettings?
+
+    static let fleetSecretHeader = HTTPField.Name("x-edge-fleet-secret")!
 
     func fetch(_ request: Request, context: EdgeRequestContext) async throws -> Response {
-        guard let key = context.gatewayKey, let id = context.parameters.get("id"),
-            let buffer = streams.find(requestID: id, keyID: key.id)
-        else {
-            throw EdgeRouterError(.notFound, "No resumable answer with this id is held for this key.")
+        let forwarded = try checkFleetSecret(request)
+        guard let key = context.gatewayKey, let id = context.parameters.get("id") else {
+            throw EdgeRouterError(.notFound, Self.notHeld)
+        }
+        guard let buffer = streams.find(requestID: id, keyID: key.id) else {
+            if !forwarded, let fleet, let secret = fleet.secret {
+                for node in Self.owners(of: id, in: fleet) {
+                    if let response = try await forward(request, id: id, to: node, secret: secret) { return response }
+                }
+            }
+            throw EdgeRouterError(.notFound, Self.notHeld)
         }
         let after = try Self.lastEventID(request)
         if buffer.framing == .jsonArray, after > 0 {
@@ -48,6 +65,56 @@ struct StreamRoutes: Sendable {
                 if let live = subscription.live {
                     for await event in live { try await writer.write(event) }
                 }
+                try await writer.finish(nil)
+            })
+    }
+
+    static let notHeld = "No resumable answer with this id is held for this key."
+
+    /// Whether the call comes from another node of the fleet (with the right secret); a wrong secret is a 401.
+    private func checkFleetSecret(_ request: Request) throws(EdgeRouterError) -> Bool {
+        guard let presented = request.headers[Self.fleetSecretHeader] else { return false }
+        guard let secret = fleet?.secret,
+            SHA256.hash(data: Array(presented.utf8)) == SHA256.hash(data: Array(secret.utf8))
+        else {
+            throw EdgeRouterError(.unauthenticated, "The fleet secret is not this fleet's.")
+        }
+        return true
+    }
+
+    /// The nodes that may hold answer `id`: the one its prefix names, or, for an id a client chose, every other.
+    static func owners(of id: String, in fleet: FleetSettings) -> [FleetNode] {
+        let others = fleet.nodes.filter { $0.id != fleet.selfID }
+        let named = others.filter { id.hasPrefix($0.id + ".") }.max { $0.id.count < $1.id.count }
+        if let named { return [named] }
+        return fleet.nodes.contains { id.hasPrefix($0.id + ".") } ? [] : others
+    }
+
+    /// Asks `node` for the answer on the client's behalf; nil when it does not hold it either (404).
+    private func forward(_ request: Request, id: String, to node: FleetNode, secret: String) async throws -> Response? {
+        let base = node.url.hasSuffix("/") ? String(node.url.dropLast()) : node.url
+        var upstream = HTTPClientRequest(url: base + "/v1/edge/streams/\(id)" + (request.uri.query.map { "?\($0)" } ?? ""))
+        upstream.method = .GET
+        for name in [HTTPField.Name.authorization, .xAPIKey, .googAPIKey, .lastEventID] {
+            if let value = request.headers[name] { upstream.headers.add(name: name.rawName, value: value) }
+        }
+        upstream.headers.add(name: Self.fleetSecretHeader.rawName, value: secret)
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(upstream, timeout: .seconds(10))
+        } catch {
+            return nil  // a node that cannot be reached holds nothing this request can have
+        }
+        guard response.status != .notFound else { return nil }
+        var headers = HTTPFields()
+        for header in response.headers where header.name.lowercased() != "content-length" && header.name.lowercased() != "transfer-encoding" {
+            if let name = HTTPField.Name(header.name) { headers.append(HTTPField(name: name, value: header.value)) }
+        }
+        let body = response.body
+        return Response(
+            status: HTTPResponse.Status(code: Int(response.status.code)), headers: headers,
+            body: ResponseBody { writer in
+                for try await chunk in body { try await writer.write(chunk) }
                 try await writer.finish(nil)
             })
     }

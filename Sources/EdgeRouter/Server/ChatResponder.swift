@@ -195,7 +195,12 @@ final class ChatResponder: ChatExchangeObserver {
                 case .gemini(_, true, false): .jsonArray
                 default: admitted.request.stream ? .sse : .whole
                 }
-            if let chosen = clientRequestID { use(requestID: chosen) }
+            if let chosen = clientRequestID {
+                use(requestID: chosen)
+            } else if let fleet = pipeline.configuration.geo.fleet, fleet.secret != nil {
+                // The id names the node that holds the answer, so that another node can send a resume here.
+                use(requestID: "\(fleet.selfID).\(requestID)")
+            }
             buffer = pipeline.streams.open(requestID: requestID, keyID: key.id, framing: framing)
             if let buffer { writer.keep(in: buffer) }
         }

@@ -116,7 +116,7 @@ public final class EdgeRouterServer: Service, Sendable {
         v1beta.get("models", use: models.listGemini)
         v1beta.get("models/{id}", use: models.retrieveGemini)
         v1.get("edge/nearest", use: nearest.handle)
-        v1.get("edge/streams/{id}", use: StreamRoutes(streams: streams, store: accounting.store).fetch)
+        v1.get("edge/streams/{id}", use: StreamRoutes(streams: streams, store: accounting.store, fleet: configuration.geo.fleet).fetch)
         let admin = router.group("admin").add(middleware: AuthMiddleware(keys: configuration.adminKeys))
         admin.get("routes", use: AdminRoutesRoute(engine: engine, probes: probes).handle)
         let spend = SpendRoutes(store: accounting.store)

@@ -63,7 +63,7 @@ struct GeoSettingsBuilder {
 
     func fleet(_ entry: (node: Node, path: String)?) -> FleetSettings? {
         guard let entry,
-            let fields = reader.mapping(entry.node, at: entry.path, allowed: ["self", "nodes", "nearest_margin_km"])
+            let fields = reader.mapping(entry.node, at: entry.path, allowed: ["self", "nodes", "nearest_margin_km", "secret"])
         else { return nil }
         var nodes: [FleetNode] = []
         for (node, path) in reader.sequence(fields["nodes"]) {
@@ -83,6 +83,10 @@ struct GeoSettingsBuilder {
             reader.report("\(entry.path).self", fields["self"]?.node, "'\(selfID)' is not one of fleet.nodes")
         }
         let margin = reader.double(fields["nearest_margin_km"], default: 500)
-        return FleetSettings(selfID: selfID, nodes: nodes, marginKm: margin)
+        let secret = reader.string(fields["secret"])
+        if let secret, secret.utf8.count < 16 {
+            reader.report("\(entry.path).secret", fields["secret"]?.node, "the fleet secret must be at least 16 characters long")
+        }
+        return FleetSettings(selfID: selfID, nodes: nodes, marginKm: margin, secret: secret)
     }
 }
