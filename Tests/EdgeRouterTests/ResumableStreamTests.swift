@@ -27,8 +27,8 @@ struct ResumableStreamTests {
             resumable: true
         """
 
-    static func yaml(_ ports: [Int], resume: String = "", log: String? = nil) -> String {
-        testYAML(ports: ports, extraKeys: resumableKeys) + "\n\(resume)\n" + (log.map { "log: { path: \"\($0)\", batch_ms: 10 }\n" } ?? "")
+    static func yaml(_ ports: [Int], resume: String = "", log: String? = nil, firstTokenMs: Int = 2000, maxAttempts: Int = 3) -> String {
+        testYAML(ports: ports, firstTokenMs: firstTokenMs, maxAttempts: maxAttempts, extraKeys: resumableKeys) + "\n\(resume)\n" + (log.map { "log: { path: \"\($0)\", batch_ms: 10 }\n" } ?? "")
     }
 
     /// A streamed request sent over a raw connection, read until `events` SSE events have arrived, then dropped.
@@ -145,6 +145,24 @@ struct ResumableStreamTests {
             let bad = try await harness.send(
                 "/v1/chat/completions", body: body, headers: [("authorization", "Bearer agent-key-0001"), ("x-edge-request-id", "short")])
             #expect(bad.status == 400)
+        }
+    }
+
+    @Test("a stream whose every attempt fails after its client left is fetched as the error the client would have had")
+    func failedStreamFetchedAsItsError() async throws {
+        var hanging = ChatStreamingTests.fastSim()
+        hanging.hang = true
+        try await RouterHarness.run(sims: [hanging], yaml: { Self.yaml($0, firstTokenMs: 300, maxAttempts: 1) }) { harness in
+            let client = try await RawClient.connect(port: harness.router.port)
+            let body = RouterHarness.chatBody(model: "m", stream: true)
+            let chosen = "agent-run-9-step-1-\(UUID().uuidString.prefix(8))"
+            try await client.send(
+                "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer agent-key-0001\r\n"
+                    + "x-edge-request-id: \(chosen)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+            await client.close()
+            let answer = try await harness.send("/v1/edge/streams/\(chosen)", method: .GET, headers: [("authorization", "Bearer agent-key-0001")])
+            #expect(answer.status == 502)
+            #expect(try openAIError(answer.body)["code"] as? String == "all_providers_failed")
         }
     }
 

@@ -19,14 +19,21 @@ final class StreamBuffer: Sendable {
         case whole
     }
 
-    /// What a reader gets: the head to answer with, the events after its last id, and the rest as they come (nil
-    /// when the answer is over).
+    /// How an answer began: the head of a stream (its events follow), or a whole answer (a non-streaming one, or
+    /// an error answered before any head).
+    enum Start: Sendable {
+        case stream(HTTPResponse)
+        case whole(HTTPResponse, ByteBuffer)
+    }
+
+    /// What a reader gets: how the answer began (or a way to wait for it), the events after its last id, and the
+    /// rest as they come (nil when the answer is over).
     struct Subscription: Sendable {
-        var head: HTTPResponse?
+        /// Nil while the answer has not begun: ``waitForStart`` then gives it.
+        var start: Start?
+        var waitForStart: AsyncStream<Start>?
         var replay: [ByteBuffer]
         var live: AsyncStream<ByteBuffer>?
-        /// For a whole answer not yet complete: its head and body, once there.
-        var whole: AsyncStream<(HTTPResponse, ByteBuffer)>?
     }
 
     private struct State {
@@ -39,7 +46,7 @@ final class StreamBuffer: Sendable {
         var overflowed = false
         var finishedAt: ContinuousClock.Instant?
         var readers: [Int: AsyncStream<ByteBuffer>.Continuation] = [:]
-        var wholeWaiters: [Int: AsyncStream<(HTTPResponse, ByteBuffer)>.Continuation] = [:]
+        var startWaiters: [Int: AsyncStream<Start>.Continuation] = [:]
         var nextReader = 0
         /// Times a reader came back for it.
         var resumes = 0
@@ -68,7 +75,15 @@ final class StreamBuffer: Sendable {
 
     /// The stream's head, as the client got it.
     func start(head: HTTPResponse) {
-        state.withLock { $0.head = head }
+        let waiters = state.withLock { state in
+            state.head = head
+            defer { state.startWaiters = [:] }
+            return Array(state.startWaiters.values)
+        }
+        for waiter in waiters {
+            waiter.yield(.stream(head))
+            waiter.finish()
+        }
     }
 
     /// One event, as sent. Returns false when the buffer went over its limit with this event (the answer is then
@@ -100,17 +115,16 @@ final class StreamBuffer: Sendable {
 
     /// A whole answer (or an error answered before any head): what readers of a non-streaming request get.
     func complete(head: HTTPResponse, body: ByteBuffer) {
-        let waiters = state.withLock { state -> [AsyncStream<(HTTPResponse, ByteBuffer)>.Continuation] in
+        let waiters = state.withLock { state -> [AsyncStream<Start>.Continuation] in
             guard !state.finished else { return [] }
             state.whole = (head, body)
             state.bytes += body.readableBytes
-            let waiters = Array(state.wholeWaiters.values)
-            state.wholeWaiters = [:]
-            return waiters
+            defer { state.startWaiters = [:] }
+            return Array(state.startWaiters.values)
         }
         sizeChanged(body.readableBytes)
         for waiter in waiters {
-            waiter.yield((head, body))
+            waiter.yield(.whole(head, body))
             waiter.finish()
         }
         finish()
@@ -119,15 +133,15 @@ final class StreamBuffer: Sendable {
     /// The answer is over (complete, failed, or cancelled): live readers end.
     func finish() {
         let (readers, waiters) = state.withLock { state in
-            guard !state.finished else { return ([AsyncStream<ByteBuffer>.Continuation](), [AsyncStream<(HTTPResponse, ByteBuffer)>.Continuation]()) }
+            guard !state.finished else { return ([AsyncStream<ByteBuffer>.Continuation](), [AsyncStream<Start>.Continuation]()) }
             state.finished = true
             state.finishedAt = .now
             state.keeper = nil
             defer {
                 state.readers = [:]
-                state.wholeWaiters = [:]
+                state.startWaiters = [:]
             }
-            return (Array(state.readers.values), Array(state.wholeWaiters.values))
+            return (Array(state.readers.values), Array(state.startWaiters.values))
         }
         for reader in readers { reader.finish() }
         for waiter in waiters { waiter.finish() }
@@ -149,26 +163,27 @@ final class StreamBuffer: Sendable {
 
     // MARK: Readers
 
-    /// A reader's view, atomically: the events after `afterID` (ids count from 1) and a live feed of the rest.
-    /// Nil when the answer is no longer resumable.
+    /// A reader's view, atomically: how the answer began (or a wait for it), the events after `afterID` (ids count
+    /// from 1) and a live feed of the rest. Nil when the answer is no longer resumable.
     func subscribe(after afterID: Int) -> Subscription? {
         state.withLock { state in
             guard !state.overflowed else { return nil }
             state.resumes += 1
-            if framing == .whole {
-                if let whole = state.whole {
-                    return Subscription(head: whole.0, replay: [whole.1], live: nil, whole: nil)
-                }
-                guard !state.finished else { return nil }
-                let (stream, continuation) = AsyncStream.makeStream(of: (HTTPResponse, ByteBuffer).self)
+            if let whole = state.whole {
+                return Subscription(start: .whole(whole.0, whole.1), replay: [])
+            }
+            var subscription = Subscription(start: state.head.map(Start.stream), replay: [])
+            if state.head == nil, !state.finished {
+                let (stream, continuation) = AsyncStream.makeStream(of: Start.self)
                 let id = state.nextReader
                 state.nextReader += 1
-                state.wholeWaiters[id] = continuation
-                return Subscription(head: nil, replay: [], live: nil, whole: stream)
+                state.startWaiters[id] = continuation
+                subscription.waitForStart = stream
             }
+            guard framing != .whole else { return subscription }
             let from = min(max(0, afterID), state.events.count)
-            let replay = Array(state.events[from...])
-            guard !state.finished else { return Subscription(head: state.head, replay: replay, live: nil, whole: nil) }
+            subscription.replay = Array(state.events[from...])
+            guard !state.finished else { return subscription }
             let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
             let id = state.nextReader
             state.nextReader += 1
@@ -176,12 +191,13 @@ final class StreamBuffer: Sendable {
             continuation.onTermination = { [weak self] _ in
                 _ = self?.state.withLock { $0.readers.removeValue(forKey: id) }
             }
-            return Subscription(head: state.head, replay: replay, live: stream, whole: nil)
+            subscription.live = stream
+            return subscription
         }
     }
 
     /// Whether a reader follows the answer now (so it is attended though its client left).
-    var hasReaders: Bool { state.withLock { !$0.readers.isEmpty || !$0.wholeWaiters.isEmpty } }
+    var hasReaders: Bool { state.withLock { !$0.readers.isEmpty || !$0.startWaiters.isEmpty } }
 
     /// Times readers came for it.
     var resumes: Int { state.withLock { $0.resumes } }

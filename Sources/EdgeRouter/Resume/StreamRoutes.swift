@@ -48,25 +48,36 @@ struct StreamRoutes: Sendable {
         }
         streams.metrics.resumed()
         if recorded, let store { try? await store.addResume(requestID: id) }
-        if buffer.framing == .whole { return try await Self.whole(subscription, requestID: id) }
-
-        var headers = subscription.head?.headerFields ?? [:]
-        headers[.contentLength] = nil
-        headers[.edgeRequestID] = id
-        headers[.edgeResumable] = "true"
-        if headers[.contentType] == nil {
-            headers[.contentType] = buffer.framing == .jsonArray ? "application/json" : "text/event-stream"
-            headers[.cacheControl] = "no-cache"
+        var start = subscription.start
+        if start == nil, let waiting = subscription.waitForStart {
+            for await began in waiting {
+                start = began
+                break
+            }
         }
-        return Response(
-            status: .ok, headers: headers,
-            body: ResponseBody { writer in
-                try await writer.write(contentsOf: subscription.replay)
-                if let live = subscription.live {
-                    for await event in live { try await writer.write(event) }
-                }
-                try await writer.finish(nil)
-            })
+        switch start {
+        case .whole(let head, let body):
+            var headers = head.headerFields
+            headers[.contentLength] = nil
+            headers[.edgeResumable] = "true"
+            return Response(status: head.status, headers: headers, body: ResponseBody(byteBuffer: body))
+        case .stream(let head):
+            var headers = head.headerFields
+            headers[.contentLength] = nil
+            headers[.edgeRequestID] = id
+            headers[.edgeResumable] = "true"
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    try await writer.write(contentsOf: subscription.replay)
+                    if let live = subscription.live {
+                        for await event in live { try await writer.write(event) }
+                    }
+                    try await writer.finish(nil)
+                })
+        case nil:
+            throw EdgeRouterError(.notFound, "The answer was cancelled before it began.", status: 410)
+        }
     }
 
     static let notHeld = "No resumable answer with this id is held for this key."
@@ -117,26 +128,6 @@ struct StreamRoutes: Sendable {
                 for try await chunk in body { try await writer.write(chunk) }
                 try await writer.finish(nil)
             })
-    }
-
-    /// A non-streaming answer: as it was (or will be) answered.
-    private static func whole(_ subscription: StreamBuffer.Subscription, requestID: String) async throws -> Response {
-        var answer: (HTTPResponse, ByteBuffer)?
-        if let head = subscription.head, let body = subscription.replay.first {
-            answer = (head, body)
-        } else if let waiting = subscription.whole {
-            for await completed in waiting {
-                answer = completed
-                break
-            }
-        }
-        guard let (head, body) = answer else {
-            throw EdgeRouterError(.notFound, "The answer was cancelled before it was complete.", status: 410)
-        }
-        var headers = head.headerFields
-        headers[.contentLength] = nil
-        headers[.edgeResumable] = "true"
-        return Response(status: head.status, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 
     /// The last event the client has: `Last-Event-ID`, else `?after=`, else none (0). Anything but a whole number
