@@ -31,12 +31,12 @@ extension RequestRecord {
             responseBody: row["response_body"])
     }
 
-    private static func failuresJSON(_ failures: [AttemptFailure]) -> String {
+    static func failuresJSON(_ failures: [AttemptFailure]) -> String {
         guard !failures.isEmpty, let data = try? JSONEncoder().encode(failures) else { return "[]" }
         return String(decoding: data, as: UTF8.self)
     }
 
-    private static func failures(fromJSON text: String) -> [AttemptFailure] {
+    static func failures(fromJSON text: String) -> [AttemptFailure] {
         (try? JSONDecoder().decode([AttemptFailure].self, from: Data(text.utf8))) ?? []
     }
 }
