@@ -45,7 +45,7 @@ public final class PostgresRequestStore: RequestStore {
         }
     }
 
-    /// Runs the connection pool until the task is cancelled.
+    /// Runs the connection pool until the task is cancelled. Call it once per store: a pool is not restarted.
     public func run() async {
         await client.run()
     }
