@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The module graph points one way: EdgeRouter -> (EdgeWire, RoutingCore, Probe, GeoIP, RequestLog) -> EdgeJSON.
@@ -69,6 +70,8 @@ let package = Package(
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                // The fleet sink: every node writes to one PostgreSQL database.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -157,6 +160,7 @@ let package = Package(
                 "ProviderSim",
                 "RequestLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -173,6 +177,7 @@ let package = Package(
                 "RoutingCore",
                 "ProviderSim",
                 "RequestLog",
+                "PostgresTestServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -194,10 +199,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A throwaway PostgreSQL server for the test targets (not a product).
+        .target(
+            name: "PostgresTestServer",
+            path: "Tests/PostgresTestServer",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RequestLogTests",
             dependencies: [
                 "RequestLog",
+                "PostgresTestServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -16,6 +16,17 @@ public protocol RequestLogObserver: Sendable {
     func rowsDropped(_ rows: Int)
     /// A batch failed to commit; it is retried.
     func batchFailed()
+    /// `rows` the PostgreSQL sink could not take went to the local spool (``SpoolingRequestStore``).
+    func rowsSpooled(_ rows: Int)
+    /// Rows waiting in the local spool now, for PostgreSQL to be back.
+    func spoolDepth(_ depth: Int)
+}
+
+extension RequestLogObserver {
+    /// Nothing: only the PostgreSQL sink spools.
+    public func rowsSpooled(_ rows: Int) {}
+    /// Nothing: only the PostgreSQL sink spools.
+    public func spoolDepth(_ depth: Int) {}
 }
 
 /// Writes request records off the request path: ``record(_:)`` only appends to a bounded queue; the service

@@ -1,9 +1,11 @@
 import ArgumentParser
 import EdgeRouter
+import Logging
 import RequestLog
 
 /// `edge-router spend`: spend from the request log as a table, grouped as `/admin/spend` groups it. Reads the
-/// configuration's `log.path` (a running router's file can be read at the same time: SQLite's WAL lets readers in).
+/// configuration's `log.path` (a running router's file can be read at the same time: SQLite's WAL lets readers in),
+/// or, with `log.sink: postgres`, the fleet's PostgreSQL database (rows still in a node's spool show once drained).
 struct SpendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spend", abstract: "Print spend from the request log, grouped by dimensions and metadata.")
@@ -30,12 +32,34 @@ struct SpendCommand: AsyncParsableCommand {
         guard let path = configuration.log.path else { Runtime.fail("the configuration has no request log (log.path)") }
         do {
             let query = try SpendReport.spendQuery(groupBy: groupBy, from: since, to: until, key: key)
-            let store = try SQLiteRequestStore(path: path)
-            print(SpendReport.table(try await store.spend(query), query: query), terminator: "")
+            let rows: [SpendRow]
+            if configuration.log.sink == .postgres, let settings = configuration.log.postgres {
+                rows = try await Self.spend(query, postgres: settings)
+            } else {
+                rows = try await SQLiteRequestStore(path: path).spend(query)
+            }
+            print(SpendReport.table(rows, query: query), terminator: "")
         } catch let error as EdgeRouterError {
+            Runtime.fail(error.message)
+        } catch let error as RequestLogError {
             Runtime.fail(error.message)
         } catch {
             Runtime.fail("\(error)")
+        }
+    }
+
+    /// Asks PostgreSQL, with its pool running for just this question.
+    static func spend(_ query: SpendQuery, postgres settings: PostgresSettings) async throws -> [SpendRow] {
+        var logger = Logger(label: "edge-router-spend")
+        logger.logLevel = .error
+        let store = PostgresRequestStore(settings: settings, logger: logger)
+        return try await withThrowingTaskGroup(of: [SpendRow]?.self) { group in
+            group.addTask {
+                await store.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await store.spend(query)
         }
     }
 }

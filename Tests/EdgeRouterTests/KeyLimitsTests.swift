@@ -85,6 +85,31 @@ struct KeyLimitsTests {
         _ = try limits.admit(key, wallMs: january)
     }
 
+    @Test("a fleet refresh replaces the totals with PostgreSQL's plus this node's charges since the refresh began, never lowers them, and ignores a read from a past day")
+    func fleetRefresh() throws {
+        let limits = KeyLimits()
+        let key = GatewayKey(id: "k", budget: .init(usdPerDay: 1, usdPerMonth: 10))
+        limits.charge(key, costUSD: 0.2, tokens: 0, wallMs: Self.noon)
+        limits.beginRefresh()
+        limits.charge(key, costUSD: 0.05, tokens: 0, wallMs: Self.noon)  // after the mark: not in the read
+        // The fleet (this node's 0.2 and others' 0.5) as PostgreSQL holds it.
+        limits.refresh(today: ["k": 0.7], thisMonth: ["k": 3], keys: [key], readAtMs: Self.noon, wallMs: Self.noon)
+        let refreshed = try #require(limits.spent("k"))
+        #expect(abs(refreshed.today - 0.75) < 1e-12 && abs(refreshed.thisMonth - 3.05) < 1e-12)
+        // A read behind this node's own count (its rows still queued or spooled) does not lower it.
+        limits.beginRefresh()
+        limits.refresh(today: ["k": 0.1], thisMonth: ["k": 0.1], keys: [key], readAtMs: Self.noon, wallMs: Self.noon)
+        #expect(abs((limits.spent("k")?.today ?? 0) - 0.75) < 1e-12)
+        // A read made yesterday does not count today.
+        limits.beginRefresh()
+        limits.refresh(today: ["k": 5], thisMonth: ["k": 5], keys: [key], readAtMs: Self.noon - Self.day, wallMs: Self.noon)
+        #expect(abs((limits.spent("k")?.today ?? 0) - 0.75) < 1e-12)
+        // Over the budget as the fleet counts it: refused.
+        limits.beginRefresh()
+        limits.refresh(today: ["k": 1.2], thisMonth: ["k": 4], keys: [key], readAtMs: Self.noon, wallMs: Self.noon)
+        #expect(throws: EdgeRouterError.self) { try limits.admit(key, wallMs: Self.noon) }
+    }
+
     @Test("a key without limits is admitted with no headers and no state")
     func unlimited() throws {
         let headers = try KeyLimits().admit(GatewayKey(id: "free"), wallMs: Self.noon)

@@ -34,73 +34,25 @@ struct SQLiteRequestStoreTests {
     @Test("spend groups by metadata fields and model, sums tokens and cost, and orders by cost")
     func spendByMetadataAndModel() async throws {
         let directory = try TemporaryDirectory()
-        let store = try SQLiteRequestStore(path: directory.path("log.sqlite"))
-        try await store.insert([
-            Sample.record(id: "1", model: "big", cost: 0.5, metadata: #"{"team":"search"}"#),
-            Sample.record(id: "2", model: "big", cost: 0.25, metadata: #"{"team":"search"}"#),
-            Sample.record(id: "3", model: "small", cost: 0.1, metadata: #"{"team":"search"}"#),
-            Sample.record(id: "4", model: "big", cost: 1, metadata: #"{"team":"ads"}"#, status: 502, errorType: "all_providers_failed"),
-            Sample.record(id: "5", model: "small", cost: 0.01, metadata: "{}"),
-        ])
-        let rows = try await store.spend(SpendQuery(groupBy: try SpendQuery.dimensions("metadata.team, model")))
-        #expect(rows.map(\.group) == [["ads", "big"], ["search", "big"], ["search", "small"], [nil, "small"]])
-        #expect(rows[1].requests == 2)
-        #expect(abs(rows[1].costUSD - 0.75) < 1e-9)
-        #expect(rows[1].tokens.input == 200 && rows[1].tokens.output == 100 && rows[1].tokens.cacheRead == 20)
-        #expect(rows[0].errors == 1 && rows[1].errors == 0)
-        let total = try await store.spend(SpendQuery())
-        #expect(total.count == 1 && total[0].requests == 5)
+        try await StoreChecks.spendByMetadataAndModel(try SQLiteRequestStore(path: directory.path("log.sqlite")))
     }
 
     @Test("metadata values group as their JSON text: numbers as digits, booleans as true and false")
     func metadataValuesAsText() async throws {
         let directory = try TemporaryDirectory()
-        let store = try SQLiteRequestStore(path: directory.path("log.sqlite"))
-        try await store.insert([
-            Sample.record(id: "1", metadata: #"{"userId":12345,"beta":true}"#),
-            Sample.record(id: "2", metadata: #"{"userId":"12345","beta":false}"#),
-        ])
-        let byUser = try await store.spend(SpendQuery(groupBy: [.metadata("userId")]))
-        #expect(byUser.map(\.group) == [["12345"]])
-        #expect(byUser.first?.requests == 2)
-        let byBeta = try await store.spend(SpendQuery(groupBy: [.metadata("beta")])).map(\.group)
-        #expect(Set(byBeta.compactMap { $0.first ?? nil }) == ["true", "false"])
+        try await StoreChecks.metadataValuesAsText(try SQLiteRequestStore(path: directory.path("log.sqlite")))
     }
 
     @Test("spend and requests keep to the time range and the key asked for")
     func timeRangeAndKey() async throws {
         let directory = try TemporaryDirectory()
-        let store = try SQLiteRequestStore(path: directory.path("log.sqlite"))
-        try await store.insert([
-            Sample.record(id: "old", at: 1_000, key: "k1"), Sample.record(id: "mid", at: 2_000, key: "k1"),
-            Sample.record(id: "new", at: 3_000, key: "k2"),
-        ])
-        let ranged = try await store.spend(SpendQuery(groupBy: [.key], fromMs: 2_000, toMs: 3_000))
-        #expect(ranged.map(\.group) == [["k1"]] && ranged.first?.requests == 1)
-        let listed = try await store.requests(RequestQuery(keyID: "k1", limit: 10)).map(\.requestID)
-        #expect(listed == ["mid", "old"])
-        let costs = try await store.costByKey(sinceMs: 2_000)
-        #expect(costs.keys.sorted() == ["k1", "k2"])
+        try await StoreChecks.timeRangeAndKey(try SQLiteRequestStore(path: directory.path("log.sqlite")))
     }
 
     @Test("requests filter by outcome, provider and metadata value, newest first, at most the limit")
     func requestFilters() async throws {
         let directory = try TemporaryDirectory()
-        let store = try SQLiteRequestStore(path: directory.path("log.sqlite"))
-        try await store.insert([
-            Sample.record(id: "a", at: 1, metadata: #"{"userId":"u1"}"#),
-            Sample.record(id: "b", at: 2, metadata: #"{"userId":"u1"}"#, status: 200, errorType: "stream_interrupted"),
-            Sample.record(id: "c", at: 3, metadata: #"{"userId":"u2"}"#, status: 429, errorType: "rate_limited"),
-            Sample.record(id: "d", at: 4, provider: "other", metadata: #"{"userId":"u1"}"#),
-        ])
-        let errors = try await store.requests(RequestQuery(outcome: .error)).map(\.requestID)
-        #expect(errors == ["c", "b"])
-        let user = try await store.requests(RequestQuery(metadata: [("userId", "u1")])).map(\.requestID)
-        #expect(user == ["d", "b", "a"])
-        let provider = try await store.requests(RequestQuery(provider: "other")).map(\.requestID)
-        #expect(provider == ["d"])
-        let limited = try await store.requests(RequestQuery(limit: 2)).map(\.requestID)
-        #expect(limited == ["d", "c"])
+        try await StoreChecks.requestFilters(try SQLiteRequestStore(path: directory.path("log.sqlite")))
     }
 
     @Test("retention deletes the records received before the cutoff and says how many")

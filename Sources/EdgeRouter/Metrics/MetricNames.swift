@@ -128,6 +128,11 @@ public enum MetricNames {
     static let logRowsDropped = Metric(
         "log_rows_dropped", "total", .counter, "Request records dropped because the writer's queue was full.")
     static let logBatchFailures = Metric("log_batch_failures", "total", .counter, "Batches that failed to commit (retried).")
+    static let logRowsSpooled = Metric(
+        "log_rows_spooled", "total", .counter,
+        "Request records written to the local spool because PostgreSQL could not take them (postgres sink).")
+    static let logSpoolRows = Metric(
+        "log_spool", "rows", .gauge, "Request records waiting in the local spool for PostgreSQL (postgres sink).")
 
     // Resumable streams (ResumeMetrics).
     static let resumeStreams = Metric("resume_streams", "count", .gauge, "Answers buffered for their clients to resume.")
@@ -148,8 +153,8 @@ public enum MetricNames {
         connectionsRefused, connectionTimeouts, acceptErrors, clientConnections, probePhase, probes, probeLast,
         responsesTooLarge, routeDecisions, breakerTransitions, breakerState, providerCredentialFailures,
         breakerOpenings, hangSuspicions, hedges, cost, tokens, logQueueDepth, logBatch, logRowsWritten, logRowsDropped,
-        logBatchFailures, resumeStreams, resumeBytes, resumes, resumeEvictions, resumeUnbuffered,
-        resumeUnattendedCancellations,
+        logBatchFailures, logRowsSpooled, logSpoolRows, resumeStreams, resumeBytes, resumes, resumeEvictions,
+        resumeUnbuffered, resumeUnattendedCancellations,
     ]
 
     /// Every series name Prometheus can store from this router (histograms through their three series).

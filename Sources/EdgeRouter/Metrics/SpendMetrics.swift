@@ -44,13 +44,16 @@ struct SpendMetrics: Sendable {
     }
 }
 
-/// The request log writer's metrics: queue depth, batch latency, rows written, dropped and failed batches.
+/// The request log writer's metrics: queue depth, batch latency, rows written, dropped and failed batches; and,
+/// with the PostgreSQL sink, rows spooled and the spool's depth (zero with SQLite, so that a scrape always has them).
 struct RequestLogMetrics: RequestLogObserver {
     private let depth: Gauge
     private let batchSeconds: DurationHistogram
     private let written: Counter
     private let dropped: Counter
     private let failures: Counter
+    private let spooled: Counter
+    private let spoolRows: Gauge
 
     init(registry: PrometheusCollectorRegistry) {
         depth = registry.makeGauge(descriptor: MetricNames.logQueueDepth.descriptor)
@@ -63,6 +66,8 @@ struct RequestLogMetrics: RequestLogObserver {
         written = registry.makeCounter(descriptor: MetricNames.logRowsWritten.descriptor)
         dropped = registry.makeCounter(descriptor: MetricNames.logRowsDropped.descriptor)
         failures = registry.makeCounter(descriptor: MetricNames.logBatchFailures.descriptor)
+        spooled = registry.makeCounter(descriptor: MetricNames.logRowsSpooled.descriptor)
+        spoolRows = registry.makeGauge(descriptor: MetricNames.logSpoolRows.descriptor)
     }
 
     func batchWritten(rows: Int, seconds: Double) {
@@ -73,4 +78,6 @@ struct RequestLogMetrics: RequestLogObserver {
     func queueDepth(_ depth: Int) { self.depth.set(Int64(depth)) }
     func rowsDropped(_ rows: Int) { dropped.increment(by: Int64(rows)) }
     func batchFailed() { failures.increment() }
+    func rowsSpooled(_ rows: Int) { spooled.increment(by: Int64(rows)) }
+    func spoolDepth(_ depth: Int) { spoolRows.set(Int64(depth)) }
 }

@@ -158,14 +158,16 @@ public final class EdgeRouterServer: Service, Sendable {
         let reloader = GeoIPReloadService(
             resolver: locator.resolver, pollInterval: configuration.geo.reloadInterval, onOutcome: geoIPMetrics.record)
         let geolocating = locator.resolver.isEnabled
-        await accounting.loadSpend(keys: configuration.keys.keys)
-        let logWriter = accounting.writer
+        let accounting = self.accounting
+        let keys = configuration.keys.keys
         do {
             // The request log's writer outlives the server: it is finished (and drains) only once the server has
-            // drained its requests, so that none of their records is lost.
+            // drained its requests, so that none of their records is lost. Budgets are read once the log runs
+            // (PostgreSQL's pool is part of it), before the first request.
             try await withThrowingTaskGroup(of: Void.self) { logging in
-                if let logWriter { logging.addTask { try await logWriter.run() } }
-                defer { logWriter?.finish() }
+                logging.addTask { try await accounting.runLog(keys: keys) }
+                defer { accounting.finishLog() }
+                await accounting.loadSpend(keys: keys)
                 try await serve(app, reloader: geolocating ? reloader : nil)
             }
         } catch {

@@ -34,7 +34,7 @@ extension RequestRecord {
 
     /// The failures as a JSON array of `{"provider","cause"}` objects, written by hand: Foundation's encoder
     /// cost about as much as the rest of a row's insert.
-    private static func failuresJSON(_ failures: [AttemptFailure]) -> String {
+    static func failuresJSON(_ failures: [AttemptFailure]) -> String {
         guard !failures.isEmpty else { return "[]" }
         var text = "["
         for (index, failure) in failures.enumerated() {
@@ -63,7 +63,7 @@ extension RequestRecord {
         return out + "\""
     }
 
-    private static func failures(fromJSON text: String) -> [AttemptFailure] {
+    static func failures(fromJSON text: String) -> [AttemptFailure] {
         (try? JSONDecoder().decode([AttemptFailure].self, from: Data(text.utf8))) ?? []
     }
 }

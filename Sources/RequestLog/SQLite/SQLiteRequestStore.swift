@@ -133,6 +133,15 @@ public final class SQLiteRequestStore: RequestStore {
 
     // MARK: Access
 
+    /// The spool's access (SQLiteRequestStore+Spool.swift).
+    func readSpool<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(RequestLogError) -> T {
+        try await read(body)
+    }
+
+    func writeSpool<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(RequestLogError) -> T {
+        try await write(body)
+    }
+
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(RequestLogError) -> T {
         do {
             return try await pool.read(body)

@@ -28,7 +28,7 @@ struct RouterHarness: Sendable {
     /// a server while a connection is being accepted traps in NIO).
     static func run<Value: Sendable>(
         sims settings: [SimulatorSettings] = [], logger routerLogger: Logger = RouterHarness.logger,
-        yaml: @Sendable ([Int]) -> String,
+        environment: [String: String] = [:], yaml: @Sendable ([Int]) -> String,
         _ body: @Sendable (RouterHarness) async throws -> Value
     ) async throws -> Value {
         var sims: [ProviderSimulator] = []
@@ -44,7 +44,7 @@ struct RouterHarness: Sendable {
         for (index, stream) in portStreams.enumerated() {
             ports.append(try await first(of: stream, "simulator \(index) listening"))
         }
-        let configuration = try ConfigurationLoader.parse(yaml: yaml(ports), environment: ["TEST_PROVIDER_KEY": "provider-secret"])
+        let configuration = try ConfigurationLoader.parse(yaml: yaml(ports), environment: environment.merging(["TEST_PROVIDER_KEY": "provider-secret"]) { $1 })
         let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
         let router = try EdgeRouterServer(configuration: configuration, logger: routerLogger) { routerPort.yield($0) }
         let routerService = ServiceRunner([router])

@@ -1,5 +1,6 @@
 import Foundation
 import Probe
+import RequestLog
 import RoutingCore
 import Yams
 
@@ -50,16 +51,65 @@ struct ConfigurationBuilder {
         return settings
     }
 
-    /// `log:`: the request log's file, retention and batching.
+    /// `log:`: the request log's sink (SQLite by default, or PostgreSQL with the file as its spool), retention and
+    /// batching.
     private func logSettings(_ entry: (node: Node, path: String)?) -> LogSettings {
         var settings = LogSettings()
-        let allowed: Set = ["path", "retention_days", "batch_ms", "batch_rows", "queue_capacity"]
+        let allowed: Set = [
+            "path", "sink", "postgres", "budget_refresh_ms", "retention_days", "batch_ms", "batch_rows", "queue_capacity",
+        ]
         guard let entry, let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
         settings.path = reader.string(fields["path"], required: "\(entry.path).path")
+        if let sink = reader.string(fields["sink"]) {
+            if let parsed = LogSettings.Sink(rawValue: sink) {
+                settings.sink = parsed
+            } else {
+                reader.report("\(entry.path).sink", fields["sink"]?.node, "unknown sink '\(sink)' (known: sqlite, postgres)")
+            }
+        }
+        if settings.sink == .postgres {
+            if let postgres = fields["postgres"] {
+                settings.postgres = postgresSettings(postgres)
+            } else {
+                reader.report("\(entry.path).postgres", nil, "missing required field (log.sink is postgres)")
+            }
+        } else if let postgres = fields["postgres"] {
+            reader.report(postgres.path, postgres.node, "only read with 'sink: postgres'")
+        }
+        settings.budgetRefreshInterval = reader.milliseconds(fields["budget_refresh_ms"], default: settings.budgetRefreshInterval)
         settings.retentionDays = fields["retention_days"].map { reader.int($0, default: 30, range: 1...36_500) }
         settings.batchInterval = reader.milliseconds(fields["batch_ms"], default: settings.batchInterval)
         settings.batchRows = reader.int(fields["batch_rows"], default: settings.batchRows, range: 1...100_000)
         settings.queueCapacity = reader.int(fields["queue_capacity"], default: settings.queueCapacity, range: 1...10_000_000)
+        return settings
+    }
+
+    /// `log.postgres`: where the fleet's database is. The password is read like any value (usually `${ENV}`) and
+    /// never appears in a message: a mistake in it is reported by its path alone.
+    private func postgresSettings(_ entry: (node: Node, path: String)) -> PostgresSettings? {
+        let allowed: Set = ["host", "port", "database", "user", "password", "tls", "pool_size", "timeout_ms"]
+        guard let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return nil }
+        var settings = PostgresSettings()
+        settings.host = reader.string(fields["host"], required: "\(entry.path).host") ?? settings.host
+        settings.port = reader.int(fields["port"], default: settings.port, range: 1...65535)
+        settings.database = reader.string(fields["database"], required: "\(entry.path).database") ?? settings.database
+        settings.user = reader.string(fields["user"], required: "\(entry.path).user") ?? settings.user
+        if let password = fields["password"] {
+            if case .scalar = password.node {
+                settings.password = reader.string(password)
+            } else {
+                reader.report(password.path, password.node, "expected a string")
+            }
+        }
+        if let tls = reader.string(fields["tls"]) {
+            if let mode = PostgresSettings.TLSMode(rawValue: tls) {
+                settings.tls = mode
+            } else {
+                reader.report("\(entry.path).tls", fields["tls"]?.node, "unknown tls mode '\(tls)' (known: disable, require)")
+            }
+        }
+        settings.poolSize = reader.int(fields["pool_size"], default: settings.poolSize, range: 1...100)
+        settings.statementTimeout = reader.milliseconds(fields["timeout_ms"], default: settings.statementTimeout)
         return settings
     }
 

@@ -9,45 +9,110 @@ import RoutingCore
 final class Accounting: Sendable {
     /// The request log's writer; nil when `log.path` is not set.
     let writer: RequestLogWriter?
+    /// With `log.sink: postgres`: PostgreSQL with the local spool, whose pool and drainer ``runLog(keys:)`` runs.
+    private let fleetStore: SpoolingRequestStore?
     let limits = KeyLimits()
+    private let budgetRefreshInterval: Duration
     private let spend: SpendMetrics
     private let logger: Logger
 
     init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) throws(EdgeRouterError) {
         spend = SpendMetrics(configuration: configuration, registry: registry)
         self.logger = logger
-        guard let path = configuration.log.path else {
+        let settings = configuration.log
+        budgetRefreshInterval = settings.budgetRefreshInterval
+        guard let path = settings.path else {
             writer = nil
+            fleetStore = nil
             return
         }
-        let store: SQLiteRequestStore
-        do {
-            store = try SQLiteRequestStore(path: path)
-        } catch {
-            throw EdgeRouterError(.invalidConfiguration, "log.path: \(error.message)")
+        let observer = RequestLogMetrics(registry: registry)
+        let store: any RequestStore
+        switch settings.sink {
+        case .sqlite:
+            store = try Self.openSQLite(path, field: "log.path")
+            fleetStore = nil
+        case .postgres:
+            guard let postgres = settings.postgres else {
+                throw EdgeRouterError(.invalidConfiguration, "log.postgres: missing (log.sink is postgres)")
+            }
+            let spooling = SpoolingRequestStore(
+                primary: PostgresRequestStore(settings: postgres, logger: logger),
+                spool: try Self.openSQLite(path, field: "log.path (the PostgreSQL sink's spool)"),
+                drainBatchRows: settings.batchRows, observer: observer, logger: logger)
+            store = spooling
+            fleetStore = spooling
         }
-        let settings = configuration.log
         writer = RequestLogWriter(
             store: store,
             settings: .init(
                 batchInterval: settings.batchInterval, batchRows: settings.batchRows, queueCapacity: settings.queueCapacity,
                 retentionDays: settings.retentionDays),
-            observer: RequestLogMetrics(registry: registry), logger: logger)
+            observer: observer, logger: logger)
+    }
+
+    private static func openSQLite(_ path: String, field: String) throws(EdgeRouterError) -> SQLiteRequestStore {
+        do {
+            return try SQLiteRequestStore(path: path)
+        } catch {
+            throw EdgeRouterError(.invalidConfiguration, "\(field): \(error.message)")
+        }
     }
 
     /// The request log's store, for the spend and request queries; nil without a log.
     var store: (any RequestStore)? { writer?.store }
 
-    /// Reads today's and this month's spend per key from the log, so that budgets hold across restarts.
+    /// Runs the request log until ``finishLog()`` has drained the writer: the writer and, with the PostgreSQL
+    /// sink, the connection pool, the spool's drainer and the refresh of budgets from the fleet's spend.
+    func runLog(keys: [GatewayKey]) async throws {
+        guard let writer else { return }
+        guard let fleetStore else {
+            try await writer.run()
+            return
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await fleetStore.run() }
+            group.addTask { await self.refreshBudgets(keys: keys) }
+            // The pool outlives the writer: the writer's last batches still go to PostgreSQL (or the spool).
+            try await writer.run()
+            group.cancelAll()
+        }
+    }
+
+    /// Stops taking records: ``runLog(keys:)`` commits what is queued and returns.
+    func finishLog() {
+        writer?.finish()
+    }
+
+    /// Reads today's and this month's spend per key from the log, so that budgets hold across restarts (and, with
+    /// the PostgreSQL sink, across the fleet). With PostgreSQL, call it once ``runLog(keys:)`` runs.
     func loadSpend(keys: [GatewayKey]) async {
         guard let store, keys.contains(where: { $0.budget != nil }) else { return }
+        limits.beginRefresh()
         let now = UnixTime.nowMs()
         do {
             let today = try await store.costByKey(sinceMs: now - now % 86_400_000)
             let month = try await store.costByKey(sinceMs: UTCMonth.containing(now).lowerBound)
-            limits.seed(today: today, thisMonth: month, keys: keys, wallMs: now)
+            if fleetStore != nil {
+                limits.refresh(today: today, thisMonth: month, keys: keys, readAtMs: now, wallMs: UnixTime.nowMs())
+            } else {
+                limits.seed(today: today, thisMonth: month, keys: keys, wallMs: now)
+            }
         } catch {
-            logger.error("request log: cannot read spend for budgets; they count from zero", metadata: ["error": "\(error)"])
+            logger.error("request log: cannot read spend for budgets; they count what this node has seen", metadata: ["error": "\(error.message)"])
+        }
+    }
+
+    /// Every `log.budget_refresh_ms`, budgets take in the fleet's spend from PostgreSQL, until cancelled.
+    private func refreshBudgets(keys: [GatewayKey]) async {
+        guard keys.contains(where: { $0.budget != nil }) else { return }
+        while true {
+            do {
+                try await Task.sleep(for: budgetRefreshInterval)
+            } catch {
+                return
+            }
+            await loadSpend(keys: keys)
         }
     }
 

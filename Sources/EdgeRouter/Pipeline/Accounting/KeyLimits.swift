@@ -9,6 +9,12 @@ import Synchronization
 /// refuses until it has refilled. Budgets count spend per UTC day and UTC calendar month from the request log
 /// (read at start) and every request since. Requests admitted while under budget may together overshoot it by
 /// what they cost: at most the in-flight requests' cost.
+///
+/// With the PostgreSQL sink the totals are the fleet's: ``refresh(today:thisMonth:keys:readAtMs:wallMs:)`` replaces
+/// them every `log.budget_refresh_ms` with what PostgreSQL holds, plus this node's charges since the refresh began
+/// (``beginRefresh()``), which PostgreSQL may not have yet. Between refreshes a node sees only its own spend, so
+/// the fleet may overshoot a budget by what the other nodes admit in one refresh interval: at most
+/// nodes x requests admitted per interval x cost per request (README, "Fleet-wide budgets").
 final class KeyLimits: Sendable {
     private struct Bucket {
         var level: Double
@@ -42,6 +48,9 @@ final class KeyLimits: Sendable {
         var daySpend = 0.0
         var month: ClosedRange<Int64>
         var monthSpend = 0.0
+        /// This node's charges since the last ``KeyLimits/beginRefresh()`` (today's and this month's).
+        var localDay = 0.0
+        var localMonth = 0.0
     }
 
     private let state = Mutex<[String: KeyState]>([:])
@@ -57,6 +66,47 @@ final class KeyLimits: Sendable {
                 states[key.id] = keyState
             }
         }
+    }
+
+    /// Marks the start of a refresh of the fleet's totals: the charges made from now on are added to what the
+    /// refresh reads. Call it just before reading PostgreSQL.
+    func beginRefresh() {
+        state.withLock { states in
+            for id in states.keys {
+                states[id]?.localDay = 0
+                states[id]?.localMonth = 0
+            }
+        }
+    }
+
+    /// Replaces each budgeted key's totals with the fleet's, read from PostgreSQL at `readAtMs` after
+    /// ``beginRefresh()``, plus this node's charges since then.
+    ///
+    /// A total never goes down within its day or month: the node's own count (the last refresh plus every local
+    /// charge since) is kept when it is higher, because this node's latest rows may not be in PostgreSQL yet (in the
+    /// writer's queue, or spooled while the database was away). Totals read on a day or month that has ended since
+    /// are ignored. A charge made between ``beginRefresh()`` and the read may count twice, which errs towards
+    /// refusing early, by at most the requests that end in that instant.
+    func refresh(today: [String: Double], thisMonth: [String: Double], keys: [GatewayKey], readAtMs: Int64, wallMs: Int64) {
+        let now = ContinuousClock.now
+        state.withLock { states in
+            for key in keys where key.budget != nil {
+                var keyState = states[key.id] ?? Self.fresh(key, now: now, wallMs: wallMs)
+                Self.roll(&keyState, wallMs: wallMs)
+                if readAtMs / Self.dayMs == keyState.day {
+                    keyState.daySpend = max(keyState.daySpend, (today[key.id] ?? 0) + keyState.localDay)
+                }
+                if keyState.month.contains(readAtMs) {
+                    keyState.monthSpend = max(keyState.monthSpend, (thisMonth[key.id] ?? 0) + keyState.localMonth)
+                }
+                states[key.id] = keyState
+            }
+        }
+    }
+
+    /// What a key has spent today and this month, as this node counts it (for tests and diagnostics).
+    func spent(_ keyID: String) -> (today: Double, thisMonth: Double)? {
+        state.withLock { states in states[keyID].map { ($0.daySpend, $0.monthSpend) } }
     }
 
     /// Admits a request of `key`, taking one request from its bucket; returns the headers that tell the client
@@ -111,6 +161,8 @@ final class KeyLimits: Sendable {
             Self.roll(&keyState, wallMs: wallMs)
             keyState.daySpend += costUSD
             keyState.monthSpend += costUSD
+            keyState.localDay += costUSD
+            keyState.localMonth += costUSD
             keyState.tokens?.refill(now: now)
             keyState.tokens?.level -= Double(max(0, tokens))
             states[key.id] = keyState
@@ -131,10 +183,12 @@ final class KeyLimits: Sendable {
         if wallMs / dayMs != keyState.day {
             keyState.day = wallMs / dayMs
             keyState.daySpend = 0
+            keyState.localDay = 0
         }
         if !keyState.month.contains(wallMs) {
             keyState.month = UTCMonth.containing(wallMs)
             keyState.monthSpend = 0
+            keyState.localMonth = 0
         }
     }
 
