@@ -43,9 +43,8 @@ struct EmbeddingsRoute: Sendable {
         do {
             response = try await answer(endpoint, request, context: context, trail: &trail, headers: &headers, started: &started)
         } catch {
-            var shaped = EdgeRouterError.decorated(error, headers: headers)
+            let shaped = EdgeRouterError.decorated(error, headers: headers)
             if shaped.code == .internalError { logger.error("embeddings request failed", metadata: ["error": "\(error)"]) }
-            shaped.headers[.edgeRequestID] = nil
             response = ErrorResponse.make(shaped, requestID: context.requestID, dialect: endpoint.dialect)
             let status = ErrorResponse.status(of: shaped, in: endpoint.dialect)
             if let body = trail.requestBodyBuffer { trail.keepBodies(request: body, response: nil) }
