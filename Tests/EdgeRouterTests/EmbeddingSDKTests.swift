@@ -35,4 +35,18 @@ struct EmbeddingSDKTests {
             #expect(text.contains("genai error: ClientError 404 NOT_FOUND"), "\(text)")
         }
     }
+
+    @Test(
+        "against the demo (its simulators and configuration): demo-embed answers openai's embeddings.create and google-genai's embed_content",
+        .enabled(if: PythonScript.python != nil))
+    func demoEmbed() async throws {
+        try await DemoSDKTests.run { harness in
+            let (status, text) = try await PythonScript.run(
+                "embeddings_sdk_check.py", arguments: [harness.base, DemoConfiguration.clientKey, "demo-embed"])
+            #expect(status == 0, "\(text)")
+            #expect(text.contains("demo-embed openai base64: 2 x 8 alpha "), "\(text)")
+            #expect(text.contains("demo-embed genai: 2 x 8 alpha "), "\(text)")
+            #expect(text.contains("demo-embed genai dimensions: 5"), "\(text)")
+        }
+    }
 }
