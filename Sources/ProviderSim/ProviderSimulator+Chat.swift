@@ -27,11 +27,12 @@ extension ProviderSimulator {
 
     /// Counts a received chat request, keeps its headers for ``lastChatHeaders`` and draws its fate; the draws are
     /// in the same order as they always were, so a seed gives the same latencies and faults as before.
-    func plan(headers: HTTPHeaders) -> ChatPlan {
+    func plan(headers: HTTPHeaders, embedding: Bool = false) -> ChatPlan {
         state.withLockedValue { state in
             // A reference to the parsed headers, not a copy: the hot path pays one retain.
             state.lastChatHeaders = headers
             state.stats.received += 1
+            if embedding { state.stats.embeddings += 1 }
             state.sequence += 1
             let settings = state.settings
             let fail = settings.errorRate > 0 && state.random.unit() < settings.errorRate

@@ -2,8 +2,10 @@ import Synchronization
 
 /// Counters a test or benchmark reads through `GET /_sim/stats`.
 public struct SimulatorStats: Sendable, Equatable, Codable {
-    /// Chat requests received.
+    /// Requests received on a provider endpoint (chat and embeddings).
     public var received = 0
+    /// Of those, embeddings requests.
+    public var embeddings = 0
     /// Answers sent in full.
     public var completed = 0
     /// Answers the client abandoned before they were complete.

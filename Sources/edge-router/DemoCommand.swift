@@ -66,7 +66,8 @@ struct DemoCommand: AsyncParsableCommand {
         }
         lines += [
             "  router on \(base)  (key \(DemoConfiguration.clientKey)): demo-chat on the three OpenAI-dialect providers,",
-            "  demo-mini on two of them, demo-multi on sim-claude, sim-gemini and sim-steady (three dialects)",
+            "  demo-mini on two of them, demo-multi on sim-claude, sim-gemini and sim-steady (three dialects),",
+            "  demo-embed (embeddings) on sim-fast and sim-gemini",
             "",
             "Stream token by token:",
             "  curl -N \(base)/v1/chat/completions -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' \\",
@@ -84,6 +85,12 @@ struct DemoCommand: AsyncParsableCommand {
             "And through Gemini's API:",
             "  curl -N '\(base)/v1beta/models/demo-multi:streamGenerateContent?alt=sse' -H 'x-goog-api-key: \(DemoConfiguration.clientKey)' \\",
             "    -d '{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hello\"}]}]}'",
+            "",
+            "Embeddings (demo-embed on sim-fast and sim-gemini, ranked by total latency), OpenAI's and Gemini's way:",
+            "  curl -s \(base)/v1/embeddings -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' \\",
+            "    -d '{\"model\":\"demo-embed\",\"input\":[\"Hello\",\"world\"],\"dimensions\":4}'",
+            "  curl -s '\(base)/v1beta/models/demo-embed:embedContent' -H 'x-goog-api-key: \(DemoConfiguration.clientKey)' \\",
+            "    -d '{\"content\":{\"parts\":[{\"text\":\"Hello\"}]}}'",
             "",
             "Make a provider fail every request:",
             "  curl -s http://127.0.0.1:\(simPorts[0])/_sim/config -d '{\"error_rate\": 1.0, \"error_status\": 503}'",

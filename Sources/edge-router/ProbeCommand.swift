@@ -26,7 +26,7 @@ struct ProbeCommand: AsyncParsableCommand {
         let jobs = models.flatMap { model in model.deployments.map { (model, $0) } }
         let rows = await withTaskGroup(of: (Int, ProbeReport).self) { group in
             for (index, job) in jobs.enumerated() {
-                group.addTask { (index, ProbeReport(await runner.probe(job.1, probe: job.0.probe, cold: true))) }
+                group.addTask { (index, ProbeReport(await runner.probe(job.1, probe: job.0.probe, kind: job.0.kind, cold: true))) }
             }
             return await group.reduce(into: [ProbeReport?](repeating: nil, count: jobs.count)) { $0[$1.0] = $1.1 }
         }

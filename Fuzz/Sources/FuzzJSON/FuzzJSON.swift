@@ -10,6 +10,8 @@ import RoutingCore
 // - a request body the parser accepts is valid JSON, and so is the upstream body spliced from it, in each dialect
 //   (OpenAI, Anthropic, Gemini); a body the neutral reader of a dialect accepts is written by the writer of every
 //   dialect as valid JSON or refused with a message naming the field;
+// - the embeddings readers (OpenAI and Gemini request bodies, both dialects' provider answers) accept only valid
+//   JSON, and what they accept is written again as valid JSON or refused naming a field;
 // - an `x-edge-route` value is accepted only if it is valid JSON, the same way twice, and is otherwise refused with
 //   a short message that starts with the header's name and holds no control character.
 
@@ -67,8 +69,36 @@ public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         checkWritten { () throws(WireError) in try AnthropicRequestWriter.body(for: request, model: "fuzz-model", defaultMaxTokens: 64) }
         checkWritten { () throws(WireError) in try GeminiRequestWriter.body(for: request) }
     }
+    checkEmbeddings(bytes, valid: { if case .success = skipped { true } else { false } }())
     checkRouteControl(bytes)
     return 0
+}
+
+/// The embeddings readers on the same bytes, as a client's body (OpenAI's, Gemini's single and batch) and as a
+/// provider's answer: what they accept is valid JSON, and is written again for either dialect as valid JSON or
+/// refused with a message naming the field.
+func checkEmbeddings(_ bytes: UnsafeBufferPointer<UInt8>, valid: Bool) {
+    let requests = [
+        try? OpenAIEmbeddingReader.read(bytes), try? GeminiEmbeddingReader.read(bytes, model: "fuzz-model", batch: false),
+        try? GeminiEmbeddingReader.read(bytes, model: "fuzz-model", batch: true),
+    ]
+    for case let request? in requests {
+        guard valid else { fatalError("an embeddings reader accepted a body that is not valid JSON") }
+        checkWritten { () throws(WireError) in try EmbeddingRequestWriter.openAIBody(request, model: "fuzz-model") }
+        checkWritten { () throws(WireError) in try EmbeddingRequestWriter.geminiBody(request, model: "fuzz-model") }
+    }
+    let answer = ByteBuffer(bytes: bytes)
+    for expected in 1...2 {
+        let results = [
+            try? EmbeddingResultReader.openAI(answer, expected: expected), try? EmbeddingResultReader.gemini(answer, expected: expected),
+        ]
+        for case let result? in results {
+            guard valid else { fatalError("an embeddings answer that is not valid JSON was accepted") }
+            checkValid(EmbeddingResultWriter.openAI(result, model: "m", encoding: .float, promptTokens: 1), "an embeddings answer")
+            checkValid(EmbeddingResultWriter.openAI(result, model: "m", encoding: .base64, promptTokens: 1), "a base64 answer")
+            checkValid(EmbeddingResultWriter.gemini(result, batch: true), "a Gemini embeddings answer")
+        }
+    }
 }
 
 /// A writer's body is valid JSON, or its refusal names a field.

@@ -20,8 +20,11 @@ public struct ProbeRunner: Sendable {
         }
     }
 
-    /// Probes `deployment`; `cold` opens a fresh connection so connect and TLS are measured.
-    public func probe(_ deployment: Deployment, probe: ModelProbe, cold: Bool) async -> ProbeResult {
+    /// Probes `deployment` of a model of `kind`; `cold` opens a fresh connection so connect and TLS are measured.
+    /// An embedding model's probe embeds the probe prompt, and its "first token" is the whole answer, as for live
+    /// embeddings requests.
+    public func probe(_ deployment: Deployment, probe: ModelProbe, kind: ModelKind = .chat, cold: Bool) async -> ProbeResult {
+        if kind == .embedding { return await embeddingProbe(deployment, text: probe.prompt ?? settings.prompt, cold: cold) }
         // The probe's request starts neutral and is written in the provider's dialect, as a translated request is.
         let prompt = ChatRequest(
             model: deployment.upstreamModel, stream: true,
@@ -45,6 +48,35 @@ public struct ProbeRunner: Sendable {
                 total: settings.firstTokenTimeout + .seconds(5)),
             stopAfterFirstToken: true,
             bodyObserver: { FirstTokenObserver(dialect: dialect) })
+        do {
+            return try await engine.probe(request)
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// A one-input embeddings request, timed to the end of its answer.
+    private func embeddingProbe(_ deployment: Deployment, text: String, cold: Bool) async -> ProbeResult {
+        let body: ByteBuffer
+        do {
+            body = try ProviderEndpoint.embeddingBody(EmbeddingRequest(model: deployment.upstreamModel, inputs: [.text(text)]), for: deployment)
+        } catch {
+            return .failed(ProbeError(code: .invalidRequest, message: error.message))
+        }
+        guard let url = ProviderEndpoint.embeddingsURL(for: deployment) else {
+            return .failed(ProbeError(code: .invalidRequest, message: "the provider has no embeddings endpoint"))
+        }
+        let request = ProbeRequest(
+            url: url,
+            headers: ProviderEndpoint.embeddingHeaders(for: deployment.provider),
+            body: Array(body.readableBytesView),
+            reuseConnection: !cold,
+            tls: .init(caBundlePath: settings.caBundlePath),
+            timeouts: .init(
+                connect: settings.connectTimeout, firstToken: settings.firstTokenTimeout,
+                total: settings.firstTokenTimeout + .seconds(5)),
+            stopAfterFirstToken: true,
+            bodyObserver: { WholeJSONObserver() })
         do {
             return try await engine.probe(request)
         } catch {

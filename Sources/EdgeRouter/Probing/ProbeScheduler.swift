@@ -79,7 +79,7 @@ final class ProbeScheduler: Service, Sendable {
             let cold = count == 1 || count % max(settings.coldEvery, 1) == 0
             let model = engine.model(of: runtime)
             let result = errorText.sanitizing(
-                await runner.probe(runtime.deployment, probe: model?.probe ?? ModelProbe(), cold: cold))
+                await runner.probe(runtime.deployment, probe: model?.probe ?? ModelProbe(), kind: model?.kind ?? .chat, cold: cold))
             if Task.isCancelled { return }
             latest.withLock { $0[runtime.deployment.key] = ProbeSummary(at: .now, result: result) }
             metrics.record(result, deployment: runtime.deployment)

@@ -117,6 +117,15 @@ public final class EdgeRouterServer: Service, Sendable {
         v1beta.get("models/{id}", use: models.retrieveGemini)
         v1.get("edge/nearest", use: nearest.handle)
         v1.get("edge/streams/{id}", use: StreamRoutes(streams: streams, store: accounting.store, fleet: configuration.geo.fleet).fetch)
+        // Embeddings check the key themselves, so that a refused request is on record like a chat request.
+        let embeddings = EmbeddingsRoute(
+            configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator,
+            accounting: accounting, logger: logger)
+        router.post("v1/embeddings", use: embeddings.openAI)
+        // The model's name is the path's own to parse (a pinned `provider/model` takes two segments); captures
+        // named as the model lists' GET route, so the router's tree has one node for both.
+        router.post("v1beta/models/{id}", use: embeddings.gemini)
+        router.post("v1beta/models/{id}/{method}", use: embeddings.gemini)
         let admin = router.group("admin").add(middleware: AuthMiddleware(keys: configuration.adminKeys))
         admin.get("routes", use: AdminRoutesRoute(engine: engine, probes: probes).handle)
         let spend = SpendRoutes(store: accounting.store)

@@ -13,14 +13,17 @@ public struct Model: Sendable {
     /// `max_tokens` for a request to an Anthropic-dialect deployment whose client did not set one (Anthropic
     /// requires it; OpenAI and Gemini clients may leave it out). Configured as `default_max_tokens`.
     public var defaultMaxTokens: Int
+    /// Chat or embedding (`kind`): the endpoints that serve the model, and how its probes ask.
+    public var kind: ModelKind
 
     /// The default of ``defaultMaxTokens``.
     public static let standardMaxTokens = 4_096
 
     public init(
         name: String, aliases: [String] = [], deployments: [Deployment], routing: ModelRouting = .init(),
-        probe: ModelProbe = .init(), defaultMaxTokens: Int = Model.standardMaxTokens
+        probe: ModelProbe = .init(), defaultMaxTokens: Int = Model.standardMaxTokens, kind: ModelKind = .chat
     ) {
+        self.kind = kind
         self.probe = probe
         self.defaultMaxTokens = defaultMaxTokens
         self.name = name

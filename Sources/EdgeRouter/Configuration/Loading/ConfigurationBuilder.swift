@@ -204,7 +204,7 @@ struct ConfigurationBuilder {
         var models: [Model] = []
         var names: Set<String> = []
         for (node, path) in reader.sequence(entry) {
-            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments", "objective", "hedge", "probe_prompt", "probe_max_tokens", "default_max_tokens"])
+            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments", "objective", "hedge", "probe_prompt", "probe_max_tokens", "default_max_tokens", "kind"])
             else { continue }
             guard let name = reader.string(fields["name"], required: "\(path).name") else { continue }
             let aliases = reader.stringList(fields["aliases"]) ?? []
@@ -231,6 +231,7 @@ struct ConfigurationBuilder {
                 }
                 deployments.append(deployment)
             }
+            let kind = modelKind(fields["kind"], deployments: deployments)
             let routing = RoutingSettingsBuilder(reader: reader).modelRouting(objective: fields["objective"], hedge: fields["hedge"])
             let probe = ModelProbe(
                 prompt: reader.string(fields["probe_prompt"]),
@@ -239,9 +240,27 @@ struct ConfigurationBuilder {
             models.append(
                 Model(
                     name: name, aliases: aliases, deployments: deployments, routing: routing, probe: probe,
-                    defaultMaxTokens: maxTokens ?? Model.standardMaxTokens))
+                    defaultMaxTokens: maxTokens ?? Model.standardMaxTokens, kind: kind))
         }
         return models
+    }
+
+    /// `kind`: `chat` (the default) or `embedding`. Anthropic has no embeddings API, so an embedding model's
+    /// deployment on an Anthropic-dialect provider is a mistake in the file.
+    private func modelKind(_ entry: (node: Node, path: String)?, deployments: [Deployment]) -> ModelKind {
+        guard let entry, let name = reader.string(entry) else { return .chat }
+        guard let kind = ModelKind(rawValue: name) else {
+            reader.report(entry.path, entry.node, "unknown kind '\(name)' (known: chat, embedding)")
+            return .chat
+        }
+        if kind == .embedding {
+            for deployment in deployments where deployment.provider.dialect == .anthropic {
+                reader.report(
+                    entry.path, entry.node,
+                    "an embedding model cannot be served by '\(deployment.provider.id)': Anthropic-dialect providers have no embeddings")
+            }
+        }
+        return kind
     }
 
     private func deployment(_ node: Node, at path: String, providers: [Provider]) -> Deployment? {

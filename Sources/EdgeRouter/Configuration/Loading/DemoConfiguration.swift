@@ -1,5 +1,6 @@
 /// The built-in configuration of `edge-router demo`: five simulated providers on loopback (three speaking
-/// OpenAI's dialect, one of them flaky; one Anthropic's; one Gemini's).
+/// OpenAI's dialect, one of them flaky; one Anthropic's; one Gemini's), and an embedding model `demo-embed` on an
+/// OpenAI-dialect and the Gemini-dialect one.
 public enum DemoConfiguration {
     /// The gateway key clients of the demo use.
     public static let clientKey = "demo-key"
@@ -69,6 +70,11 @@ public enum DemoConfiguration {
                   - { provider: sim-claude, model: claude-sim, price: { input_per_mtok: 3, output_per_mtok: 15 } }
                   - { provider: sim-gemini, model: gemini-sim, price: { input_per_mtok: 0.3, output_per_mtok: 2.5 } }
                   - { provider: sim-steady, model: steady-large, price: { input_per_mtok: 1.0, output_per_mtok: 4 } }
+              - name: demo-embed
+                kind: embedding
+                deployments:
+                  - { provider: sim-fast, model: fast-embed, price: { input_per_mtok: 0.02 } }
+                  - { provider: sim-gemini, model: gemini-embed, price: { input_per_mtok: 0.15 } }
             keys:
               - id: demo
                 key: \(clientKey)

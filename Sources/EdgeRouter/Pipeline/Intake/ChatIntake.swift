@@ -90,10 +90,12 @@ struct ChatIntake: Sendable {
         }
     }
 
-    /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions. The residency
-    /// rule filters candidates inside the decision: a request never falls back to a forbidden region.
-    private func route(
-        _ requested: String, headers: HTTPFields, key: GatewayKey?, rule: ResidencyRule?
+    /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions and that the
+    /// model is of the endpoint's `kind` (chat endpoints refuse an embedding model, and the embeddings endpoints a
+    /// chat model). The residency rule filters candidates inside the decision: a request never falls back to a
+    /// forbidden region.
+    func route(
+        _ requested: String, headers: HTTPFields, key: GatewayKey?, rule: ResidencyRule?, kind: ModelKind = .chat
     ) throws(EdgeRouterError) -> (Model, RoutePlan) {
         var pinned: String?
         var name = Substring(requested)
@@ -106,6 +108,12 @@ struct ChatIntake: Sendable {
         }
         guard key?.allows(model: model.name) ?? false else {
             throw EdgeRouterError(.modelNotAllowed, "This key may not use the model '\(model.name)'.", param: "model")
+        }
+        guard model.kind == kind else {
+            let hint =
+                model.kind == .embedding
+                ? "is an embedding model: use the embeddings endpoint" : "is not an embedding model: use a chat endpoint"
+            throw EdgeRouterError(.invalidRequest, "The model '\(model.name)' \(hint).", param: "model")
         }
         if let pinned, !model.deployments.contains(where: { $0.provider.id == pinned }) {
             throw EdgeRouterError(

@@ -155,6 +155,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         let route = SimulatorRoute(method: head.method, uri: head.uri)
         switch route {
         case .chat, .messages, .generateContent: startAnswer(route, head, body)
+        case .embeddings, .embedContent: startEmbedding(route, head, body)
         case .getConfig: finish(simulator.configResponse())
         case .postConfig:
             finish(body.readableBytes > Self.maxConfigBody ? .contentTooLarge : simulator.configure(body: body))
@@ -259,6 +260,47 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
                 frames: .scripted(frames)))
         // Whatever is due already (a zero TTFT) goes out with the head.
         advanceStream(now: now)
+    }
+
+    /// An embeddings request: refused (wrong dialect, bad body), failed (key, injected error), or answered whole
+    /// after the scripted latency (`ttft_ms` and its distribution). Counted as a request and as an embedding.
+    private func startEmbedding(_ route: SimulatorRoute, _ head: HTTPRequestHead, _ body: ByteBuffer) {
+        guard let dialect = route.dialect, let context,
+            simulator.state.withLockedValue({ $0.settings.dialect }) == dialect
+        else {
+            finish(.notFound)
+            return
+        }
+        let request: SimulatedEmbeddingRequest?
+        var batch = true
+        switch route {
+        case .embedContent(let model, let isBatch):
+            batch = isBatch
+            request = EmbeddingRequestReader.gemini(body, model: model, batch: isBatch)
+        default:
+            request = EmbeddingRequestReader.openAI(body)
+        }
+        guard let request else {
+            finish(dialect.errorResponse(400, "invalid embeddings request"))
+            return
+        }
+        let plan = simulator.plan(headers: head.headers, embedding: true)
+        if let key = plan.settings.requiredAPIKey, !DialectRequest.authorized(head, dialect: dialect, key: key) {
+            if plan.failWith == nil { simulator.end(.failed) }
+            finish(dialect.unauthorized)
+            return
+        }
+        if let status = plan.failWith {
+            finish(dialect.injectedFailure(status, retryAfter: plan.settings.retryAfterSeconds))
+            return
+        }
+        inFlight = true
+        if plan.settings.hang {
+            response = .hanging
+            return
+        }
+        let text = dialect == .gemini ? EmbeddingAnswer.gemini(request, batch: batch) : EmbeddingAnswer.openAI(request)
+        respondWhole(SimpleResponse(status: 200, body: text), plan: plan, tokens: 1, now: context.eventLoop.now)
     }
 
     /// A non-streamed answer, sent once its last token would have been generated.

@@ -10,6 +10,10 @@ enum SimulatorRoute: Equatable {
     case messages
     /// Gemini `POST /v1beta/models/{model}:generateContent` or `:streamGenerateContent`.
     case generateContent(model: String, stream: Bool)
+    /// OpenAI `POST /v1/embeddings`.
+    case embeddings
+    /// Gemini `POST /v1beta/models/{model}:embedContent` (`batch` false) or `:batchEmbedContents`.
+    case embedContent(model: String, batch: Bool)
     case getConfig
     case postConfig
     case stats
@@ -21,12 +25,13 @@ enum SimulatorRoute: Equatable {
         if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
         let normalized: Substring
         switch path {
-        case "/v1/chat/completions", "/chat/completions", "/_sim/config", "/_sim/stats", "/_sim/reset": normalized = path
+        case "/v1/chat/completions", "/chat/completions", "/v1/embeddings", "/embeddings", "/_sim/config", "/_sim/stats", "/_sim/reset": normalized = path
         default: normalized = Substring("/" + path.split(separator: "/").joined(separator: "/"))
         }
         switch (method, normalized) {
         case (.POST, "/v1/chat/completions"), (.POST, "/chat/completions"): self = .chat
         case (.POST, "/v1/messages"): self = .messages
+        case (.POST, "/v1/embeddings"), (.POST, "/embeddings"): self = .embeddings
         case (.GET, "/_sim/config"): self = .getConfig
         case (.POST, "/_sim/config"): self = .postConfig
         case (.GET, "/_sim/stats"): self = .stats
@@ -48,6 +53,8 @@ enum SimulatorRoute: Equatable {
         switch rest[rest.index(after: colon)...] {
         case "generateContent": return .generateContent(model: model, stream: false)
         case "streamGenerateContent": return .generateContent(model: model, stream: true)
+        case "embedContent": return .embedContent(model: model, batch: false)
+        case "batchEmbedContents": return .embedContent(model: model, batch: true)
         default: return nil
         }
     }
@@ -55,9 +62,9 @@ enum SimulatorRoute: Equatable {
     /// The dialect whose endpoint this is; nil for the control endpoints.
     var dialect: SimulatorDialect? {
         switch self {
-        case .chat: .openai
+        case .chat, .embeddings: .openai
         case .messages: .anthropic
-        case .generateContent: .gemini
+        case .generateContent, .embedContent: .gemini
         case .getConfig, .postConfig, .stats, .reset, .notFound: nil
         }
     }
