@@ -100,7 +100,7 @@ struct DemoCommand: AsyncParsableCommand {
             "  curl -s \(base)/v1/chat/completions -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' \\",
             "    -H 'x-edge-metadata: {\"customer\":\"acme\"}' -d '{\"model\":\"demo-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'",
             "  curl -s '\(base)/admin/spend?group_by=metadata.customer,model' -H 'Authorization: Bearer \(DemoConfiguration.adminKey)'",
-            "  .build/release/edge-router spend --config <file> --group-by metadata.team,model --since 24h  (for a config file with log.path)",
+            "  .build/release/edge-router spend --log \(log) --group-by metadata.team,metadata.customer,model --since 24h",
             "The key \(DemoConfiguration.cappedKey) has a budget of $0.001 a day: after a few requests it gets 429 with Retry-After.",
             "",
         ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import EdgeRouter
 import Logging
 import RequestLog
@@ -12,6 +13,9 @@ struct SpendCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Configuration file (default: $EDGE_ROUTER_CONFIG, else edge-router.yaml).")
     var config: String?
+
+    @Option(name: .long, help: "A request log's SQLite file, read directly instead of the configuration's (the demo's: data/demo-requests.sqlite).")
+    var log: String?
 
     @Option(
         name: .long,
@@ -28,10 +32,15 @@ struct SpendCommand: AsyncParsableCommand {
     var key: String?
 
     func run() async throws {
-        let configuration = try loadConfiguration(config)
-        guard let path = configuration.log.path else { Runtime.fail("the configuration has no request log (log.path)") }
         do {
             let query = try SpendReport.spendQuery(groupBy: groupBy, from: since, to: until, key: key)
+            if let log {
+                guard FileManager.default.fileExists(atPath: log) else { Runtime.fail("no request log at \(log)") }
+                print(SpendReport.table(try await SQLiteRequestStore(path: log).spend(query), query: query), terminator: "")
+                return
+            }
+            let configuration = try loadConfiguration(config)
+            guard let path = configuration.log.path else { Runtime.fail("the configuration has no request log (log.path)") }
             let rows: [SpendRow]
             if configuration.log.sink == .postgres, let settings = configuration.log.postgres {
                 rows = try await Self.spend(query, postgres: settings)
