@@ -96,14 +96,22 @@ final class ChatResponder: ChatExchangeObserver {
     /// The client closed its side or the connection dropped: upstream work stops at once, unless the answer is
     /// resumable: it then goes on into its buffer, for at most ``ResumeSettings/maxUnattended`` with nobody reading.
     func clientGone() {
-        if let buffer, case .starting = phase {
-            detach(keepingIn: buffer)
-            return
+        if let buffer {
+            switch phase {
+            case .starting, .answering:
+                detach(keepingIn: buffer)
+                return
+            case .receiving, .over:
+                break
+            }
         }
-        if let buffer, case .answering = phase {
-            detach(keepingIn: buffer)
-            return
-        }
+        stopUpstream()
+    }
+
+    /// Stops the upstream work and records the request as cancelled; false when none was under way.
+    @discardableResult
+    private func stopUpstream() -> Bool {
+        defer { phase = .over }
         switch phase {
         case .starting:
             exchange?.stop()
@@ -115,9 +123,9 @@ final class ChatResponder: ChatExchangeObserver {
             finish(.cancelled, start: start)
             account(status: 200, errorType: "cancelled")
         case .receiving, .over:
-            break
+            return false
         }
-        phase = .over
+        return true
     }
 
     private func detach(keepingIn buffer: StreamBuffer) {
@@ -141,20 +149,7 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// Nobody came back within ``ResumeSettings/maxUnattended``: the upstream answer is cancelled.
     private func cancelUnattended() {
-        switch phase {
-        case .starting:
-            exchange?.stop()
-            finish(.cancelled, start: nil)
-            account(status: 499, errorType: "cancelled")
-        case .answering(let start):
-            exchange?.stop()
-            finish(.cancelled, start: start)
-            account(status: 200, errorType: "cancelled")
-        case .receiving, .over:
-            return
-        }
-        phase = .over
-        pipeline.streams.metrics.unattendedCancelled()
+        if stopUpstream() { pipeline.streams.metrics.unattendedCancelled() }
     }
 
     /// The connection can take writes again.

@@ -1,4 +1,5 @@
-import Logging
+// Shared by RequestLogTests and EdgeRouterTests through a symbolic link (test targets cannot share code but
+// through a module), as Bounded.swift is.
 import PostgresTestServer
 import RequestLog
 import Testing
@@ -45,9 +46,3 @@ func withRunning<T: Sendable>(
         return try await body()
     }
 }
-
-let quietLogger: Logger = {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
-}()
