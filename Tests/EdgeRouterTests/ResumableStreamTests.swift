@@ -102,6 +102,24 @@ struct ResumableStreamTests {
         }
     }
 
+    @Test("two readers follow one live answer at once, one from the start and one after event 2: each gets its events once, and they agree")
+    func concurrentReaders() async throws {
+        try await RouterHarness.run(sims: [Self.slowSim()], yaml: { Self.yaml($0) }) { harness in
+            let (id, _) = try await Self.dropAfter(2, port: harness.router.port)
+            async let fromStart = harness.send(
+                "/v1/edge/streams/\(id)", method: .GET, headers: [("authorization", "Bearer agent-key-0001")])
+            async let afterTwo = harness.send(
+                "/v1/edge/streams/\(id)", method: .GET, headers: [("authorization", "Bearer agent-key-0001"), ("last-event-id", "2")])
+            let (whole, rest) = try await (fromStart, afterTwo)
+            let wholeIDs = sseEventIDs(whole.body)
+            #expect(wholeIDs == wholeIDs.indices.map { $0 + 1 })
+            #expect(sseEventIDs(rest.body) == Array(wholeIDs.dropFirst(2)))
+            #expect(ssePayloads(rest.body) == Array(ssePayloads(whole.body).dropFirst(2)))
+            #expect(ssePayloads(whole.body).last == "[DONE]")
+            #expect(harness.sims[0].stats.received == 1)
+        }
+    }
+
     @Test("another key, an unknown id and no key: the same 404 for the first two, 401 for the last")
     func isolation() async throws {
         try await RouterHarness.run(sims: [Self.slowSim()], yaml: { Self.yaml($0) }) { harness in
