@@ -150,6 +150,8 @@ struct ResumableStreamTests {
             try await client.send(
                 "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer agent-key-0001\r\n"
                     + "x-edge-request-id: \(chosen)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+            // Once the provider has the request the router holds the id (before that a fetch is rightly a 404).
+            _ = await harness.sims[0].waitForStats(timeout: .seconds(20)) { $0.received == 1 }
             await client.close()
             let answer = try await harness.send("/v1/edge/streams/\(chosen)", method: .GET, headers: [("authorization", "Bearer agent-key-0001")])
             #expect(answer.status == 200)
@@ -177,6 +179,7 @@ struct ResumableStreamTests {
             try await client.send(
                 "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer agent-key-0001\r\n"
                     + "x-edge-request-id: \(chosen)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+            _ = await harness.sims[0].waitForStats(timeout: .seconds(20)) { $0.received == 1 }
             await client.close()
             let answer = try await harness.send("/v1/edge/streams/\(chosen)", method: .GET, headers: [("authorization", "Bearer agent-key-0001")])
             #expect(answer.status == 502)
