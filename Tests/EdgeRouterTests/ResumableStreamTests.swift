@@ -51,6 +51,19 @@ struct ResumableStreamTests {
         return (try #require(id, "no request id in \(seen.text.prefix(300))"), seen.text)
     }
 
+    /// Sends a chat request with an id of the client's own over a raw connection and leaves once the provider has
+    /// it (before that a fetch is rightly a 404). Returns the id.
+    static func sendAndLeave(_ body: String, id prefix: String, harness: RouterHarness) async throws -> String {
+        let client = try await RawClient.connect(port: harness.router.port)
+        let chosen = "\(prefix)-\(UUID().uuidString.prefix(8))"
+        try await client.send(
+            "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer agent-key-0001\r\n"
+                + "x-edge-request-id: \(chosen)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
+        _ = await harness.sims[0].waitForStats(timeout: .seconds(20)) { $0.received == 1 }
+        await client.close()
+        return chosen
+    }
+
     /// The SSE events in a chunked HTTP/1.1 body read raw: the text after the head, de-chunked.
     static func events(ofRaw text: String) -> [String] {
         let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
@@ -144,15 +157,8 @@ struct ResumableStreamTests {
         var slow = Self.slowSim()
         slow.ttftMilliseconds = 300
         try await RouterHarness.run(sims: [slow], yaml: { Self.yaml($0) }) { harness in
-            let client = try await RawClient.connect(port: harness.router.port)
             let body = RouterHarness.chatBody(model: "m", stream: false)
-            let chosen = "agent-run-7-step-3-\(UUID().uuidString.prefix(8))"
-            try await client.send(
-                "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer agent-key-0001\r\n"
-                    + "x-edge-request-id: \(chosen)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
-            // Once the provider has the request the router holds the id (before that a fetch is rightly a 404).
-            _ = await harness.sims[0].waitForStats(timeout: .seconds(20)) { $0.received == 1 }
-            await client.close()
+            let chosen = try await Self.sendAndLeave(body, id: "agent-run-7-step-3", harness: harness)
             let answer = try await harness.send("/v1/edge/streams/\(chosen)", method: .GET, headers: [("authorization", "Bearer agent-key-0001")])
             #expect(answer.status == 200)
             #expect(answer.body.contains(#""object":"chat.completion""#))
@@ -173,14 +179,7 @@ struct ResumableStreamTests {
         var hanging = ChatStreamingTests.fastSim()
         hanging.hang = true
         try await RouterHarness.run(sims: [hanging], yaml: { Self.yaml($0, firstTokenMs: 300, maxAttempts: 1) }) { harness in
-            let client = try await RawClient.connect(port: harness.router.port)
-            let body = RouterHarness.chatBody(model: "m", stream: true)
-            let chosen = "agent-run-9-step-1-\(UUID().uuidString.prefix(8))"
-            try await client.send(
-                "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer agent-key-0001\r\n"
-                    + "x-edge-request-id: \(chosen)\r\ncontent-length: \(body.utf8.count)\r\n\r\n\(body)")
-            _ = await harness.sims[0].waitForStats(timeout: .seconds(20)) { $0.received == 1 }
-            await client.close()
+            let chosen = try await Self.sendAndLeave(RouterHarness.chatBody(model: "m", stream: true), id: "agent-run-9-step-1", harness: harness)
             let answer = try await harness.send("/v1/edge/streams/\(chosen)", method: .GET, headers: [("authorization", "Bearer agent-key-0001")])
             #expect(answer.status == 502)
             #expect(try openAIError(answer.body)["code"] as? String == "all_providers_failed")

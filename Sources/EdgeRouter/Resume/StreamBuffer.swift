@@ -155,8 +155,9 @@ final class StreamBuffer: Sendable {
         }
     }
 
-    /// A strong reference to the producer, only held, never used: the producer lives on its event loop and is
-    /// driven from there alone, so holding it from another thread touches none of its state.
+    /// A strong reference to the producer, only held, never used. `@unchecked Sendable` is safe because the
+    /// producer lives on its event loop and is driven from there alone: holding it from another thread touches
+    /// none of its state.
     private struct Keeper: @unchecked Sendable {
         let object: AnyObject
     }
