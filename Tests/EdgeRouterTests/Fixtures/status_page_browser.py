@@ -100,8 +100,13 @@ try:
     wait.until(breaker_is(failing_provider, "closed"))
     set_sim({"error_rate": 1, "error_status": 503})
     wait.until(breaker_is(failing_provider, "open"))
-    reason = card(driver, failing_provider).find_element(By.CSS_SELECTOR, "p.reason").text
-    assert "reason:" in reason, reason
+    # Read in one script and retried: a live update may replace the card between finding it and reading it.
+    def breaker_reason(d):
+        text = d.execute_script(
+            "const p = document.querySelector(`article.deployment[data-provider=\"${arguments[0]}\"] p.reason`);"
+            "return p ? p.textContent : '';", failing_provider)
+        return text if "reason:" in text else False
+    reason = wait.until(breaker_reason)
     assert driver.execute_script("return window.edgeMarker") == 42, "the page reloaded"
     print("failure: breaker open, live:", reason.split(" · ")[0])
     if screenshots:
