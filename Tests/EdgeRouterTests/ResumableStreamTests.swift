@@ -386,4 +386,37 @@ struct FleetResumeTests {
         let forged = try await get(portA, headers: [("authorization", "Bearer agent-key-0001"), ("x-edge-fleet-secret", "guess-guess-guess-guess")])
         #expect(forged.status == 401)
     }
+
+    @Test("node a, draining after SIGTERM, still serves a resume forwarded through node b: the rest once each, the provider called once; then a stops")
+    func resumeThroughAnotherNodeWhileOwnerDrains() async throws {
+        let (simPorts, continuation) = AsyncStream.makeStream(of: Int.self)
+        let sim = ProviderSimulator(settings: ResumableStreamTests.slowSim(), logger: RouterHarness.logger) { continuation.yield($0) }
+        let sims = ServiceRunner([sim])
+        defer { sims.stop() }
+        var iterator = simPorts.makeAsyncIterator()
+        let simPort = try #require(await iterator.next())
+        let ports = ["a": try Self.freePort(), "b": try Self.freePort()]
+        let secret = "fleet-secret-0123456789"
+        let a = try RouterProcess(yaml: Self.yaml(simPort: simPort, selfID: "a", ports: ports, secret: secret), openFiles: 4096)
+        defer { a.stop() }
+        let b = try RouterProcess(yaml: Self.yaml(simPort: simPort, selfID: "b", ports: ports, secret: secret), openFiles: 4096)
+        defer { b.stop() }
+        _ = try #require(await a.port(), "node a did not start")
+        let portB = try #require(await b.port(), "node b did not start")
+        let portA = try #require(ports["a"])
+
+        let (id, text) = try await ResumableStreamTests.dropAfter(3, port: portA)
+        let lastID = try #require(ResumableStreamTests.events(ofRaw: text).last.flatMap { sseEventIDs($0 + "\n\n").first ?? nil })
+        a.process.terminate()
+        #expect(await a.line(containing: "draining: serving resumes of buffered answers") != nil)
+
+        let rest = try await DrainingResumeTests.get(
+            portB, "/v1/edge/streams/\(id)", headers: [("authorization", "Bearer agent-key-0001"), ("last-event-id", String(lastID))])
+        #expect(rest.status == 200)
+        let ids = sseEventIDs(rest.body)
+        #expect(!ids.isEmpty && ids == ids.indices.map { lastID + 1 + $0 })
+        #expect(ssePayloads(rest.body).last == "[DONE]")
+        #expect(sim.stats.received == 1)
+        #expect(await a.line(containing: "draining: every buffered answer delivered") != nil)
+    }
 }

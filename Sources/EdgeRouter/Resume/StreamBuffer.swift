@@ -50,6 +50,9 @@ final class StreamBuffer: Sendable {
         var nextReader = 0
         /// Times a reader came back for it.
         var resumes = 0
+        /// Its client left before the end and no reader has had the whole answer since: a draining node waits
+        /// for it to be fetched.
+        var owed = false
         /// What keeps the answer's producer alive while no client holds it (its responder).
         var keeper: Keeper?
     }
@@ -62,13 +65,19 @@ final class StreamBuffer: Sendable {
     private let state = Mutex(State())
     /// Tells the registry how the buffer's size changed (it keeps the total).
     private let sizeChanged: @Sendable (Int) -> Void
+    /// Tells the registry that the answer finished or was delivered (a draining node waits for both).
+    private let settled: @Sendable () -> Void
 
-    init(requestID: String, keyID: String, framing: Framing, maxBytes: Int, sizeChanged: @escaping @Sendable (Int) -> Void) {
+    init(
+        requestID: String, keyID: String, framing: Framing, maxBytes: Int,
+        sizeChanged: @escaping @Sendable (Int) -> Void, settled: @escaping @Sendable () -> Void = {}
+    ) {
         self.requestID = requestID
         self.keyID = keyID
         self.framing = framing
         self.maxBytes = maxBytes
         self.sizeChanged = sizeChanged
+        self.settled = settled
     }
 
     // MARK: The writer's side
@@ -96,6 +105,7 @@ final class StreamBuffer: Sendable {
                 // Let go of what is held: readers are told the answer ends here for them.
                 let freed = state.bytes
                 state.overflowed = true
+                state.owed = false
                 state.events = []
                 state.bytes = 0
                 defer { state.readers = [:] }
@@ -145,6 +155,20 @@ final class StreamBuffer: Sendable {
         }
         for reader in readers { reader.finish() }
         for waiter in waiters { waiter.finish() }
+        settled()
+    }
+
+    /// The client left before the end: the answer is owed to it until a reader has had all of it.
+    func clientLeft() {
+        state.withLock { state in
+            if !state.overflowed { state.owed = true }
+        }
+    }
+
+    /// A reader has had the whole answer: nothing is owed any more.
+    func delivered() {
+        state.withLock { $0.owed = false }
+        settled()
     }
 
     /// Keeps `producer` alive until the answer is over: its client left, and nothing else holds it.
@@ -199,6 +223,9 @@ final class StreamBuffer: Sendable {
 
     /// Whether a reader follows the answer now (so it is attended though its client left).
     var hasReaders: Bool { state.withLock { !$0.readers.isEmpty || !$0.startWaiters.isEmpty } }
+
+    /// Whether a draining node still has to wait for it: live, or left by its client and not fetched since.
+    var isSettled: Bool { state.withLock { $0.finished && !$0.owed } }
 
     /// Times readers came for it.
     var resumes: Int { state.withLock { $0.resumes } }

@@ -15,10 +15,14 @@ final class StreamRegistry: Sendable {
     }
     private let state = Mutex(State())
     private let totalBytes = Atomic<Int>(0)
+    /// A tick each time an answer finishes or is delivered: what a draining node's wait listens to.
+    private let settledTicks: AsyncStream<Void>
+    private let settledTick: AsyncStream<Void>.Continuation
 
     init(settings: ResumeSettings, metrics: ResumeMetrics) {
         self.settings = settings
         self.metrics = metrics
+        (settledTicks, settledTick) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// A buffer for a new answer, or nil when memory is short even after evicting finished answers.
@@ -31,12 +35,13 @@ final class StreamRegistry: Sendable {
             return nil
         }
         let buffer = StreamBuffer(
-            requestID: requestID, keyID: keyID, framing: framing, maxBytes: settings.maxStreamBytes
-        ) { [weak self] delta in
-            guard let self else { return }
-            let total = self.totalBytes.add(delta, ordering: .relaxed).newValue
-            self.metrics.bytes(total)
-        }
+            requestID: requestID, keyID: keyID, framing: framing, maxBytes: settings.maxStreamBytes,
+            sizeChanged: { [weak self] delta in
+                guard let self else { return }
+                let total = self.totalBytes.add(delta, ordering: .relaxed).newValue
+                self.metrics.bytes(total)
+            },
+            settled: { [settledTick] in settledTick.yield() })
         let count = state.withLock { state in
             state.buffers[requestID] = buffer
             return state.buffers.count
@@ -102,6 +107,28 @@ final class StreamRegistry: Sendable {
         let freed = buffers.reduce(0) { $0 + $1.bytes }
         let total = totalBytes.subtract(freed, ordering: .relaxed).newValue
         metrics.bytes(total)
+    }
+
+    /// Answers a draining node must still serve: live ones, and those whose client left and has not fetched them.
+    var unsettledCount: Int { state.withLock { $0.buffers.values.count { !$0.isSettled } } }
+
+    /// Waits until no answer is unsettled (see ``unsettledCount``), for at most `limit`; true when none is.
+    /// One caller at a time: the server's drain.
+    func waitUntilSettled(within limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                if self.unsettledCount == 0 { return true }
+                for await _ in self.settledTicks where self.unsettledCount == 0 { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let settled = await group.next() ?? false
+            group.cancelAll()
+            return settled
+        }
     }
 
     /// Bytes held by every buffer.

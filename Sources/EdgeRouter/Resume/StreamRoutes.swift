@@ -60,6 +60,7 @@ struct StreamRoutes: Sendable {
             var headers = head.headerFields
             headers[.contentLength] = nil
             headers[.edgeResumable] = "true"
+            buffer.delivered()
             return Response(status: head.status, headers: headers, body: ResponseBody(byteBuffer: body))
         case .stream(let head):
             var headers = head.headerFields
@@ -74,6 +75,8 @@ struct StreamRoutes: Sendable {
                         for await event in live { try await writer.write(event) }
                     }
                     try await writer.finish(nil)
+                    // The live feed ends only when the answer does (or outgrew the buffer, and is owed no more).
+                    buffer.delivered()
                 })
         case nil:
             throw EdgeRouterError(.notFound, "The answer was cancelled before it began.", status: 410)

@@ -130,6 +130,7 @@ final class ChatResponder: ChatExchangeObserver {
 
     private func detach(keepingIn buffer: StreamBuffer) {
         writer.detach()
+        buffer.clientLeft()
         buffer.keep(self)
         armUnattendedTimer(buffer)
     }

@@ -211,7 +211,7 @@ public final class EdgeRouterServer: Service, Sendable {
                     return false
                 }
                 group.addTask {
-                    try await app.run()
+                    try await self.runDraining(app)
                     return true
                 }
                 while let serverStopped = try await group.next() {
@@ -223,6 +223,39 @@ public final class EdgeRouterServer: Service, Sendable {
             // Live status pages would otherwise hold the drain open until its timeout.
             self.status.feed.close()
         }
+    }
+
+    /// Runs the HTTP server until it has drained. On graceful shutdown it goes on accepting connections while
+    /// this node holds resumable answers still owed to their clients (live, or left by their client and not
+    /// fetched since), for at most the drain timeout, so that a client that dropped can still come back (itself,
+    /// or through another node that forwards its resume); then it stops accepting and lets in-flight requests end.
+    private func runDraining(_ app: some ApplicationProtocol) async throws {
+        // The application's own graceful shutdown is triggered here, not by the enclosing group: its group runs
+        // in a detached task, which does not inherit the enclosing group's shutdown.
+        let server = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let running = Task.detached { try await server.run() }
+        let watch = Task {
+            try await gracefulShutdown()
+            await self.drainResumes()
+            await server.triggerGracefulShutdown()
+        }
+        defer { watch.cancel() }
+        try await withTaskCancellationHandler {
+            try await running.value
+        } onCancel: {
+            running.cancel()
+        }
+    }
+
+    /// Waits, within the drain timeout, until no resumable answer is owed to a client.
+    private func drainResumes() async {
+        let owed = streams.unsettledCount
+        guard owed > 0 else { return }
+        logger.info("draining: serving resumes of buffered answers", metadata: ["answers": "\(owed)"])
+        let settled = await streams.waitUntilSettled(within: configuration.server.drainTimeout)
+        logger.info(
+            settled ? "draining: every buffered answer delivered" : "draining: drain timeout passed with answers still owed",
+            metadata: ["answers": "\(streams.unsettledCount)"])
     }
 
     private static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -8,9 +8,25 @@ import ProviderSim
 /// Every line a logger wrote, message and metadata rendered as text, for tests that check what reaches the log.
 final class CapturedLog: Sendable {
     private let lines = NIOLockedValueBox<[String]>([])
+    /// Every line as it is written, for a test that awaits one (a single reader).
+    let written: AsyncStream<String>
+    private let writing: AsyncStream<String>.Continuation
+
+    init() {
+        (written, writing) = AsyncStream.makeStream(of: String.self)
+    }
 
     /// The lines so far, each `level message key=value ...`.
     var all: [String] { lines.withLockedValue { $0 } }
+
+    /// Waits, within `limit`, for the first line written that contains `text` (one wait at a time).
+    func line(containing text: String, within limit: Duration = .seconds(30)) async throws -> String {
+        let written = self.written
+        return try await bounded(limit, "a log line with \"\(text)\"") {
+            for await line in written where line.contains(text) { return line }
+            throw CancellationError()
+        }
+    }
 
     /// A logger at `trace` level writing here.
     func logger() -> Logger {
@@ -21,6 +37,7 @@ final class CapturedLog: Sendable {
 
     fileprivate func append(_ line: String) {
         lines.withLockedValue { $0.append(line) }
+        writing.yield(line)
     }
 
     private struct Handler: LogHandler {
