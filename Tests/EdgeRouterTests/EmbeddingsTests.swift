@@ -212,6 +212,28 @@ struct EmbeddingsTests {
         #expect(records[3].status == 401 && records[3].keyID == nil && records[3].endpoint == "/v1/embeddings")
     }
 
+    @Test("Expect: 100-continue on the OpenAI and Gemini embeddings endpoints gets 100 Continue before the body, then the answer")
+    func expectContinue() async throws {
+        try await Self.run { harness in
+            for (path, body) in [
+                ("/v1/embeddings", #"{"model":"e-openai","input":["a b c"]}"#),
+                ("/v1beta/models/e-gemini:embedContent", #"{"content":{"parts":[{"text":"a b c"}]}}"#),
+            ] {
+                let client = try await RawClient.connect(port: harness.router.port)
+                try await client.send(
+                    "POST \(path) HTTP/1.1\r\nhost: x\r\nauthorization: Bearer \(RouterHarness.clientKey)\r\n"
+                        + "x-goog-api-key: \(RouterHarness.clientKey)\r\ncontent-type: application/json\r\n"
+                        + "content-length: \(body.utf8.count)\r\nexpect: 100-continue\r\n\r\n")
+                let interim = await client.wait(for: .seconds(10)) { $0.text.contains("\r\n\r\n") }
+                #expect(interim.text.hasPrefix("HTTP/1.1 100 Continue\r\n"), "\(path): \(interim.text)")
+                try await client.send(body)
+                let answered = await client.wait(for: .seconds(20)) { $0.text.contains("HTTP/1.1 200") && $0.text.contains(#""embedding"#) }
+                #expect(answered.text.contains("HTTP/1.1 200 OK"), "\(path): \(answered.text)")
+                await client.close()
+            }
+        }
+    }
+
     @Test("configuration: an embedding model on an Anthropic-dialect provider and an unknown kind are refused")
     func configurationChecks() throws {
         let yaml = """

@@ -67,6 +67,15 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
             return endpoint == nil ? .application : .router
         }) {
         case .passOn:
+            if case .head(let head) = part, head.method == .post, order.applicationPending == 1,
+                head.headerFields[.expect]?.lowercased() == "100-continue"
+            {
+                // Hummingbird does not answer the expectation: the client would wait (curl a second) before sending
+                // the body of an embeddings request. Answered for the POST routes, which read a body (the others
+                // answer at once and close), only when no other response is being written on this connection, so
+                // that the interim head never lands inside another answer; the gate has checked the head's limits.
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponse(status: .continue))), promise: nil)
+            }
             context.fireChannelRead(wrapInboundOut(part))
             return true
         case .hold:
