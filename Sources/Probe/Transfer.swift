@@ -128,7 +128,9 @@ final class Transfer {
         try easy.set(CURLOPT_SSL_VERIFYPEER, request.tls.verifyPeer ? 1 : 0)
         try easy.set(CURLOPT_SSL_VERIFYHOST, request.tls.verifyHost ? 2 : 0)
         if let caBundlePath = request.tls.caBundlePath {
+            // Exactly this bundle, as the router's live calls trust it: no system directory besides.
             try easy.set(CURLOPT_CAINFO, string: caBundlePath)
+            try easy.set(CURLOPT_CAPATH, pointer: nil)
         }
 
         let version = request.preferHTTP2 ? Int(CURL_HTTP_VERSION_2TLS) : Int(CURL_HTTP_VERSION_1_1)

@@ -32,6 +32,7 @@ extension ProviderSimulator {
         return Self.json([
             "received": stats.received, "completed": stats.completed, "cancelled": stats.cancelled,
             "failed": stats.failed, "cut": stats.cut, "in_flight": stats.inFlight, "embeddings": stats.embeddings,
+            "connections": stats.connections,
         ])
     }
 

@@ -22,6 +22,8 @@ public final class ProviderSimulator: Service, Sendable {
     let host: String
     let requestedPort: Int
     let eventLoopGroup: any EventLoopGroup
+    /// Serves HTTPS with this certificate when set (see ``SimulatorTLS``).
+    let tls: SimulatorTLS?
     private let boundPort = Atomic<Int>(0)
     let logger: Logger
     private let onListening: @Sendable (Int) async -> Void
@@ -32,12 +34,13 @@ public final class ProviderSimulator: Service, Sendable {
         host: String = "127.0.0.1",
         port: Int = 0,
         settings: SimulatorSettings = .init(),
+        tls: SimulatorTLS? = nil,
         logger: Logger = Logger(label: "provider-sim"),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.init(
             host: host, port: port, settings: settings, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            logger: logger, onListening: onListening)
+            tls: tls, logger: logger, onListening: onListening)
     }
 
     /// - Parameters:
@@ -48,9 +51,11 @@ public final class ProviderSimulator: Service, Sendable {
         port: Int = 0,
         settings: SimulatorSettings = .init(),
         eventLoopGroup: any EventLoopGroup,
+        tls: SimulatorTLS? = nil,
         logger: Logger = Logger(label: "provider-sim"),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
+        self.tls = tls
         self.host = host
         self.requestedPort = port
         self.state = NIOLockedValueBox(SimulatorState(settings: settings))
@@ -120,7 +125,7 @@ public final class ProviderSimulator: Service, Sendable {
     /// closes every connection at once.
     public func run() async throws {
         let server = try await SimulatorServer.start(
-            host: host, port: requestedPort, group: eventLoopGroup, simulator: self)
+            host: host, port: requestedPort, group: eventLoopGroup, tls: try tls?.makeContext(), simulator: self)
         boundPort.store(server.port, ordering: .relaxed)
         logger.debug("provider simulator listening", metadata: ["port": "\(server.port)"])
         await withTaskCancellationHandler {

@@ -16,6 +16,8 @@ public struct SimulatorStats: Sendable, Equatable, Codable {
     public var cut = 0
     /// Answers being sent now.
     public var inFlight = 0
+    /// Connections accepted (with TLS, each is a handshake): how well clients reuse them.
+    public var connections = 0
 
     public init() {}
 }

@@ -24,9 +24,12 @@ struct SimCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Status of injected failures.") var errorStatus: Int = 503
     @Option(name: .long, help: "Event-loop threads serving connections (default: one per core).") var eventLoops: Int?
     @Option(name: .long, help: "Log level.") var logLevel: String?
+    @Option(name: .long, help: "Serve HTTPS with this PEM certificate chain (with --tls-key).") var tlsCert: String?
+    @Option(name: .long, help: "The PEM private key of --tls-cert.") var tlsKey: String?
 
     func validate() throws {
         if let eventLoops, eventLoops < 1 { throw ValidationError("--event-loops must be at least 1") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         if SimulatorDialect(rawValue: dialect) == nil {
             throw ValidationError("--dialect must be openai, anthropic or gemini")
         }
@@ -49,9 +52,11 @@ struct SimCommand: AsyncParsableCommand {
         let group: any EventLoopGroup = eventLoops.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
             ?? MultiThreadedEventLoopGroup.singleton
         let spoken = settings.dialect
-        let sim = ProviderSimulator(host: host, port: port, settings: settings, eventLoopGroup: group, logger: logger) { port in
+        let tls = tlsCert.flatMap { cert in tlsKey.map { SimulatorTLS(certificateChainPath: cert, privateKeyPath: $0) } }
+        let scheme = tls == nil ? "http" : "https"
+        let sim = ProviderSimulator(host: host, port: port, settings: settings, eventLoopGroup: group, tls: tls, logger: logger) { port in
             let base = spoken == .gemini ? "v1beta" : "v1"
-            print("simulated \(spoken.rawValue) provider listening on http://\(host):\(port)/\(base)")
+            print("simulated \(spoken.rawValue) provider listening on \(scheme)://\(host):\(port)/\(base)")
         }
         try await Runtime.run([sim], drain: .seconds(5), logger: logger)
         if eventLoops != nil { try await group.shutdownGracefully() }

@@ -42,7 +42,7 @@ public struct ProbeRunner: Sendable {
             headers: ProviderEndpoint.headers(for: deployment.provider),
             body: Array(body.readableBytesView),
             reuseConnection: !cold,
-            tls: .init(caBundlePath: settings.caBundlePath),
+            tls: .init(caBundlePath: deployment.provider.caBundlePath),
             timeouts: .init(
                 connect: settings.connectTimeout, firstToken: settings.firstTokenTimeout,
                 total: settings.firstTokenTimeout + .seconds(5)),
@@ -71,7 +71,7 @@ public struct ProbeRunner: Sendable {
             headers: ProviderEndpoint.embeddingHeaders(for: deployment.provider),
             body: Array(body.readableBytesView),
             reuseConnection: !cold,
-            tls: .init(caBundlePath: settings.caBundlePath),
+            tls: .init(caBundlePath: deployment.provider.caBundlePath),
             timeouts: .init(
                 connect: settings.connectTimeout, firstToken: settings.firstTokenTimeout,
                 total: settings.firstTokenTimeout + .seconds(5)),

@@ -36,6 +36,7 @@ public final class UpstreamClients: Sendable {
             configuration.decompression = .disabled
             // Redirects would re-send the request body and our provider key somewhere we did not configure.
             configuration.redirectConfiguration = .disallow
+            configuration.tlsConfiguration = CABundle.clientTLS(trusting: provider.caBundlePath)
             clients[provider.id] = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
         }
         self.clients = clients

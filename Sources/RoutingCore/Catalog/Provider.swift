@@ -27,6 +27,9 @@ public struct Provider: Sendable, Identifiable {
     public var capacity: Int?
     /// How long to wait for each phase of an upstream call.
     public var timeouts: ProviderTimeouts
+    /// A PEM bundle of the certificate authorities this provider's TLS certificate must chain to, instead of the
+    /// system's (for providers with private certificates); live calls and probes both trust exactly these.
+    public var caBundlePath: String?
 
     public init(
         id: String,
@@ -36,7 +39,8 @@ public struct Provider: Sendable, Identifiable {
         region: String = "default",
         headers: [(name: String, value: String)] = [],
         capacity: Int? = nil,
-        timeouts: ProviderTimeouts = .init()
+        timeouts: ProviderTimeouts = .init(),
+        caBundlePath: String? = nil
     ) {
         self.id = id
         self.dialect = dialect
@@ -46,6 +50,7 @@ public struct Provider: Sendable, Identifiable {
         self.headers = headers
         self.capacity = capacity
         self.timeouts = timeouts
+        self.caBundlePath = caBundlePath
     }
 }
 

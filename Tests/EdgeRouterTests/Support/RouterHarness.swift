@@ -27,15 +27,16 @@ struct RouterHarness: Sendable {
     /// `routerLogger` (to capture its lines), runs `body`, and stops everything with a graceful shutdown (cancelling
     /// a server while a connection is being accepted traps in NIO).
     static func run<Value: Sendable>(
-        sims settings: [SimulatorSettings] = [], logger routerLogger: Logger = RouterHarness.logger,
+        sims settings: [SimulatorSettings] = [], tls: [SimulatorTLS?] = [], logger routerLogger: Logger = RouterHarness.logger,
         environment: [String: String] = [:], yaml: @Sendable ([Int]) -> String,
         _ body: @Sendable (RouterHarness) async throws -> Value
     ) async throws -> Value {
         var sims: [ProviderSimulator] = []
         var portStreams: [AsyncStream<Int>] = []
-        for setting in settings {
+        for (index, setting) in settings.enumerated() {
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            sims.append(ProviderSimulator(settings: setting, logger: logger) { continuation.yield($0) })
+            let certificate = index < tls.count ? tls[index] : nil
+            sims.append(ProviderSimulator(settings: setting, tls: certificate, logger: logger) { continuation.yield($0) })
             portStreams.append(ports)
         }
         let simServices = ServiceRunner(sims)

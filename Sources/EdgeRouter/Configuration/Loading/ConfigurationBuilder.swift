@@ -20,7 +20,8 @@ struct ConfigurationBuilder {
                 ])
         else { return nil }
         let server = serverSettings(top["server"])
-        let providers = self.providers(top["providers"])
+        let probes = top["probes"].map { ProbeSettingsBuilder(reader: reader).probes($0) }
+        let providers = self.providers(top["providers"], defaultCABundle: probes?.caBundlePath)
         let models = self.models(top["models"], providers: providers)
         let geoBuilder = GeoSettingsBuilder(reader: reader)
         var geo = geoBuilder.geoip(top["geoip"])
@@ -31,7 +32,6 @@ struct ConfigurationBuilder {
         if top["providers"] == nil { reader.report("providers", nil, "missing required field") }
         if top["models"] == nil { reader.report("models", nil, "missing required field") }
         let routing = RoutingSettingsBuilder(reader: reader).routing(top["routing"])
-        let probes = top["probes"].map { ProbeSettingsBuilder(reader: reader).probes($0) }
         let status = StatusSettingsBuilder(reader: reader).status(top["status"])
         return RouterConfiguration(
             server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo,
@@ -149,10 +149,12 @@ struct ConfigurationBuilder {
         return limits
     }
 
-    private func providers(_ entry: (node: Node, path: String)?) -> [Provider] {
+    /// `providers:`; a provider without a `ca_bundle` of its own trusts `probes.ca_bundle` when set.
+    private func providers(_ entry: (node: Node, path: String)?, defaultCABundle: String?) -> [Provider] {
         var providers: [Provider] = []
         var seen: Set<String> = []
-        let allowed: Set = ["id", "dialect", "base_url", "api_key", "region", "headers", "capacity", "timeouts"]
+        var checkedBundles: Set<String> = []
+        let allowed: Set = ["id", "dialect", "base_url", "api_key", "region", "headers", "capacity", "timeouts", "ca_bundle"]
         for (node, path) in reader.sequence(entry) {
             guard let fields = reader.mapping(node, at: path, allowed: allowed) else { continue }
             guard let id = reader.string(fields["id"], required: "\(path).id") else { continue }
@@ -184,6 +186,10 @@ struct ConfigurationBuilder {
                 timeouts.idle = reader.milliseconds(timeoutFields["idle_ms"], default: timeouts.idle)
                 timeouts.stream = reader.milliseconds(timeoutFields["stream_ms"], default: timeouts.stream)
             }
+            let caBundle = reader.string(fields["ca_bundle"])
+            if let caBundle, checkedBundles.insert(caBundle).inserted, let problem = CABundle.problem(at: caBundle) {
+                reader.report("\(path).ca_bundle", fields["ca_bundle"]?.node, problem)
+            }
             providers.append(
                 Provider(
                     id: id,
@@ -193,7 +199,8 @@ struct ConfigurationBuilder {
                     region: reader.string(fields["region"]) ?? "default",
                     headers: reader.stringMap(fields["headers"]),
                     capacity: capacity,
-                    timeouts: timeouts
+                    timeouts: timeouts,
+                    caBundlePath: caBundle ?? defaultCABundle
                 )
             )
         }

@@ -23,6 +23,9 @@ struct ProbeSettingsBuilder {
         settings.firstTokenTimeout = reader.milliseconds(fields["first_token_timeout_ms"], default: settings.firstTokenTimeout)
         settings.readyTimeout = reader.milliseconds(fields["ready_timeout_ms"], default: settings.readyTimeout)
         settings.caBundlePath = reader.string(fields["ca_bundle"])
+        if let path = settings.caBundlePath, let problem = CABundle.problem(at: path) {
+            reader.report("\(entry.path).ca_bundle", fields["ca_bundle"]?.node, problem)
+        }
         settings.prompt = reader.string(fields["prompt"]) ?? settings.prompt
         settings.maxTokens = reader.int(fields["max_tokens"], default: settings.maxTokens, range: 1...64)
         return settings

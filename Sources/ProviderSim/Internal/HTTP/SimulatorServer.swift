@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// The simulator's listening socket and its connections, on plain SwiftNIO: a ``SimulatorConnection`` per
 /// connection behind NIO's HTTP/1.1 request decoder, and one ``LoopResources`` (frame clock, date) per event loop
@@ -25,7 +26,7 @@ final class SimulatorServer: Sendable {
 
     /// Binds and starts accepting.
     static func start(
-        host: String, port: Int, group: any EventLoopGroup, simulator: ProviderSimulator
+        host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext?, simulator: ProviderSimulator
     ) async throws -> SimulatorServer {
         var resources: [ObjectIdentifier: NIOLoopBoundBox<LoopResources>] = [:]
         for loop in group.makeIterator() {
@@ -46,11 +47,13 @@ final class SimulatorServer: Sendable {
                     if registry.withLockedValue({ $0.remove(id) }) { allClosed.succeed() }
                 }
                 if case .close = action { return channel.close() }
+                simulator.state.withLockedValue { $0.stats.connections += 1 }
                 do {
                     guard let loopResources = resources[ObjectIdentifier(channel.eventLoop)]?.value else {
                         preconditionFailure("a connection on an event loop outside the server's group")
                     }
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
                     try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                     let quiesced = if case .quiesce = action { true } else { false }
                     try pipeline.addHandler(
