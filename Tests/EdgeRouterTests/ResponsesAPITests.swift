@@ -130,7 +130,8 @@ struct ResponsesHTTPTests {
                 "/v1/responses/resp_\(id)?stream=true&starting_after=1", method: .GET, headers: [("authorization", "Bearer other-key-0001")])
             #expect(other.status == 404)
             let bad = try await harness.send("/v1/responses/resp_\(id)?stream=true&starting_after=x", method: .GET, headers: auth)
-            #expect(bad.status == 400 && (try openAIError(bad.body))["param"] as? String == "starting_after")
+            let badError = try openAIError(bad.body)
+            #expect(bad.status == 400 && badError["param"] as? String == "starting_after")
         }
     }
 
@@ -143,13 +144,16 @@ struct ResponsesHTTPTests {
             #expect(toolError["type"] as? String == "invalid_request_error" && toolError["param"] as? String == "tools[0].type")
             #expect((toolError["message"] as? String)?.contains("file_search") == true)
             let previous = try await harness.send("/v1/responses", body: #"{"model":"m","input":"x","previous_response_id":"resp_nope"}"#)
-            #expect(previous.status == 404 && (try openAIError(previous.body))["param"] as? String == "previous_response_id")
+            let previousError = try openAIError(previous.body)
+            #expect(previous.status == 404 && previousError["param"] as? String == "previous_response_id")
             let unknown = try await harness.send("/v1/responses/resp_nope", method: .GET)
-            #expect(unknown.status == 404 && (try openAIError(unknown.body))["code"] as? String == "not_found")
+            let unknownError = try openAIError(unknown.body)
+            #expect(unknown.status == 404 && unknownError["code"] as? String == "not_found")
             let deleted = try await harness.send("/v1/responses/resp_nope", method: .DELETE)
             #expect(deleted.status == 404)
             let anonymous = try await harness.send("/v1/responses", body: #"{"model":"m","input":"x"}"#, headers: [])
-            #expect(anonymous.status == 401 && (try openAIError(anonymous.body))["type"] as? String == "authentication_error")
+            let anonymousError = try openAIError(anonymous.body)
+            #expect(anonymous.status == 401 && anonymousError["type"] as? String == "authentication_error")
             #expect(harness.sims[0].stats.received == 0)
         }
     }

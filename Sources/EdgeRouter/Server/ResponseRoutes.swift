@@ -3,6 +3,7 @@ import EdgeWire
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import RoutingCore
 
 /// `GET` and `DELETE /v1/responses/{id}`: the Responses API's stored responses, for the key that made them (another
 /// key's id is the same 404 as an unknown one).

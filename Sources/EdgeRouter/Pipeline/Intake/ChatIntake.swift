@@ -66,8 +66,12 @@ struct ChatIntake: Sendable {
         let clientDialect = request.endpoint.passThroughDialect
         guard plan.candidates.contains(where: { $0.deployment.provider.dialect != clientDialect }) else { return }
         let neutral: ChatRequest
-        do {
-            neutral = try request.neutral ?? InboundChat.neutral(request.endpoint, body: body)
+        do throws(WireError) {
+            if let prepared = request.neutral {
+                neutral = prepared
+            } else {
+                neutral = try InboundChat.neutral(request.endpoint, body: body)
+            }
         } catch {
             throw EdgeRouterError(.invalidRequest, error.message, param: error.param)
         }
