@@ -53,6 +53,19 @@ for model in models:
     streamed_call = next(item for item in streamed.output if item.type == "function_call")
     print(f"{model} streamed tool: {streamed_call.name} {isinstance(json.loads(streamed_call.arguments), dict)}")
 
+    thought = client.responses.create(model=model, input="Think first", reasoning={"effort": "low"})
+    reasoning = [item for item in thought.output if item.type == "reasoning"]
+    summary = "".join(part.text for item in reasoning for part in item.summary)
+    print(f"{model} reasoning: {len(reasoning)} {len(summary) > 0} {thought.output[-1].type}")
+    summary_deltas = []
+    with client.responses.stream(model=model, input="Think first", reasoning={"effort": "low"}) as stream:
+        for event in stream:
+            if event.type == "response.reasoning_summary_text.delta":
+                summary_deltas.append(event.delta)
+        streamed_thought = stream.get_final_response()
+    streamed_summary = "".join(part.text for item in streamed_thought.output if item.type == "reasoning" for part in item.summary)
+    print(f"{model} streamed reasoning: {len(summary_deltas) > 0 and ''.join(summary_deltas) == streamed_summary}")
+
     got = client.responses.retrieve(created.id)
     print(f"{model} retrieve: {got.id == created.id and got.output_text == created.output_text}")
     client.responses.delete(created.id)
