@@ -163,6 +163,45 @@ struct ResponsesHTTPTests {
         }
     }
 
+    @Test("an Anthropic provider that fails over to a Gemini one: the client gets one whole response stream, attempts 2")
+    func failover() async throws {
+        var failing = DialectMatrixTests.sim(.anthropic)
+        failing.errorRate = 1
+        try await RouterHarness.run(
+            sims: [failing, DialectMatrixTests.sim(.gemini)], yaml: { testYAML(ports: $0, dialects: ["anthropic", "gemini"]) }
+        ) { harness in
+            let response = try await harness.send("/v1/responses", body: Self.body)
+            #expect(response.status == 200)
+            #expect(response.headers.first(name: "x-edge-provider") == "p1" && response.headers.first(name: "x-edge-attempts") == "2")
+            let events = ssePayloads(response.body).compactMap(Self.object)
+            #expect(events.first?["type"] as? String == "response.created" && events.last?["type"] as? String == "response.completed")
+            let text = events.filter { $0["type"] as? String == "response.output_text.delta" }.compactMap { $0["delta"] as? String }.joined()
+            #expect(text.hasPrefix(DialectMatrixTests.expectedText))
+            #expect(events.map { $0["sequence_number"] as? Int } == Array(1...events.count))
+        }
+    }
+
+    @Test("a provider that fails after the first token: the stream's open item is closed and response.failed ends it, its error naming the request id")
+    func failedMidStream() async throws {
+        var breaking = ChatStreamingTests.fastSim()
+        breaking.streamErrorAfterTokens = 3
+        try await RouterHarness.run(sims: [breaking], yaml: { testYAML(ports: $0) }) { harness in
+            let response = try await harness.send("/v1/responses", body: Self.body)
+            #expect(response.status == 200)
+            let events = ssePayloads(response.body).compactMap(Self.object)
+            let types = events.compactMap { $0["type"] as? String }
+            #expect(types.last == "response.failed" && types.filter { $0 == "response.failed" }.count == 1, "\(types)")
+            #expect(
+                Array(types.suffix(4)) == ["response.output_text.done", "response.content_part.done", "response.output_item.done", "response.failed"],
+                "\(types)")
+            let failed = try #require(events.last?["response"] as? [String: Any])
+            let id = try #require(response.headers.first(name: "x-edge-request-id"))
+            #expect(failed["status"] as? String == "failed")
+            #expect(((failed["error"] as? [String: Any])?["message"] as? String)?.contains(id) == true)
+            #expect(events.map { $0["sequence_number"] as? Int } == Array(1...events.count))
+        }
+    }
+
     @Test("the request log has one row per Responses request, its dialect 'responses' and endpoint /v1/responses, with tokens")
     func requestLogRow() async throws {
         let log = try RequestRecordTests.logPath()
