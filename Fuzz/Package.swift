@@ -49,6 +49,7 @@ let package = Package(
         .executableTarget(
             name: "FuzzResponses",
             dependencies: [
+                .product(name: "EdgeJSON", package: root),
                 .product(name: "EdgeWire", package: root),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

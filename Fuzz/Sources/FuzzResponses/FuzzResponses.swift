@@ -1,5 +1,5 @@
+import EdgeJSON
 import EdgeWire
-import Foundation
 import NIOCore
 
 // Fuzzes the Responses API request reader (`POST /v1/responses` bodies come from clients) and the encoder and
@@ -19,7 +19,9 @@ public func fuzzResponses(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         if error.message.isEmpty { fatalError("a refusal without a message") }
         return 0
     }
-    guard (try? JSONSerialization.jsonObject(with: Data(bytes))) is [String: Any] else { fatalError("accepted a body that is not a JSON object") }
+    guard isJSON(bytes), bytes.first(where: { $0 > 0x20 }) == UInt8(ascii: "{") || bytes.starts(with: [0xEF, 0xBB, 0xBF]) else {
+        fatalError("accepted a body that is not a JSON object")
+    }
     if request.chat.model.isEmpty { fatalError("accepted a body without a model") }
     let chat = request.prepending(history: [ChatMessage(role: .user, parts: [.text("earlier")])])
     let writers: [(String, () throws(WireError) -> ByteBuffer)] = [
@@ -30,9 +32,7 @@ public func fuzzResponses(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     for (name, write) in writers {
         do {
             let body = try write()
-            guard (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))) != nil else {
-                fatalError("\(name) wrote a body that is not JSON")
-            }
+            guard isJSON(body) else { fatalError("\(name) wrote a body that is not JSON") }
         } catch {
             if error.message.isEmpty { fatalError("\(name) refused without a message") }
         }
@@ -59,14 +59,28 @@ public func fuzzResponses(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var expected = 1
     for frame in String(buffer: output).components(separatedBy: "\n\n") where !frame.isEmpty {
         guard let line = frame.split(separator: "\n").first(where: { $0.hasPrefix("data: ") }),
-            let object = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
-        else { fatalError("an event whose data is not a JSON object: \(frame.prefix(200))") }
-        guard object["sequence_number"] as? Int == expected else { fatalError("sequence number \(expected) missing") }
+            isJSON(ByteBuffer(string: String(line.dropFirst(6)))), line.hasSuffix(#","sequence_number":\#(expected)}"#)
+        else { fatalError("event \(expected) is not a JSON object ending with its sequence number: \(frame.prefix(200))") }
         expected += 1
     }
-    let whole = encoder.assembler.answerJSON(fallbackModel: "", fallbackID: "")
-    guard (try? JSONSerialization.jsonObject(with: Data(whole.readableBytesView))) is [String: Any] else {
-        fatalError("the assembled response is not a JSON object")
-    }
+    guard isJSON(encoder.assembler.answerJSON(fallbackModel: "", fallbackID: "")) else { fatalError("the assembled response is not JSON") }
     return 0
+}
+
+/// Whether `bytes` are one JSON text, by the scanner the router reads with (its own fuzz target checks it).
+func isJSON(_ bytes: some Collection<UInt8>) -> Bool {
+    Array(bytes).withUnsafeBufferPointer { buffer in
+        var scanner = JSONScanner(buffer)
+        do {
+            try scanner.skipValue()
+            try scanner.finish()
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+func isJSON(_ buffer: ByteBuffer) -> Bool {
+    isJSON(buffer.readableBytesView)
 }
