@@ -202,6 +202,42 @@ struct ResponsesHTTPTests {
         }
     }
 
+    @Test("with a request log, stored responses survive a restart: GET and previous_response_id work in the next process, and a DELETE holds across the one after")
+    func storedAcrossRestart() async throws {
+        let log = try RequestRecordTests.logPath()
+        let yaml: @Sendable ([Int]) -> String = { testYAML(ports: $0) + "\nlog: { path: \"\(log)\", batch_ms: 10 }\n" }
+        let sims = [ChatStreamingTests.fastSim()]
+        let made = try await RouterHarness.run(sims: sims, yaml: yaml) { harness in
+            var made: [(id: String, body: String)] = []
+            for _ in 0..<2 {
+                let response = try await harness.send("/v1/responses", body: #"{"model":"m","input":"Say hello"}"#)
+                #expect(response.status == 200)
+                made.append((try #require(Self.object(response.body)?["id"] as? String), response.body))
+            }
+            return made
+        }
+        try await RouterHarness.run(sims: sims, yaml: yaml) { harness in
+            let kept = try await harness.send("/v1/responses/\(made[0].id)", method: .GET)
+            #expect(kept.status == 200 && kept.body == made[0].body)
+            let next = try await harness.send(
+                "/v1/responses", body: #"{"model":"m","input":"Again","previous_response_id":"\#(made[0].id)"}"#)
+            #expect(next.status == 200 && Self.object(next.body)?["previous_response_id"] as? String == made[0].id)
+            let deleted = try await harness.send("/v1/responses/\(made[1].id)", method: .DELETE)
+            #expect(deleted.status == 200)
+            let other = try await harness.send("/v1/responses/\(made[0].id)", method: .GET, headers: [("authorization", "Bearer nobody")])
+            #expect(other.status == 401)
+        }
+        try await RouterHarness.run(sims: sims, yaml: yaml) { harness in
+            let gone = try await harness.send("/v1/responses/\(made[1].id)", method: .GET)
+            let kept = try await harness.send("/v1/responses/\(made[0].id)", method: .GET)
+            #expect(gone.status == 404 && kept.status == 200)
+        }
+        let rows = try await SQLiteRequestStore(path: log).storedResponses(limit: 10)
+        // The first response and the second turn built on it; the deleted one is gone from the table too.
+        #expect(rows.count == 2 && rows.contains { $0.responseID == made[0].id } && !rows.contains { $0.responseID == made[1].id })
+        #expect(rows.allSatisfy { $0.keyID == "client" })
+    }
+
     @Test("the request log has one row per Responses request, its dialect 'responses' and endpoint /v1/responses, with tokens")
     func requestLogRow() async throws {
         let log = try RequestRecordTests.logPath()

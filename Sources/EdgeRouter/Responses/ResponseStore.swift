@@ -1,5 +1,7 @@
 import EdgeWire
+import Foundation
 import NIOCore
+import RequestLog
 import Synchronization
 
 /// The Responses API's stored responses (`store: true`, the default), kept by the router itself for
@@ -8,7 +10,9 @@ import Synchronization
 ///
 /// Kept in memory within ``ResponsesSettings``' bounds (a count and bytes); past either the oldest are evicted
 /// first. Entries are immutable once stored; lookups and stores take a lock briefly and never wait for I/O, so they
-/// run on the event loop of the request that needs them.
+/// run on the event loop of the request that needs them. With a request log, every save and delete is also written
+/// to its `responses` table in the background (``runPersistence(to:)``, in order), and the newest responses are
+/// read back into memory at start-up (``load(from:)``): they survive a restart, within the same bounds.
 final class ResponseStore: Sendable {
     /// One stored response.
     struct Entry: Sendable {
@@ -30,18 +34,73 @@ final class ResponseStore: Sendable {
         var bytes = 0
     }
 
+    /// A change for the request log's table.
+    private enum Change: Sendable {
+        case save(StoredResponse)
+        case delete(id: String, keyID: String)
+    }
+
     let settings: ResponsesSettings
     private let state = Mutex(State())
+    /// Whether saves and deletes go to a request log (one is configured).
+    private let persists: Bool
+    private let changes: AsyncStream<Change>
+    private let changesIn: AsyncStream<Change>.Continuation
 
-    init(settings: ResponsesSettings) {
+    /// A store; `persists` when a request log will take its changes (``runPersistence(to:)``). Changes wait for the
+    /// log in a queue of at most `max_stored` + 1: past that (a log far behind), the oldest are dropped, and those
+    /// responses are in memory only.
+    init(settings: ResponsesSettings, persists: Bool = false) {
         self.settings = settings
+        self.persists = persists
+        (changes, changesIn) = AsyncStream.makeStream(of: Change.self, bufferingPolicy: .bufferingNewest(settings.maxStored + 1))
+    }
+
+    /// Reads the newest stored responses of the request log into memory (at start-up, before any request).
+    func load(from store: any RequestStore) async {
+        guard let rows = try? await store.storedResponses(limit: settings.maxStored) else { return }
+        for row in rows.reversed() {
+            guard let conversation = try? OpenAIRequestReader.read(Array(row.conversation.utf8)).messages else { continue }
+            keep(id: row.responseID, keyID: row.keyID, json: ByteBuffer(string: row.response), conversation: conversation)
+        }
+    }
+
+    /// Writes saves and deletes to the request log's table, in order, until ``finishPersistence()``. A write that
+    /// fails leaves that response in memory only.
+    func runPersistence(to store: any RequestStore) async {
+        for await change in changes {
+            switch change {
+            case .save(let response): try? await store.saveResponse(response)
+            case .delete(let id, let keyID): try? await store.deleteResponse(id: id, keyID: keyID)
+            }
+        }
+    }
+
+    /// Ends ``runPersistence(to:)`` once what is queued is written.
+    func finishPersistence() {
+        changesIn.finish()
     }
 
     /// Keeps a response, evicting the oldest while either bound is passed. One larger than the byte bound alone is
     /// not kept.
     func save(id: String, keyID: String, json: ByteBuffer, conversation: [ChatMessage]) {
+        guard keep(id: id, keyID: keyID, json: json, conversation: conversation), persists else { return }
+        // The conversation goes to the log as an OpenAI chat body: one the OpenAI writer cannot carry (an image in a
+        // tool result) stays in memory only.
+        if let written = try? OpenAIRequestWriter.body(for: ChatRequest(model: "stored", messages: conversation), model: "stored") {
+            changesIn.yield(
+                .save(
+                    StoredResponse(
+                        responseID: id, keyID: keyID, createdAtMs: Int64(Date().timeIntervalSince1970 * 1000), response: String(buffer: json),
+                        conversation: String(buffer: written))))
+        }
+    }
+
+    /// Keeps a response in memory; false when it is larger than the byte bound alone.
+    @discardableResult
+    private func keep(id: String, keyID: String, json: ByteBuffer, conversation: [ChatMessage]) -> Bool {
         let bytes = json.readableBytes + Self.size(of: conversation) + id.utf8.count + keyID.utf8.count
-        guard bytes <= settings.maxStoredBytes, settings.maxStored > 0 else { return }
+        guard bytes <= settings.maxStoredBytes, settings.maxStored > 0 else { return false }
         let entry = Entry(id: id, keyID: keyID, json: json, conversation: conversation, bytes: bytes)
         state.withLock { state in
             if let old = state.entries.updateValue(entry, forKey: id) {
@@ -62,6 +121,7 @@ final class ResponseStore: Sendable {
                 state.head = 0
             }
         }
+        return true
     }
 
     /// The response `id` if `keyID` made it.
@@ -74,12 +134,14 @@ final class ResponseStore: Sendable {
 
     /// Deletes the response `id` if `keyID` made it; false when there is none.
     func delete(id: String, keyID: String) -> Bool {
-        state.withLock { state in
+        let deleted = state.withLock { state in
             guard let entry = state.entries[id], entry.keyID == keyID else { return false }
             state.entries[id] = nil
             state.bytes -= entry.bytes
             return true
         }
+        if deleted, persists { changesIn.yield(.delete(id: id, keyID: keyID)) }
+        return deleted
     }
 
     /// How many responses and bytes are kept.

@@ -63,7 +63,7 @@ public final class EdgeRouterServer: Service, Sendable {
         self.probes = probes
         self.accounting = accounting
         self.streams = StreamRegistry(settings: configuration.resume, metrics: ResumeMetrics(registry: metrics.registry))
-        self.responses = ResponseStore(settings: configuration.responses)
+        self.responses = ResponseStore(settings: configuration.responses, persists: configuration.log.path != nil)
         self.status = StatusService(
             board: StatusBoard(configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver),
             logger: logger)
@@ -182,7 +182,16 @@ public final class EdgeRouterServer: Service, Sendable {
             // (PostgreSQL's pool is part of it), before the first request.
             try await withThrowingTaskGroup(of: Void.self) { logging in
                 logging.addTask { try await accounting.runLog(keys: keys) }
-                defer { accounting.finishLog() }
+                let responses = self.responses
+                if let store = accounting.store {
+                    // Stored Responses API answers come back from the log before the first request.
+                    await responses.load(from: store)
+                    logging.addTask { await responses.runPersistence(to: store) }
+                }
+                defer {
+                    accounting.finishLog()
+                    responses.finishPersistence()
+                }
                 await accounting.loadSpend(keys: keys)
                 try await serve(app, reloader: geolocating ? reloader : nil)
             }
