@@ -45,6 +45,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Responses API request reader, and the stream encoder and assembler that answer it.
+        .executableTarget(
+            name: "FuzzResponses",
+            dependencies: [
+                .product(name: "EdgeJSON", package: root),
+                .product(name: "EdgeWire", package: root),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // X-Forwarded-For, Forwarded and client-IP header parsing, and IP/CIDR text.
         .executableTarget(
             name: "FuzzForwarding",

@@ -20,4 +20,21 @@ public protocol RequestStore: Sendable {
 
     /// Deletes the records received before `beforeMs`; returns how many went.
     func deleteRecords(receivedBefore beforeMs: Int64) async throws(RequestLogError) -> Int
+
+    /// Keeps a Responses API response (replacing one with the same id).
+    func saveResponse(_ response: StoredResponse) async throws(RequestLogError)
+
+    /// Deletes the response `id` of key `keyID`, if kept.
+    func deleteResponse(id: String, keyID: String) async throws(RequestLogError)
+
+    /// The newest `limit` kept responses, newest first.
+    func storedResponses(limit: Int) async throws(RequestLogError) -> [StoredResponse]
+}
+
+/// Stores that do not keep Responses API responses (the PostgreSQL sink, so far): the router then keeps them in
+/// memory only.
+extension RequestStore {
+    public func saveResponse(_ response: StoredResponse) async throws(RequestLogError) {}
+    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) {}
+    public func storedResponses(limit: Int) async throws(RequestLogError) -> [StoredResponse] { [] }
 }

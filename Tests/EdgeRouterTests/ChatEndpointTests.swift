@@ -1,5 +1,6 @@
 @testable import EdgeRouter
 import HTTPTypes
+import RoutingCore
 import Testing
 
 /// Which request heads are chat requests of which dialect, and where each dialect's key is read.
@@ -43,5 +44,19 @@ struct ChatEndpointTests {
         #expect(AuthMiddleware.presentedSecret([:], path: "/v1beta/models/m:generateContent?alt=sse&key=d%2De") == "d-e")
         #expect(AuthMiddleware.presentedSecret([:], path: "/v1beta/models/m:generateContent?alt=sse") == nil)
         #expect(AuthMiddleware.presentedSecret([.authorization: "Bearer a", .googAPIKey: "c"]) == "a")
+    }
+}
+
+@Suite("Chat endpoint: the Responses API", .timeLimit(.minutes(1)))
+struct ResponsesEndpointTests {
+    @Test("POST /v1/responses (with a query or doubled slashes) is the Responses endpoint; GET and DELETE are not answered on the event loop")
+    func responsesPath() {
+        for path in ["/v1/responses", "/v1/responses?x=1", "//v1//responses/"] {
+            #expect(ChatEndpoint(HTTPRequest(method: .post, scheme: nil, authority: nil, path: path)) == .responses, "\(path)")
+        }
+        #expect(ChatEndpoint(HTTPRequest(method: .get, scheme: nil, authority: nil, path: "/v1/responses/resp_1")) == nil)
+        #expect(ChatEndpoint(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/responses/resp_1")) == nil)
+        #expect(ChatEndpoint.responses.dialect == .openai && ChatEndpoint.responses.passThroughDialect == nil)
+        #expect(ChatEndpoint.responses.recordedDialect == "responses" && ChatEndpoint.openAI.recordedDialect == "openai")
     }
 }

@@ -26,6 +26,8 @@ public struct RouterConfiguration: Sendable {
     public var resume: ResumeSettings
     /// The live status page.
     public var status: StatusSettings
+    /// The Responses API's stored responses.
+    public var responses: ResponsesSettings
     /// The lowercase hex SHA-256 of the configuration file's bytes, shown on the status page so that an SRE can
     /// tell which file a node runs; nil for a configuration built in code.
     public var checksum: String?
@@ -44,8 +46,10 @@ public struct RouterConfiguration: Sendable {
         log: LogSettings = .init(),
         resume: ResumeSettings = .init(),
         status: StatusSettings = .init(),
+        responses: ResponsesSettings = .init(),
         checksum: String? = nil
     ) {
+        self.responses = responses
         self.probes = probes
         self.log = log
         self.resume = resume

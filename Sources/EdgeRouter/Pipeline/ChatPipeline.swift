@@ -14,10 +14,12 @@ struct ChatPipeline: Sendable {
     let accounting: Accounting
     /// Answers kept for clients that may come back for them.
     let streams: StreamRegistry
+    /// Stored Responses API answers.
+    let responses: ResponseStore
     let logger: Logger
 
     /// The checks before any upstream work.
-    var intake: ChatIntake { ChatIntake(configuration: configuration, engine: engine, locator: locator) }
+    var intake: ChatIntake { ChatIntake(configuration: configuration, engine: engine, locator: locator, responses: responses) }
 
     /// What the exchange of an admitted request works with, on the client connection's event loop.
     func exchangeEnvironment(

@@ -23,19 +23,24 @@ struct StreamRoutes: Sendable {
     static let fleetSecretHeader = HTTPField.Name("x-edge-fleet-secret")!
 
     func fetch(_ request: Request, context: EdgeRequestContext) async throws -> Response {
+        guard let id = context.parameters.get("id") else { throw EdgeRouterError(.notFound, Self.notHeld) }
+        return try await serve(request, context: context, id: id, after: try Self.lastEventID(request), query: request.uri.query)
+    }
+
+    /// The answer `id` from after event `after`, for this route and for the Responses API's own resume
+    /// (`GET /v1/responses/{id}?stream=true&starting_after=N`). `query` goes with a call forwarded to the node
+    /// that holds the answer.
+    func serve(_ request: Request, context: EdgeRequestContext, id: String, after: Int, query: String?) async throws -> Response {
         let forwarded = try checkFleetSecret(request)
-        guard let key = context.gatewayKey, let id = context.parameters.get("id") else {
-            throw EdgeRouterError(.notFound, Self.notHeld)
-        }
+        guard let key = context.gatewayKey else { throw EdgeRouterError(.notFound, Self.notHeld) }
         guard let buffer = streams.find(requestID: id, keyID: key.id) else {
             if !forwarded, let fleet, let secret = fleet.secret {
                 for node in Self.owners(of: id, in: fleet) {
-                    if let response = try await forward(request, id: id, to: node, secret: secret) { return response }
+                    if let response = try await forward(request, id: id, query: query, to: node, secret: secret) { return response }
                 }
             }
             throw EdgeRouterError(.notFound, Self.notHeld)
         }
-        let after = try Self.lastEventID(request)
         if buffer.framing == .jsonArray, after > 0 {
             throw EdgeRouterError(
                 .invalidRequest,
@@ -105,9 +110,9 @@ struct StreamRoutes: Sendable {
     }
 
     /// Asks `node` for the answer on the client's behalf; nil when it does not hold it either (404).
-    private func forward(_ request: Request, id: String, to node: FleetNode, secret: String) async throws -> Response? {
+    private func forward(_ request: Request, id: String, query: String?, to node: FleetNode, secret: String) async throws -> Response? {
         let base = node.url.hasSuffix("/") ? String(node.url.dropLast()) : node.url
-        var upstream = HTTPClientRequest(url: base + "/v1/edge/streams/\(id)" + (request.uri.query.map { "?\($0)" } ?? ""))
+        var upstream = HTTPClientRequest(url: base + "/v1/edge/streams/\(id)" + (query.map { "?\($0)" } ?? ""))
         upstream.method = .GET
         for name in [HTTPField.Name.authorization, .xAPIKey, .googAPIKey, .lastEventID] {
             if let value = request.headers[name] { upstream.headers.add(name: name.rawName, value: value) }

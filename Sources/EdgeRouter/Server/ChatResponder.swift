@@ -43,6 +43,9 @@ final class ChatResponder: ChatExchangeObserver {
     private var inFlight = false
     /// Where the answer is kept when it is resumable; nil when it is not.
     private var buffer: StreamBuffer?
+    /// A Responses API request's conversation before its answer (a `previous_response_id`'s, then its input), kept
+    /// with the answer when it is stored.
+    private var responsesConversation: [ChatMessage]?
     /// Cancels the answer once it has run ``ResumeSettings/maxUnattended`` with nobody attached.
     private var unattendedTimer: Scheduled<Void>?
 
@@ -185,6 +188,9 @@ final class ChatResponder: ChatExchangeObserver {
         if let logging = key?.bodyLogging { trail.keepBodies(logging, request: body) }
         body = ByteBuffer()
         writer.prepare(for: admitted.request)
+        if let responses = admitted.request.responses, responses.store {
+            responsesConversation = (admitted.request.neutral ?? responses.chat).messages
+        }
         if let key, Self.wantsResume(head.headerFields[.edgeResumable], key: key) {
             let framing: StreamBuffer.Framing =
                 switch endpoint {
@@ -263,6 +269,7 @@ final class ChatResponder: ChatExchangeObserver {
             finish(.ok, start: start)
             exchange.finish()
             writer.complete(headers: responseHeaders(start), fallbackModel: start.deployment.upstreamModel)
+            storeResponse()
             account(status: 200, errorType: nil)
         case .clientStalled:
             phase = .over
@@ -307,6 +314,16 @@ final class ChatResponder: ChatExchangeObserver {
         guard !trail.isRecorded else { return }
         let record = trail.record(status: status, errorType: errorType)
         pipeline.accounting.account(record, key: key, deployment: trail.start?.deployment)
+    }
+
+    /// Keeps a complete Responses API answer (asked with `store`, the default) for `GET /v1/responses/{id}` and later
+    /// `previous_response_id`s, under the key that asked.
+    private func storeResponse() {
+        guard let conversation = responsesConversation, let key, let answer = writer.finishedResponse else { return }
+        var whole = conversation
+        if let output = answer.outputMessage { whole.append(output) }
+        pipeline.responses.save(
+            id: answer.identity.responseID, keyID: key.id, json: answer.answerJSON(fallbackModel: "", fallbackID: ""), conversation: whole)
     }
 
     /// A client's own id for a resumable answer, so that it can fetch an answer whose head it never saw: 16 to 128

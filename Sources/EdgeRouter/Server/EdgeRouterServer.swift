@@ -24,6 +24,8 @@ public final class EdgeRouterServer: Service, Sendable {
     private let accounting: Accounting
     /// Answers kept for clients that may come back for them.
     private let streams: StreamRegistry
+    /// Stored Responses API answers.
+    private let responses: ResponseStore
     private let status: StatusService
     private let statusSessions: StatusSessions
     /// The routing brain.
@@ -61,6 +63,7 @@ public final class EdgeRouterServer: Service, Sendable {
         self.probes = probes
         self.accounting = accounting
         self.streams = StreamRegistry(settings: configuration.resume, metrics: ResumeMetrics(registry: metrics.registry))
+        self.responses = ResponseStore(settings: configuration.responses, persists: configuration.log.path != nil)
         self.status = StatusService(
             board: StatusBoard(configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver),
             logger: logger)
@@ -105,7 +108,7 @@ public final class EdgeRouterServer: Service, Sendable {
         }
         let chat = ChatPipeline(
             configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator,
-            accounting: accounting, streams: streams, logger: logger)
+            accounting: accounting, streams: streams, responses: responses, logger: logger)
         let models = ModelsRoute(configuration: configuration)
         let nearest = NearestRoute(locator: locator)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: configuration.keys))
@@ -116,7 +119,11 @@ public final class EdgeRouterServer: Service, Sendable {
         v1beta.get("models", use: models.listGemini)
         v1beta.get("models/{id}", use: models.retrieveGemini)
         v1.get("edge/nearest", use: nearest.handle)
-        v1.get("edge/streams/{id}", use: StreamRoutes(streams: streams, store: accounting.store, fleet: configuration.geo.fleet).fetch)
+        let streamRoutes = StreamRoutes(streams: streams, store: accounting.store, fleet: configuration.geo.fleet)
+        v1.get("edge/streams/{id}", use: streamRoutes.fetch)
+        let responseRoutes = ResponseRoutes(responses: responses, streams: streamRoutes)
+        v1.get("responses/{id}", use: responseRoutes.retrieve)
+        v1.delete("responses/{id}", use: responseRoutes.delete)
         // Embeddings check the key themselves, so that a refused request is on record like a chat request.
         let embeddings = EmbeddingsRoute(
             configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator,
@@ -175,7 +182,16 @@ public final class EdgeRouterServer: Service, Sendable {
             // (PostgreSQL's pool is part of it), before the first request.
             try await withThrowingTaskGroup(of: Void.self) { logging in
                 logging.addTask { try await accounting.runLog(keys: keys) }
-                defer { accounting.finishLog() }
+                let responses = self.responses
+                if let store = accounting.store {
+                    // Stored Responses API answers come back from the log before the first request.
+                    await responses.load(from: store)
+                    logging.addTask { await responses.runPersistence(to: store) }
+                }
+                defer {
+                    accounting.finishLog()
+                    responses.finishPersistence()
+                }
                 await accounting.loadSpend(keys: keys)
                 try await serve(app, reloader: geolocating ? reloader : nil)
             }

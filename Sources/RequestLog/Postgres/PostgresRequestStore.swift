@@ -132,7 +132,44 @@ public final class PostgresRequestStore: RequestStore {
                 logger: logger)
             var deleted = 0
             for try await count in rows.decode(Int.self) { deleted = count }
+            // Stored responses follow the requests' retention.
+            _ = try await client.query("DELETE FROM responses WHERE created_at_ms < \(beforeMs)", logger: logger)
             return deleted
+        }
+    }
+
+    public func saveResponse(_ response: StoredResponse) async throws(RequestLogError) {
+        let logger = self.logger
+        try await perform("writing to") { client in
+            _ = try await client.query(
+                """
+                INSERT INTO responses (response_id, key_id, created_at_ms, response, conversation)
+                VALUES (\(response.responseID), \(response.keyID), \(response.createdAtMs), \(response.response), \(response.conversation))
+                ON CONFLICT (response_id) DO UPDATE SET key_id = EXCLUDED.key_id, created_at_ms = EXCLUDED.created_at_ms,
+                    response = EXCLUDED.response, conversation = EXCLUDED.conversation
+                """, logger: logger)
+        }
+    }
+
+    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) {
+        let logger = self.logger
+        try await perform("deleting from") { client in
+            _ = try await client.query("DELETE FROM responses WHERE response_id = \(id) AND key_id = \(keyID)", logger: logger)
+        }
+    }
+
+    public func storedResponses(limit: Int) async throws(RequestLogError) -> [StoredResponse] {
+        let logger = self.logger
+        let limit = max(0, limit)
+        return try await perform("reading") { client in
+            let rows = try await client.query(
+                "SELECT response_id, key_id, created_at_ms, response, conversation FROM responses ORDER BY created_at_ms DESC LIMIT \(limit)",
+                logger: logger)
+            var found: [StoredResponse] = []
+            for try await (id, key, created, response, conversation) in rows.decode((String, String, Int64, String, String).self) {
+                found.append(StoredResponse(responseID: id, keyID: key, createdAtMs: created, response: response, conversation: conversation))
+            }
+            return found
         }
     }
 

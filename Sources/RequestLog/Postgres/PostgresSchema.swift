@@ -59,6 +59,21 @@ enum PostgresSchema {
         Migration(
             version: 2, name: "resumes",
             statements: ["ALTER TABLE requests ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0"]),
+        // Version 3 is another change's (the response cache's columns); this one is independent of it.
+        Migration(
+            version: 4, name: "responses",
+            statements: [
+                """
+                CREATE TABLE responses (
+                    response_id TEXT PRIMARY KEY,
+                    key_id TEXT NOT NULL,
+                    created_at_ms BIGINT NOT NULL,
+                    response TEXT NOT NULL,
+                    conversation TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX responses_by_time ON responses (created_at_ms)",
+            ]),
     ]
 
     /// Any fixed number: the advisory lock that makes two nodes starting at once migrate one after the other.

@@ -48,6 +48,20 @@ enum RequestLogSchema {
         migrator.registerMigration("v2: resumes") { db in
             try db.execute(sql: "ALTER TABLE requests ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0")
         }
+        // Version 3 is another change's (the response cache's columns); this one is independent of it.
+        migrator.registerMigration("v4-responses") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE responses (
+                        response_id TEXT PRIMARY KEY NOT NULL,
+                        key_id TEXT NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        response TEXT NOT NULL,
+                        conversation TEXT NOT NULL
+                    );
+                    CREATE INDEX responses_by_time ON responses(created_at_ms);
+                    """)
+        }
         return migrator
     }
 

@@ -122,7 +122,36 @@ public final class SQLiteRequestStore: RequestStore {
     public func deleteRecords(receivedBefore beforeMs: Int64) async throws(RequestLogError) -> Int {
         try await write { db in
             try db.execute(sql: "DELETE FROM requests WHERE received_at_ms < ?", arguments: [beforeMs])
-            return db.changesCount
+            let count = db.changesCount
+            // Stored responses follow the requests' retention.
+            try db.execute(sql: "DELETE FROM responses WHERE created_at_ms < ?", arguments: [beforeMs])
+            return count
+        }
+    }
+
+    public func saveResponse(_ response: StoredResponse) async throws(RequestLogError) {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO responses (response_id, key_id, created_at_ms, response, conversation) VALUES (?, ?, ?, ?, ?)",
+                arguments: [response.responseID, response.keyID, response.createdAtMs, response.response, response.conversation])
+        }
+    }
+
+    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM responses WHERE response_id = ? AND key_id = ?", arguments: [id, keyID])
+        }
+    }
+
+    public func storedResponses(limit: Int) async throws(RequestLogError) -> [StoredResponse] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM responses ORDER BY created_at_ms DESC, rowid DESC LIMIT ?", arguments: [max(0, limit)]
+            ).map { row in
+                StoredResponse(
+                    responseID: row["response_id"], keyID: row["key_id"], createdAtMs: row["created_at_ms"], response: row["response"],
+                    conversation: row["conversation"])
+            }
         }
     }
 

@@ -98,6 +98,20 @@ public final class SpoolingRequestStore: RequestStore {
         try await primary.deleteRecords(receivedBefore: beforeMs)
     }
 
+    /// Stored Responses API responses live in PostgreSQL, shared by the fleet; while it is unreachable a save or
+    /// delete is lost there (the node still holds the response in memory).
+    public func saveResponse(_ response: StoredResponse) async throws(RequestLogError) {
+        try await primary.saveResponse(response)
+    }
+
+    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) {
+        try await primary.deleteResponse(id: id, keyID: keyID)
+    }
+
+    public func storedResponses(limit: Int) async throws(RequestLogError) -> [StoredResponse] {
+        try await primary.storedResponses(limit: limit)
+    }
+
     // MARK: Draining
 
     /// Waits for spooled rows (a wake-up from ``insert(_:)``, or rows left by an earlier run), then moves them.

@@ -40,6 +40,19 @@ func translationBenchmarks() {
                 }
             }
         }
+        // The Responses API has no provider of its own dialect behind the router: every frame is translated.
+        Benchmark("Translate.\(provider.name)ToResponses.decodeAndEncodeFrame") { benchmark in
+            var decoder = provider.decoder()
+            var encoder = TranslationFixtures.responsesEncoder()
+            var output = ByteBuffer()
+            output.reserveCapacity(1 << 16)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                guard case .frame(let frame) = try decoder.decode(provider.frame) else { continue }
+                for event in frame.events { encoder.encode(event, into: &output) }
+                output.clear()
+            }
+        }
     }
 }
 
@@ -52,6 +65,11 @@ enum TranslationFixtures {
         (#"{"candidates":[{"content":{"parts":[{"text":" world"}],"role":"model"},"index":0}],"#
             + #""usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":2,"totalTokenCount":11},"#
             + #""modelVersion":"gemini-2.5-flash","responseId":"mAitaLmkHPPlz7IPvtfUqQ4"}"#).utf8)
+
+    /// The Responses API's encoder, as the router makes it for a response (`resp_` and the request id).
+    static func responsesEncoder() -> ResponsesStreamEncoder {
+        ResponsesStreamEncoder(identity: ResponsesIdentity(responseID: "resp_x", itemBase: "x", model: "demo", createdAt: 1_700_000_000))
+    }
 
     static func encoder(_ dialect: String) -> any ClientStreamEncoder {
         switch dialect {

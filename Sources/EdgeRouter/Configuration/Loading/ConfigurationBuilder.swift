@@ -16,7 +16,7 @@ struct ConfigurationBuilder {
                 root, at: "",
                 allowed: [
                     "server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet", "routing", "probes",
-                    "log", "resume", "status",
+                    "log", "resume", "status", "responses",
                 ])
         else { return nil }
         let server = serverSettings(top["server"])
@@ -36,7 +36,18 @@ struct ConfigurationBuilder {
         return RouterConfiguration(
             server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo,
             routing: routing, probes: probes, log: logSettings(top["log"]),
-            resume: resumeSettings(top["resume"]), status: status)
+            resume: resumeSettings(top["resume"]), status: status, responses: responsesSettings(top["responses"]))
+    }
+
+    /// `responses:`: the bounds of the Responses API's stored responses.
+    private func responsesSettings(_ entry: (node: Node, path: String)?) -> ResponsesSettings {
+        var settings = ResponsesSettings()
+        guard let entry, let fields = reader.mapping(entry.node, at: entry.path, allowed: ["max_stored", "max_stored_bytes"]) else {
+            return settings
+        }
+        settings.maxStored = reader.int(fields["max_stored"], default: settings.maxStored, range: 0...10_000_000)
+        settings.maxStoredBytes = reader.int(fields["max_stored_bytes"], default: settings.maxStoredBytes, range: 0...(1 << 40))
+        return settings
     }
 
     /// `resume:`: how long answers are kept for clients that left, and the buffers' memory.

@@ -67,7 +67,7 @@ struct RequestTrail {
             Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) * 1e-15
         }
         return RequestRecord(
-            requestID: requestID, receivedAtMs: receivedWallMs, keyID: key?.id, dialect: endpoint.dialect.rawValue,
+            requestID: requestID, receivedAtMs: receivedWallMs, keyID: key?.id, dialect: endpoint.recordedDialect,
             endpoint: path, model: model, stream: stream, provider: deployment?.provider.id,
             upstreamModel: deployment?.upstreamModel, region: deployment?.provider.region,
             attempts: start?.attempts ?? failures.count,

@@ -11,14 +11,27 @@ enum ChatEndpoint: Sendable, Equatable {
     /// `POST /v1beta/models/{model}:generateContent` (`stream` false) or `:streamGenerateContent` (`stream` true;
     /// server-sent events with `?alt=sse`, else one JSON array written as it grows).
     case gemini(model: String, stream: Bool, sse: Bool)
+    /// `POST /v1/responses`: OpenAI's Responses API, answered through the neutral form by every provider dialect.
+    case responses
 
-    /// The client's dialect.
+    /// The client's dialect, for its errors (the Responses API's are OpenAI's) and the provider of its own dialect.
     var dialect: Dialect {
         switch self {
-        case .openAI: .openai
+        case .openAI, .responses: .openai
         case .anthropic: .anthropic
         case .gemini: .gemini
         }
+    }
+
+    /// The dialect a provider must speak for the client's body to be passed on as it came; nil when every
+    /// provider's body is translated (the Responses API: no provider dialect behind the router is it).
+    var passThroughDialect: Dialect? {
+        self == .responses ? nil : dialect
+    }
+
+    /// The client's dialect as the request log records it.
+    var recordedDialect: String {
+        self == .responses ? "responses" : dialect.rawValue
     }
 
     /// The endpoint `head` names, or nil for any other request. Empty path segments (a trailing slash, doubled
@@ -35,11 +48,17 @@ enum ChatEndpoint: Sendable, Equatable {
             self = .anthropic
             return
         }
+        if target == "/v1/responses" {
+            self = .responses
+            return
+        }
         let segments = target.split(separator: "/", omittingEmptySubsequences: true)
         if segments.elementsEqual(["v1", "chat", "completions"]) {
             self = .openAI
         } else if segments.elementsEqual(["v1", "messages"]) {
             self = .anthropic
+        } else if segments.elementsEqual(["v1", "responses"]) {
+            self = .responses
         } else if segments.count >= 3, segments[0] == "v1beta", segments[1] == "models",
             let colon = segments.last?.lastIndex(of: ":")
         {

@@ -13,6 +13,8 @@ struct ChatIntake: Sendable {
     let configuration: RouterConfiguration
     let engine: RoutingEngine
     let locator: ClientLocator
+    /// Stored Responses API answers, for `previous_response_id`.
+    var responses: ResponseStore?
 
     /// The gateway key the request presents (in its headers, or Gemini's `?key=` in `path`).
     func authenticate(_ headers: HTTPFields, path: String? = nil) throws(EdgeRouterError) -> GatewayKey {
@@ -46,6 +48,9 @@ struct ChatIntake: Sendable {
         } catch {
             throw EdgeRouterError(.invalidRequest, error.message, param: error.param)
         }
+        if let previous = request.responses?.previousResponseID {
+            request.neutral = try history(previous, for: request, key: key)
+        }
         let timeout = try ClientDeadline.timeout(header: headers[.edgeTimeout], configured: configuration.server.requestTimeout)
         var (model, plan) = try route(request.model, headers: headers, key: key, rule: placement.place.rule)
         try translate(&request, body: body, model: model, plan: &plan)
@@ -58,11 +63,15 @@ struct ChatIntake: Sendable {
     private func translate(
         _ request: inout InboundChat, body: some Collection<UInt8>, model: Model, plan: inout RoutePlan
     ) throws(EdgeRouterError) {
-        let clientDialect = request.endpoint.dialect
+        let clientDialect = request.endpoint.passThroughDialect
         guard plan.candidates.contains(where: { $0.deployment.provider.dialect != clientDialect }) else { return }
         let neutral: ChatRequest
-        do {
-            neutral = try InboundChat.neutral(request.endpoint, body: body)
+        do throws(WireError) {
+            if let prepared = request.neutral {
+                neutral = prepared
+            } else {
+                neutral = try InboundChat.neutral(request.endpoint, body: body)
+            }
         } catch {
             throw EdgeRouterError(.invalidRequest, error.message, param: error.param)
         }
@@ -88,6 +97,17 @@ struct ChatIntake: Sendable {
         if kept.isEmpty, let refusal {
             throw EdgeRouterError(.invalidRequest, refusal.message, param: refusal.param)
         }
+    }
+
+    /// The neutral request with the conversation of the stored response `previous` in front. A response this key
+    /// did not make is not found, the same as an unknown one (a 404), so ids cannot be probed.
+    private func history(_ previous: String, for request: InboundChat, key: GatewayKey?) throws(EdgeRouterError) -> ChatRequest? {
+        guard let responses = request.responses else { return nil }
+        guard let key, let stored = self.responses?.find(id: previous, keyID: key.id) else {
+            throw EdgeRouterError(
+                .notFound, "Previous response with id '\(EchoedInput.quoted(previous))' not found.", param: "previous_response_id")
+        }
+        return responses.prepending(history: stored.conversation)
     }
 
     /// Finds the model (and a pinned provider) and the plan for it, checking the key's permissions and that the

@@ -12,6 +12,8 @@ struct InboundChat: Sendable {
         case openAI(OpenAIChatRequest)
         case anthropic(AnthropicMessagesRequest)
         case gemini(GeminiGenerateRequest)
+        /// A Responses API request: every provider's body is translated from its neutral form.
+        case responses(ResponsesRequest)
     }
 
     let form: Form
@@ -24,6 +26,9 @@ struct InboundChat: Sendable {
     let passedOn: [(name: String, value: String)]
     /// Bodies for the planned deployments of other dialects, by deployment key.
     var translated: [String: ByteBuffer] = [:]
+    /// The neutral request when it is more than the body says (a Responses request with the conversation of its
+    /// `previous_response_id` in front); nil to read it from the body.
+    var neutral: ChatRequest?
 
     /// Checks `body` as `endpoint`'s dialect has it; errors name the field.
     init(endpoint: ChatEndpoint, body: some Collection<UInt8>, headers: HTTPFields) throws(WireError) {
@@ -47,7 +52,19 @@ struct InboundChat: Sendable {
             model = name
             stream = streams
             passedOn = []
+        case .responses:
+            let request = try ResponsesRequestReader.read(body)
+            form = .responses(request)
+            model = request.chat.model
+            stream = request.chat.stream
+            passedOn = []
         }
+    }
+
+    /// The Responses API request, for a `POST /v1/responses`.
+    var responses: ResponsesRequest? {
+        if case .responses(let request) = form { return request }
+        return nil
     }
 
     /// Whether the client asked for OpenAI's usage chunk.
@@ -62,6 +79,7 @@ struct InboundChat: Sendable {
         case .openAI: try OpenAIRequestReader.read(body)
         case .anthropic: try AnthropicRequestReader.read(body)
         case .gemini(let model, let stream, _): try GeminiRequestReader.read(body, model: model, stream: stream)
+        case .responses: try ResponsesRequestReader.read(body).chat
         }
     }
 
@@ -83,7 +101,7 @@ struct InboundChat: Sendable {
 
     /// The client headers for `deployment`: only a provider of the client's dialect understands them.
     func passedOn(to deployment: Deployment) -> [(name: String, value: String)] {
-        deployment.provider.dialect == endpoint.dialect ? passedOn : []
+        deployment.provider.dialect == endpoint.passThroughDialect ? passedOn : []
     }
 
     private static func anthropicHeaders(_ headers: HTTPFields) -> [(name: String, value: String)] {

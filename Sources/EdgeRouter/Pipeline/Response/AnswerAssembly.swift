@@ -8,12 +8,18 @@ enum AnswerAssembly {
     case openAI(OpenAICompletionAssembler)
     case anthropic(AnthropicMessageAssembler)
     case gemini(GeminiResponseAssembler)
+    /// A Responses API answer (never passed through: its events are all it takes).
+    case responses(ResponsesAssembler)
 
+    /// The assembler for `endpoint`. A Responses answer's identity is known once it starts: the writer then puts
+    /// its assembler in place; until then it has a placeholder one.
     init(for endpoint: ChatEndpoint) {
         switch endpoint {
         case .openAI: self = .openAI(OpenAICompletionAssembler())
         case .anthropic: self = .anthropic(AnthropicMessageAssembler())
         case .gemini: self = .gemini(GeminiResponseAssembler())
+        case .responses:
+            self = .responses(ResponsesAssembler(identity: ResponsesIdentity(responseID: "", itemBase: "", model: "", createdAt: 0)))
         }
     }
 
@@ -39,6 +45,10 @@ enum AnswerAssembly {
             for event in frame.events { assembler.consume(event) }
             if passThrough { assembler.consumeProviderFrame(frame.payload) }
             self = .gemini(assembler)
+        case .responses(var assembler):
+            self = .openAI(OpenAICompletionAssembler())
+            for event in frame.events { assembler.consume(event) }
+            self = .responses(assembler)
         }
     }
 
@@ -47,6 +57,7 @@ enum AnswerAssembly {
         case .openAI(let assembler): assembler.assembledBytes
         case .anthropic(let assembler): assembler.assembledBytes
         case .gemini(let assembler): assembler.assembledBytes
+        case .responses(let assembler): assembler.assembledBytes
         }
     }
 
@@ -55,6 +66,7 @@ enum AnswerAssembly {
         case .openAI(let assembler): assembler.answerJSON(fallbackModel: fallbackModel, fallbackID: fallbackID)
         case .anthropic(let assembler): assembler.answerJSON(fallbackModel: fallbackModel, fallbackID: fallbackID)
         case .gemini(let assembler): assembler.answerJSON(fallbackModel: fallbackModel, fallbackID: fallbackID)
+        case .responses(let assembler): assembler.answerJSON(fallbackModel: fallbackModel, fallbackID: fallbackID)
         }
     }
 }

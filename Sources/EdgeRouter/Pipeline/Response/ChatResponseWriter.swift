@@ -1,5 +1,6 @@
 import EdgeJSON
 import EdgeWire
+import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -47,6 +48,10 @@ final class ChatResponseWriter {
     private var nextEventID = 1
     /// Where a resumable answer is kept.
     private var buffer: StreamBuffer?
+    /// A Responses API request's own fields, for the response objects.
+    private var responsesRequest: ResponsesRequest?
+    /// A Responses API answer once complete, for the store.
+    private(set) var finishedResponse: ResponsesAssembler?
 
     init(connection: ChatCompletionsHandler, requestID: String, closing: Bool, maxResponseBytes: Int) {
         self.connection = connection
@@ -104,14 +109,28 @@ final class ChatResponseWriter {
         includeUsage = request.includeUsage
         model = request.model
         assembly = AnswerAssembly(for: endpoint)
+        responsesRequest = request.responses
+    }
+
+    /// The response object's identity: its id is the request id's (final by the time the answer starts).
+    private var responsesIdentity: ResponsesIdentity {
+        ResponsesIdentity(
+            responseID: ResponseRoutes.idPrefix + requestID, itemBase: requestID, model: model,
+            createdAt: Int(Date().timeIntervalSince1970), previousResponseID: responsesRequest?.previousResponseID,
+            store: responsesRequest?.store ?? true, echo: responsesRequest?.echo ?? ResponsesEcho())
     }
 
     /// The first token came from a provider speaking `providerDialect`: a stream's head goes out now (an
     /// answer's waits for its length).
     func start(providerDialect: Dialect, headers: @autoclosure () -> HTTPFields) {
-        passThrough = providerDialect == endpoint.dialect
+        passThrough = providerDialect == endpoint.passThroughDialect
+        if endpoint == .responses, !stream { assembly = .responses(ResponsesAssembler(identity: responsesIdentity)) }
         guard stream else { return }
-        if !passThrough { encoder = Self.encoder(for: endpoint, requestID: requestID, model: model, includeUsage: includeUsage) }
+        if endpoint == .responses {
+            encoder = ResponsesStreamEncoder(identity: responsesIdentity)
+        } else if !passThrough {
+            encoder = Self.encoder(for: endpoint, requestID: requestID, model: model, includeUsage: includeUsage)
+        }
         var headers = headers()
         if case .gemini(_, _, false) = endpoint {
             headers[.contentType] = "application/json"
@@ -180,6 +199,8 @@ final class ChatResponseWriter {
                     pending.writeBytes(frame.payload)
                 }
             }
+        case .responses:
+            break  // never passed through: its encoder writes every event
         }
     }
 
@@ -242,6 +263,7 @@ final class ChatResponseWriter {
             if var encoder {
                 self.encoder = nil
                 encoder.finish(into: &scratch)
+                finishedResponse = (encoder as? ResponsesStreamEncoder)?.assembler
                 emitEncoded()
             } else {
                 writeStreamEnd()
@@ -251,6 +273,7 @@ final class ChatResponseWriter {
         }
         var headers = headers
         headers[.contentType] = "application/json"
+        if case .responses(let assembler) = assembly { finishedResponse = assembler }
         let body = assembly.answerJSON(fallbackModel: passThrough ? fallbackModel : model, fallbackID: fallbackID)
         headers[.contentLength] = String(body.readableBytes)
         let head = HTTPResponse(status: .ok, headerFields: headers)
@@ -268,6 +291,8 @@ final class ChatResponseWriter {
         case .gemini(_, _, let sse):
             let opened = arrayStarted
             if !sse { emit { $0.writeStaticString(opened ? "]" : "[]") } }
+        case .responses:
+            break
         }
     }
 
@@ -276,6 +301,7 @@ final class ChatResponseWriter {
         case .openAI: "chatcmpl-\(requestID)"
         case .anthropic: "msg_\(requestID)"
         case .gemini: requestID
+        case .responses: ResponseRoutes.idPrefix + requestID
         }
     }
 
@@ -286,7 +312,12 @@ final class ChatResponseWriter {
             answer(error)
             return
         }
-        if case .gemini(_, _, false) = endpoint {
+        if endpoint == .responses, var encoder = encoder as? ResponsesStreamEncoder {
+            // The Responses API ends a stream that broke off with `response.failed`, as OpenAI does.
+            self.encoder = nil
+            encoder.fail(message: "\(error.message) (request id \(requestID))", code: "server_error", into: &scratch)
+            emitEncoded()
+        } else if case .gemini(_, _, false) = endpoint {
             let opened = arrayStarted
             arrayStarted = true
             emit { pending in
@@ -331,6 +362,8 @@ final class ChatResponseWriter {
             AnthropicStreamEncoder(fallbackID: requestID, model: model)
         case .gemini(_, _, let sse):
             GeminiStreamEncoder(framing: sse ? .sse : .jsonArray, responseID: requestID, modelVersion: model)
+        case .responses:
+            ResponsesStreamEncoder(identity: ResponsesIdentity(responseID: "resp_\(requestID)", itemBase: requestID, model: model, createdAt: 0))
         }
     }
 }
