@@ -26,6 +26,8 @@ public struct RouterConfiguration: Sendable {
     public var resume: ResumeSettings
     /// The live status page.
     public var status: StatusSettings
+    /// The response cache: its memory bound, and the models' policies (keys carry their own).
+    public var cache: CacheSettings
     /// The lowercase hex SHA-256 of the configuration file's bytes, shown on the status page so that an SRE can
     /// tell which file a node runs; nil for a configuration built in code.
     public var checksum: String?
@@ -44,8 +46,10 @@ public struct RouterConfiguration: Sendable {
         log: LogSettings = .init(),
         resume: ResumeSettings = .init(),
         status: StatusSettings = .init(),
+        cache: CacheSettings = .init(),
         checksum: String? = nil
     ) {
+        self.cache = cache
         self.probes = probes
         self.log = log
         self.resume = resume

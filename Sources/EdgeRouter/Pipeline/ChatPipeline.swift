@@ -14,6 +14,8 @@ struct ChatPipeline: Sendable {
     let accounting: Accounting
     /// Answers kept for clients that may come back for them.
     let streams: StreamRegistry
+    /// Answers kept for identical requests, and answers under way that identical requests follow.
+    let cache: ResponseCache
     let logger: Logger
 
     /// The checks before any upstream work.

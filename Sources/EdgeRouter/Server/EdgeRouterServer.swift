@@ -24,6 +24,8 @@ public final class EdgeRouterServer: Service, Sendable {
     private let accounting: Accounting
     /// Answers kept for clients that may come back for them.
     private let streams: StreamRegistry
+    /// The response cache, shared by every chat request.
+    let cache: ResponseCache
     private let status: StatusService
     private let statusSessions: StatusSessions
     /// The routing brain.
@@ -61,8 +63,12 @@ public final class EdgeRouterServer: Service, Sendable {
         self.probes = probes
         self.accounting = accounting
         self.streams = StreamRegistry(settings: configuration.resume, metrics: ResumeMetrics(registry: metrics.registry))
+        let cacheMetrics = CacheMetrics(registry: metrics.registry)
+        self.cache = ResponseCache(settings: configuration.cache, metrics: cacheMetrics, logger: logger)
         self.status = StatusService(
-            board: StatusBoard(configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver),
+            board: StatusBoard(
+                configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver,
+                cache: cacheMetrics),
             logger: logger)
         self.statusSessions = StatusSessions(lifetime: configuration.status.sessionLifetime, limit: configuration.status.maxSessions)
         self.logger = logger
@@ -105,7 +111,7 @@ public final class EdgeRouterServer: Service, Sendable {
         }
         let chat = ChatPipeline(
             configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator,
-            accounting: accounting, streams: streams, logger: logger)
+            accounting: accounting, streams: streams, cache: cache, logger: logger)
         let models = ModelsRoute(configuration: configuration)
         let nearest = NearestRoute(locator: locator)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: configuration.keys))
@@ -180,9 +186,11 @@ public final class EdgeRouterServer: Service, Sendable {
                 try await serve(app, reloader: geolocating ? reloader : nil)
             }
         } catch {
+            cache.redis?.close()
             await clients.shutdown()
             throw error
         }
+        cache.redis?.close()
         await clients.shutdown()
     }
 

@@ -59,6 +59,13 @@ enum PostgresSchema {
         Migration(
             version: 2, name: "resumes",
             statements: ["ALTER TABLE requests ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0"]),
+        // Version 4 is the responses table's.
+        Migration(
+            version: 3, name: "cache",
+            statements: [
+                "ALTER TABLE requests ADD COLUMN cache_status TEXT",
+                "ALTER TABLE requests ADD COLUMN cost_saved_usd DOUBLE PRECISION NOT NULL DEFAULT 0",
+            ]),
     ]
 
     /// Any fixed number: the advisory lock that makes two nodes starting at once migrate one after the other.
