@@ -2,7 +2,8 @@ import Crypto
 import EdgeJSON
 import RoutingCore
 
-/// The key of a cached answer: the SHA-256 of the canonical request and of whose it is.
+/// The key of a cached answer: the SHA-256 of the canonical request and of whose it is. Public for the
+/// micro-benchmark of its computation (`Benchmarks/Micro`, `CacheBenchmarks`).
 ///
 /// What goes in, in this order, each part ended by a zero byte: a format version; the tenant (the gateway key's
 /// id: a cached answer never crosses keys); the client's dialect (`openai`, `anthropic`, `gemini`: the endpoint
@@ -10,32 +11,32 @@ import RoutingCore
 /// (`demo-chat` and a pinned `sim-fast/demo-chat` are different entries); the client headers passed on to the
 /// provider (`anthropic-version`, `anthropic-beta`: they can change the answer); then the body, canonical
 /// (``CanonicalJSON``) without the fields that do not change the answer (``excludedFields``).
-struct CacheKey: Hashable, Sendable, CustomStringConvertible {
+public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
     /// The digest as 64 lowercase hex digits (the Redis key's suffix, and the log's).
-    let hex: String
+    public let hex: String
 
     /// Top-level body fields left out of the key, per dialect: they say how the answer is delivered or who asked,
     /// not what it says. `stream` (a hit answers streaming or not, whichever filled it), OpenAI's
     /// `stream_options` (the usage chunk is written or not at replay), `user`, `metadata`, `store` and
     /// `service_tier`; Anthropic's `stream` and `metadata`; the model (the key holds the client's model name
     /// apart, and Gemini has it in the path). Gemini's stream choice is in the path too.
-    static let excludedFields: [Dialect: Set<String>] = [
+    public static let excludedFields: [Dialect: Set<String>] = [
         .openai: ["model", "stream", "stream_options", "user", "metadata", "store", "service_tier"],
         .anthropic: ["model", "stream", "metadata"],
         .gemini: ["model"],
     ]
 
     /// The key of a request, and whether the request asks for a deterministic answer (``Canonical/isDeterministic``).
-    struct Canonical: Sendable {
-        let key: CacheKey
+    public struct Canonical: Sendable {
+        public let key: CacheKey
         /// `temperature` 0, or a `seed` given: the same request should get the same answer. Without either the
         /// provider samples at its default temperature (above 0 in every dialect), and the answer is caching one
         /// draw of many: only done when the policy says `nondeterministic: true`.
-        let isDeterministic: Bool
+        public let isDeterministic: Bool
     }
 
     /// Computes the key of a request in `dialect`; nil when the body is not JSON (never for an admitted request).
-    static func make(
+    public static func make(
         tenant: String, dialect: Dialect, model: String, passedOn: [(name: String, value: String)],
         body: UnsafeBufferPointer<UInt8>
     ) -> Canonical? {
@@ -67,5 +68,5 @@ struct CacheKey: Hashable, Sendable, CustomStringConvertible {
         return Canonical(key: CacheKey(hex: String(decoding: out, as: UTF8.self)), isDeterministic: deterministic)
     }
 
-    var description: String { hex }
+    public var description: String { hex }
 }

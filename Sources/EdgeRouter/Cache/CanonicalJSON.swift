@@ -20,8 +20,11 @@ struct CanonicalJSON {
     /// Canonicalises `body`; throws on text that is not JSON (a body the dialect's reader accepted always is).
     init(_ body: UnsafeBufferPointer<UInt8>, excluding: Set<String>) throws(JSONScanner.Failure) {
         var scanner = JSONScanner(body)
-        try write(&scanner, level: 0, path: .root, excluding: excluding, into: &bytes)
+        var output: [UInt8] = []
+        output.reserveCapacity(body.count)
+        try write(&scanner, level: 0, path: .root, excluding: excluding, into: &output)
         try scanner.finish()
+        bytes = output
     }
 
     /// Where a value sits, for the few fields the key reads.

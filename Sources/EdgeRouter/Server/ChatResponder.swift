@@ -247,7 +247,7 @@ final class ChatResponder: ChatExchangeObserver {
             plan: admitted.plan, maxAttempts: pipeline.configuration.server.maxAttempts, deadline: admitted.deadline,
             environment: pipeline.exchangeEnvironment(
                 for: admitted, eventLoop: eventLoop,
-                logContext: ExchangeLogContext(requestID: requestID, model: admitted.model.name, residencyRule: placement.place.rule?.name)))
+                logContext: ExchangeLogContext(requestID: requestID, model: admitted.model.name, residencyRule: placement?.place.rule?.name)))
         self.exchange = exchange
         phase = .starting
         inFlight = true

@@ -87,7 +87,7 @@ final class RedisReplyHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         received.writeBuffer(&bytes)
-        do {
+        do throws(RESPParser.Malformed) {
             while let reply = try parser.next(from: &received) {
                 guard let promise = waiting.popFirst() else {
                     // A reply nobody asked for: the conversation is out of step.

@@ -46,8 +46,17 @@ struct ConfigurationBuilder {
         var policies: [String: CachePolicy] = [:]
         let builder = CacheSettingsBuilder(reader: reader)
         for (node, path) in reader.sequence(entry) {
-            guard case .mapping = node, let name = node[string: "name"]?.string, let cacheNode = node[string: "cache"]
-            else { continue }
+            guard case .mapping(let mapping) = node else { continue }
+            var name: String?
+            var cacheNode: Node?
+            for (key, value) in mapping {
+                switch key.string {
+                case "name": name = value.string
+                case "cache": cacheNode = value
+                default: break
+                }
+            }
+            guard let name, let cacheNode else { continue }
             if let policy = builder.policy((cacheNode, "\(path).cache")) { policies[name] = policy }
         }
         return policies
