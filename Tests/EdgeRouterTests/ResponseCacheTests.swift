@@ -221,6 +221,25 @@ struct ResponseCacheTests {
         }
     }
 
+    @Test("the status page shows the node's hit ratio: a dash before any cacheable request, then 50.0 % after a miss and a hit")
+    func statusPageHitRatio() async throws {
+        let yaml: @Sendable ([Int]) -> String = { ports in
+            Self.yaml(ports) + "\nadmin_keys:\n  - { id: ops, key: \(StatusClient.adminKey) }\n"
+        }
+        try await RouterHarness.run(sims: [Self.sim()], yaml: yaml) { harness in
+            try await StatusClient.with(harness.base) { status in
+                let admin = [("authorization", "Bearer \(StatusClient.adminKey)")]
+                let before = try await status.send("/status", headers: admin)
+                #expect(before.status == 200)
+                #expect(before.body.contains(#"<dt>cache hit ratio</dt><dd id="cache-hit-ratio" title="0 hits, 0 misses">–</dd>"#))
+                _ = try await Self.chat(harness)
+                _ = try await Self.chat(harness)
+                let after = try await status.send("/status", headers: admin)
+                #expect(after.body.contains(#"<dt>cache hit ratio</dt><dd id="cache-hit-ratio" title="1 hits, 1 misses">50.0 %</dd>"#), "\(after.body.prefix(3000))")
+            }
+        }
+    }
+
     @Test("the request log records a hit with zero cost and the cost it saved; the spend total shows the saving")
     func hitsOnRecord() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cache-log-\(UUID().uuidString).sqlite").path
