@@ -129,6 +129,26 @@ struct ResponseCacheTests {
         }
     }
 
+    @Test("a client that leaves an answer others follow does not cut it: they get it whole, and it is stored")
+    func leaderLeaves() async throws {
+        var slow = Self.sim(ttft: 200, tokens: 40)
+        slow.tokensPerSecond = 100
+        try await RouterHarness.run(sims: [slow], yaml: { Self.yaml($0) }) { harness in
+            let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"Say hello"}]}"#
+            async let leaving = ResumableStreamTests.dropAfter(3, port: harness.router.port, key: "cached-key-0001", body: body)
+            // Sent together, one of the two leads (the provider is slow to start); the other follows. Either way one
+            // client leaves mid-answer while the other reads on.
+            let staying = try await Self.chat(harness, stream: true)
+            _ = try await leaving
+            #expect(staying.status == 200)
+            #expect(ssePayloads(staying.body).last == "[DONE]")
+            #expect(streamedText(staying.body).split(separator: " ").count >= 30, "\(streamedText(staying.body))")
+            let after = try await Self.chat(harness)
+            #expect(after.headers.first(name: "x-edge-cache") == "hit")
+            #expect(harness.sims[0].stats.received == 1)
+        }
+    }
+
     @Test("a stream cut mid-way is not stored: the next identical request is a miss and reaches the provider")
     func cutStreamNotStored() async throws {
         var cutting = Self.sim(tokens: 12)
