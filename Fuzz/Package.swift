@@ -70,6 +70,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The response cache's Redis replies (RESP2) and the cached answers read from them.
+        .executableTarget(
+            name: "FuzzRESP",
+            dependencies: [
+                .product(name: "EdgeRouter", package: root),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The YAML configuration loader.
         .executableTarget(
             name: "FuzzConfig",

@@ -88,6 +88,18 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The response cache's key: canonicalising a request body and hashing it (SHA-256), on every cacheable request.
+        .executableTarget(
+            name: "CacheBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "EdgeRouter", package: root),
+                .product(name: "RoutingCore", package: root),
+            ],
+            path: "Benchmarks/CacheBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         // The request log's write side: SQLite batches, the writer's throughput, and queueing one record.
         .executableTarget(
             name: "RequestLogBenchmarks",

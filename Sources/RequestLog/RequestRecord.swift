@@ -52,6 +52,11 @@ public struct RequestRecord: Sendable, Equatable {
     public var metadataJSON: String
     /// Times the client came back for the answer (resumable streams); the provider was called once.
     public var resumes: Int
+    /// What the response cache did for the request: `hit`, `miss` or `coalesced` (it followed an identical
+    /// request's answer); nil when the request was not cacheable.
+    public var cacheStatus: String?
+    /// For a hit, what the answer cost when it was fetched: the spend the cache saved (the hit's own cost is 0).
+    public var costSavedUSD: Double
     /// The request and answer bodies, only for keys that opt in (`log_bodies`), cut at their caps.
     public var requestBody: String?
     public var responseBody: String?
@@ -93,7 +98,7 @@ public struct RequestRecord: Sendable, Equatable {
         ttftMs: Double? = nil, firstByteMs: Double? = nil, durationMs: Double = 0, status: Int,
         errorType: String? = nil, tokens: Tokens = .init(), usageEstimated: Bool = false, costUSD: Double = 0,
         country: String? = nil, asn: Int? = nil, metadataJSON: String = "{}", resumes: Int = 0,
-        requestBody: String? = nil, responseBody: String? = nil
+        cacheStatus: String? = nil, costSavedUSD: Double = 0, requestBody: String? = nil, responseBody: String? = nil
     ) {
         self.requestID = requestID
         self.receivedAtMs = receivedAtMs
@@ -121,6 +126,8 @@ public struct RequestRecord: Sendable, Equatable {
         self.asn = asn
         self.metadataJSON = metadataJSON
         self.resumes = resumes
+        self.cacheStatus = cacheStatus
+        self.costSavedUSD = costSavedUSD
         self.requestBody = requestBody
         self.responseBody = responseBody
     }

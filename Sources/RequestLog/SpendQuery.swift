@@ -85,8 +85,16 @@ public struct SpendRow: Sendable, Equatable {
     public var errors: Int
     public var tokens: RequestRecord.Tokens
     public var costUSD: Double
+    /// Requests answered from the response cache, and what their answers cost when they were fetched.
+    public var cacheHits: Int
+    public var savedUSD: Double
 
-    public init(group: [String?], requests: Int, errors: Int, tokens: RequestRecord.Tokens, costUSD: Double) {
+    public init(
+        group: [String?], requests: Int, errors: Int, tokens: RequestRecord.Tokens, costUSD: Double, cacheHits: Int = 0,
+        savedUSD: Double = 0
+    ) {
+        self.cacheHits = cacheHits
+        self.savedUSD = savedUSD
         self.group = group
         self.requests = requests
         self.errors = errors

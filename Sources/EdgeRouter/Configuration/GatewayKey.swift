@@ -19,12 +19,15 @@ public struct GatewayKey: Sendable {
     public var rateLimit: RateLimit?
     /// Whether its answers are buffered for resuming unless a request says otherwise (`resumable:`).
     public var resumable: Bool
+    /// Whether its answers are cached, and how (`cache:`); over the model's policy. Nil leaves it to the model.
+    public var cache: CachePolicy?
 
     public init(
         id: String, allowedModels: Set<String>? = nil, residencyRule: String? = nil,
         metadata: [(name: String, json: String)] = [], bodyLogging: BodyLogging? = nil, budget: Budget? = nil,
-        rateLimit: RateLimit? = nil, resumable: Bool = false
+        rateLimit: RateLimit? = nil, resumable: Bool = false, cache: CachePolicy? = nil
     ) {
+        self.cache = cache
         self.id = id
         self.allowedModels = allowedModels
         self.residencyRule = residencyRule

@@ -28,6 +28,8 @@ public struct RouterConfiguration: Sendable {
     public var status: StatusSettings
     /// The Responses API's stored responses.
     public var responses: ResponsesSettings
+    /// The response cache: its memory bound, and the models' policies (keys carry their own).
+    public var cache: CacheSettings
     /// The lowercase hex SHA-256 of the configuration file's bytes, shown on the status page so that an SRE can
     /// tell which file a node runs; nil for a configuration built in code.
     public var checksum: String?
@@ -47,9 +49,11 @@ public struct RouterConfiguration: Sendable {
         resume: ResumeSettings = .init(),
         status: StatusSettings = .init(),
         responses: ResponsesSettings = .init(),
+        cache: CacheSettings = .init(),
         checksum: String? = nil
     ) {
         self.responses = responses
+        self.cache = cache
         self.probes = probes
         self.log = log
         self.resume = resume

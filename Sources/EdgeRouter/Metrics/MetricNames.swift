@@ -146,6 +146,20 @@ public enum MetricNames {
         "resume_unattended_cancellations", "total", .counter,
         "Upstream answers cancelled after running max_unattended_ms with neither client nor reader.")
 
+    // The response cache (CacheMetrics).
+    static let cacheHits = Metric("cache_hits", "total", .counter, "Chat requests answered from the response cache.")
+    static let cacheMisses = Metric(
+        "cache_misses", "total", .counter, "Cacheable chat requests the cache could not answer (fetched from a provider).")
+    static let cacheCoalesced = Metric(
+        "cache_coalesced", "total", .counter, "Cacheable chat requests that followed an identical request's answer under way.")
+    static let cacheEvictions = Metric(
+        "cache_evictions", "total", .counter, "Cached answers evicted to make room in the memory tier (least recently used).")
+    static let cacheEntries = Metric("cache_entries", "count", .gauge, "Answers held in the response cache's memory tier.")
+    static let cacheBytes = Metric("cache", "bytes", .gauge, "Bytes held by the response cache's memory tier.")
+    static let cacheRedisErrors = Metric(
+        "cache_redis_errors", "total", .counter,
+        "Redis commands of the response cache's shared tier that failed (each a miss or an answer not shared).")
+
     /// Every metric the router exports.
     public static let all: [Metric] = [
         requests, attemptFailures, streamInterruptions, timeToFirstToken, timeToFirstByte, requestDuration, clientStalls,
@@ -154,7 +168,8 @@ public enum MetricNames {
         responsesTooLarge, routeDecisions, breakerTransitions, breakerState, providerCredentialFailures,
         breakerOpenings, hangSuspicions, hedges, cost, tokens, logQueueDepth, logBatch, logRowsWritten, logRowsDropped,
         logBatchFailures, logRowsSpooled, logSpoolRows, resumeStreams, resumeBytes, resumes, resumeEvictions,
-        resumeUnbuffered, resumeUnattendedCancellations,
+        resumeUnbuffered, resumeUnattendedCancellations, cacheHits, cacheMisses, cacheCoalesced, cacheEvictions,
+        cacheEntries, cacheBytes, cacheRedisErrors,
     ]
 
     /// Every series name Prometheus can store from this router (histograms through their three series).

@@ -16,6 +16,8 @@ struct ChatPipeline: Sendable {
     let streams: StreamRegistry
     /// Stored Responses API answers.
     let responses: ResponseStore
+    /// Answers kept for identical requests, and answers under way that identical requests follow.
+    let cache: ResponseCache
     let logger: Logger
 
     /// The checks before any upstream work.

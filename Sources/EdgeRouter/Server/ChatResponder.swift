@@ -2,6 +2,7 @@ import EdgeWire
 import GeoIP
 import HTTPTypes
 import NIOCore
+import RequestLog
 import RoutingCore
 
 /// Answers one chat request on its connection's event loop, in one direction: the ``ChatIntake`` checks it, a
@@ -12,10 +13,16 @@ final class ChatResponder: ChatExchangeObserver {
     private enum Phase {
         /// Reading the body.
         case receiving
+        /// Asking the cache's shared tier (Redis) for the answer.
+        case lookingUp
         /// Waiting for a first token.
         case starting
         /// Passing the stream on (the head is written for a streaming request).
         case answering(ExchangeStart)
+        /// Following an identical request's answer under way (``CacheFill``), before its first token.
+        case following
+        /// Passing on the followed answer (the head is written for a streaming request).
+        case relaying
         /// The response is complete, or the client left.
         case over
     }
@@ -48,6 +55,20 @@ final class ChatResponder: ChatExchangeObserver {
     private var responsesConversation: [ChatMessage]?
     /// Cancels the answer once it has run ``ResumeSettings/maxUnattended`` with nobody attached.
     private var unattendedTimer: Scheduled<Void>?
+    /// What the request's headers say about the cache, read at admission.
+    private var cacheOptions: CacheRequestOptions?
+    /// The cached answer being fetched by this request (it leads), with the policy it is stored under.
+    private var cacheFill: CacheFill?
+    private var cachePolicy: CachePolicy?
+    /// The answer under way this request follows.
+    private var followed: CacheFill?
+    /// The admitted request, kept while following: if the followed answer fails before its first token, this
+    /// request asks the providers itself.
+    private var admitted: AdmittedChat?
+    /// `x-edge-cache`: `hit`, `miss` or `coalesced`; nil when the request is not cacheable.
+    private var cacheStatus: String?
+    /// The headers of a hit or a followed answer.
+    private var cacheHeaders = HTTPFields()
 
     init(
         pipeline: ChatPipeline, head: HTTPRequest, endpoint: ChatEndpoint, connection: ChatCompletionsHandler, peer: IPAddress?,
@@ -104,7 +125,18 @@ final class ChatResponder: ChatExchangeObserver {
             case .starting, .answering:
                 detach(keepingIn: buffer)
                 return
-            case .receiving, .over:
+            case .receiving, .over, .following, .relaying, .lookingUp:
+                break
+            }
+        }
+        if let fill = cacheFill, fill.hasFollowers {
+            switch phase {
+            case .starting, .answering:
+                // Other clients follow this answer: it goes on for them (and into the cache).
+                writer.detach()
+                fill.keep(self)
+                return
+            default:
                 break
             }
         }
@@ -125,9 +157,14 @@ final class ChatResponder: ChatExchangeObserver {
             exchange?.stop()
             finish(.cancelled, start: start)
             account(status: 200, errorType: "cancelled")
+        case .following, .lookingUp:
+            account(status: 499, errorType: "cancelled")
+        case .relaying:
+            account(status: 200, errorType: "cancelled")
         case .receiving, .over:
             return false
         }
+        abandonFill()
         return true
     }
 
@@ -186,6 +223,7 @@ final class ChatResponder: ChatExchangeObserver {
         }
         trail.metadata.merge(headerMetadata)  // over the body's fields
         if let logging = key?.bodyLogging { trail.keepBodies(logging, request: body) }
+        let canonical = cacheKey(for: admitted)
         body = ByteBuffer()
         writer.prepare(for: admitted.request)
         if let responses = admitted.request.responses, responses.store {
@@ -206,11 +244,17 @@ final class ChatResponder: ChatExchangeObserver {
             buffer = pipeline.streams.open(requestID: requestID, keyID: key.id, framing: framing)
             if let buffer { writer.keep(in: buffer) }
         }
+        if let canonical, consultCache(admitted, canonical) { return }
+        startExchange(admitted)
+    }
+
+    /// Asks the providers for the answer.
+    private func startExchange(_ admitted: AdmittedChat) {
         let exchange = ChatExchange(
             plan: admitted.plan, maxAttempts: pipeline.configuration.server.maxAttempts, deadline: admitted.deadline,
             environment: pipeline.exchangeEnvironment(
                 for: admitted, eventLoop: eventLoop,
-                logContext: ExchangeLogContext(requestID: requestID, model: admitted.model.name, residencyRule: placement.place.rule?.name)))
+                logContext: ExchangeLogContext(requestID: requestID, model: admitted.model.name, residencyRule: placement?.place.rule?.name)))
         self.exchange = exchange
         phase = .starting
         inFlight = true
@@ -226,6 +270,7 @@ final class ChatResponder: ChatExchangeObserver {
         if let chosen = head.headerFields[.edgeRequestID], let key, Self.wantsResume(head.headerFields[.edgeResumable], key: key) {
             clientRequestID = try Self.checkedClientRequestID(chosen, key: key, streams: pipeline.streams)
         }
+        cacheOptions = try CacheRequestOptions(head.headerFields, maxTTL: pipeline.cache.settings.maxRequestTTL)
         if let key {
             let limitHeaders = try pipeline.accounting.admit(key)
             self.placement?.headers.append(contentsOf: limitHeaders)
@@ -243,11 +288,15 @@ final class ChatResponder: ChatExchangeObserver {
         trail.failures = exchange.failedAttempts
         trail.hedged = exchange.hedged
         pipeline.metrics.clientGeo.recordFirstToken(placement?.labels ?? .unknown, ttft: started.timeToFirstToken)
+        cacheFill?.start(
+            started.deployment.provider.dialect, provider: started.deployment.provider.id,
+            upstreamModel: started.deployment.upstreamModel)
         writer.start(providerDialect: started.deployment.provider.dialect, headers: responseHeaders(started))
     }
 
     func exchange(_ exchange: ChatExchange, failedToStart error: EdgeRouterError) {
         guard case .starting = phase else { return }
+        abandonFill()
         finish(.failed, start: nil)
         trail.failures = exchange.failedAttempts
         trail.hedged = exchange.hedged
@@ -263,9 +312,11 @@ final class ChatResponder: ChatExchangeObserver {
         switch step {
         case .frame(let frame):
             trail.observe(frame)
+            cacheFill?.append(frame)
             if !writer.append(frame) { refuseOversizedAnswer(exchange, start: start) }
         case .completed:
             phase = .over
+            storeFill(start)
             finish(.ok, start: start)
             exchange.finish()
             writer.complete(headers: responseHeaders(start), fallbackModel: start.deployment.upstreamModel)
@@ -273,12 +324,14 @@ final class ChatResponder: ChatExchangeObserver {
             account(status: 200, errorType: nil)
         case .clientStalled:
             phase = .over
+            abandonFill()
             finish(.clientStalled, start: start)
             exchange.finish()
             writer.abort()
             account(status: 200, errorType: "client_stalled")
         case .failed(let error):
             phase = .over
+            abandonFill()
             finish(.interrupted, start: start)
             exchange.finish()
             writer.fail(decorated(error))
@@ -373,6 +426,7 @@ final class ChatResponder: ChatExchangeObserver {
     /// answered what it was asked), so nothing goes to its breaker.
     private func refuseOversizedAnswer(_ exchange: ChatExchange, start: ExchangeStart) {
         exchange.stop()
+        abandonFill()
         pipeline.metrics.responseLimit.record(deployment: start.deployment)
         finish(.interrupted, start: start)
         let limit = pipeline.configuration.server.maxResponseBytes
@@ -392,12 +446,210 @@ final class ChatResponder: ChatExchangeObserver {
         headers[.edgeRouteReason] = start.reason.rawValue
         headers[.edgeResumable] = buffer == nil ? "false" : "true"
         headers[.edgeTTFT] = String(Int(start.timeToFirstToken.milliseconds.rounded()))
+        if let cacheStatus { headers[.edgeCache] = cacheStatus }
         let estimate = start.candidate.estimate
         if estimate.hasData {
             headers[.edgeTTFTEstimate] = String(Int((Double(estimate.meanNanos) / 1e6).rounded()))
             headers[.edgeEstimateAge] = String((estimate.newestSampleAgeNanos ?? 0) / 1_000_000)
         }
         return headers
+    }
+
+    // MARK: The response cache
+
+    /// The request's cache key, when its key's or model's policy (or its `x-edge-cache-ttl`) makes it cacheable
+    /// and it is deterministic or the policy caches non-deterministic requests too; nil otherwise.
+    private func cacheKey(for admitted: AdmittedChat) -> (key: CacheKey, policy: CachePolicy)? {
+        guard let key, let options = cacheOptions,
+            let policy = options.effective(key.cache ?? pipeline.cache.settings.models[admitted.model.name])
+        else { return nil }
+        let canonical = body.withUnsafeReadableBytes { raw in
+            raw.withMemoryRebound(to: UInt8.self) { bytes in
+                CacheKey.make(
+                    tenant: key.id, dialect: endpoint.dialect, model: admitted.request.model,
+                    passedOn: admitted.request.passedOn, body: bytes)
+            }
+        }
+        guard let canonical, canonical.isDeterministic || policy.nondeterministic else { return nil }
+        return (canonical.key, policy)
+    }
+
+    /// Looks the request up: a hit is answered now, an identical answer under way is followed (both return
+    /// true); on a miss this request fetches the answer (and leads, when it is to be stored).
+    private func consultCache(_ admitted: AdmittedChat, _ canonical: (key: CacheKey, policy: CachePolicy)) -> Bool {
+        let options = cacheOptions
+        let lookup = pipeline.cache.lookup(
+            canonical.key, policy: canonical.policy, bypass: options?.bypassLookup ?? false, noStore: options?.noStore ?? false)
+        switch lookup {
+        case .hit(let answer):
+            cacheStatus = "hit"
+            replay(answer)
+            return true
+        case .follow(let fill):
+            return follow(fill, admitted: admitted)
+        case .lead(let fill):
+            cacheStatus = "miss"
+            trail.cacheStatus = "miss"
+            cacheFill = fill
+            cachePolicy = canonical.policy
+            if let redis = pipeline.cache.redis, !(options?.bypassLookup ?? false) {
+                phase = .lookingUp
+                let bound = NIOLoopBound(self, eventLoop: eventLoop)
+                redis.get(canonical.key).hop(to: eventLoop).whenComplete { result in
+                    let found: CachedAnswer?? = try? result.get()
+                    bound.value.sharedTierAnswered(found ?? nil, admitted: admitted)
+                }
+                return true
+            }
+            pipeline.cache.metrics.miss()
+            return false
+        case .miss:
+            cacheStatus = "miss"
+            trail.cacheStatus = "miss"
+            pipeline.cache.metrics.miss()
+            return false
+        }
+    }
+
+    /// The shared tier answered the lookup: its answer is kept in the memory tier, given to the requests that
+    /// follow this one, and replayed; without one, the providers are asked.
+    private func sharedTierAnswered(_ found: CachedAnswer?, admitted: AdmittedChat) {
+        guard case .lookingUp = phase else { return }  // the client left meanwhile
+        guard let found, let fill = cacheFill, let policy = cachePolicy else {
+            pipeline.cache.metrics.miss()
+            startExchange(admitted)
+            return
+        }
+        cacheFill = nil
+        pipeline.cache.metrics.hit()
+        let age = Duration.milliseconds(max(0, UnixTime.nowMs() - found.storedAtMs))
+        pipeline.cache.store(found, for: fill, ttl: max(.milliseconds(1), policy.ttl - age), share: false)
+        fill.start(found.providerDialect, provider: found.provider, upstreamModel: found.upstreamModel)
+        for frame in found.frames { fill.append(frame) }
+        fill.complete()
+        cacheStatus = "hit"
+        replay(found)
+    }
+
+    /// The headers of an answer from the cache (or followed): the client's place, the request id, which provider
+    /// gave the answer, and `x-edge-cache`.
+    private func cachedHeaders(provider: String, upstreamModel: String, age: Int64?) -> HTTPFields {
+        var headers = placement?.headers ?? [:]
+        headers[.edgeRequestID] = requestID
+        headers[.edgeProvider] = provider
+        headers[.edgeUpstreamModel] = upstreamModel
+        headers[.edgeResumable] = buffer == nil ? "false" : "true"
+        if let cacheStatus { headers[.edgeCache] = cacheStatus }
+        if let age { headers[.age] = String(age) }
+        return headers
+    }
+
+    /// Answers from a stored answer: its frames go through the writer as a live answer's would, all at once.
+    private func replay(_ cached: CachedAnswer) {
+        phase = .over
+        trail.cacheStatus = "hit"
+        trail.costSavedUSD = cached.costUSD
+        let headers = cachedHeaders(
+            provider: cached.provider, upstreamModel: cached.upstreamModel, age: ResponseCache.age(of: cached))
+        writer.start(providerDialect: cached.providerDialect, headers: headers)
+        for frame in cached.frames {
+            trail.observe(frame)
+            guard writer.append(frame) else {
+                answer(EdgeRouterError(.responseTooLarge, "The cached answer is larger than this router's max_response_bytes."))
+                return
+            }
+        }
+        writer.complete(headers: headers, fallbackModel: cached.upstreamModel)
+        pipeline.metrics.recordRequest(.ok, deployment: nil, duration: ContinuousClock.now - received)
+        account(status: 200, errorType: nil)
+    }
+
+    /// Follows an identical request's answer under way; false when it can no longer be followed (then this
+    /// request fetches its own).
+    private func follow(_ fill: CacheFill, admitted: AdmittedChat) -> Bool {
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        guard let catchup = fill.subscribe(on: eventLoop, { event in bound.value.followed(event) }) else { return false }
+        cacheStatus = "coalesced"
+        trail.cacheStatus = "coalesced"
+        followed = fill
+        self.admitted = admitted
+        phase = .following
+        for event in catchup.events { followed(event) }
+        if case .relaying = phase { writer.flush() }
+        return true
+    }
+
+    /// One event of the followed answer, on this request's event loop.
+    private func followed(_ event: CacheFill.Event) {
+        switch event {
+        case .started(let dialect, let provider, let upstreamModel):
+            guard case .following = phase else { return }
+            phase = .relaying
+            cacheHeaders = cachedHeaders(provider: provider, upstreamModel: upstreamModel, age: nil)
+            writer.start(providerDialect: dialect, headers: cacheHeaders)
+        case .frame(let frame):
+            guard case .relaying = phase else { return }
+            trail.observe(frame)
+            guard writer.append(frame) else {
+                phase = .over
+                answer(EdgeRouterError(.responseTooLarge, "The answer grew past this router's max_response_bytes."))
+                return
+            }
+            writer.flush()
+        case .completed:
+            guard case .relaying = phase else { return }
+            phase = .over
+            followed = nil
+            writer.complete(headers: cacheHeaders, fallbackModel: cacheHeaders[.edgeUpstreamModel] ?? "")
+            pipeline.metrics.recordRequest(.ok, deployment: nil, duration: ContinuousClock.now - received)
+            account(status: 200, errorType: nil)
+        case .abandoned:
+            followed = nil
+            switch phase {
+            case .following:
+                // Nothing was written: this request asks the providers itself.
+                trail.cacheStatus = "miss"
+                cacheStatus = "miss"
+                pipeline.cache.metrics.miss()
+                guard let admitted else { return }
+                self.admitted = nil
+                startExchange(admitted)
+            case .relaying:
+                phase = .over
+                writer.fail(
+                    EdgeRouterError(.streamInterrupted, "The provider's stream broke off before the answer was complete."))
+                account(status: 200, errorType: ErrorResponse.openAICode(of: .streamInterrupted))
+            default:
+                break
+            }
+        }
+    }
+
+    /// The led answer is complete: stored (when it fits its bound), then its followers told.
+    private func storeFill(_ start: ExchangeStart) {
+        guard let fill = cacheFill, let policy = cachePolicy else { return }
+        cacheFill = nil
+        if let frames = fill.keptFrames {
+            var usage = UsageTally()
+            for frame in frames { usage.observe(frame) }
+            let tokens = usage.tokens(promptBytes: trail.promptBytes).tokens
+            let answer = CachedAnswer(
+                providerDialect: start.deployment.provider.dialect, provider: start.deployment.provider.id,
+                upstreamModel: start.deployment.upstreamModel, frames: frames, storedAtMs: UnixTime.nowMs(),
+                costUSD: start.deployment.price.cost(of: tokens))
+            pipeline.cache.store(answer, for: fill, ttl: policy.ttl)
+        } else {
+            pipeline.cache.release(fill)
+        }
+        fill.complete()
+    }
+
+    /// The led answer will not be complete: its followers are told, and nothing is stored.
+    private func abandonFill() {
+        guard let fill = cacheFill else { return }
+        cacheFill = nil
+        pipeline.cache.release(fill)
+        fill.abandon()
     }
 
     /// Records the request's outcome, once.

@@ -26,6 +26,8 @@ public final class EdgeRouterServer: Service, Sendable {
     private let streams: StreamRegistry
     /// Stored Responses API answers.
     private let responses: ResponseStore
+    /// The response cache, shared by every chat request.
+    let cache: ResponseCache
     private let status: StatusService
     private let statusSessions: StatusSessions
     /// The routing brain.
@@ -64,8 +66,12 @@ public final class EdgeRouterServer: Service, Sendable {
         self.accounting = accounting
         self.streams = StreamRegistry(settings: configuration.resume, metrics: ResumeMetrics(registry: metrics.registry))
         self.responses = ResponseStore(settings: configuration.responses, persists: configuration.log.path != nil)
+        let cacheMetrics = CacheMetrics(registry: metrics.registry)
+        self.cache = ResponseCache(settings: configuration.cache, metrics: cacheMetrics, logger: logger)
         self.status = StatusService(
-            board: StatusBoard(configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver),
+            board: StatusBoard(
+                configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver,
+                cache: cacheMetrics),
             logger: logger)
         self.statusSessions = StatusSessions(lifetime: configuration.status.sessionLifetime, limit: configuration.status.maxSessions)
         self.logger = logger
@@ -108,7 +114,7 @@ public final class EdgeRouterServer: Service, Sendable {
         }
         let chat = ChatPipeline(
             configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator,
-            accounting: accounting, streams: streams, responses: responses, logger: logger)
+            accounting: accounting, streams: streams, responses: responses, cache: cache, logger: logger)
         let models = ModelsRoute(configuration: configuration)
         let nearest = NearestRoute(locator: locator)
         let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: configuration.keys))
@@ -196,9 +202,11 @@ public final class EdgeRouterServer: Service, Sendable {
                 try await serve(app, reloader: geolocating ? reloader : nil)
             }
         } catch {
+            cache.redis?.close()
             await clients.shutdown()
             throw error
         }
+        cache.redis?.close()
         await clients.shutdown()
     }
 

@@ -15,8 +15,13 @@ final class StatusBoard: Sendable {
     private let region: String?
     private let checksum: String?
     private let started = ContinuousClock.now
+    private let cache: CacheMetrics?
 
-    init(configuration: RouterConfiguration, engine: RoutingEngine, probes: ProbeScheduler?, metrics: RouterMetrics, resolver: GeoIPResolver) {
+    init(
+        configuration: RouterConfiguration, engine: RoutingEngine, probes: ProbeScheduler?, metrics: RouterMetrics,
+        resolver: GeoIPResolver, cache: CacheMetrics? = nil
+    ) {
+        self.cache = cache
         settings = configuration.status
         history = StatusHistory(deploymentKeys: engine.runtimes.map(\.deployment.key), capacity: configuration.status.historyCapacity)
         self.engine = engine
@@ -122,7 +127,8 @@ final class StatusBoard: Sendable {
             configChecksum: checksum,
             geoipDatabaseDate: database.map { Self.date(Date(timeIntervalSince1970: TimeInterval($0.buildEpoch))) },
             geoipDatabaseType: database?.databaseType, hedgeBudgetAvailable: Self.rounded(engine.hedgeBudget.availableHedges, places: 1),
-            requestsInFlight: metrics.requestsInFlight)
+            requestsInFlight: metrics.requestsInFlight, cacheHitRatio: cache?.hitRatio.map { Self.rounded($0, places: 3) },
+            cacheHits: cache?.hits ?? 0, cacheMisses: cache?.misses ?? 0)
     }
 
     /// Events per minute: `count` events since `since`, over at least a minute (all of them happened within the

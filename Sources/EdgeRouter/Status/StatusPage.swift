@@ -47,6 +47,11 @@ enum StatusPage {
         return #"<p class="legend">"# + items.map { "<span>\($0.0)\($0.1)</span>" }.joined() + "</p>"
     }()
 
+    /// The response cache's hit ratio as a percentage, or a dash before any cacheable request.
+    static func cacheRatio(_ node: NodeFacts) -> String {
+        node.cacheHitRatio.map { HTMLText.format($0 * 100, places: 1) + " %" } ?? "–"
+    }
+
     private static func node(_ snapshot: StatusSnapshot) -> String {
         let node = snapshot.node
         let checksum = node.configChecksum.map { String($0.prefix(16)) } ?? "–"
@@ -59,6 +64,7 @@ enum StatusPage {
             ("geoip", "GeoIP database", geoip, nil),
             ("in-flight", "in flight", "\(node.requestsInFlight)", nil),
             ("hedge-budget", "hedge budget", HTMLText.format(node.hedgeBudgetAvailable, places: 1), nil),
+            ("cache-hit-ratio", "cache hit ratio", Self.cacheRatio(node), "\(node.cacheHits) hits, \(node.cacheMisses) misses"),
             ("updated", "updated", snapshot.generatedAt, nil),
         ]
         return #"<dl class="facts">"#

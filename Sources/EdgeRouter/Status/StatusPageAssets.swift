@@ -170,6 +170,7 @@ enum StatusPageAssets {
             fact("geoip", n.geoip_database_date ? n.geoip_database_date + (n.geoip_database_type ? " (" + n.geoip_database_type + ")" : "") : "off");
             fact("in-flight", String(n.requests_in_flight));
             fact("hedge-budget", fixed(n.hedge_budget_available, 1));
+            fact("cache-hit-ratio", n.cache_hit_ratio == null ? "\\u2013" : fixed(n.cache_hit_ratio * 100, 1) + " %", n.cache_hits + " hits, " + n.cache_misses + " misses");
             fact("updated", s.generated_at);
             document.getElementById("models").replaceChildren(...s.models.map(model));
           };

@@ -21,6 +21,11 @@ struct NodeFacts: Sendable, Encodable {
     var hedgeBudgetAvailable: Double
     /// Client requests being served now.
     var requestsInFlight: Int
+    /// The response cache's hits over hits and misses since start, 0...1; nil before any cacheable request.
+    var cacheHitRatio: Double?
+    /// Its hits and misses.
+    var cacheHits: Int
+    var cacheMisses: Int
 }
 
 /// A model and its deployments.

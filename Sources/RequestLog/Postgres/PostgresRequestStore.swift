@@ -85,7 +85,8 @@ public final class PostgresRequestStore: RequestStore {
                         tokens: RequestRecord.Tokens(
                             input: try sum("input"), output: try sum("output"), cacheRead: try sum("cache_read"),
                             cacheWrite: try sum("cache_write"), reasoning: try sum("reasoning")),
-                        costUSD: try cells["cost"].decode(Double?.self, context: .default) ?? 0))
+                        costUSD: try cells["cost"].decode(Double?.self, context: .default) ?? 0, cacheHits: try sum("cache_hits"),
+                        savedUSD: try cells["saved"].decode(Double?.self, context: .default) ?? 0))
             }
             return rows
         }

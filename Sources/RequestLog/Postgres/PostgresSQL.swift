@@ -20,6 +20,8 @@ enum PostgresSQL {
             "SUM(input_tokens)::bigint AS input", "SUM(output_tokens)::bigint AS output",
             "SUM(cache_read_tokens)::bigint AS cache_read", "SUM(cache_write_tokens)::bigint AS cache_write",
             "SUM(reasoning_tokens)::bigint AS reasoning", "SUM(cost_usd) AS cost",
+            "SUM(CASE WHEN cache_status = 'hit' THEN 1 ELSE 0 END)::bigint AS cache_hits",
+            "SUM(cost_saved_usd) AS saved",
         ]
         selection.restrict(fromMs: query.fromMs, toMs: query.toMs)
         if let keyID = query.keyID { selection.condition { "key_id = \($0.bind(keyID))" } }

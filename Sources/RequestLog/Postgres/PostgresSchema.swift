@@ -59,7 +59,12 @@ enum PostgresSchema {
         Migration(
             version: 2, name: "resumes",
             statements: ["ALTER TABLE requests ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0"]),
-        // Version 3 is another change's (the response cache's columns); this one is independent of it.
+        Migration(
+            version: 3, name: "cache",
+            statements: [
+                "ALTER TABLE requests ADD COLUMN cache_status TEXT",
+                "ALTER TABLE requests ADD COLUMN cost_saved_usd DOUBLE PRECISION NOT NULL DEFAULT 0",
+            ]),
         Migration(
             version: 4, name: "responses",
             statements: [

@@ -33,6 +33,8 @@ extension RequestRecord {
         bindings.append(asn)
         bindings.append(metadataJSON)
         bindings.append(resumes)
+        bindings.append(cacheStatus)
+        bindings.append(costSavedUSD)
         bindings.append(requestBody)
         bindings.append(responseBody)
     }
@@ -61,6 +63,7 @@ extension RequestRecord {
             usageEstimated: try value("usage_estimated", Bool.self), costUSD: try value("cost_usd", Double.self),
             country: try value("country", String?.self), asn: try value("asn", Int?.self),
             metadataJSON: try value("metadata", String.self), resumes: try value("resumes", Int.self),
+            cacheStatus: try value("cache_status", String?.self), costSavedUSD: try value("cost_saved_usd", Double.self),
             requestBody: try value("request_body", String?.self),
             responseBody: try value("response_body", String?.self))
     }

@@ -48,7 +48,12 @@ enum RequestLogSchema {
         migrator.registerMigration("v2: resumes") { db in
             try db.execute(sql: "ALTER TABLE requests ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0")
         }
-        // Version 3 is another change's (the response cache's columns); this one is independent of it.
+        // Registered after the others (a migration is never edited once released): the response cache's columns.
+        migrator.registerMigration("v3-cache") { db in
+            try db.execute(sql: "ALTER TABLE requests ADD COLUMN cache_status TEXT")
+            try db.execute(sql: "ALTER TABLE requests ADD COLUMN cost_saved_usd REAL NOT NULL DEFAULT 0")
+        }
+        // The Responses API's stored responses.
         migrator.registerMigration("v4-responses") { db in
             try db.execute(
                 sql: """
@@ -70,7 +75,8 @@ enum RequestLogSchema {
         "request_id", "received_at_ms", "key_id", "dialect", "endpoint", "model", "stream", "provider", "upstream_model",
         "region", "attempts", "failures", "hedged", "route_reason", "ttft_ms", "first_byte_ms", "duration_ms", "status",
         "error_type", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
-        "usage_estimated", "cost_usd", "country", "asn", "metadata", "resumes", "request_body", "response_body",
+        "usage_estimated", "cost_usd", "country", "asn", "metadata", "resumes", "cache_status", "cost_saved_usd",
+        "request_body", "response_body",
     ]
 
     static let insertSQL =

@@ -8,7 +8,7 @@ extension RequestRecord {
             requestID, receivedAtMs, keyID, dialect, endpoint, model, stream, provider, upstreamModel, region, attempts,
             Self.failuresJSON(failures), hedged, routeReason, ttftMs, firstByteMs, durationMs, status, errorType,
             tokens.input, tokens.output, tokens.cacheRead, tokens.cacheWrite, tokens.reasoning, usageEstimated, costUSD,
-            country, asn, metadataJSON, resumes, requestBody, responseBody,
+            country, asn, metadataJSON, resumes, cacheStatus, costSavedUSD, requestBody, responseBody,
         ]
     }
 
@@ -28,6 +28,7 @@ extension RequestRecord {
                 reasoning: row["reasoning_tokens"] ?? 0),
             usageEstimated: row["usage_estimated"] ?? false, costUSD: row["cost_usd"] ?? 0, country: row["country"],
             asn: row["asn"], metadataJSON: row["metadata"] ?? "{}", resumes: row["resumes"] ?? 0,
+            cacheStatus: row["cache_status"], costSavedUSD: row["cost_saved_usd"] ?? 0,
             requestBody: row["request_body"],
             responseBody: row["response_body"])
     }

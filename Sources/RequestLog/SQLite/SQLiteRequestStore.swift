@@ -49,6 +49,7 @@ public final class SQLiteRequestStore: RequestStore {
             "COUNT(*) AS requests", "SUM(CASE WHEN error_type IS NULL AND status < 400 THEN 0 ELSE 1 END) AS errors",
             "SUM(input_tokens) AS input", "SUM(output_tokens) AS output", "SUM(cache_read_tokens) AS cache_read",
             "SUM(cache_write_tokens) AS cache_write", "SUM(reasoning_tokens) AS reasoning", "SUM(cost_usd) AS cost",
+            "SUM(CASE WHEN cache_status = 'hit' THEN 1 ELSE 0 END) AS cache_hits", "SUM(cost_saved_usd) AS saved",
         ]
         var text = "SELECT \(selected.joined(separator: ", ")) FROM requests"
         sql.restrict(fromMs: query.fromMs, toMs: query.toMs)
@@ -71,7 +72,7 @@ public final class SQLiteRequestStore: RequestStore {
                     tokens: RequestRecord.Tokens(
                         input: row["input"] ?? 0, output: row["output"] ?? 0, cacheRead: row["cache_read"] ?? 0,
                         cacheWrite: row["cache_write"] ?? 0, reasoning: row["reasoning"] ?? 0),
-                    costUSD: row["cost"] ?? 0)
+                    costUSD: row["cost"] ?? 0, cacheHits: row["cache_hits"] ?? 0, savedUSD: row["saved"] ?? 0)
             }
         }
     }

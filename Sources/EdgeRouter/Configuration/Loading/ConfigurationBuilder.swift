@@ -16,7 +16,7 @@ struct ConfigurationBuilder {
                 root, at: "",
                 allowed: [
                     "server", "providers", "models", "keys", "admin_keys", "geoip", "residency", "fleet", "routing", "probes",
-                    "log", "resume", "status", "responses",
+                    "log", "resume", "status", "responses", "cache",
                 ])
         else { return nil }
         let server = serverSettings(top["server"])
@@ -33,10 +33,33 @@ struct ConfigurationBuilder {
         if top["models"] == nil { reader.report("models", nil, "missing required field") }
         let routing = RoutingSettingsBuilder(reader: reader).routing(top["routing"])
         let status = StatusSettingsBuilder(reader: reader).status(top["status"])
+        var cache = CacheSettingsBuilder(reader: reader).settings(top["cache"])
+        cache.models = modelCachePolicies(top["models"])
         return RouterConfiguration(
             server: server, providers: providers, models: models, keys: keys, adminKeys: adminKeys, geo: geo,
             routing: routing, probes: probes, log: logSettings(top["log"]),
-            resume: resumeSettings(top["resume"]), status: status, responses: responsesSettings(top["responses"]))
+            resume: resumeSettings(top["resume"]), status: status, responses: responsesSettings(top["responses"]), cache: cache)
+    }
+
+    /// The models' `cache:` policies, by model name (the models were read, and their fields checked, already).
+    private func modelCachePolicies(_ entry: (node: Node, path: String)?) -> [String: CachePolicy] {
+        var policies: [String: CachePolicy] = [:]
+        let builder = CacheSettingsBuilder(reader: reader)
+        for (node, path) in reader.sequence(entry) {
+            guard case .mapping(let mapping) = node else { continue }
+            var name: String?
+            var cacheNode: Node?
+            for (key, value) in mapping {
+                switch key.string {
+                case "name": name = value.string
+                case "cache": cacheNode = value
+                default: break
+                }
+            }
+            guard let name, let cacheNode else { continue }
+            if let policy = builder.policy((cacheNode, "\(path).cache")) { policies[name] = policy }
+        }
+        return policies
     }
 
     /// `responses:`: the bounds of the Responses API's stored responses.
@@ -222,7 +245,7 @@ struct ConfigurationBuilder {
         var models: [Model] = []
         var names: Set<String> = []
         for (node, path) in reader.sequence(entry) {
-            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments", "objective", "hedge", "probe_prompt", "probe_max_tokens", "default_max_tokens", "kind"])
+            guard let fields = reader.mapping(node, at: path, allowed: ["name", "aliases", "deployments", "objective", "hedge", "probe_prompt", "probe_max_tokens", "default_max_tokens", "kind", "cache"])
             else { continue }
             guard let name = reader.string(fields["name"], required: "\(path).name") else { continue }
             let aliases = reader.stringList(fields["aliases"]) ?? []
@@ -316,7 +339,7 @@ struct ConfigurationBuilder {
         let allowed: Set =
             models == nil
             ? ["id", "key", "sha256"]
-            : ["id", "key", "sha256", "models", "residency", "metadata", "log_bodies", "budget", "rate_limit", "resumable"]
+            : ["id", "key", "sha256", "models", "residency", "metadata", "log_bodies", "budget", "rate_limit", "resumable", "cache"]
         for (node, keyPath) in reader.sequence(entry) {
             guard let fields = reader.mapping(node, at: keyPath, allowed: allowed) else { continue }
             guard let id = reader.string(fields["id"], required: "\(keyPath).id") else { continue }
@@ -337,7 +360,8 @@ struct ConfigurationBuilder {
             let key = GatewayKey(
                 id: id, allowedModels: allowedModels, residencyRule: residency, metadata: limits.metadata(fields["metadata"]),
                 bodyLogging: limits.bodyLogging(fields["log_bodies"]), budget: limits.budget(fields["budget"]),
-                rateLimit: limits.rateLimit(fields["rate_limit"]), resumable: limits.flag(fields["resumable"]))
+                rateLimit: limits.rateLimit(fields["rate_limit"]), resumable: limits.flag(fields["resumable"]),
+                cache: CacheSettingsBuilder(reader: reader).policy(fields["cache"]))
             switch (fields["key"], fields["sha256"]) {
             case (let secretEntry?, nil):
                 guard let secret = reader.string(secretEntry) else { continue }

@@ -8,6 +8,9 @@ public enum DemoConfiguration {
     public static let adminKey = "demo-admin"
     /// A key with a budget of $0.001 a day: a few requests, then 429s that say why.
     public static let cappedKey = "demo-capped"
+    /// A key whose answers are cached for five minutes (the response cache's demo): identical requests answer
+    /// `x-edge-cache: miss`, then `hit`.
+    public static let cachedKey = "demo-cached"
 
     /// The demo's simulated providers: id, dialect, region, and behaviour as `/_sim/config` JSON fields.
     public static var providers: [(id: String, dialect: String, region: String, behaviour: [String: Any])] {
@@ -83,6 +86,9 @@ public enum DemoConfiguration {
               - id: demo-capped
                 key: \(cappedKey)
                 budget: { usd_per_day: 0.001 }
+              - id: demo-cached
+                key: \(cachedKey)
+                cache: { ttl_ms: 300000, nondeterministic: true }
             admin_keys:
               - id: demo-admin
                 key: \(adminKey)

@@ -26,6 +26,10 @@ struct RequestTrail {
     var requestBody: String?
     /// Times the client came back for the answer before it was recorded.
     var resumes = 0
+    /// `hit`, `miss` or `coalesced` for a cacheable request.
+    var cacheStatus: String?
+    /// What a hit's answer cost when it was fetched.
+    var costSavedUSD: Double = 0
     /// The provider's frames as received, for a key that records bodies (nil otherwise), and how much more fits.
     private var responseBody: [UInt8]?
     private var responseRoom = 0
@@ -76,7 +80,8 @@ struct RequestTrail {
             firstByteMs: start.map { sinceReceived($0.timeToFirstByte) }, durationMs: sinceReceived(.now - received),
             status: status, errorType: errorType, tokens: tokens, usageEstimated: estimated,
             costUSD: deployment.map { $0.price.cost(of: tokens) } ?? 0, country: country, asn: asn,
-            metadataJSON: metadata.json, resumes: resumes, requestBody: requestBody,
+            metadataJSON: metadata.json, resumes: resumes, cacheStatus: cacheStatus, costSavedUSD: costSavedUSD,
+            requestBody: requestBody,
             responseBody: responseBody.map { String(decoding: $0, as: UTF8.self) })
     }
 

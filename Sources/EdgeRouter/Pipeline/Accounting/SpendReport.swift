@@ -97,7 +97,7 @@ public enum SpendReport {
                 "requests": row.requests, "errors": row.errors, "input_tokens": row.tokens.input,
                 "output_tokens": row.tokens.output, "cache_read_tokens": row.tokens.cacheRead,
                 "cache_write_tokens": row.tokens.cacheWrite, "reasoning_tokens": row.tokens.reasoning,
-                "cost_usd": row.costUSD,
+                "cost_usd": row.costUSD, "cache_hits": row.cacheHits, "saved_usd": row.savedUSD,
             ]
         }
         let groups = rows.map { row -> [String: Any] in
@@ -113,7 +113,8 @@ public enum SpendReport {
                     cacheRead: sum.tokens.cacheRead &+ row.tokens.cacheRead,
                     cacheWrite: sum.tokens.cacheWrite &+ row.tokens.cacheWrite,
                     reasoning: sum.tokens.reasoning &+ row.tokens.reasoning),
-                costUSD: sum.costUSD + row.costUSD)
+                costUSD: sum.costUSD + row.costUSD, cacheHits: sum.cacheHits + row.cacheHits,
+                savedUSD: sum.savedUSD + row.savedUSD)
         }
         var answer: [String: Any] = ["group_by": names, "groups": groups, "total": totals(sum)]
         if let from = query.fromMs { answer["from"] = isoTime(from) }
@@ -136,7 +137,8 @@ public enum SpendReport {
             "output_tokens": record.tokens.output, "cache_read_tokens": record.tokens.cacheRead,
             "cache_write_tokens": record.tokens.cacheWrite, "reasoning_tokens": record.tokens.reasoning,
             "usage_estimated": record.usageEstimated, "cost_usd": record.costUSD, "country": record.country ?? NSNull(),
-            "asn": record.asn ?? NSNull(), "resumes": record.resumes,
+            "asn": record.asn ?? NSNull(), "resumes": record.resumes, "cache": record.cacheStatus ?? NSNull(),
+            "cost_saved_usd": record.costSavedUSD,
             "metadata": (try? JSONSerialization.jsonObject(with: Data(record.metadataJSON.utf8))) ?? [String: Any](),
         ]
         if let body = record.requestBody { entry["request_body"] = body }
@@ -159,8 +161,12 @@ public enum SpendReport {
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
         let total = rows.reduce(0.0) { $0 + $1.costUSD }
+        let hits = rows.reduce(0) { $0 + $1.cacheHits }
+        let saved = rows.reduce(0.0) { $0 + $1.savedUSD }
+        // The cache's saving, only when it answered something: a log without hits reads as before.
+        let savings = hits == 0 ? "" : "; \(hits) answered from the cache, $\(String(format: "%.6f", saved)) saved"
         return ([format(header)] + lines.map(format)).joined(separator: "\n")
-            + "\n\(rows.reduce(0) { $0 + $1.requests }) requests, $\(String(format: "%.6f", total)) in all\n"
+            + "\n\(rows.reduce(0) { $0 + $1.requests }) requests, $\(String(format: "%.6f", total)) in all\(savings)\n"
     }
 
     private static func isoTime(_ ms: Int64) -> String {

@@ -1,0 +1,143 @@
+@testable import EdgeRouter
+import HTTPTypes
+import RoutingCore
+import Testing
+
+/// The response cache's parts without a server: the key's canonical form, the byte-bounded LRU store, and the
+/// request headers that steer the cache.
+@Suite("Response cache: key canonicalisation, LRU store, request options", .timeLimit(.minutes(1)))
+struct CacheKeyTests {
+    static func key(
+        _ body: String, tenant: String = "t", dialect: Dialect = .openai, model: String = "m",
+        passedOn: [(name: String, value: String)] = []
+    ) -> CacheKey.Canonical? {
+        var bytes = Array(body.utf8)
+        return bytes.withUnsafeMutableBufferPointer { buffer in
+            CacheKey.make(tenant: tenant, dialect: dialect, model: model, passedOn: passedOn, body: UnsafeBufferPointer(buffer))
+        }
+    }
+
+    static let base = #"{"model":"m","messages":[{"role":"user","content":"Hi"}],"temperature":0,"max_tokens":50}"#
+
+    @Test("the order of fields, whitespace and string escapes do not change the key")
+    func orderDoesNotMatter() throws {
+        let first = try #require(Self.key(Self.base))
+        let reordered = try #require(
+            Self.key(#"{ "max_tokens": 50, "temperature": 0, "messages": [ {"content": "\u0048i", "role": "user"} ], "model": "m" }"#))
+        #expect(first.key == reordered.key)
+    }
+
+    @Test("fields that do not change the answer (stream, stream_options, user, metadata, store, model) do not change the key")
+    func excludedFieldsDoNotMatter() throws {
+        let first = try #require(Self.key(Self.base))
+        let withExtras = try #require(
+            Self.key(
+                #"{"model":"other","stream":true,"stream_options":{"include_usage":true},"user":"u1","metadata":{"a":"b"},"store":false,"#
+                    + #""messages":[{"role":"user","content":"Hi"}],"temperature":0,"max_tokens":50}"#))
+        #expect(first.key == withExtras.key)
+    }
+
+    @Test("every field that changes the answer changes the key: messages, temperature, max_tokens, tools, seed, top_p, stop, nested values")
+    func answerChangingFieldsMatter() throws {
+        let first = try #require(Self.key(Self.base)).key
+        let variants = [
+            #"{"model":"m","messages":[{"role":"user","content":"Hi!"}],"temperature":0,"max_tokens":50}"#,
+            #"{"model":"m","messages":[{"role":"system","content":"Hi"}],"temperature":0,"max_tokens":50}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"Hi"}],"temperature":0.5,"max_tokens":50}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"Hi"}],"temperature":0,"max_tokens":51}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"Hi"}],"temperature":0,"max_tokens":50,"seed":1}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"Hi"}],"temperature":0,"max_tokens":50,"top_p":0.9}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"Hi"}],"temperature":0,"max_tokens":50,"stop":["x"]}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"Hi"}],"temperature":0,"max_tokens":50,"tools":[{"type":"function","function":{"name":"f"}}]}"#,
+            #"{"model":"m","messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hi"}],"temperature":0,"max_tokens":50}"#,
+        ]
+        var seen: Set<CacheKey> = [first]
+        for variant in variants {
+            let key = try #require(Self.key(variant)).key
+            #expect(seen.insert(key).inserted, "\(variant) has the key of an earlier body")
+        }
+    }
+
+    @Test("the tenant, the dialect, the model named and the passed-on headers each change the key")
+    func contextMatters() throws {
+        let first = try #require(Self.key(Self.base)).key
+        #expect(try #require(Self.key(Self.base, tenant: "other")).key != first)
+        #expect(try #require(Self.key(Self.base, dialect: .anthropic)).key != first)
+        #expect(try #require(Self.key(Self.base, model: "sim/m")).key != first)
+        #expect(try #require(Self.key(Self.base, passedOn: [("anthropic-beta", "x")])).key != first)
+    }
+
+    @Test("a request is deterministic with temperature 0 or a seed (Gemini's in generationConfig), not without")
+    func determinism() throws {
+        #expect(try #require(Self.key(Self.base)).isDeterministic)
+        #expect(try #require(Self.key(#"{"messages":[],"temperature":0.0}"#)).isDeterministic)
+        #expect(try #require(Self.key(#"{"messages":[],"temperature":0.7,"seed":3}"#)).isDeterministic)
+        #expect(try #require(Self.key(#"{"messages":[]}"#)).isDeterministic == false)
+        #expect(try #require(Self.key(#"{"messages":[],"temperature":1}"#)).isDeterministic == false)
+        #expect(try #require(Self.key(#"{"messages":[],"seed":null,"temperature":1}"#)).isDeterministic == false)
+        #expect(try #require(Self.key(#"{"contents":[],"generationConfig":{"temperature":0}}"#, dialect: .gemini)).isDeterministic)
+        #expect(try #require(Self.key(#"{"contents":[],"generationConfig":{"seed":9}}"#, dialect: .gemini)).isDeterministic)
+        #expect(try #require(Self.key(#"{"contents":[],"temperature":0.0001}"#, dialect: .gemini)).isDeterministic == false)
+    }
+
+    @Test("the last of duplicate keys wins, as the dialects' readers have it; text that is not JSON has no key")
+    func duplicatesAndGarbage() throws {
+        let duplicate = try #require(Self.key(#"{"temperature":1,"messages":[{"role":"user","content":"Hi"}],"temperature":0,"max_tokens":50,"model":"m"}"#))
+        #expect(duplicate.key == Self.key(Self.base)?.key)
+        #expect(Self.key(#"{"messages":"#) == nil)
+        #expect(Self.key("") == nil)
+    }
+
+    @Test("the LRU store evicts the least recently used entries until a new one fits, and refuses one larger than the bound")
+    func lruEvictsBySize() {
+        var store = LRUByteStore<String, Int>(maxBytes: 100)
+        var effects = LRUByteStore<String, Int>.Effects()
+        let later = ContinuousClock.now + .seconds(60)
+        store.insert(1, bytes: 40, for: "a", expires: later, effects: &effects)
+        store.insert(2, bytes: 40, for: "b", expires: later, effects: &effects)
+        #expect(store.value(for: "a", now: .now, effects: &effects) == 1)  // a is now the most recent
+        store.insert(3, bytes: 40, for: "c", expires: later, effects: &effects)
+        #expect(effects.evicted == 1)
+        #expect(store.keysByRecency == ["c", "a"])
+        #expect(store.bytes == 80)
+        #expect(store.insert(4, bytes: 101, for: "d", expires: later, effects: &effects) == false)
+        #expect(store.count == 2)
+        store.insert(5, bytes: 100, for: "e", expires: later, effects: &effects)
+        #expect(store.keysByRecency == ["e"])
+        #expect(effects.evicted == 3)
+    }
+
+    @Test("an expired entry is not returned and is dropped; replacing a key keeps one entry")
+    func lruExpiresAndReplaces() {
+        var store = LRUByteStore<String, Int>(maxBytes: 100)
+        var effects = LRUByteStore<String, Int>.Effects()
+        let now = ContinuousClock.now
+        store.insert(1, bytes: 10, for: "a", expires: now + .milliseconds(5), effects: &effects)
+        store.insert(2, bytes: 20, for: "b", expires: now + .seconds(60), effects: &effects)
+        store.insert(3, bytes: 30, for: "b", expires: now + .seconds(60), effects: &effects)
+        #expect(store.value(for: "a", now: now + .seconds(1), effects: &effects) == nil)
+        #expect(effects.expired == 1)
+        #expect(store.count == 1)
+        #expect(store.bytes == 30)
+        #expect(store.value(for: "b", now: now, effects: &effects) == 3)
+    }
+
+    @Test("x-edge-cache-ttl opts a request in (0 out, capped by max_request_ttl_ms); Cache-Control's no-cache and no-store are read; a bad TTL is refused")
+    func requestOptions() throws {
+        let policy = CachePolicy(ttl: .seconds(10))
+        let none = try CacheRequestOptions([:], maxTTL: .seconds(100))
+        #expect(none.effective(nil) == nil)
+        #expect(none.effective(policy) == policy)
+        let asked = try CacheRequestOptions([.edgeCacheTTL: "30"], maxTTL: .seconds(100))
+        #expect(asked.effective(nil)?.ttl == .seconds(30))
+        #expect(asked.effective(policy)?.ttl == .seconds(30))
+        #expect(try CacheRequestOptions([.edgeCacheTTL: "1000"], maxTTL: .seconds(100)).effective(nil)?.ttl == .seconds(100))
+        #expect(try CacheRequestOptions([.edgeCacheTTL: "0"], maxTTL: .seconds(100)).effective(policy) == nil)
+        let control = try CacheRequestOptions([.cacheControl: "max-age=0, No-Cache", .edgeCacheTTL: " 5 "], maxTTL: .seconds(100))
+        #expect(control.bypassLookup && !control.noStore)
+        #expect(try CacheRequestOptions([.cacheControl: "no-store"], maxTTL: .seconds(100)).noStore)
+        for bad in ["-1", "1.5", "abc", "", "9999999999"] {
+            #expect(throws: EdgeRouterError.self) { try CacheRequestOptions([.edgeCacheTTL: bad], maxTTL: .seconds(100)) }
+        }
+    }
+}
