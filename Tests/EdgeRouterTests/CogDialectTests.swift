@@ -3,6 +3,7 @@ import EdgeRouter
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Probe
 import ProviderSim
 import RoutingCore
 import Testing
@@ -205,7 +206,12 @@ struct CogDialectTests {
                 request.headers.add(name: "authorization", value: "Bearer \(RouterHarness.clientKey)")
                 request.headers.add(name: "content-type", value: "application/json")
                 request.body = .bytes(ByteBuffer(string: Self.body(model, stream: true, words: words, maxTokens: 41)))
-                let call = Task { try await harness.client.execute(request, timeout: .seconds(30)) }
+                // The client reads the answer as it comes; cancelling the task cancels the request and closes its
+                // connection, as a client that goes away does.
+                let call = Task {
+                    let response = try await harness.client.execute(request, timeout: .seconds(30))
+                    for try await _ in response.body {}
+                }
                 #expect(try await server.waitForLog("start word"), "\(model)")
                 call.cancel()
                 _ = try? await call.value

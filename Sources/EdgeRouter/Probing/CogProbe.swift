@@ -52,7 +52,7 @@ extension ProbeRunner {
                 connect: settings.connectTimeout, firstToken: settings.firstTokenTimeout,
                 total: settings.firstTokenTimeout + .seconds(5)),
             stopAfterFirstToken: true,
-            bodyObserver: { streams ? FirstTokenObserver(dialect: .cog) : CogWholeAnswerObserver() })
+            bodyObserver: { streams ? FirstTokenObserver(dialect: .cog) as any ProbeBodyObserver : CogWholeAnswerObserver() })
         do {
             return try await engine.probe(request)
         } catch {

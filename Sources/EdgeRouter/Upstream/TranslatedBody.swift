@@ -25,8 +25,8 @@ enum TranslatedBody {
         let input = deployment.cogInput ?? .standard
         let fields: [CogRequestWriter.Field] = input.fields.map { field in
             switch field.value {
-            case .template(let text): (field.name, text, false)
-            case .literal(let json): (field.name, json, true)
+            case .template(let text): (name: field.name, value: text, isLiteral: false)
+            case .literal(let json): (name: field.name, value: json, isLiteral: true)
             }
         }
         // The configuration's check refuses unknown templates; `plain` stands in for one built in code.

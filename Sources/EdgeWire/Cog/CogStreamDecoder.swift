@@ -18,7 +18,8 @@ public struct CogStreamDecoder: ProviderStreamDecoder {
 
     public mutating func decode(_ event: SSEEvent) throws(MalformedFrame) -> StreamDecoded {
         let data = event.data
-        switch event.type {
+        let type = event.type ?? ""
+        switch type {
         case "start", "output", "completed", "error":
             break
         default:
@@ -32,7 +33,7 @@ public struct CogStreamDecoder: ProviderStreamDecoder {
             throw MalformedFrame(detail: "a stream event is not a valid Cog prediction event")
         }
         var events: [StreamEvent] = []
-        switch event.type {
+        switch type {
         case "start":
             begin(id: prediction.id, into: &events)
         case "output":
@@ -52,7 +53,7 @@ public struct CogStreamDecoder: ProviderStreamDecoder {
         default:  // "error"
             events = [.error(message: prediction.error ?? "the prediction stream failed", type: "error")]
         }
-        return events.isEmpty ? .skip : .frame(UpstreamFrame(payload: data, eventType: event.type, events: events))
+        return events.isEmpty ? .skip : .frame(UpstreamFrame(payload: data, eventType: type, events: events))
     }
 
     private mutating func begin(id: String?, into events: inout [StreamEvent]) {

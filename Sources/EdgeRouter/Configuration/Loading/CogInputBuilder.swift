@@ -56,7 +56,11 @@ struct CogInputBuilder {
             }
             fields.append(CogInputField(name: name, value: .template(text)))
         }
-        if !fields.contains(where: { if case .template(let text) = $0.value { text.contains("{{") } else { false } }) {
+        var usesPlaceholder = false
+        for field in fields {
+            if case .template(let text) = field.value, text.contains("{{") { usesPlaceholder = true }
+        }
+        if !usesPlaceholder {
             reader.report(input.path, input.node, "the input template uses no placeholder: every request would send the same input")
         }
         result.fields = fields

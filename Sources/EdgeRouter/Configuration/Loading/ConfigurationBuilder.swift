@@ -183,8 +183,8 @@ struct ConfigurationBuilder {
                     reader.report(entry.path, entry.node, "only a 'dialect: cog' provider takes 'streams' (every other dialect streams)")
                 }
                 switch reader.string(entry) {
-                case "true": streams = true
-                case "false": streams = false
+                case "true"?: streams = true
+                case "false"?: streams = false
                 case let other?: reader.report(entry.path, entry.node, "expected true or false, got '\(other)'")
                 case nil: break
                 }

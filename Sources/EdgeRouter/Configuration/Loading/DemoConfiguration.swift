@@ -56,7 +56,7 @@ public enum DemoConfiguration {
               drain_timeout_ms: 10000
             providers:
             \(providerLines)
-            \(cogURL.map(cogProvider) ?? "")
+            \(cogURL.map(cogProvider(url:)) ?? "")
             models:
             \(cogURL == nil ? "" : cogModel)
               - name: demo-chat
