@@ -212,10 +212,12 @@ struct CogDialectTests {
                     let response = try await harness.client.execute(request, timeout: .seconds(30))
                     for try await _ in response.body {}
                 }
-                #expect(try await server.waitForLog("start word"), "\(model)")
+                let started = try await server.waitForLog("start word")
+                #expect(started, "\(model)")
                 call.cancel()
                 _ = try? await call.value
-                #expect(try await server.waitForLog("cancel"), "\(model): \(server.log())")
+                let cancelled = try await server.waitForLog("cancel")
+                #expect(cancelled, "\(model): \(server.log())")
                 #expect(!server.log().contains("done"), "\(model): \(server.log())")
             }
         }

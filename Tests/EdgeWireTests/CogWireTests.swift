@@ -115,7 +115,7 @@ struct CogWireTests {
                 do {
                     if case .frame(let frame) = try decoder.decode(event) { frames.append(frame.events) }
                 } catch {
-                    failure = error
+                    failure = (error as? MalformedFrame) ?? MalformedFrame(detail: "\(error)")
                 }
             }
         }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 
 /// A real Cog HTTP server (PyPI `cog`, no container: `python -m cog.server.http`) serving the test predictor of
@@ -108,22 +109,27 @@ final class CogServer: @unchecked Sendable {
 
     /// Polls `/health-check` until it says `READY` (a server starting up has nothing to push to us).
     private func waitUntilReady(limit: Duration) async throws {
-        let deadline = ContinuousClock.now + limit
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-        defer { try? client.syncShutdown() }
+        let outcome = await poll(client, until: ContinuousClock.now + limit)
+        try? await client.shutdown()
+        if let outcome { throw CogServerError(message: outcome) }
+    }
+
+    /// Nil once the server is READY; else why not.
+    private func poll(_ client: HTTPClient, until deadline: ContinuousClock.Instant) async -> String? {
         while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw CogServerError(message: "the Cog server exited with \(process.terminationStatus)") }
+            guard process.isRunning else { return "the Cog server exited with \(process.terminationStatus)" }
             var request = HTTPClientRequest(url: base + "/health-check")
             request.method = .GET
             if let response = try? await client.execute(request, timeout: .seconds(2)),
                 let body = try? await response.body.collect(upTo: 1 << 20),
                 String(buffer: body).contains(#""status":"READY""#)
             {
-                return
+                return nil
             }
-            try await Task.sleep(for: .milliseconds(100))
+            do { try await Task.sleep(for: .milliseconds(100)) } catch { return "cancelled" }
         }
-        throw CogServerError(message: "the Cog server was not READY within \(limit)")
+        return "the Cog server was not READY in time"
     }
 
     /// A port nobody listens on now: bound to port 0, read, closed (the server binds it a moment later).
