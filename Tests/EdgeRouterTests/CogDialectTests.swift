@@ -20,7 +20,7 @@ struct CogDialectTests {
 
     /// A router with the simulator `sim`, the streaming Cog server as `cog` (`capacity` slots) and the other as
     /// `cog-whole` (`streams: false`); models `m-cog`, `m-cog-whole` and `m-mixed` (cog, then sim).
-    static func yaml(simPort: Int, cog: CogServer, whole: CogServer?, capacity: Int = 1) -> String {
+    static func yaml(simPort: Int, cog: CogServer, whole: CogServer?, capacity: Int = 1, wholeFirstTokenMs: Int = 20000) -> String {
         let wholeProvider =
             whole.map {
                 """
@@ -28,7 +28,7 @@ struct CogDialectTests {
                     dialect: cog
                     streams: false
                     base_url: \($0.base)
-                    timeouts: { connect_ms: 1000, first_token_ms: 20000, idle_ms: 20000 }
+                    timeouts: { connect_ms: 1000, first_token_ms: \(wholeFirstTokenMs), idle_ms: 20000 }
                 """
             } ?? ""
         let wholeModel = whole == nil ? "" : "  - name: m-cog-whole\n    deployments: [{ provider: cog-whole, model: echo }]"
@@ -188,38 +188,45 @@ struct CogDialectTests {
         }
     }
 
-    @Test("a client that leaves mid-answer cancels the prediction: the router's POST /predictions/{id}/cancel reaches a predictor that does not stream")
-    func clientCancelCancelsPrediction() async throws {
+    @Test(
+        "a prediction the router gives up on is cancelled: a client leaving a streamed answer, and a first-token timeout on a predictor that does not stream (whose prediction a closed connection alone does not stop)"
+    )
+    func abandonedPredictionsAreCancelled() async throws {
         let whole = try await CogServer(.whole, delayMs: 100)
         defer { whole.stop() }
         let cog = try await CogServer(.streaming, delayMs: 100)
         defer { cog.stop() }
         try await RouterHarness.run(
-            sims: [ChatStreamingTests.fastSim()], yaml: { Self.yaml(simPort: $0[0], cog: cog, whole: whole) }
+            sims: [ChatStreamingTests.fastSim()],
+            yaml: { Self.yaml(simPort: $0[0], cog: cog, whole: whole, wholeFirstTokenMs: 1500) }
         ) { harness in
             // 41 words, 100 ms apart: about 4 s, unless cancelled.
             let words = Array(repeating: "word", count: 40).joined(separator: " ")
-            for server in [whole, cog] {
-                let model = server === whole ? "m-cog-whole" : "m-cog"
-                var request = HTTPClientRequest(url: harness.base + "/v1/chat/completions")
-                request.method = .POST
-                request.headers.add(name: "authorization", value: "Bearer \(RouterHarness.clientKey)")
-                request.headers.add(name: "content-type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: Self.body(model, stream: true, words: words, maxTokens: 41)))
-                // The client reads the answer as it comes; cancelling the task cancels the request and closes its
-                // connection, as a client that goes away does.
-                let call = Task {
-                    let response = try await harness.client.execute(request, timeout: .seconds(30))
-                    for try await _ in response.body {}
-                }
-                let started = try await server.waitForLog("start word")
-                #expect(started, "\(model)")
-                call.cancel()
-                _ = try? await call.value
-                let cancelled = try await server.waitForLog("cancel")
-                #expect(cancelled, "\(model): \(server.log())")
-                #expect(!server.log().contains("done"), "\(model): \(server.log())")
+            // The client reads the streamed answer as it comes, then leaves: cancelling the task cancels the
+            // request and closes its connection; the router notices at its next write.
+            var request = HTTPClientRequest(url: harness.base + "/v1/chat/completions")
+            request.method = .POST
+            request.headers.add(name: "authorization", value: "Bearer \(RouterHarness.clientKey)")
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: Self.body("m-cog", stream: true, words: words, maxTokens: 41)))
+            let call = Task {
+                let response = try await harness.client.execute(request, timeout: .seconds(30))
+                for try await _ in response.body {}
             }
+            let started = try await cog.waitForLog("start word")
+            #expect(started)
+            call.cancel()
+            _ = try? await call.value
+            let cancelled = try await cog.waitForLog("cancel")
+            #expect(cancelled, "\(cog.log())")
+            #expect(!cog.log().contains("done"), "\(cog.log())")
+            // The whole answer would come after about 4 s; the router gives up at 1.5 s and cancels it.
+            let timedOut = try await harness.send(
+                "/v1/chat/completions", body: Self.body("m-cog-whole", stream: false, words: words, maxTokens: 41))
+            #expect(timedOut.status >= 500, "\(timedOut.body)")
+            let wholeCancelled = try await whole.waitForLog("cancel")
+            #expect(wholeCancelled, "\(whole.log())")
+            #expect(!whole.log().contains("done"), "\(whole.log())")
         }
     }
 
