@@ -75,4 +75,20 @@ struct CogConfigurationTests {
             #expect(found.contains { $0.hasPrefix(prefix) }, "missing: \(prefix)\nfound: \(found)")
         }
     }
+
+    @Test("the demo with a Cog server (`--cog-url`) adds provider cog-echo and model demo-cog, Cog first then sim-fast; without it, neither")
+    func demo() throws {
+        let ports = Array(9101...9105)
+        let with = try ConfigurationLoader.parse(
+            yaml: DemoConfiguration.yaml(routerPort: 0, simPorts: ports, cogURL: "http://127.0.0.1:9106"), environment: [:])
+        let provider = try #require(with.provider(id: "cog-echo"))
+        #expect(provider.dialect == .cog)
+        #expect(provider.capacity == 1)
+        let model = try #require(with.model(named: "demo-cog"))
+        #expect(model.deployments.map(\.provider.id) == ["cog-echo", "sim-fast"])
+        #expect(model.deployments[0].cogInput?.chatTemplate == "plain")
+        let without = try ConfigurationLoader.parse(yaml: DemoConfiguration.yaml(routerPort: 0, simPorts: ports), environment: [:])
+        #expect(without.provider(id: "cog-echo") == nil)
+        #expect(without.model(named: "demo-cog") == nil)
+    }
 }
