@@ -6,6 +6,10 @@ public struct AttemptFailure: Sendable, Error, CustomStringConvertible {
         case connection
         /// The provider answered with a retryable status (408, 409, 429, 5xx, 529).
         case status
+        /// The provider refused because every one of its slots is busy (a Cog server's 409 "at capacity"): tried
+        /// elsewhere, and not held against the deployment (its breaker is not told; its in-flight count and
+        /// `capacity` already rank it down while it is full).
+        case atCapacity
         /// The provider refused our credentials (401, 403): a configuration problem on our side.
         case credentials
         /// The provider rejected the request itself (400, 413, 422): the client's to fix, not retried.

@@ -145,6 +145,7 @@ public final class RoutingEngine: Sendable {
         switch failure.cause {
         case .rejected: return  // the client's request was at fault, not the deployment
         case .clientStalled: return  // the client stopped reading: nothing the deployment did
+        case .atCapacity: return  // busy, not broken: the next request may find a free slot
         case .credentials: outcome = .credentialsRejected
         case .status where failure.status == 429:
             outcome = .rateLimited(retryAfterNanos: failure.retryAfter.map(MonotonicTime.nanos))

@@ -18,6 +18,8 @@ struct DemoCommand: AsyncParsableCommand {
     var geoDatabase: String?
     @Option(name: .long, help: "The request log's SQLite file (created if missing).")
     var log: String = "data/demo-requests.sqlite"
+    @Option(name: .long, help: "A running Cog server to add as provider cog-echo and model demo-cog (scripts/demo --with-cog starts one).")
+    var cogURL: String?
 
     func run() async throws {
         let logger = Runtime.bootstrap(logLevel: logLevel ?? "warning")
@@ -32,7 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         let configuration: RouterConfiguration
         do {
             configuration = try ConfigurationLoader.parse(
-                yaml: DemoConfiguration.yaml(routerPort: port, simPorts: ports, geoDatabase: geoDatabase, logPath: log),
+                yaml: DemoConfiguration.yaml(routerPort: port, simPorts: ports, geoDatabase: geoDatabase, logPath: log, cogURL: cogURL),
                 file: "built-in demo configuration")
         } catch {
             Runtime.fail(error.message)
@@ -68,6 +70,15 @@ struct DemoCommand: AsyncParsableCommand {
             "  router on \(base)  (key \(DemoConfiguration.clientKey)): demo-chat on the three OpenAI-dialect providers,",
             "  demo-mini on two of them, demo-multi on sim-claude, sim-gemini and sim-steady (three dialects),",
             "  demo-embed (embeddings) on sim-fast and sim-gemini",
+        ]
+        if let cogURL {
+            lines += [
+                "  demo-cog on the Cog server at \(cogURL) (the test predictor; sim-fast when it is busy or down):",
+                "  curl -N \(base)/v1/chat/completions -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' \\",
+                "    -d '{\"model\":\"demo-cog\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hello there\"}]}'",
+            ]
+        }
+        lines += [
             "",
             "Stream token by token:",
             "  curl -N \(base)/v1/chat/completions -H 'Authorization: Bearer \(DemoConfiguration.clientKey)' \\",

@@ -3,8 +3,9 @@ import EdgeWire
 import NIOCore
 
 // Fuzzes what the router does with a provider's streamed answer: the SSE parser, the stream decoder of a provider
-// dialect (OpenAI, Anthropic or Gemini: the first input byte's high half picks it), each client dialect's answer assembler and
-// stream encoder, fed bytes as they would arrive. Besides never trapping, it checks:
+// dialect (OpenAI, Anthropic, Gemini or Cog: the first input byte's high half picks it), each client dialect's answer
+// assembler and stream encoder, fed bytes as they would arrive. For Cog, the same bytes are also read as a whole
+// prediction answer (a predictor that does not stream) and as a `/health-check` answer. Besides never trapping, it checks:
 // - the events do not depend on where the stream is split into reads (the first input byte's low half picks the
 //   split);
 // - the answer each client dialect's assembler makes of whatever was decoded is valid JSON, and so is each data
@@ -14,8 +15,19 @@ import NIOCore
 public func fuzzSSE(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = UnsafeBufferPointer(start: data, count: data == nil ? 0 : size)
     guard let first = input.first else { return 0 }
-    let dialect = Int((first >> 4) % 3)
+    let dialect = Int((first >> 4) % 4)
     let stream = UnsafeBufferPointer(rebasing: input.dropFirst())
+    if dialect == 3 {
+        // Outside input read whole: it must never trap, and a successful read has a well-formed first event.
+        if let events = try? CogAnswerReader.events(Array(stream)) {
+            guard let head = events.first else { fatalError("a Cog answer read into no events") }
+            switch head {
+            case .start, .error: break
+            default: fatalError("a Cog answer's first event is \(head)")
+            }
+        }
+        _ = CogHealth.status(in: stream)
+    }
     // A small line limit, so that the limit is reached too.
     let whole = decode(stream, dialect: dialect, pieces: 1, maxLineLength: 512)
     let split = decode(stream, dialect: dialect, pieces: Int(first % 16) + 2, maxLineLength: 512)
@@ -36,7 +48,8 @@ func decoder(_ dialect: Int) -> any ProviderStreamDecoder {
     switch dialect {
     case 0: OpenAIStreamDecoder()
     case 1: AnthropicStreamDecoder()
-    default: GeminiStreamDecoder()
+    case 2: GeminiStreamDecoder()
+    default: CogStreamDecoder()
     }
 }
 

@@ -25,6 +25,7 @@ public struct ProbeRunner: Sendable {
     /// embeddings requests.
     public func probe(_ deployment: Deployment, probe: ModelProbe, kind: ModelKind = .chat, cold: Bool) async -> ProbeResult {
         if kind == .embedding { return await embeddingProbe(deployment, text: probe.prompt ?? settings.prompt, cold: cold) }
+        if deployment.provider.dialect == .cog { return await cogProbe(deployment, probe: probe, cold: cold) }
         // The probe's request starts neutral and is written in the provider's dialect, as a translated request is.
         let prompt = ChatRequest(
             model: deployment.upstreamModel, stream: true,

@@ -81,6 +81,11 @@ final class ProbeScheduler: Service, Sendable {
             let result = errorText.sanitizing(
                 await runner.probe(runtime.deployment, probe: model?.probe ?? ModelProbe(), kind: model?.kind ?? .chat, cold: cold))
             if Task.isCancelled { return }
+            if result.isCogBusy {
+                // Every slot of the Cog server is in use: busy, not broken, and nothing was measured.
+                metrics.recordSkip(runtime.deployment)
+                continue
+            }
             latest.withLock { $0[runtime.deployment.key] = ProbeSummary(at: .now, result: result) }
             metrics.record(result, deployment: runtime.deployment)
             engine.recordProbe(runtime, result.outcome)

@@ -443,7 +443,7 @@ final class ChatResponder: ChatExchangeObserver {
         headers[.edgeProvider] = start.deployment.provider.id
         headers[.edgeUpstreamModel] = start.deployment.upstreamModel
         headers[.edgeAttempts] = String(start.attempts)
-        headers[.edgeRouteReason] = start.reason.rawValue
+        headers[.edgeRouteReason] = start.reasonText
         headers[.edgeResumable] = buffer == nil ? "false" : "true"
         headers[.edgeTTFT] = String(Int(start.timeToFirstToken.milliseconds.rounded()))
         if let cacheStatus { headers[.edgeCache] = cacheStatus }

@@ -35,7 +35,8 @@ enum ErrorResponse {
     /// The error body in `dialect`'s shape.
     static func body(_ error: EdgeRouterError, requestID: String, dialect: Dialect) -> ByteBuffer {
         switch dialect {
-        case .openai:
+        case .openai, .cog:
+            // No client speaks Cog (it is a provider dialect only); OpenAI's shape is the neutral one.
             return ByteBuffer(bytes: openAIBody(error, requestID: requestID))
         case .anthropic:
             return ByteBuffer(

@@ -7,6 +7,7 @@ enum DialectStreamDecoder {
     case openai(OpenAIStreamDecoder)
     case anthropic(AnthropicStreamDecoder)
     case gemini(GeminiStreamDecoder)
+    case cog(CogStreamDecoder)
 
     /// A decoder at the start of a stream in `dialect`.
     init(_ dialect: Dialect) {
@@ -14,6 +15,7 @@ enum DialectStreamDecoder {
         case .openai: self = .openai(OpenAIStreamDecoder())
         case .anthropic: self = .anthropic(AnthropicStreamDecoder())
         case .gemini: self = .gemini(GeminiStreamDecoder())
+        case .cog: self = .cog(CogStreamDecoder())
         }
     }
 
@@ -32,6 +34,9 @@ enum DialectStreamDecoder {
             self = .openai(OpenAIStreamDecoder())
             defer { self = .gemini(decoder) }
             return try decoder.decode(event)
+        case .cog(var decoder):
+            defer { self = .cog(decoder) }
+            return try decoder.decode(event)
         }
     }
 
@@ -41,6 +46,7 @@ enum DialectStreamDecoder {
         case .openai(let decoder): decoder.isAnswerFinished
         case .anthropic(let decoder): decoder.isAnswerFinished
         case .gemini(let decoder): decoder.isAnswerFinished
+        case .cog(let decoder): decoder.isAnswerFinished
         }
     }
 }

@@ -11,7 +11,7 @@ extension ProviderEndpoint {
         switch deployment.provider.dialect {
         case .openai: return base + "/embeddings"
         case .gemini: return base + "/v1beta/models/" + pathSegment(deployment.upstreamModel) + ":batchEmbedContents"
-        case .anthropic: return nil
+        case .anthropic, .cog: return nil
         }
     }
 
@@ -27,6 +27,7 @@ extension ProviderEndpoint {
         case .openai: return try EmbeddingRequestWriter.openAIBody(request, model: deployment.upstreamModel)
         case .gemini: return try EmbeddingRequestWriter.geminiBody(request, model: deployment.upstreamModel)
         case .anthropic: throw WireError("Anthropic-dialect providers have no embeddings.", param: "model")
+        case .cog: throw WireError("Cog-dialect providers serve chat models only.", param: "model")
         }
     }
 
@@ -36,6 +37,7 @@ extension ProviderEndpoint {
         case .openai: return try EmbeddingResultReader.openAI(body, expected: expected)
         case .gemini: return try EmbeddingResultReader.gemini(body, expected: expected)
         case .anthropic: throw WireError("Anthropic-dialect providers have no embeddings.")
+        case .cog: throw WireError("Cog-dialect providers serve chat models only.")
         }
     }
 }

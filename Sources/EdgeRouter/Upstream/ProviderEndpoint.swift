@@ -7,6 +7,9 @@ import RoutingCore
 /// - Anthropic: `{base_url}/v1/messages`, `x-api-key` and `anthropic-version` (the client's, when an Anthropic
 ///   client sent one, else ``anthropicVersion``), with the client's `anthropic-beta` passed on.
 /// - Gemini: `{base_url}/v1beta/models/{model}:streamGenerateContent?alt=sse`, `x-goog-api-key`.
+/// - Cog: `PUT {base_url}/predictions/{id}` with an id the router chose (so that it can cancel the prediction),
+///   `Accept: text/event-stream` unless the predictor does not stream, `Authorization: Bearer` when a key is set
+///   (a Cog server behind an authenticating proxy).
 enum ProviderEndpoint {
     /// The Messages API version sent when the client gave none.
     static let anthropicVersion = "2023-06-01"
@@ -18,13 +21,35 @@ enum ProviderEndpoint {
         case .openai: return base + "/chat/completions"
         case .anthropic: return base + "/v1/messages"
         case .gemini: return base + "/v1beta/models/" + pathSegment(deployment.upstreamModel) + ":streamGenerateContent?alt=sse"
+        case .cog: return base + "/predictions"
         }
+    }
+
+    /// The URL of the Cog prediction `id` of `deployment` (`PUT` creates it), and of its cancel.
+    static func cogPredictionURL(for deployment: Deployment, id: String, cancel: Bool = false) -> String {
+        deployment.provider.baseURL + "/predictions/" + pathSegment(id) + (cancel ? "/cancel" : "")
+    }
+
+    /// A fresh prediction id: 26 lowercase base-32 characters from 128 random bits, as Cog's documentation
+    /// recommends, so that ids of many routers never meet on one Cog server.
+    static func newPredictionID() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".unicodeScalars)
+        var high = UInt64.random(in: .min ... .max)
+        var low = UInt64.random(in: .min ... .max)
+        var id = String.UnicodeScalarView()
+        for _ in 0..<26 {
+            id.append(alphabet[Int(low & 31)])
+            low = (low >> 5) | ((high & 31) << 59)
+            high >>= 5
+        }
+        return String(id)
     }
 
     /// The request's headers: content type, the provider's authentication, `passedOn` (headers of the client's
     /// own dialect, such as `anthropic-beta`, when the provider speaks it), then the provider's configured headers.
     static func headers(for provider: Provider, passedOn: [(name: String, value: String)] = []) -> [(name: String, value: String)] {
-        var headers: [(name: String, value: String)] = [("content-type", "application/json"), ("accept", "text/event-stream")]
+        let accept = provider.streams ? "text/event-stream" : "application/json"
+        var headers: [(name: String, value: String)] = [("content-type", "application/json"), ("accept", accept)]
         headers.reserveCapacity(4 + passedOn.count + provider.headers.count)
         let key = provider.apiKey.flatMap { $0.isEmpty ? nil : $0 }
         switch provider.dialect {
@@ -37,6 +62,8 @@ enum ProviderEndpoint {
             }
         case .gemini:
             if let key { headers.append(("x-goog-api-key", key)) }
+        case .cog:
+            if let key { headers.append(("authorization", "Bearer \(key)")) }
         }
         headers += passedOn
         headers += provider.headers

@@ -15,6 +15,23 @@ enum TranslatedBody {
             try AnthropicRequestWriter.body(for: request, model: deployment.upstreamModel, defaultMaxTokens: defaultMaxTokens)
         case .gemini:
             try GeminiRequestWriter.body(for: request)
+        case .cog:
+            try cogBody(request, for: deployment, defaultMaxTokens: defaultMaxTokens)
         }
+    }
+
+    /// The Cog prediction body, through the deployment's input template (``CogInput/standard`` when none is set).
+    private static func cogBody(_ request: ChatRequest, for deployment: Deployment, defaultMaxTokens: Int) throws(WireError) -> ByteBuffer {
+        let input = deployment.cogInput ?? .standard
+        let fields: [CogRequestWriter.Field] = input.fields.map { field in
+            switch field.value {
+            case .template(let text): (name: field.name, value: text, isLiteral: false)
+            case .literal(let json): (name: field.name, value: json, isLiteral: true)
+            }
+        }
+        // The configuration's check refuses unknown templates; `plain` stands in for one built in code.
+        let template = CogChatTemplate(rawValue: input.chatTemplate) ?? .plain
+        return try CogRequestWriter.body(
+            for: request, fields: fields, chatTemplate: template, defaultMaxTokens: defaultMaxTokens, model: deployment.upstreamModel)
     }
 }

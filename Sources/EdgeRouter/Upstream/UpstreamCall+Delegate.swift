@@ -9,12 +9,17 @@ import RoutingCore
 extension UpstreamCall {
     /// How much of a non-2xx body is kept to find the provider's message.
     static let rejectionBodyLimit = 64 * 1024
+    /// The largest whole JSON answer taken from a Cog predictor that does not stream.
+    static let wholeAnswerLimit = 16 << 20
 
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         timeToFirstByte = ContinuousClock.now - started
         noteRead()
         let status = Int(head.status.code)
-        if (200..<300).contains(status), let type = head.headers.first(name: "content-type"), !Self.isEventStream(type) {
+        if (200..<300).contains(status), deployment.provider.dialect == .cog, !deployment.provider.streams {
+            // A predictor without `@cog.streaming` answers the whole prediction as JSON, once it is done.
+            wholeAnswer = ByteBuffer()
+        } else if (200..<300).contains(status), let type = head.headers.first(name: "content-type"), !Self.isEventStream(type) {
             // A 200 that is not a stream (a JSON completion, an HTML error page of a proxy) is not this dialect:
             // fail it over now rather than read a body that will never hold a token.
             fail(
@@ -45,6 +50,18 @@ extension UpstreamCall {
             return task.eventLoop.makeSucceededVoidFuture()
         }
         guard !isClosed else { return task.eventLoop.makeSucceededVoidFuture() }
+        if var whole = wholeAnswer {
+            wholeAnswer = nil  // not two copies of the body while it grows
+            guard whole.readableBytes + buffer.readableBytes <= Self.wholeAnswerLimit else {
+                fail(
+                    AttemptFailure(.malformed, deployment: deployment.label, detail: "the prediction's answer exceeded the size limit"),
+                    cancelRequest: true)
+                return task.eventLoop.makeSucceededVoidFuture()
+            }
+            whole.writeImmutableBuffer(buffer)
+            wholeAnswer = whole
+            return task.eventLoop.makeSucceededVoidFuture()
+        }
         do {
             try buffer.withUnsafeReadableBytes { bytes in
                 try parser.parse(bytes) { event in handle(event) }
@@ -78,6 +95,10 @@ extension UpstreamCall {
             return
         }
         guard !isClosed else { return }
+        if let whole = wholeAnswer {
+            finishWholeAnswer(whole)
+            return
+        }
         if let last = parser.finish() { handle(last) }
         guard !isClosed else { return }
         if decoder.isAnswerFinished {
@@ -124,6 +145,29 @@ extension UpstreamCall {
         }
     }
 
+    /// A Cog predictor's whole JSON answer: its events as one frame, then the end. Its first token is the whole
+    /// prediction, which is what a client of a predictor that does not stream waits for.
+    private func finishWholeAnswer(_ whole: ByteBuffer) {
+        wholeAnswer = nil
+        let bytes = Array(whole.readableBytesView)
+        let events: [StreamEvent]
+        do {
+            events = try CogAnswerReader.events(bytes)
+        } catch {
+            fail(AttemptFailure(.malformed, deployment: deployment.label, detail: error.detail))
+            return
+        }
+        if case .error(let message, _)? = events.first {
+            fail(
+                AttemptFailure(
+                    .streamError, deployment: deployment.label, detail: "the prediction failed: \(errorText.sanitize(message))"))
+            return
+        }
+        push(.frame(UpstreamFrame(payload: bytes, events: events)))
+        push(.done)
+        report(.arrived(timing()))
+    }
+
     private func timing() -> FirstTokenTiming {
         let elapsed = ContinuousClock.now - started
         return FirstTokenTiming(timeToFirstByte: timeToFirstByte ?? elapsed, timeToFirstToken: elapsed)
@@ -142,9 +186,26 @@ extension UpstreamCall {
         if let message = UpstreamErrorText.message(in: rejection.body).map({ errorText.sanitize($0) }), !message.isEmpty {
             detail += ": \(message)"
         }
+        var cause = AttemptFailure.cause(forStatus: rejection.status)
+        if deployment.provider.dialect == .cog {
+            switch rejection.status {
+            case 409:
+                // Cog's "At capacity - all prediction slots busy": busy, not broken.
+                cause = .atCapacity
+            case 406:
+                // The predictor does not stream: the provider needs `streams: false`. Not the client's fault.
+                cause = .status
+                detail += " (set `streams: false` on the provider for a predictor without @cog.streaming)"
+            case 422:
+                // The input template does not fit the predictor's arguments: the configuration's fault, not the
+                // client's; another deployment may take the request.
+                cause = .status
+            default:
+                break
+            }
+        }
         return AttemptFailure(
-            AttemptFailure.cause(forStatus: rejection.status), deployment: deployment.label, status: rejection.status,
-            detail: detail, retryAfter: rejection.retryAfter)
+            cause, deployment: deployment.label, status: rejection.status, detail: detail, retryAfter: rejection.retryAfter)
     }
 }
 

@@ -59,6 +59,10 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     var errorText = UpstreamErrorText.none
     /// The stream's idle, length and client-stall clock, from sending on.
     var watch: StreamWatch?
+    /// A Cog call's prediction: its id (the router's choice, to cancel it by) and the client that cancels it.
+    var cogPrediction: (id: String, client: HTTPClient, logger: Logger)?
+    /// A Cog predictor that does not stream answers with one JSON object, collected here until it ends.
+    var wholeAnswer: ByteBuffer?
     private var watchTimer: Scheduled<Void>?
 
     init(
@@ -85,10 +89,18 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
         }
         var headers = HTTPHeaders()
         for header in ProviderEndpoint.headers(for: provider, passedOn: passedOn) { headers.add(name: header.name, value: header.value) }
+        var url = ProviderEndpoint.url(for: deployment)
+        var method = HTTPMethod.POST
+        if provider.dialect == .cog {
+            // The router names the prediction, so that it can cancel it when the client goes.
+            let id = ProviderEndpoint.newPredictionID()
+            url = ProviderEndpoint.cogPredictionURL(for: deployment, id: id)
+            method = .PUT
+            cogPrediction = (id, client, logger)
+        }
         let request: HTTPClient.Request
         do {
-            request = try HTTPClient.Request(
-                url: ProviderEndpoint.url(for: deployment), method: .POST, headers: headers, body: .byteBuffer(body))
+            request = try HTTPClient.Request(url: url, method: method, headers: headers, body: .byteBuffer(body))
         } catch {
             fail(
                 AttemptFailure(
@@ -132,7 +144,29 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
         let wasOpen = inbox.cancel()
         stopWatch()
         resume()
-        if wasOpen { task?.cancel() }
+        if wasOpen {
+            task?.cancel()
+            cancelPrediction()
+        }
+    }
+
+    /// Asks the Cog server to cancel the call's prediction (`POST /predictions/{id}/cancel`), once, without waiting:
+    /// closing the connection stops a streamed prediction, but not one asked for as a whole JSON answer, which would
+    /// hold its slot to the end.
+    func cancelPrediction() {
+        guard let prediction = cogPrediction else { return }
+        cogPrediction = nil
+        var headers = HTTPHeaders()
+        for header in ProviderEndpoint.headers(for: deployment.provider) where header.name != "accept" && header.name != "content-type" {
+            headers.add(name: header.name, value: header.value)
+        }
+        guard
+            let request = try? HTTPClient.Request(
+                url: ProviderEndpoint.cogPredictionURL(for: deployment, id: prediction.id, cancel: true), method: .POST,
+                headers: headers)
+        else { return }
+        // Bounded, and nobody waits for it: a server that is gone fails it, which is fine.
+        _ = prediction.client.execute(request: request, deadline: .now() + .seconds(5), logger: prediction.logger)
     }
 
     /// Whether the stream has ended or the call was cancelled.
@@ -170,7 +204,10 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     func fail(_ failure: AttemptFailure, cancelRequest: Bool = false) {
         push(.failed(failure))
         report(.failed(failure))
-        if cancelRequest { task?.cancel() }
+        if cancelRequest {
+            task?.cancel()
+            cancelPrediction()
+        }
     }
 
     /// A future that completes when the receiver may read on: at once, unless the reader is too far behind

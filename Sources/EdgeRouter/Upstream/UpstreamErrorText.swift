@@ -97,6 +97,11 @@ struct UpstreamErrorText: Sendable {
                     }
                     message = nil
                     if try scanner.consumeNull() { continue }
+                    // Cog's errors are a bare string: `{"error":"At capacity - all prediction slots busy"}`.
+                    if try scanner.peekKind() == .string {
+                        message = try scanner.readString()
+                        continue
+                    }
                     try scanner.enterObject()
                     while let key = try scanner.nextMember() {
                         if key.matches("message") { message = try scanner.readNullableString() } else { try scanner.skipValue() }

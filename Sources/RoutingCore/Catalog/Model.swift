@@ -48,11 +48,14 @@ public struct Deployment: Sendable {
     public var price: Price
     /// The catalog name of the model this deployment serves (set by ``Model``).
     public internal(set) var modelName = ""
+    /// How a chat becomes the input of a Cog predictor (`input`, `chat_template`); nil for other dialects.
+    public var cogInput: CogInput?
 
-    public init(provider: Provider, upstreamModel: String, price: Price = .init()) {
+    public init(provider: Provider, upstreamModel: String, price: Price = .init(), cogInput: CogInput? = nil) {
         self.provider = provider
         self.upstreamModel = upstreamModel
         self.price = price
+        self.cogInput = cogInput
     }
 
     /// `provider/upstream-model`, the name used in logs and errors.

@@ -6,6 +6,9 @@ public enum Dialect: String, Sendable, CaseIterable {
     case anthropic
     /// Google Gemini (`generateContent`, `streamGenerateContent`).
     case gemini
+    /// A model packaged with Replicate's Cog, served by Cog's HTTP server (`PUT /predictions/{id}`). Provider side
+    /// only: no client speaks it. The deployment's ``CogInput`` turns a chat into the predictor's input.
+    case cog
 }
 
 /// A configured upstream provider: where it is, how to authenticate, and how long to wait for it.
@@ -23,8 +26,12 @@ public struct Provider: Sendable, Identifiable {
     public var region: String
     /// Extra headers sent with every upstream request (for example an organisation id).
     public var headers: [(name: String, value: String)]
-    /// How many requests the provider can serve at once, for self-hosted servers; nil for large hosted APIs.
+    /// How many requests the provider can serve at once, for self-hosted servers; nil for large hosted APIs. A Cog
+    /// server's prediction slots (Cog's `concurrency.max`, 1 unless the model says otherwise).
     public var capacity: Int?
+    /// Whether the provider streams its answers. Only a Cog predictor may not (one without `@cog.streaming`): it is
+    /// then asked for the whole prediction as JSON, and its first token is the whole answer.
+    public var streams: Bool
     /// How long to wait for each phase of an upstream call.
     public var timeouts: ProviderTimeouts
     /// A PEM bundle of the certificate authorities this provider's TLS certificate must chain to, instead of the
@@ -39,9 +46,11 @@ public struct Provider: Sendable, Identifiable {
         region: String = "default",
         headers: [(name: String, value: String)] = [],
         capacity: Int? = nil,
+        streams: Bool = true,
         timeouts: ProviderTimeouts = .init(),
         caBundlePath: String? = nil
     ) {
+        self.streams = streams
         self.id = id
         self.dialect = dialect
         self.baseURL = baseURL

@@ -188,7 +188,7 @@ struct ConfigurationBuilder {
         var providers: [Provider] = []
         var seen: Set<String> = []
         var checkedBundles: Set<String> = []
-        let allowed: Set = ["id", "dialect", "base_url", "api_key", "region", "headers", "capacity", "timeouts", "ca_bundle"]
+        let allowed: Set = ["id", "dialect", "base_url", "api_key", "region", "headers", "capacity", "streams", "timeouts", "ca_bundle"]
         for (node, path) in reader.sequence(entry) {
             guard let fields = reader.mapping(node, at: path, allowed: allowed) else { continue }
             guard let id = reader.string(fields["id"], required: "\(path).id") else { continue }
@@ -203,13 +203,28 @@ struct ConfigurationBuilder {
                 if let parsed = Dialect(rawValue: name) {
                     dialect = parsed
                 } else {
-                    reader.report("\(path).dialect", fields["dialect"]?.node, "unknown dialect '\(name)' (known: openai, anthropic, gemini)")
+                    reader.report("\(path).dialect", fields["dialect"]?.node, "unknown dialect '\(name)' (known: openai, anthropic, gemini, cog)")
                 }
             }
             let baseURL = reader.string(fields["base_url"], required: "\(path).base_url").flatMap { url in
                 validatedBaseURL(url, path: "\(path).base_url", node: fields["base_url"]?.node)
             }
-            let capacity = fields["capacity"].map { reader.int($0, default: 0, range: 1...1_000_000) }
+            var capacity = fields["capacity"].map { reader.int($0, default: 0, range: 1...1_000_000) }
+            // A Cog server runs one prediction at a time unless its model says `concurrency.max`; its `GET /` does
+            // not say how many slots it has, so it is configured, 1 by default.
+            if dialect == .cog, capacity == nil { capacity = 1 }
+            var streams = true
+            if let entry = fields["streams"] {
+                if dialect != .cog {
+                    reader.report(entry.path, entry.node, "only a 'dialect: cog' provider takes 'streams' (every other dialect streams)")
+                }
+                switch reader.string(entry) {
+                case "true"?: streams = true
+                case "false"?: streams = false
+                case let other?: reader.report(entry.path, entry.node, "expected true or false, got '\(other)'")
+                case nil: break
+                }
+            }
             var timeouts = ProviderTimeouts()
             if let timeoutEntry = fields["timeouts"],
                 let timeoutFields = reader.mapping(
@@ -233,6 +248,7 @@ struct ConfigurationBuilder {
                     region: reader.string(fields["region"]) ?? "default",
                     headers: reader.stringMap(fields["headers"]),
                     capacity: capacity,
+                    streams: streams,
                     timeouts: timeouts,
                     caBundlePath: caBundle ?? defaultCABundle
                 )
@@ -295,17 +311,17 @@ struct ConfigurationBuilder {
             return .chat
         }
         if kind == .embedding {
-            for deployment in deployments where deployment.provider.dialect == .anthropic {
+            for deployment in deployments where deployment.provider.dialect == .anthropic || deployment.provider.dialect == .cog {
                 reader.report(
                     entry.path, entry.node,
-                    "an embedding model cannot be served by '\(deployment.provider.id)': Anthropic-dialect providers have no embeddings")
+                    "an embedding model cannot be served by '\(deployment.provider.id)': \(deployment.provider.dialect == .cog ? "Cog" : "Anthropic")-dialect providers have no embeddings")
             }
         }
         return kind
     }
 
     private func deployment(_ node: Node, at path: String, providers: [Provider]) -> Deployment? {
-        guard let fields = reader.mapping(node, at: path, allowed: ["provider", "model", "price"]) else { return nil }
+        guard let fields = reader.mapping(node, at: path, allowed: ["provider", "model", "price", "input", "chat_template"]) else { return nil }
         let providerID = reader.string(fields["provider"], required: "\(path).provider")
         let upstreamModel = reader.string(fields["model"], required: "\(path).model")
         var price = Price()
@@ -329,7 +345,9 @@ struct ConfigurationBuilder {
             reader.report("\(path).provider", fields["provider"]?.node, "unknown provider '\(providerID)' (known: \(known))")
             return nil
         }
-        return Deployment(provider: provider, upstreamModel: upstreamModel, price: price)
+        let cogInput = CogInputBuilder(reader: reader).cogInput(
+            input: fields["input"], chatTemplate: fields["chat_template"], provider: provider)
+        return Deployment(provider: provider, upstreamModel: upstreamModel, price: price, cogInput: cogInput)
     }
 
     private func keyRing(_ entry: (node: Node, path: String)?, path: String, models: [Model]?, rules: Set<String>) -> KeyRing {

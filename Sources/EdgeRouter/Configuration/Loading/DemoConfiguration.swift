@@ -34,8 +34,11 @@ public enum DemoConfiguration {
 
     /// The YAML text, with the router and simulators on the given loopback ports; `geoDatabase` is a MaxMind
     /// City database to geolocate clients with (nil leaves geolocation off); `logPath` the request log's SQLite
-    /// file (nil leaves the log off).
-    public static func yaml(routerPort: Int, simPorts: [Int], geoDatabase: String? = nil, logPath: String? = nil) -> String {
+    /// file (nil leaves the log off); `cogURL` a running Cog server (`scripts/demo --with-cog` starts one with the
+    /// test predictor), which adds the provider `cog-echo` and the model `demo-cog` on it, failing over to sim-fast.
+    public static func yaml(
+        routerPort: Int, simPorts: [Int], geoDatabase: String? = nil, logPath: String? = nil, cogURL: String? = nil
+    ) -> String {
         precondition(simPorts.count == providers.count, "the demo needs one port per simulated provider")
         let providerLines = zip(providers, simPorts).map { provider, port in
             """
@@ -56,7 +59,9 @@ public enum DemoConfiguration {
               drain_timeout_ms: 10000
             providers:
             \(providerLines)
+            \(cogURL.map(cogProvider(url:)) ?? "")
             models:
+            \(cogURL == nil ? "" : cogModel)
               - name: demo-chat
                 aliases: [chat]
                 deployments:
@@ -98,6 +103,29 @@ public enum DemoConfiguration {
             \(logPath.map { "log: { path: \"\($0)\", retention_days: 30 }" } ?? "")
             """
     }
+
+    /// A Cog server as a provider: one prediction slot, a generous first-token timeout (a model on a CPU).
+    private static func cogProvider(url: String) -> String {
+        """
+          - id: cog-echo
+            dialect: cog
+            base_url: \(url)
+            region: local
+            capacity: 1
+            timeouts: { connect_ms: 1000, first_token_ms: 10000, idle_ms: 10000 }
+        """
+    }
+
+    /// `demo-cog`: the Cog predictor first, sim-fast when it is busy or down.
+    private static let cogModel = """
+          - name: demo-cog
+            deployments:
+              - provider: cog-echo
+                model: echo-predictor
+                chat_template: plain
+                input: { prompt: "{{prompt}}", system_prompt: "{{system}}", max_tokens: "{{max_tokens}}" }
+              - { provider: sim-fast, model: fast-mini, price: { input_per_mtok: 0.15, output_per_mtok: 0.6 } }
+        """
 
     /// Loopback is a trusted proxy in the demo, so `curl -H 'X-Forwarded-For: …'` plays a client anywhere.
     private static func geoSections(database: String) -> String {

@@ -76,7 +76,7 @@ struct RequestTrail {
             upstreamModel: deployment?.upstreamModel, region: deployment?.provider.region,
             attempts: start?.attempts ?? failures.count,
             failures: failures.map { RequestRecord.AttemptFailure(provider: $0.deployment, cause: Self.cause($0)) },
-            hedged: hedged, routeReason: start?.reason.rawValue, ttftMs: start.map { sinceReceived($0.timeToFirstToken) },
+            hedged: hedged, routeReason: start?.reasonText, ttftMs: start.map { sinceReceived($0.timeToFirstToken) },
             firstByteMs: start.map { sinceReceived($0.timeToFirstByte) }, durationMs: sinceReceived(.now - received),
             status: status, errorType: errorType, tokens: tokens, usageEstimated: estimated,
             costUSD: deployment.map { $0.price.cost(of: tokens) } ?? 0, country: country, asn: asn,

@@ -24,4 +24,11 @@ struct ExchangeStart: Sendable {
     var attempts: Int
     var timeToFirstByte: Duration
     var timeToFirstToken: Duration
+
+    /// The route reason as `x-edge-route-reason` and the request log give it: the reason, and `, whole-answer` when
+    /// the deployment does not stream (a Cog predictor without `@cog.streaming`), whose first token is its whole
+    /// answer, so its TTFT is the whole prediction.
+    var reasonText: String {
+        deployment.provider.streams ? reason.rawValue : reason.rawValue + ", whole-answer"
+    }
 }

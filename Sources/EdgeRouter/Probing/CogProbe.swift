@@ -1,0 +1,110 @@
+import EdgeWire
+import NIOCore
+import Probe
+import RoutingCore
+
+/// A Cog deployment's probe: `GET /health-check` first, then, when the server says `READY`, a tiny prediction
+/// (`PUT /predictions/{id}`, the probe prompt with `max_tokens` of the probe) whose first token is timed as a live
+/// request's is. A server that is `STARTING`, `SETUP_FAILED`, `DEFUNCT` or `UNHEALTHY` fails the probe without a
+/// prediction; one that is `BUSY` (every slot in use) is not probed now (``ProbeResult/isCogBusy``): a prediction
+/// would be refused "at capacity", which says nothing about its health.
+extension ProbeRunner {
+    /// What a probe that found the server busy reports; the scheduler counts it as a skipped probe.
+    static let cogBusyMessage = "the Cog server is BUSY (every prediction slot in use)"
+
+    func cogProbe(_ deployment: Deployment, probe: ModelProbe, cold: Bool) async -> ProbeResult {
+        let health = ProbeRequest(
+            url: deployment.provider.baseURL + "/health-check",
+            method: .get,
+            headers: ProviderEndpoint.headers(for: deployment.provider).filter { $0.name != "content-type" && $0.name != "accept" },
+            body: [],
+            reuseConnection: !cold,
+            tls: .init(caBundlePath: settings.caBundlePath),
+            timeouts: .init(connect: settings.connectTimeout, firstToken: settings.firstTokenTimeout, total: settings.firstTokenTimeout),
+            stopAfterFirstToken: false,
+            bodyObserver: { CogHealthObserver() })
+        let checked: ProbeResult
+        do {
+            checked = try await engine.probe(health)
+        } catch {
+            return .failed(error)
+        }
+        guard checked.isSuccess else { return checked }
+        let prompt = ChatRequest(
+            model: deployment.upstreamModel, stream: true,
+            messages: [ChatMessage(role: .user, parts: [.text(probe.prompt ?? settings.prompt)])],
+            maxTokens: probe.maxTokens ?? settings.maxTokens)
+        let body: ByteBuffer
+        do {
+            body = try TranslatedBody.make(prompt, for: deployment, defaultMaxTokens: settings.maxTokens)
+        } catch {
+            return .failed(ProbeError(code: .invalidRequest, message: error.message))
+        }
+        let streams = deployment.provider.streams
+        let request = ProbeRequest(
+            url: ProviderEndpoint.cogPredictionURL(for: deployment, id: ProviderEndpoint.newPredictionID()),
+            method: .put,
+            headers: ProviderEndpoint.headers(for: deployment.provider),
+            body: Array(body.readableBytesView),
+            reuseConnection: true,
+            tls: .init(caBundlePath: settings.caBundlePath),
+            timeouts: .init(
+                connect: settings.connectTimeout, firstToken: settings.firstTokenTimeout,
+                total: settings.firstTokenTimeout + .seconds(5)),
+            stopAfterFirstToken: true,
+            bodyObserver: { streams ? FirstTokenObserver(dialect: .cog) as any ProbeBodyObserver : CogWholeAnswerObserver() })
+        do {
+            return try await engine.probe(request)
+        } catch {
+            return .failed(error)
+        }
+    }
+}
+
+extension ProbeResult {
+    /// Whether this is a Cog probe that found every slot busy and so measured nothing.
+    var isCogBusy: Bool { error?.message == ProbeRunner.cogBusyMessage }
+}
+
+/// Reads a Cog `/health-check` answer: `READY` is healthy ("first token" at the end of the JSON), `BUSY` is
+/// ``ProbeRunner/cogBusyMessage``, anything else fails the probe naming the status.
+struct CogHealthObserver: ProbeBodyObserver {
+    private var whole = WholeJSONObserver()
+    private var bytes: [UInt8] = []
+    /// A health answer is small; more than this is not one.
+    static let limit = 256 * 1024
+
+    mutating func consume(_ chunk: UnsafeRawBufferPointer) -> ProbeBodyVerdict {
+        guard bytes.count + chunk.count <= Self.limit else { return .failed("the health check's answer is too large") }
+        bytes += chunk
+        guard whole.consume(chunk) == .firstToken else { return .continue }
+        let status = bytes.withUnsafeBufferPointer { CogHealth.status(in: $0) }
+        switch status {
+        case "READY": return .firstToken
+        case "BUSY": return .failed(ProbeRunner.cogBusyMessage)
+        case let other?: return .failed("the Cog server is \(other.prefix(32))")
+        case nil: return .failed("the health check's answer has no status")
+        }
+    }
+}
+
+/// The whole JSON answer of a Cog predictor that does not stream: its end is the probe's first token, when the
+/// prediction succeeded.
+struct CogWholeAnswerObserver: ProbeBodyObserver {
+    private var whole = WholeJSONObserver()
+    private var bytes: [UInt8] = []
+
+    mutating func consume(_ chunk: UnsafeRawBufferPointer) -> ProbeBodyVerdict {
+        guard bytes.count + chunk.count <= UpstreamCall.wholeAnswerLimit else { return .failed("the prediction's answer is too large") }
+        bytes += chunk
+        guard whole.consume(chunk) == .firstToken else { return .continue }
+        do {
+            if case .error(let message, _)? = try CogAnswerReader.events(bytes).first {
+                return .failed("the prediction failed: \(message)")
+            }
+            return .firstToken
+        } catch {
+            return .failed(error.detail)
+        }
+    }
+}
