@@ -146,6 +146,15 @@ public enum MetricNames {
         "resume_unattended_cancellations", "total", .counter,
         "Upstream answers cancelled after running max_unattended_ms with neither client nor reader.")
 
+    // Configuration reloads (ReloadMetrics).
+    static let configReloads = Metric(
+        "config_reloads", "total", .counter,
+        "Configuration reloads (SIGHUP or POST /admin/reload) by outcome: applied, or refused (an invalid file; nothing changed).")
+    static let configInfo = Metric(
+        "config", "info", .gauge, "Always 1, labelled with the SHA-256 checksum of the configuration file in service.")
+    static let configLoaded = Metric(
+        "config_loaded", "timestamp_seconds", .gauge, "Unix time the configuration in service was loaded (start or last applied reload).")
+
     /// Every metric the router exports.
     public static let all: [Metric] = [
         requests, attemptFailures, streamInterruptions, timeToFirstToken, timeToFirstByte, requestDuration, clientStalls,
@@ -154,7 +163,7 @@ public enum MetricNames {
         responsesTooLarge, routeDecisions, breakerTransitions, breakerState, providerCredentialFailures,
         breakerOpenings, hangSuspicions, hedges, cost, tokens, logQueueDepth, logBatch, logRowsWritten, logRowsDropped,
         logBatchFailures, logRowsSpooled, logSpoolRows, resumeStreams, resumeBytes, resumes, resumeEvictions,
-        resumeUnbuffered, resumeUnattendedCancellations,
+        resumeUnbuffered, resumeUnattendedCancellations, configReloads, configInfo, configLoaded,
     ]
 
     /// Every series name Prometheus can store from this router (histograms through their three series).

@@ -13,6 +13,8 @@ struct ChatIntake: Sendable {
     let configuration: RouterConfiguration
     let engine: RoutingEngine
     let locator: ClientLocator
+    /// The routing snapshot published with `configuration`; nil plans on the engine's current one.
+    var routing: RoutingSnapshot? = nil
 
     /// The gateway key the request presents (in its headers, or Gemini's `?key=` in `path`).
     func authenticate(_ headers: HTTPFields, path: String? = nil) throws(EdgeRouterError) -> GatewayKey {
@@ -134,8 +136,8 @@ struct ChatIntake: Sendable {
                 .residencyViolation,
                 "Residency rule '\(rule.name)' allows only provider regions \(rule.allowedRegions.joined(separator: ", ")); no deployment of '\(model.name)' is there.")
         }
-        let plan = engine.plan(
-            RouteRequest(model: model, pinnedProvider: pinned, control: control, residency: rule), now: MonotonicTime.now())
+        let request = RouteRequest(model: model, pinnedProvider: pinned, control: control, residency: rule)
+        let plan = engine.plan(request, in: routing ?? engine.snapshot, now: MonotonicTime.now())
         return (model, plan)
     }
 }
