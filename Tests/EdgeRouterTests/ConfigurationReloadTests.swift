@@ -147,7 +147,7 @@ struct ConfigurationReloadTests {
                 keys: "  - { id: client, key: \(Self.rotatedKey) }")
             try invalid.write(to: file, atomically: true, encoding: .utf8)
             var expected: EdgeRouterError?
-            do {
+            do throws(EdgeRouterError) {
                 _ = try ConfigurationLoader.load(path: file.path)
             } catch {
                 expected = error

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import EdgeRouter
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 
 /// SIGHUP reloads the configuration of a real `edge-router serve` process, and leaves SIGINT's graceful shutdown

@@ -39,15 +39,13 @@ struct ReloadUnderLoadTests {
         try await RouterHarness.run(sims: sims, configurationFile: file, yaml: { Self.file($0, variant: 0) }) { harness in
             let expectedText = try #require(streamedText(try await harness.chat(model: "m", stream: true).body).nilIfEmpty)
             let (finished, finishedContinuation) = AsyncStream.makeStream(of: Void.self)
-            let stop = Atomic<Bool>(false)
-            let failures = Mutex<[String]>([])
-            let completed = Atomic<Int>(0)
+            let tally = LoadTally()
 
             let applied = try await withThrowingTaskGroup(of: Int.self) { group in
                 for worker in 0..<8 {
                     let streaming = worker % 2 == 0
                     group.addTask {
-                        while !stop.load(ordering: .relaxed) {
+                        while !tally.stop.load(ordering: .relaxed) {
                             let response = try await harness.chat(model: "m", stream: streaming)
                             var failure: String?
                             if response.status != 200 {
@@ -59,15 +57,15 @@ struct ReloadUnderLoadTests {
                             } else if !response.body.contains(#""finish_reason":"stop""#) {
                                 failure = "incomplete answer: \(response.body)"
                             }
-                            if let failure { failures.withLock { $0.append(failure) } }
-                            completed.add(1, ordering: .relaxed)
+                            if let failure { tally.failures.withLock { $0.append(failure) } }
+                            tally.completed.add(1, ordering: .relaxed)
                             finishedContinuation.yield()
                         }
                         return 0
                     }
                 }
                 group.addTask {
-                    defer { stop.store(true, ordering: .relaxed) }
+                    defer { tally.stop.store(true, ordering: .relaxed) }
                     var applied = 0
                     var iterator = finished.makeAsyncIterator()
                     for reload in 1...20 {
@@ -76,7 +74,7 @@ struct ReloadUnderLoadTests {
                         try Self.file(harness.simPorts, variant: reload % 2).write(to: file, atomically: true, encoding: .utf8)
                         let response = try await harness.send(
                             "/admin/reload", method: .POST, headers: ConfigurationReloadTests.admin)
-                        if response.status == 200 { applied += 1 } else { failures.withLock { $0.append("reload: \(response.body)") } }
+                        if response.status == 200 { applied += 1 } else { tally.failures.withLock { $0.append("reload: \(response.body)") } }
                     }
                     return applied
                 }
@@ -84,14 +82,21 @@ struct ReloadUnderLoadTests {
             }
 
             #expect(applied == 20)
-            let failed = failures.withLock { $0 }
+            let failed = tally.failures.withLock { $0 }
             #expect(failed.isEmpty, "\(failed.count) failed: \(failed.prefix(3))")
-            #expect(completed.load(ordering: .relaxed) >= 80)
+            #expect(tally.completed.load(ordering: .relaxed) >= 80)
             let scrape = try await harness.send("/metrics", method: .GET, headers: []).body
             #expect(scrape.contains(#"edge_config_reloads_total{outcome="applied"} 20"#))
             #expect(!scrape.contains(#"outcome="failed"} 1"#) && !scrape.contains(#"outcome="interrupted"} 1"#))
         }
     }
+}
+
+/// What the clients and the reloader of the load test share.
+private final class LoadTally: Sendable {
+    let stop = Atomic<Bool>(false)
+    let failures = Mutex<[String]>([])
+    let completed = Atomic<Int>(0)
 }
 
 extension String {

@@ -29,7 +29,7 @@ final class ReloadMetrics: Sendable {
             // One series at a time: the previous file's is taken out of the scrape.
             if let current { registry.unregisterGauge(current) }
             let gauge = registry.makeGauge(descriptor: MetricNames.configInfo.descriptor, labels: [("checksum", checksum ?? "none")])
-            gauge.set(1)
+            gauge.set(1.0)
             current = gauge
         }
     }

@@ -8,9 +8,9 @@ struct ResponseLimitMetrics: Sendable {
     private let counters: MetricTable<Counter>
 
     init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
-        let descriptor = MetricNames.responsesTooLarge.descriptor
+        let metric = MetricNames.responsesTooLarge
         counters = MetricTable(models: configuration.models) { model, deployment in
-            registry.makeCounter(descriptor: descriptor, labels: [("model", model.name), ("provider", deployment.provider.id)])
+            registry.makeCounter(descriptor: metric.descriptor, labels: [("model", model.name), ("provider", deployment.provider.id)])
         }
     }
 

@@ -92,33 +92,33 @@ public final class RouterMetrics: Sendable {
         self.registry = registry
         routing = RoutingMetrics(models: configuration.models, registry: registry)
         status = StatusCounters(models: configuration.models)
-        let requests = MetricNames.requests.descriptor
-        let failures = MetricNames.attemptFailures.descriptor
-        let interruptions = MetricNames.streamInterruptions.descriptor
-        let ttft = MetricNames.timeToFirstToken.descriptor
-        let ttfb = MetricNames.timeToFirstByte.descriptor
-        let duration = MetricNames.requestDuration.descriptor
+        let requests = MetricNames.requests
+        let failures = MetricNames.attemptFailures
+        let interruptions = MetricNames.streamInterruptions
+        let ttft = MetricNames.timeToFirstToken
+        let ttfb = MetricNames.timeToFirstByte
+        let duration = MetricNames.requestDuration
 
         self.perDeployment = MetricTable(models: configuration.models) { model, deployment in
             let labels = [("model", model.name), ("provider", deployment.provider.id)]
             return DeploymentMetrics(
                 outcomes: Dictionary(
                     uniqueKeysWithValues: Outcome.allCases.map {
-                        ($0, registry.makeCounter(descriptor: requests, labels: labels + [("outcome", $0.rawValue)]))
+                        ($0, registry.makeCounter(descriptor: requests.descriptor, labels: labels + [("outcome", $0.rawValue)]))
                     }),
                 failures: Dictionary(
                     uniqueKeysWithValues: AttemptFailure.Cause.allCases.map {
-                        ($0, registry.makeCounter(descriptor: failures, labels: labels + [("cause", $0.rawValue)]))
+                        ($0, registry.makeCounter(descriptor: failures.descriptor, labels: labels + [("cause", $0.rawValue)]))
                     }),
-                interruptions: registry.makeCounter(descriptor: interruptions, labels: labels),
-                ttft: registry.makeDurationHistogram(descriptor: ttft, labels: labels, buckets: Self.latencyBuckets),
-                ttfb: registry.makeDurationHistogram(descriptor: ttfb, labels: labels, buckets: Self.latencyBuckets),
-                duration: registry.makeDurationHistogram(descriptor: duration, labels: labels, buckets: Self.latencyBuckets)
+                interruptions: registry.makeCounter(descriptor: interruptions.descriptor, labels: labels),
+                ttft: registry.makeDurationHistogram(descriptor: ttft.descriptor, labels: labels, buckets: Self.latencyBuckets),
+                ttfb: registry.makeDurationHistogram(descriptor: ttfb.descriptor, labels: labels, buckets: Self.latencyBuckets),
+                duration: registry.makeDurationHistogram(descriptor: duration.descriptor, labels: labels, buckets: Self.latencyBuckets)
             )
         }
         self.unrouted = Dictionary(
             uniqueKeysWithValues: Outcome.allCases.map {
-                ($0, registry.makeCounter(descriptor: requests, labels: [("model", ""), ("provider", ""), ("outcome", $0.rawValue)]))
+                ($0, registry.makeCounter(descriptor: requests.descriptor, labels: [("model", ""), ("provider", ""), ("outcome", $0.rawValue)]))
             })
         self.clientGeo = ClientGeoMetrics(registry: registry, countries: configuration.geo.metricCountries)
         self.responseLimit = ResponseLimitMetrics(configuration: configuration, registry: registry)

@@ -17,13 +17,13 @@ struct SpendMetrics: Sendable {
     private let counters: MetricTable<DeploymentCounters>
 
     init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
-        let cost = MetricNames.cost.descriptor
-        let tokens = MetricNames.tokens.descriptor
+        let cost = MetricNames.cost
+        let tokens = MetricNames.tokens
         counters = MetricTable(models: configuration.models) { model, deployment in
             let labels = [("model", model.name), ("provider", deployment.provider.id)]
-            func tokenCounter(_ kind: String) -> Counter { registry.makeCounter(descriptor: tokens, labels: labels + [("kind", kind)]) }
+            func tokenCounter(_ kind: String) -> Counter { registry.makeCounter(descriptor: tokens.descriptor, labels: labels + [("kind", kind)]) }
             return DeploymentCounters(
-                cost: registry.makeCounter(descriptor: cost, labels: labels), input: tokenCounter("input"),
+                cost: registry.makeCounter(descriptor: cost.descriptor, labels: labels), input: tokenCounter("input"),
                 output: tokenCounter("output"), cacheRead: tokenCounter("cache_read"), cacheWrite: tokenCounter("cache_write"),
                 reasoning: tokenCounter("reasoning"))
         }
