@@ -64,7 +64,8 @@ public final class DeploymentRuntime: Sendable {
     /// A runtime for `deployment` that starts from what `previous` learned: a configuration reload kept the
     /// deployment (same ``Deployment/key``) but changed how it is served (its provider's URL, key, timeouts or its
     /// price). The estimate, breaker state, suspicion and counters carry over; the estimator and breaker keep their
-    /// settings. Outcomes of requests still in flight on `previous` after the copy go to `previous` alone.
+    /// settings. Requests still in flight on `previous` stay counted there (this runtime's in-flight count starts
+    /// at 0), and their outcomes after the copy go to `previous` alone.
     public init(carrying previous: DeploymentRuntime, as deployment: Deployment, index: Int32) {
         self.deployment = deployment
         self.index = index
