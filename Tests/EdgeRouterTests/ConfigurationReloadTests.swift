@@ -191,6 +191,29 @@ struct ConfigurationReloadTests {
         }
     }
 
+    @Test("a reload that replaces the admin key ends the status page's sessions: the old cookie and the old key get 401, the new key gets the page")
+    func newAdminKeysEndSessions() async throws {
+        let file = Self.temporaryFile()
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await RouterHarness.run(sims: [ChatStreamingTests.fastSim(), ChatStreamingTests.fastSim()], configurationFile: file, yaml: { Self.before($0) }) {
+            harness in
+            try await StatusClient.with(harness.base) { status in
+                let login = try await status.login(key: Self.adminKey)
+                let cookie = try #require(login.cookie, "no session cookie")
+                #expect(try await status.send("/status", headers: [("cookie", cookie)]).status == 200)
+
+                let rotated = Self.before(harness.simPorts).replacingOccurrences(
+                    of: "{ id: ops, key: \(Self.adminKey) }", with: "{ id: ops, key: new-admin-key }")
+                try rotated.write(to: file, atomically: true, encoding: .utf8)
+                #expect(try await Self.reload(harness).status == 200)
+
+                #expect(try await status.send("/status", headers: [("cookie", cookie)]).status == 401)
+                #expect(try await status.send("/admin/routes", headers: Self.admin).status == 401)
+                #expect(try await status.send("/status", headers: [("authorization", "Bearer new-admin-key")]).status == 200)
+            }
+        }
+    }
+
     @Test("POST /admin/reload needs an admin key: the client key gets 401 and nothing is reloaded")
     func reloadNeedsAdminKey() async throws {
         let file = Self.temporaryFile()

@@ -15,6 +15,7 @@ import Synchronization
 ///   its estimate and breaker state, a new one starts cold, a removed one drains (its in-flight requests finish on
 ///   the old state; its probes and metric updates stop).
 /// - Restart-only settings (``RestartOnlySettings``) keep their running values and are reported.
+/// - When the admin keys change, every status page session ends (its browser logs in again).
 ///
 /// Reloads run one at a time.
 final class ConfigurationReloader: Sendable {
@@ -28,6 +29,7 @@ final class ConfigurationReloader: Sendable {
     private let accounting: Accounting
     private let probes: ProbeScheduler?
     private let status: StatusBoard
+    private let sessions: StatusSessions
     private let logger: Logger
     /// Held for a whole reload, so that two never interleave (one of them would publish a state built on a
     /// snapshot the other replaced).
@@ -35,7 +37,7 @@ final class ConfigurationReloader: Sendable {
 
     init(
         source: @escaping Source, live: LiveState, engine: RoutingEngine, metrics: RouterMetrics, accounting: Accounting,
-        probes: ProbeScheduler?, status: StatusBoard, logger: Logger
+        probes: ProbeScheduler?, status: StatusBoard, sessions: StatusSessions, logger: Logger
     ) {
         self.source = source
         self.live = live
@@ -44,6 +46,7 @@ final class ConfigurationReloader: Sendable {
         self.accounting = accounting
         self.probes = probes
         self.status = status
+        self.sessions = sessions
         self.logger = logger
     }
 
@@ -88,6 +91,9 @@ final class ConfigurationReloader: Sendable {
         let started = snapshot.runtimes.values.filter { previous[$0.deployment.key] !== $0 }
         probes?.follow(added: started, models: served.models, providers: served.providers)
         loadBudgets(of: served.keys, previous: old.keys)
+        // Status page sessions were opened with an admin key the new file may no longer have.
+        let adminKeysChanged = served.adminKeys.secretHashes != old.adminKeys.secretHashes
+        if adminKeysChanged { sessions.revokeAll() }
 
         metrics.reloads.loaded(checksum: served.checksum, applied: true)
         let report = ReloadReport(
@@ -98,6 +104,7 @@ final class ConfigurationReloader: Sendable {
             "previous_checksum": "\(old.checksum ?? "none")", "deployments_added": "\(change.added.count)",
             "deployments_removed": "\(change.removed.count)", "deployments_kept": "\(change.kept.count)",
         ]
+        if adminKeysChanged { metadata["status_sessions"] = "revoked (admin keys changed)" }
         if !needsRestart.isEmpty { metadata["needs_restart"] = "\(needsRestart.joined(separator: "; "))" }
         logger.notice("configuration reloaded", metadata: metadata)
         return .success(report)

@@ -77,13 +77,14 @@ public final class EdgeRouterServer: Service, Sendable {
             configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver,
             checksum: { live.load().configuration.checksum })
         self.status = StatusService(board: board, logger: logger)
+        let sessions = StatusSessions(lifetime: configuration.status.sessionLifetime, limit: configuration.status.maxSessions)
+        self.statusSessions = sessions
         self.reloader = source.map { source in
             ConfigurationReloader(
                 source: source, live: live, engine: engine, metrics: metrics, accounting: accounting, probes: probes, status: board,
-                logger: logger)
+                sessions: sessions, logger: logger)
         }
         metrics.reloads.loaded(checksum: configuration.checksum, applied: false)
-        self.statusSessions = StatusSessions(lifetime: configuration.status.sessionLifetime, limit: configuration.status.maxSessions)
         self.logger = logger
         self.onListening = onListening
     }
