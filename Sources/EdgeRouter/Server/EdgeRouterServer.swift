@@ -155,7 +155,8 @@ public final class EdgeRouterServer: Service, Sendable {
         v1beta.get("models", use: models.listGemini)
         v1beta.get("models/{id}", use: models.retrieveGemini)
         v1.get("edge/nearest", use: nearest.handle)
-        v1.get("edge/streams/{id}", use: StreamRoutes(streams: streams, store: accounting.store, fleet: configuration.geo.fleet).fetch)
+        let streamRoutes = StreamRoutes(streams: streams, store: accounting.store, currentFleet: { live.load().configuration.geo.fleet })
+        v1.get("edge/streams/{id}", use: streamRoutes.fetch)
         // Embeddings check the key themselves, so that a refused request is on record like a chat request.
         let embeddings = EmbeddingsRoute(live: live, engine: engine, metrics: metrics, accounting: accounting, logger: logger)
         router.post("v1/embeddings", use: embeddings.openAI)
