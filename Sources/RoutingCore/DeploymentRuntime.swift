@@ -9,7 +9,8 @@ import Synchronization
 /// new p90 next to an old p50 for an instant, which shifts a score slightly and is harmless.
 public final class DeploymentRuntime: Sendable {
     public let deployment: Deployment
-    /// Position in the catalog-wide list, for metrics and the admin view.
+    /// Position in the catalog-wide list when the runtime was made (a reload that keeps the deployment keeps the
+    /// runtime, and this number, even when the deployment moved).
     public let index: Int32
     public let providerHash: UInt64
     /// Blended price per million tokens (input and output weighted equally), for the price objective.
@@ -58,6 +59,26 @@ public final class DeploymentRuntime: Sendable {
         self.state = Locked(State(estimator: TTFTEstimator(configuration: estimator), breaker: CircuitBreaker(configuration: breaker)))
         self.quantileHalfLife = Double(max(estimator.quantileHalfLife, 1))
         self.estimatorConfiguration = estimator
+    }
+
+    /// A runtime for `deployment` that starts from what `previous` learned: a configuration reload kept the
+    /// deployment (same ``Deployment/key``) but changed how it is served (its provider's URL, key, timeouts or its
+    /// price). The estimate, breaker state, suspicion and counters carry over; the estimator and breaker keep their
+    /// settings. Requests still in flight on `previous` stay counted there (this runtime's in-flight count starts
+    /// at 0), and their outcomes after the copy go to `previous` alone.
+    public init(carrying previous: DeploymentRuntime, as deployment: Deployment, index: Int32) {
+        self.deployment = deployment
+        self.index = index
+        self.providerHash = ProviderIDHash.hash(of: deployment.provider.id)
+        self.pricePerMillion = (deployment.price.inputPerMillion + deployment.price.outputPerMillion) / 2
+        self.state = Locked(previous.state.withLock { $0 })
+        self.quantileHalfLife = previous.quantileHalfLife
+        self.estimatorConfiguration = previous.estimatorConfiguration
+        suspectUntil.store(previous.suspectUntil.load(ordering: .relaxed), ordering: .relaxed)
+        lastLiveSample.store(previous.lastLiveSample.load(ordering: .relaxed), ordering: .relaxed)
+        decisions.store(previous.decisions.load(ordering: .relaxed), ordering: .relaxed)
+        let now = MonotonicTime.now()
+        state.withLock { publish($0, now: now) }
     }
 
     // MARK: Reading, lock-free

@@ -9,7 +9,8 @@ import Logging
 /// the stack (8 deployments do; the `plan` micro-benchmark pins the count).
 public final class RoutingEngine: Sendable {
     private let cell: SnapshotCell<RoutingSnapshot>
-    private let settings: RoutingSettings
+    /// The current snapshot's settings (a reload may replace them).
+    private var settings: RoutingSettings { cell.load().settings }
     /// The node-wide budget of hedged attempts.
     public let hedgeBudget: HedgeBudget
     private let observer: any RoutingObserver
@@ -24,7 +25,6 @@ public final class RoutingEngine: Sendable {
         observer: any RoutingObserver = SilentRoutingObserver(), logger: Logger
     ) {
         cell = SnapshotCell(RoutingSnapshot(models: models, settings: settings, reusing: nil))
-        self.settings = settings
         hedgeBudget = HedgeBudget(configuration: settings.hedgeBudget)
         self.observer = observer
         self.logger = logger
@@ -63,18 +63,46 @@ public final class RoutingEngine: Sendable {
 
     /// Swaps in a snapshot for a changed set of models, keeping what was learned about deployments that remain.
     public func publish(_ models: [Model]) {
-        cell.publish(RoutingSnapshot(models: models, settings: settings, reusing: cell.load()))
+        publish(prepare(models, settings: settings).snapshot)
     }
 
-    /// The plan for one request.
+    /// The current snapshot: what a request is planned with (see ``plan(_:in:now:)``).
+    public var snapshot: RoutingSnapshot { cell.load() }
+
+    /// A snapshot for `models` and `settings` that keeps what was learned about the current deployments that
+    /// remain, and how it differs from the current one; nothing changes until it is published.
+    /// The hedge budget is the engine's own and stays.
+    public func prepare(_ models: [Model], settings: RoutingSettings) -> (snapshot: RoutingSnapshot, change: CatalogChange) {
+        let current = cell.load()
+        return (RoutingSnapshot(models: models, settings: settings, reusing: current), CatalogChange(from: current.runtimes.keys, to: models))
+    }
+
+    /// Makes `snapshot` (from ``prepare(_:settings:)``) the current one. Requests planned on the previous one keep it.
+    public func publish(_ snapshot: RoutingSnapshot) {
+        cell.publish(snapshot)
+    }
+
+    /// Whether `runtime` is a deployment of the current snapshot (a reload may have removed or replaced it).
+    public func isCurrent(_ runtime: DeploymentRuntime) -> Bool {
+        cell.load().runtimes[runtime.deployment.key] === runtime
+    }
+
+    /// The plan for one request, on the current snapshot.
     public func plan(_ request: RouteRequest, now: UInt64) -> RoutePlan {
-        guard let route = cell.load().routes[request.model.name] else {
+        plan(request, in: cell.load(), now: now)
+    }
+
+    /// The plan for one request on `snapshot`: the one the request's configuration was published with, so that a
+    /// reload between its admission and its plan cannot hand it a catalog that lacks its model.
+    public func plan(_ request: RouteRequest, in snapshot: RoutingSnapshot, now: UInt64) -> RoutePlan {
+        guard let route = snapshot.routes[request.model.name] else {
             return RoutePlan(candidates: [], reason: .best, hedge: .off)
         }
         hedgeBudget.noteRequest()
         var control = request.control
         if let pinned = request.pinnedProvider { control.only = ProviderList([pinned]) }
-        var plan = rank(route, now: now, control: control, residency: request.residency, learning: true)
+        var plan = rank(
+            route, settings: snapshot.settings, now: now, control: control, residency: request.residency, learning: true)
         if request.pinnedProvider != nil, plan.reason == .best { plan.reason = .pinned }
         if let first = plan.candidates.first {
             first.runtime.decisions.add(1, ordering: .relaxed)
@@ -87,7 +115,8 @@ public final class RoutingEngine: Sendable {
     /// then the plan built from its output. `learning` turns on exploration and leaves half-open deployments to
     /// probes where probes run; the admin view ranks without either.
     private func rank(
-        _ route: RoutingSnapshot.ModelRoute, now: UInt64, control: RouteControl, residency: ResidencyRule?, learning: Bool
+        _ route: RoutingSnapshot.ModelRoute, settings: RoutingSettings, now: UInt64, control: RouteControl,
+        residency: ResidencyRule?, learning: Bool
     ) -> RoutePlan {
         let runtimes = route.runtimes
         return withUnsafeTemporaryAllocation(of: CandidateView.self, capacity: runtimes.count) { views in
@@ -236,8 +265,9 @@ public final class RoutingEngine: Sendable {
 
     /// Every model's deployments ranked as a plain request would see them now, for `/admin/routes`.
     public func adminView(now: UInt64) -> [(model: Model, plan: RoutePlan, runtimes: [DeploymentRuntime])] {
-        cell.load().routes.values.sorted { $0.model.name < $1.model.name }.map { route in
-            (route.model, rank(route, now: now, control: .none, residency: nil, learning: false), route.runtimes)
+        let snapshot = cell.load()
+        return snapshot.routes.values.sorted { $0.model.name < $1.model.name }.map { route in
+            (route.model, rank(route, settings: snapshot.settings, now: now, control: .none, residency: nil, learning: false), route.runtimes)
         }
     }
 }

@@ -17,17 +17,37 @@ struct ServeCommand: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        // Until the reload service traps SIGHUP, one must not end the process (its default action): an operator's
+        // reload sent while the router starts is ignored instead.
+        signal(SIGHUP, SIG_IGN)
         let logger = Runtime.bootstrap(logLevel: logLevel)
+        let path = configurationPath(config)
         var configuration = try loadConfiguration(config)
         if let port { configuration.server.port = port }
-        let server = try EdgeRouterServer(configuration: configuration, logger: logger)
-        try await Runtime.run([server, IdleMemoryTrimmer(metrics: server.metrics)], drain: configuration.server.drainTimeout, logger: logger)
+        // A reload reads the same file, with the same `--port` override (the port itself only changes on restart).
+        let portOverride = port
+        let server = try EdgeRouterServer(
+            configuration: configuration,
+            reloadFrom: { () throws(EdgeRouterError) -> RouterConfiguration in
+                var reloaded = try ConfigurationLoader.load(path: path)
+                if let portOverride { reloaded.server.port = portOverride }
+                return reloaded
+            },
+            logger: logger)
+        try await Runtime.run(
+            [server, IdleMemoryTrimmer(metrics: server.metrics), HangupReloadService(server: server, logger: logger)],
+            drain: configuration.server.drainTimeout, logger: logger)
     }
+}
+
+/// The configuration file named by `--config`, `EDGE_ROUTER_CONFIG` or the default.
+func configurationPath(_ path: String?) -> String {
+    path ?? ProcessInfo.processInfo.environment[ConfigurationLoader.environmentVariable] ?? ConfigurationLoader.defaultPath
 }
 
 /// Loads the configuration named by `--config`, `EDGE_ROUTER_CONFIG` or the default, or exits with its errors.
 func loadConfiguration(_ path: String?) throws -> RouterConfiguration {
-    let resolved = path ?? ProcessInfo.processInfo.environment[ConfigurationLoader.environmentVariable] ?? ConfigurationLoader.defaultPath
+    let resolved = configurationPath(path)
     do {
         return try ConfigurationLoader.load(path: resolved)
     } catch {

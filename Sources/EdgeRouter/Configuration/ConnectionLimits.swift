@@ -1,7 +1,7 @@
 /// How long a client connection may take to send a request, how many connections one client address may hold,
 /// and how many file descriptors stay free for upstream connections (`server.timeouts`,
 /// `server.max_connections_per_client`, `server.descriptor_reserve` in the file).
-public struct ConnectionLimits: Sendable {
+public struct ConnectionLimits: Sendable, Equatable {
     /// A request head must be complete this long after its first byte.
     public var headerRead: Duration
     /// A request body must be complete this long after its head.

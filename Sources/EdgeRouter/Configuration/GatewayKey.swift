@@ -107,6 +107,9 @@ public struct KeyRing: Sendable {
     /// Every configured key.
     public var keys: [GatewayKey] { Array(byHash.values) }
 
+    /// The SHA-256 of every configured secret: two rings with the same set let in the same secrets.
+    var secretHashes: Set<String> { Set(byHash.keys) }
+
     /// The lowercase hex SHA-256 of a string's UTF-8 bytes.
     public static func sha256Hex(_ secret: some StringProtocol) -> String {
         let digest = SHA256.hash(data: Array(secret.utf8))

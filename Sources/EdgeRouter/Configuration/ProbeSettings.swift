@@ -1,7 +1,7 @@
 import RoutingCore
 
 /// Background probing (`probes:` in the file; probing is on when the section is present).
-public struct ProbeSettings: Sendable {
+public struct ProbeSettings: Sendable, Equatable {
     /// Time between probes of a deployment whose breaker is closed.
     public var interval: Duration = .seconds(15)
     /// Share of the interval by which each probe is moved at random, so probes never fire together.

@@ -1,5 +1,5 @@
 /// The live status page, `GET /status` (`status:` in the file; the page is always on, for admin keys only).
-public struct StatusSettings: Sendable {
+public struct StatusSettings: Sendable, Equatable {
     /// How often each deployment's estimate, breaker and counters are written to its history.
     public var sampleInterval: Duration = .seconds(10)
     /// How far back the history goes (and the page's charts).

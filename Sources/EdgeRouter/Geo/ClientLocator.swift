@@ -46,6 +46,23 @@ final class ClientLocator: Sendable {
         clientIPHeaderName = settings.clientIPHeader.flatMap { HTTPField.Name($0) }
     }
 
+    /// A locator with `settings`' residency rules and fleet, sharing this one's databases and its reading of
+    /// client addresses (trusted proxies, client IP header): what a configuration reload can change.
+    func replacing(rulesAndFleetOf settings: GeoSettings) -> ClientLocator {
+        var kept = self.settings
+        kept.residencyRules = settings.residencyRules
+        kept.fleet = settings.fleet
+        return ClientLocator(settings: kept, resolver: resolver, addresses: addresses)
+    }
+
+    private init(settings: GeoSettings, resolver: GeoIPResolver, addresses: ClientAddressResolver) {
+        self.settings = settings
+        self.resolver = resolver
+        self.addresses = addresses
+        rulesByName = Dictionary(settings.residencyRules.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        clientIPHeaderName = settings.clientIPHeader.flatMap { HTTPField.Name($0) }
+    }
+
     /// The client of a request arriving on `channel` with these headers, under `key`.
     func place(of headers: HTTPFields, channel: any Channel, key: GatewayKey?) -> ClientPlace {
         place(of: headers, peer: Self.peerAddress(of: channel), key: key)

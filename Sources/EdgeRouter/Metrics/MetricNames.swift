@@ -159,6 +159,14 @@ public enum MetricNames {
     static let cacheRedisErrors = Metric(
         "cache_redis_errors", "total", .counter,
         "Redis commands of the response cache's shared tier that failed (each a miss or an answer not shared).")
+    // Configuration reloads (ReloadMetrics).
+    static let configReloads = Metric(
+        "config_reloads", "total", .counter,
+        "Configuration reloads (SIGHUP or POST /admin/reload) by outcome: applied, or refused (an invalid file; nothing changed).")
+    static let configInfo = Metric(
+        "config", "info", .gauge, "Always 1, labelled with the SHA-256 checksum of the configuration file in service.")
+    static let configLoaded = Metric(
+        "config_loaded", "timestamp_seconds", .gauge, "Unix time the configuration in service was loaded (start or last applied reload).")
 
     /// Every metric the router exports.
     public static let all: [Metric] = [
@@ -169,7 +177,7 @@ public enum MetricNames {
         breakerOpenings, hangSuspicions, hedges, cost, tokens, logQueueDepth, logBatch, logRowsWritten, logRowsDropped,
         logBatchFailures, logRowsSpooled, logSpoolRows, resumeStreams, resumeBytes, resumes, resumeEvictions,
         resumeUnbuffered, resumeUnattendedCancellations, cacheHits, cacheMisses, cacheCoalesced, cacheEvictions,
-        cacheEntries, cacheBytes, cacheRedisErrors,
+        cacheEntries, cacheBytes, cacheRedisErrors, configReloads, configInfo, configLoaded,
     ]
 
     /// Every series name Prometheus can store from this router (histograms through their three series).

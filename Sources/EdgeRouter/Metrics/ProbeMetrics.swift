@@ -15,28 +15,29 @@ final class ProbeMetrics: Sendable {
         var last: Gauge
     }
 
-    private let perDeployment: [String: PerDeployment]
+    private let perDeployment: MetricTable<PerDeployment>
 
     init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
-        let phase = MetricNames.probePhase.descriptor
-        let outcome = MetricNames.probes.descriptor
-        let last = MetricNames.probeLast.descriptor
+        let phase = MetricNames.probePhase
+        let outcome = MetricNames.probes
+        let last = MetricNames.probeLast
         let buckets: [Duration] = [.microseconds(100), .microseconds(500), .milliseconds(1)] + RouterMetrics.latencyBuckets
-        var perDeployment: [String: PerDeployment] = [:]
-        for model in configuration.models {
-            for deployment in model.deployments {
-                let labels = [("model", model.name), ("provider", deployment.provider.id)]
-                perDeployment[deployment.key] = PerDeployment(
-                    phases: Dictionary(uniqueKeysWithValues: Self.phases.map {
-                        ($0, registry.makeDurationHistogram(descriptor: phase, labels: labels + [("phase", $0)], buckets: buckets))
-                    }),
-                    outcomes: Dictionary(uniqueKeysWithValues: Self.outcomes.map {
-                        ($0, registry.makeCounter(descriptor: outcome, labels: labels + [("outcome", $0)]))
-                    }),
-                    last: registry.makeGauge(descriptor: last, labels: labels))
-            }
+        perDeployment = MetricTable(models: configuration.models) { model, deployment in
+            let labels = [("model", model.name), ("provider", deployment.provider.id)]
+            return PerDeployment(
+                phases: Dictionary(uniqueKeysWithValues: Self.phases.map {
+                    ($0, registry.makeDurationHistogram(descriptor: phase.descriptor, labels: labels + [("phase", $0)], buckets: buckets))
+                }),
+                outcomes: Dictionary(uniqueKeysWithValues: Self.outcomes.map {
+                    ($0, registry.makeCounter(descriptor: outcome.descriptor, labels: labels + [("outcome", $0)]))
+                }),
+                last: registry.makeGauge(descriptor: last.descriptor, labels: labels))
         }
-        self.perDeployment = perDeployment
+    }
+
+    /// Series for a reloaded configuration's deployments (see ``RouterMetrics/follow(_:dropping:)``).
+    func follow(_ models: [Model], dropping: Bool) {
+        perDeployment.follow(models, dropping: dropping)
     }
 
     func recordSkip(_ deployment: Deployment) {

@@ -5,18 +5,18 @@ import RoutingCore
 /// `server.max_response_bytes`. Created for every deployment when the router is built, so a scrape shows zeros
 /// from the start.
 struct ResponseLimitMetrics: Sendable {
-    private let counters: [String: Counter]
+    private let counters: MetricTable<Counter>
 
     init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
-        let descriptor = MetricNames.responsesTooLarge.descriptor
-        var counters: [String: Counter] = [:]
-        for model in configuration.models {
-            for deployment in model.deployments {
-                counters[deployment.key] = registry.makeCounter(
-                    descriptor: descriptor, labels: [("model", model.name), ("provider", deployment.provider.id)])
-            }
+        let metric = MetricNames.responsesTooLarge
+        counters = MetricTable(models: configuration.models) { model, deployment in
+            registry.makeCounter(descriptor: metric.descriptor, labels: [("model", model.name), ("provider", deployment.provider.id)])
         }
-        self.counters = counters
+    }
+
+    /// Series for a reloaded configuration's deployments (see ``RouterMetrics/follow(_:dropping:)``).
+    func follow(_ models: [Model], dropping: Bool) {
+        counters.follow(models, dropping: dropping)
     }
 
     func record(deployment: Deployment) {

@@ -23,13 +23,13 @@ public final class RouterMetrics: Sendable {
 
     /// The registry that `/metrics` renders.
     public let registry: PrometheusCollectorRegistry
-    private let perDeployment: [String: DeploymentMetrics]
+    private let perDeployment: MetricTable<DeploymentMetrics>
     private let unrouted: [Outcome: Counter]
     private let inFlight: Gauge
     private let clientStalls: Counter
     private let nodeReady: Gauge
     /// `edge_ttft_estimate_seconds` by deployment key.
-    private let estimates: [String: EstimateGauges]
+    private let estimates: MetricTable<EstimateGauges>
     private let activity = RequestActivity()
     /// Requests and first tokens by client location.
     let clientGeo: ClientGeoMetrics
@@ -39,6 +39,19 @@ public final class RouterMetrics: Sendable {
     let routing: RoutingMetrics
     /// Failovers and hedges, for the status page.
     let status: StatusCounters
+    /// Configuration reloads and the loaded file's checksum.
+    let reloads: ReloadMetrics
+
+    /// Gives the deployments of a reloaded configuration their series: `dropping: false` before the new
+    /// configuration is published (so that its first request finds them), `true` after (so that removed
+    /// deployments' series are no longer updated).
+    func follow(_ models: [Model], dropping: Bool) {
+        perDeployment.follow(models, dropping: dropping)
+        estimates.follow(models, dropping: dropping)
+        routing.follow(models, dropping: dropping)
+        status.follow(models, dropping: dropping)
+        responseLimit.follow(models, dropping: dropping)
+    }
 
     /// Chat requests being served now.
     public var requestsInFlight: Int { activity.inFlight.load(ordering: .relaxed) }
@@ -79,58 +92,50 @@ public final class RouterMetrics: Sendable {
         self.registry = registry
         routing = RoutingMetrics(models: configuration.models, registry: registry)
         status = StatusCounters(models: configuration.models)
-        let requests = MetricNames.requests.descriptor
-        let failures = MetricNames.attemptFailures.descriptor
-        let interruptions = MetricNames.streamInterruptions.descriptor
-        let ttft = MetricNames.timeToFirstToken.descriptor
-        let ttfb = MetricNames.timeToFirstByte.descriptor
-        let duration = MetricNames.requestDuration.descriptor
+        let requests = MetricNames.requests
+        let failures = MetricNames.attemptFailures
+        let interruptions = MetricNames.streamInterruptions
+        let ttft = MetricNames.timeToFirstToken
+        let ttfb = MetricNames.timeToFirstByte
+        let duration = MetricNames.requestDuration
 
-        var perDeployment: [String: DeploymentMetrics] = [:]
-        for model in configuration.models {
-            for deployment in model.deployments {
-                let labels = [("model", model.name), ("provider", deployment.provider.id)]
-                perDeployment[deployment.key] = DeploymentMetrics(
-                    outcomes: Dictionary(
-                        uniqueKeysWithValues: Outcome.allCases.map {
-                            ($0, registry.makeCounter(descriptor: requests, labels: labels + [("outcome", $0.rawValue)]))
-                        }),
-                    failures: Dictionary(
-                        uniqueKeysWithValues: AttemptFailure.Cause.allCases.map {
-                            ($0, registry.makeCounter(descriptor: failures, labels: labels + [("cause", $0.rawValue)]))
-                        }),
-                    interruptions: registry.makeCounter(descriptor: interruptions, labels: labels),
-                    ttft: registry.makeDurationHistogram(descriptor: ttft, labels: labels, buckets: Self.latencyBuckets),
-                    ttfb: registry.makeDurationHistogram(descriptor: ttfb, labels: labels, buckets: Self.latencyBuckets),
-                    duration: registry.makeDurationHistogram(descriptor: duration, labels: labels, buckets: Self.latencyBuckets)
-                )
-            }
+        self.perDeployment = MetricTable(models: configuration.models) { model, deployment in
+            let labels = [("model", model.name), ("provider", deployment.provider.id)]
+            return DeploymentMetrics(
+                outcomes: Dictionary(
+                    uniqueKeysWithValues: Outcome.allCases.map {
+                        ($0, registry.makeCounter(descriptor: requests.descriptor, labels: labels + [("outcome", $0.rawValue)]))
+                    }),
+                failures: Dictionary(
+                    uniqueKeysWithValues: AttemptFailure.Cause.allCases.map {
+                        ($0, registry.makeCounter(descriptor: failures.descriptor, labels: labels + [("cause", $0.rawValue)]))
+                    }),
+                interruptions: registry.makeCounter(descriptor: interruptions.descriptor, labels: labels),
+                ttft: registry.makeDurationHistogram(descriptor: ttft.descriptor, labels: labels, buckets: Self.latencyBuckets),
+                ttfb: registry.makeDurationHistogram(descriptor: ttfb.descriptor, labels: labels, buckets: Self.latencyBuckets),
+                duration: registry.makeDurationHistogram(descriptor: duration.descriptor, labels: labels, buckets: Self.latencyBuckets)
+            )
         }
-        self.perDeployment = perDeployment
         self.unrouted = Dictionary(
             uniqueKeysWithValues: Outcome.allCases.map {
-                ($0, registry.makeCounter(descriptor: requests, labels: [("model", ""), ("provider", ""), ("outcome", $0.rawValue)]))
+                ($0, registry.makeCounter(descriptor: requests.descriptor, labels: [("model", ""), ("provider", ""), ("outcome", $0.rawValue)]))
             })
         self.clientGeo = ClientGeoMetrics(registry: registry, countries: configuration.geo.metricCountries)
         self.responseLimit = ResponseLimitMetrics(configuration: configuration, registry: registry)
         self.clientStalls = registry.makeCounter(descriptor: MetricNames.clientStalls.descriptor)
         self.inFlight = registry.makeGauge(descriptor: MetricNames.requestsInFlight.descriptor)
         self.nodeReady = registry.makeGauge(descriptor: MetricNames.nodeReady.descriptor)
-        var estimates: [String: EstimateGauges] = [:]
-        for model in configuration.models {
-            for deployment in model.deployments {
-                let labels = [("model", model.name), ("provider", deployment.provider.id)]
-                func gauge(_ stat: String) -> Gauge {
-                    let gauge = registry.makeGauge(descriptor: MetricNames.ttftEstimate.descriptor, labels: labels + [("stat", stat)])
-                    // No sample yet is no TTFT, not a TTFT of 0 (which a "lowest TTFT" panel would show as the best).
-                    gauge.set(Double.nan)
-                    return gauge
-                }
-                estimates[deployment.key] = EstimateGauges(
-                    expected: gauge("expected"), p50: gauge("p50"), p90: gauge("p90"), p99: gauge("p99"))
+        self.estimates = MetricTable(models: configuration.models) { model, deployment in
+            let labels = [("model", model.name), ("provider", deployment.provider.id)]
+            func gauge(_ stat: String) -> Gauge {
+                let gauge = registry.makeGauge(descriptor: MetricNames.ttftEstimate.descriptor, labels: labels + [("stat", stat)])
+                // No sample yet is no TTFT, not a TTFT of 0 (which a "lowest TTFT" panel would show as the best).
+                gauge.set(Double.nan)
+                return gauge
             }
+            return EstimateGauges(expected: gauge("expected"), p50: gauge("p50"), p90: gauge("p90"), p99: gauge("p99"))
         }
-        self.estimates = estimates
+        self.reloads = ReloadMetrics(registry: registry)
     }
 
     /// Brings the scrape-time gauges up to date: the estimates live in the routing engine and readiness in the

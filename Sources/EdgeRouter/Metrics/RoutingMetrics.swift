@@ -12,8 +12,8 @@ final class RoutingMetrics: RoutingObserver {
         var suspicions: Counter
     }
 
-    private let perDeployment: [String: PerDeployment]
-    private let hedges: [String: [String: Counter]]
+    private let perDeployment: MetricTable<PerDeployment>
+    private let hedges: MetricTable<[String: Counter]>
     static let reasons: [RouteReason] = [.best, .pinned, .order, .failover, .panic, .explore, .hedge]
     static let states = ["closed", "open", "half_open", "rate_limited"]
     /// The reasons a breaker opens for, each a label of `edge_breaker_openings_total`.
@@ -22,38 +22,40 @@ final class RoutingMetrics: RoutingObserver {
     ]
 
     init(models: [Model], registry: PrometheusCollectorRegistry) {
-        let decisions = MetricNames.routeDecisions.descriptor
-        let transitions = MetricNames.breakerTransitions.descriptor
-        let state = MetricNames.breakerState.descriptor
-        let credentials = MetricNames.providerCredentialFailures.descriptor
-        let openings = MetricNames.breakerOpenings.descriptor
-        let suspicions = MetricNames.hangSuspicions.descriptor
-        let hedgesName = MetricNames.hedges.descriptor
-        var perDeployment: [String: PerDeployment] = [:]
-        var hedges: [String: [String: Counter]] = [:]
-        for model in models {
-            for deployment in model.deployments {
-                let labels = [("model", model.name), ("provider", deployment.provider.id)]
-                perDeployment[deployment.key] = PerDeployment(
-                    decisions: Dictionary(uniqueKeysWithValues: Self.reasons.map {
-                        ($0, registry.makeCounter(descriptor: decisions, labels: labels + [("reason", $0.rawValue)]))
-                    }),
-                    transitions: Dictionary(uniqueKeysWithValues: Self.states.map {
-                        ($0, registry.makeCounter(descriptor: transitions, labels: labels + [("to", $0)]))
-                    }),
-                    state: registry.makeGauge(descriptor: state, labels: labels),
-                    credentialFailures: registry.makeCounter(descriptor: credentials, labels: labels),
-                    openings: Dictionary(uniqueKeysWithValues: Self.openingReasons.map {
-                        ($0, registry.makeCounter(descriptor: openings, labels: labels + [("reason", $0.rawValue)]))
-                    }),
-                    suspicions: registry.makeCounter(descriptor: suspicions, labels: labels))
-            }
-            hedges[model.name] = Dictionary(uniqueKeysWithValues: ["started", "won", "cancelled"].map {
-                ($0, registry.makeCounter(descriptor: hedgesName, labels: [("model", model.name), ("outcome", $0)]))
+        let decisions = MetricNames.routeDecisions
+        let transitions = MetricNames.breakerTransitions
+        let state = MetricNames.breakerState
+        let credentials = MetricNames.providerCredentialFailures
+        let openings = MetricNames.breakerOpenings
+        let suspicions = MetricNames.hangSuspicions
+        let hedgesName = MetricNames.hedges
+        perDeployment = MetricTable(models: models) { model, deployment in
+            let labels = [("model", model.name), ("provider", deployment.provider.id)]
+            return PerDeployment(
+                decisions: Dictionary(uniqueKeysWithValues: Self.reasons.map {
+                    ($0, registry.makeCounter(descriptor: decisions.descriptor, labels: labels + [("reason", $0.rawValue)]))
+                }),
+                transitions: Dictionary(uniqueKeysWithValues: Self.states.map {
+                    ($0, registry.makeCounter(descriptor: transitions.descriptor, labels: labels + [("to", $0)]))
+                }),
+                state: registry.makeGauge(descriptor: state.descriptor, labels: labels),
+                credentialFailures: registry.makeCounter(descriptor: credentials.descriptor, labels: labels),
+                openings: Dictionary(uniqueKeysWithValues: Self.openingReasons.map {
+                    ($0, registry.makeCounter(descriptor: openings.descriptor, labels: labels + [("reason", $0.rawValue)]))
+                }),
+                suspicions: registry.makeCounter(descriptor: suspicions.descriptor, labels: labels))
+        }
+        hedges = MetricTable(models: models, key: \.modelName) { model, _ in
+            Dictionary(uniqueKeysWithValues: ["started", "won", "cancelled"].map {
+                ($0, registry.makeCounter(descriptor: hedgesName.descriptor, labels: [("model", model.name), ("outcome", $0)]))
             })
         }
-        self.perDeployment = perDeployment
-        self.hedges = hedges
+    }
+
+    /// Series for a reloaded configuration's deployments (see ``RouterMetrics/follow(_:dropping:)``).
+    func follow(_ models: [Model], dropping: Bool) {
+        perDeployment.follow(models, dropping: dropping)
+        hedges.follow(models, dropping: dropping)
     }
 
     func decided(_ runtime: DeploymentRuntime, reason: RouteReason) {

@@ -14,23 +14,24 @@ struct SpendMetrics: Sendable {
         var reasoning: Counter
     }
 
-    private let counters: [String: DeploymentCounters]
+    private let counters: MetricTable<DeploymentCounters>
 
     init(configuration: RouterConfiguration, registry: PrometheusCollectorRegistry) {
-        let cost = MetricNames.cost.descriptor
-        let tokens = MetricNames.tokens.descriptor
-        var counters: [String: DeploymentCounters] = [:]
-        for model in configuration.models {
-            for deployment in model.deployments {
-                let labels = [("model", model.name), ("provider", deployment.provider.id)]
-                func tokenCounter(_ kind: String) -> Counter { registry.makeCounter(descriptor: tokens, labels: labels + [("kind", kind)]) }
-                counters[deployment.key] = DeploymentCounters(
-                    cost: registry.makeCounter(descriptor: cost, labels: labels), input: tokenCounter("input"),
-                    output: tokenCounter("output"), cacheRead: tokenCounter("cache_read"), cacheWrite: tokenCounter("cache_write"),
-                    reasoning: tokenCounter("reasoning"))
-            }
+        let cost = MetricNames.cost
+        let tokens = MetricNames.tokens
+        counters = MetricTable(models: configuration.models) { model, deployment in
+            let labels = [("model", model.name), ("provider", deployment.provider.id)]
+            func tokenCounter(_ kind: String) -> Counter { registry.makeCounter(descriptor: tokens.descriptor, labels: labels + [("kind", kind)]) }
+            return DeploymentCounters(
+                cost: registry.makeCounter(descriptor: cost.descriptor, labels: labels), input: tokenCounter("input"),
+                output: tokenCounter("output"), cacheRead: tokenCounter("cache_read"), cacheWrite: tokenCounter("cache_write"),
+                reasoning: tokenCounter("reasoning"))
         }
-        self.counters = counters
+    }
+
+    /// Series for a reloaded configuration's deployments (see ``RouterMetrics/follow(_:dropping:)``).
+    func follow(_ models: [Model], dropping: Bool) {
+        counters.follow(models, dropping: dropping)
     }
 
     func record(deployment: Deployment, tokens: RequestRecord.Tokens, costUSD: Double) {

@@ -4,18 +4,18 @@ import Synchronization
 /// Counts the status page reads back (a Prometheus counter cannot be read): failovers per deployment and hedges per
 /// model. Made with the router for every deployment and model; a request only looks its counter up and adds one.
 final class StatusCounters: Sendable {
-    private let failovers: [String: Tally]
-    private let hedges: [String: Tally]
+    private let failovers: MetricTable<Tally>
+    private let hedges: MetricTable<Tally>
 
     init(models: [Model]) {
-        var failovers: [String: Tally] = [:]
-        var hedges: [String: Tally] = [:]
-        for model in models {
-            hedges[model.name] = Tally()
-            for deployment in model.deployments { failovers[deployment.key] = Tally() }
-        }
-        self.failovers = failovers
-        self.hedges = hedges
+        failovers = MetricTable(models: models) { _, _ in Tally() }
+        hedges = MetricTable(models: models, key: \.modelName) { _, _ in Tally() }
+    }
+
+    /// Tallies for a reloaded configuration's deployments (see ``RouterMetrics/follow(_:dropping:)``).
+    func follow(_ models: [Model], dropping: Bool) {
+        failovers.follow(models, dropping: dropping)
+        hedges.follow(models, dropping: dropping)
     }
 
     /// An attempt on `deployment` failed before its first token in a way that sends the request on to the next

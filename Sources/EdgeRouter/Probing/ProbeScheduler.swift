@@ -12,14 +12,19 @@ import Synchronization
 /// - A probe is skipped while live traffic keeps the estimate fresh (a live sample within the interval).
 /// - While a deployment's breaker is open or half-open it is probed more often, and the probes are its trial calls:
 ///   a success closes the breaker, so no user request is spent testing a broken provider.
+/// - A configuration reload hands over its new deployments (``follow(added:models:providers:)``), whose loops start at
+///   once; the loop of a deployment the reload removed (or replaced) ends at its next wake, and the result of a
+///   probe of it still under way is dropped.
 final class ProbeScheduler: Service, Sendable {
     private let runner: ProbeRunner
     private let settings: ProbeSettings
     private let engine: RoutingEngine
     private let metrics: ProbeMetrics
     private let logger: Logger
-    /// Sanitizes probe errors, redacting every probed provider's credentials.
-    private let errorText: UpstreamErrorText
+    /// Sanitizes probe errors, redacting every probed provider's credentials (replaced on reload).
+    private let errorText: Mutex<UpstreamErrorText>
+    /// Deployments a reload added, for ``run()`` to start loops for.
+    private let additions = AsyncStream.makeStream(of: [DeploymentRuntime].self)
     private let started = ContinuousClock.now
     private let measured: Atomic<Int> = Atomic(0)
     private let latest = Mutex<[String: ProbeSummary]>([:])
@@ -31,7 +36,7 @@ final class ProbeScheduler: Service, Sendable {
         self.engine = engine
         self.metrics = metrics
         self.logger = logger
-        self.errorText = UpstreamErrorText(providers: engine.runtimes.map(\.deployment.provider))
+        self.errorText = Mutex(UpstreamErrorText(providers: engine.runtimes.map(\.deployment.provider)))
         self.bucket = Mutex((Double(settings.maxPerMinute), .now))
     }
 
@@ -45,6 +50,14 @@ final class ProbeScheduler: Service, Sendable {
         latest.withLock { $0[deployment.key] }
     }
 
+    /// A reload published `models`, of which `runtimes` are new (new deployments, and kept ones whose provider
+    /// settings changed): probe those from now on, with errors sanitized for `providers`' credentials.
+    func follow(added runtimes: [DeploymentRuntime], models: [Model], providers: [Provider]) {
+        errorText.withLock { $0 = UpstreamErrorText(providers: providers) }
+        metrics.follow(models, dropping: true)
+        if !runtimes.isEmpty { additions.continuation.yield(runtimes) }
+    }
+
     func run() async throws {
         let runtimes = engine.runtimes
         // The first round is spread over the first two seconds (or the interval, if shorter).
@@ -54,6 +67,12 @@ final class ProbeScheduler: Service, Sendable {
                 for (position, runtime) in runtimes.enumerated() {
                     let offset = spread * (Double(position) / Double(max(runtimes.count, 1)))
                     group.addTask { await self.loop(runtime, firstAt: self.started + offset) }
+                }
+                // Ends when the task is cancelled (graceful shutdown); the group then waits for the loops.
+                for await added in self.additions.stream {
+                    for runtime in added {
+                        group.addTask { await self.loop(runtime, firstAt: .now) }
+                    }
                 }
             }
         }
@@ -66,6 +85,8 @@ final class ProbeScheduler: Service, Sendable {
         var hasSample = false
         while !Task.isCancelled {
             do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
+            // A reload removed or replaced the deployment: its probes stop.
+            guard engine.isCurrent(runtime) else { return }
             let now = MonotonicTime.now()
             let closed = runtime.isBreakerClosed
             let interval = closed ? settings.interval : settings.openInterval
@@ -78,9 +99,9 @@ final class ProbeScheduler: Service, Sendable {
             count += 1
             let cold = count == 1 || count % max(settings.coldEvery, 1) == 0
             let model = engine.model(of: runtime)
-            let result = errorText.sanitizing(
-                await runner.probe(runtime.deployment, probe: model?.probe ?? ModelProbe(), kind: model?.kind ?? .chat, cold: cold))
-            if Task.isCancelled { return }
+            let raw = await runner.probe(runtime.deployment, probe: model?.probe ?? ModelProbe(), kind: model?.kind ?? .chat, cold: cold)
+            let result = errorText.withLock { $0 }.sanitizing(raw)
+            if Task.isCancelled || !engine.isCurrent(runtime) { return }
             if result.isCogBusy {
                 // Every slot of the Cog server is in use: busy, not broken, and nothing was measured.
                 metrics.recordSkip(runtime.deployment)

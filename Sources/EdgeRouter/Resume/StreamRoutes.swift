@@ -18,7 +18,8 @@ struct StreamRoutes: Sendable {
     let streams: StreamRegistry
     /// The request log, to count resumes that come after the request's record was written.
     let store: (any RequestStore)?
-    let fleet: FleetSettings?
+    /// The fleet served now (a configuration reload may replace it).
+    let currentFleet: @Sendable () -> FleetSettings?
 
     static let fleetSecretHeader = HTTPField.Name("x-edge-fleet-secret")!
 
@@ -31,7 +32,8 @@ struct StreamRoutes: Sendable {
     /// (`GET /v1/responses/{id}?stream=true&starting_after=N`). `query` goes with a call forwarded to the node
     /// that holds the answer.
     func serve(_ request: Request, context: EdgeRequestContext, id: String, after: Int, query: String?) async throws -> Response {
-        let forwarded = try checkFleetSecret(request)
+        let fleet = currentFleet()
+        let forwarded = try checkFleetSecret(request, fleet: fleet)
         guard let key = context.gatewayKey else { throw EdgeRouterError(.notFound, Self.notHeld) }
         guard let buffer = streams.find(requestID: id, keyID: key.id) else {
             if !forwarded, let fleet, let secret = fleet.secret {
@@ -91,7 +93,7 @@ struct StreamRoutes: Sendable {
     static let notHeld = "No resumable answer with this id is held for this key."
 
     /// Whether the call comes from another node of the fleet (with the right secret); a wrong secret is a 401.
-    private func checkFleetSecret(_ request: Request) throws(EdgeRouterError) -> Bool {
+    private func checkFleetSecret(_ request: Request, fleet: FleetSettings?) throws(EdgeRouterError) -> Bool {
         guard let presented = request.headers[Self.fleetSecretHeader] else { return false }
         guard let secret = fleet?.secret,
             SHA256.hash(data: Array(presented.utf8)) == SHA256.hash(data: Array(secret.utf8))

@@ -5,11 +5,12 @@ import Hummingbird
 /// (Gemini). The key never leaves the router: it is not logged and not sent upstream.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = EdgeRequestContext
-    let keys: KeyRing
+    /// The keys to check against, read at each request: a configuration reload replaces them.
+    let keys: @Sendable () -> KeyRing
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        context.gatewayKey = try Self.authenticate(request.headers, path: request.uri.description, keys: keys)
+        context.gatewayKey = try Self.authenticate(request.headers, path: request.uri.description, keys: keys())
         return try await next(request, context)
     }
 

@@ -85,8 +85,9 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .head(let head):
                 // `route` said this head is the router's: it named a chat endpoint.
                 guard let endpoint else { return false }
+                // The configuration served now, kept by this request to its end (see ServingState).
                 let responder = ChatResponder(
-                    pipeline: pipeline, head: head, endpoint: endpoint, connection: self,
+                    pipeline: pipeline.current(), head: head, endpoint: endpoint, connection: self,
                     peer: ClientLocator.peerAddress(of: context.channel), eventLoop: context.eventLoop)
                 self.responder = responder
                 responder.receiveHead()

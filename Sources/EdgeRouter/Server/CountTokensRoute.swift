@@ -10,17 +10,20 @@ import RoutingCore
 /// Only Anthropic counts tokens in its own way, so a model with no Anthropic deployment is refused with a 400
 /// that says so. A provider's refusal comes back with its status and a sanitized message in Anthropic's shape.
 struct CountTokensRoute: Sendable {
-    let configuration: RouterConfiguration
+    /// The server's current state; each request is served with the one current when it arrives.
+    let live: LiveState
     let engine: RoutingEngine
-    let clients: UpstreamClients
 
     func handle(_ request: Request, context: EdgeRequestContext) async throws -> Response {
+        let state = live.load()
+        let configuration = state.configuration
+        let clients = state.clients
         let bytes = try await request.body.collect(upTo: configuration.server.maxBodyBytes)
         var chosen: Deployment?
         let spliced: (clientModel: String, body: ByteBuffer)
         do {
             spliced = try ModelSplice.replacingModel(in: Array(bytes.readableBytesView)) { name throws(WireError) in
-                let deployment = try deployment(for: name, context: context)
+                let deployment = try deployment(for: name, in: state, context: context)
                 chosen = deployment
                 return deployment.upstreamModel
             }
@@ -58,11 +61,11 @@ struct CountTokensRoute: Sendable {
     }
 
     /// The Anthropic-dialect deployment of the model named `name` that routing ranks best.
-    private func deployment(for name: String, context: EdgeRequestContext) throws(WireError) -> Deployment {
-        guard let model = configuration.model(named: name), context.gatewayKey?.allows(model: model.name) ?? false else {
+    private func deployment(for name: String, in state: ServingState, context: EdgeRequestContext) throws(WireError) -> Deployment {
+        guard let model = state.configuration.model(named: name), context.gatewayKey?.allows(model: model.name) ?? false else {
             throw WireError("The model '\(EchoedInput.quoted(name))' does not exist.", param: "model")
         }
-        let plan = engine.plan(RouteRequest(model: model), now: MonotonicTime.now())
+        let plan = engine.plan(RouteRequest(model: model), in: state.routing, now: MonotonicTime.now())
         let ranked = plan.candidates.map(\.deployment) + model.deployments
         guard let deployment = ranked.first(where: { $0.provider.dialect == .anthropic }) else {
             throw WireError(

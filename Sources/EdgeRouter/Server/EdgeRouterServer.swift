@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import RoutingCore
 import ServiceLifecycle
 import Synchronization
@@ -12,12 +13,16 @@ import Synchronization
 /// It is a `Service`: run it in a `ServiceGroup`, which handles SIGTERM and SIGINT by stopping new connections
 /// and letting in-flight streams finish.
 public final class EdgeRouterServer: Service, Sendable {
-    /// The validated configuration being served.
-    public let configuration: RouterConfiguration
+    /// The configuration being served now (a reload replaces it).
+    public var configuration: RouterConfiguration { live.load().configuration }
     /// The metrics `/metrics` renders.
     public let metrics: RouterMetrics
-    private let clients: UpstreamClients
-    private let locator: ClientLocator
+    /// What requests are served with: configuration, upstream clients, locator, routing snapshot.
+    private let live: LiveState
+    /// Reloads the configuration file; nil when the server was not given one.
+    private let reloader: ConfigurationReloader?
+    /// The configuration the server started with: what only a restart changes stays at its values.
+    private let startup: RouterConfiguration
     private let geoIPMetrics: GeoIPMetrics
     private let probes: ProbeScheduler?
     /// Limits per key, the request log, spend.
@@ -38,10 +43,13 @@ public final class EdgeRouterServer: Service, Sendable {
 
     /// - Parameters:
     ///   - configuration: what to serve.
+    ///   - reloadFrom: reads and validates the configuration again, for SIGHUP and `POST /admin/reload` (see
+    ///     ``reload(trigger:)``); nil for a server that cannot reload (a configuration built in code).
     ///   - onListening: called with the bound port once the server accepts connections (port 0 picks one).
     /// - Throws: when a configured GeoIP database is missing, unreadable or corrupt.
     public init(
         configuration: RouterConfiguration,
+        reloadFrom source: (@Sendable () throws(EdgeRouterError) -> RouterConfiguration)? = nil,
         logger: Logger = Logger(label: "edge-router"),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws(EdgeRouterError) {
@@ -56,11 +64,15 @@ public final class EdgeRouterServer: Service, Sendable {
                 settings: settings, engine: engine, metrics: ProbeMetrics(configuration: configuration, registry: metrics.registry),
                 logger: logger)
         }
-        self.locator = locator
+        let live = LiveState(
+            ServingState(
+                configuration: configuration,
+                clients: UpstreamClients(providers: configuration.providers, clientStallTimeout: configuration.server.connections.clientStall),
+                locator: locator, routing: engine.snapshot))
+        self.live = live
+        self.startup = configuration
         self.geoIPMetrics = GeoIPMetrics(registry: metrics.registry, resolver: locator.resolver)
-        self.configuration = configuration
         self.metrics = metrics
-        self.clients = UpstreamClients(providers: configuration.providers, clientStallTimeout: configuration.server.connections.clientStall)
         self.engine = engine
         self.probes = probes
         self.accounting = accounting
@@ -68,12 +80,18 @@ public final class EdgeRouterServer: Service, Sendable {
         self.responses = ResponseStore(settings: configuration.responses, persists: configuration.log.path != nil)
         let cacheMetrics = CacheMetrics(registry: metrics.registry)
         self.cache = ResponseCache(settings: configuration.cache, metrics: cacheMetrics, logger: logger)
-        self.status = StatusService(
-            board: StatusBoard(
-                configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver,
-                cache: cacheMetrics),
-            logger: logger)
-        self.statusSessions = StatusSessions(lifetime: configuration.status.sessionLifetime, limit: configuration.status.maxSessions)
+        let board = StatusBoard(
+            configuration: configuration, engine: engine, probes: probes, metrics: metrics, resolver: locator.resolver,
+            cache: cacheMetrics, checksum: { live.load().configuration.checksum })
+        self.status = StatusService(board: board, logger: logger)
+        let sessions = StatusSessions(lifetime: configuration.status.sessionLifetime, limit: configuration.status.maxSessions)
+        self.statusSessions = sessions
+        self.reloader = source.map { source in
+            ConfigurationReloader(
+                source: source, live: live, engine: engine, metrics: metrics, accounting: accounting, probes: probes, status: board,
+                sessions: sessions, logger: logger)
+        }
+        metrics.reloads.loaded(checksum: configuration.checksum, applied: false)
         self.logger = logger
         self.onListening = onListening
     }
@@ -96,6 +114,23 @@ public final class EdgeRouterServer: Service, Sendable {
     /// The port the server listens on, once it does (0 before).
     public var port: Int { listening.port.load(ordering: .relaxed) }
 
+    /// Reloads the configuration (what SIGHUP and `POST /admin/reload` do; see ``ConfigurationReloader``): the
+    /// report of what changed, or the errors `edge-router check` gives for the file, which then changes nothing.
+    /// `trigger` names the cause in the log line. A server made without `reloadFrom` refuses with `notFound`.
+    ///
+    /// The file is read and the new state built on NIO's thread pool: reading a file blocks, which the event loops
+    /// that run Swift concurrency here must not.
+    public func reload(trigger: String = "api") async -> Result<ReloadReport, EdgeRouterError> {
+        guard let reloader else {
+            return .failure(EdgeRouterError(.notFound, "This router was not started from a configuration file: nothing to reload."))
+        }
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { reloader.reload(trigger: trigger) }
+        } catch {
+            return .failure(EdgeRouterError(.internalError, "The reload could not run: the thread pool is shut down."))
+        }
+    }
+
     /// Serves until the task is cancelled or a graceful shutdown is triggered, then closes upstream connections.
     public func run() async throws {
         let router = Router(context: EdgeRequestContext.self)
@@ -112,40 +147,43 @@ public final class EdgeRouterServer: Service, Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
         }
+        let configuration = startup
+        let live = self.live
         let chat = ChatPipeline(
-            configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator,
-            accounting: accounting, streams: streams, responses: responses, cache: cache, logger: logger)
-        let models = ModelsRoute(configuration: configuration)
-        let nearest = NearestRoute(locator: locator)
-        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: configuration.keys))
+            live: live, engine: engine, metrics: metrics, accounting: accounting, streams: streams, responses: responses,
+            cache: cache, logger: logger)
+        let models = ModelsRoute(live: live)
+        let nearest = NearestRoute(live: live)
+        let keys: @Sendable () -> KeyRing = { live.load().configuration.keys }
+        let adminKeys: @Sendable () -> KeyRing = { live.load().configuration.adminKeys }
+        let v1 = router.group("v1").add(middleware: AuthMiddleware(keys: keys))
         v1.get("models", use: models.list)
         v1.get("models/{id}", use: models.retrieve)
-        v1.post("messages/count_tokens", use: CountTokensRoute(configuration: configuration, engine: engine, clients: clients).handle)
-        let v1beta = router.group("v1beta").add(middleware: AuthMiddleware(keys: configuration.keys))
+        v1.post("messages/count_tokens", use: CountTokensRoute(live: live, engine: engine).handle)
+        let v1beta = router.group("v1beta").add(middleware: AuthMiddleware(keys: keys))
         v1beta.get("models", use: models.listGemini)
         v1beta.get("models/{id}", use: models.retrieveGemini)
         v1.get("edge/nearest", use: nearest.handle)
-        let streamRoutes = StreamRoutes(streams: streams, store: accounting.store, fleet: configuration.geo.fleet)
+        let streamRoutes = StreamRoutes(streams: streams, store: accounting.store, currentFleet: { live.load().configuration.geo.fleet })
         v1.get("edge/streams/{id}", use: streamRoutes.fetch)
         let responseRoutes = ResponseRoutes(responses: responses, streams: streamRoutes)
         v1.get("responses/{id}", use: responseRoutes.retrieve)
         v1.delete("responses/{id}", use: responseRoutes.delete)
         // Embeddings check the key themselves, so that a refused request is on record like a chat request.
-        let embeddings = EmbeddingsRoute(
-            configuration: configuration, clients: clients, engine: engine, metrics: metrics, locator: locator,
-            accounting: accounting, logger: logger)
+        let embeddings = EmbeddingsRoute(live: live, engine: engine, metrics: metrics, accounting: accounting, logger: logger)
         router.post("v1/embeddings", use: embeddings.openAI)
         // The model's name is the path's own to parse (a pinned `provider/model` takes two segments); captures
         // named as the model lists' GET route, so the router's tree has one node for both.
         router.post("v1beta/models/{id}", use: embeddings.gemini)
         router.post("v1beta/models/{id}/{method}", use: embeddings.gemini)
-        let admin = router.group("admin").add(middleware: AuthMiddleware(keys: configuration.adminKeys))
+        let admin = router.group("admin").add(middleware: AuthMiddleware(keys: adminKeys))
         admin.get("routes", use: AdminRoutesRoute(engine: engine, probes: probes).handle)
+        admin.post("reload", use: ReloadRoute(server: self).handle)
         let spend = SpendRoutes(store: accounting.store)
         admin.get("spend", use: spend.spend)
         admin.get("requests", use: spend.requests)
         StatusRoutes(
-            access: StatusAccess(adminKeys: configuration.adminKeys, sessions: statusSessions, trustedProxies: configuration.geo.trustedProxies),
+            access: StatusAccess(adminKeys: adminKeys, sessions: statusSessions, trustedProxies: configuration.geo.trustedProxies),
             service: status
         ).register(on: router)
 
@@ -177,17 +215,18 @@ public final class EdgeRouterServer: Service, Sendable {
             },
             logger: logger
         )
+        let resolver = live.load().locator.resolver
         let reloader = GeoIPReloadService(
-            resolver: locator.resolver, pollInterval: configuration.geo.reloadInterval, onOutcome: geoIPMetrics.record)
-        let geolocating = locator.resolver.isEnabled
+            resolver: resolver, pollInterval: configuration.geo.reloadInterval, onOutcome: geoIPMetrics.record)
+        let geolocating = resolver.isEnabled
         let accounting = self.accounting
-        let keys = configuration.keys.keys
+        let clients = live.load().clients
         do {
             // The request log's writer outlives the server: it is finished (and drains) only once the server has
             // drained its requests, so that none of their records is lost. Budgets are read once the log runs
             // (PostgreSQL's pool is part of it), before the first request.
             try await withThrowingTaskGroup(of: Void.self) { logging in
-                logging.addTask { try await accounting.runLog(keys: keys) }
+                logging.addTask { try await accounting.runLog(keys: { keys().keys }) }
                 let responses = self.responses
                 if let store = accounting.store {
                     // Stored Responses API answers come back from the log before the first request.
@@ -198,7 +237,7 @@ public final class EdgeRouterServer: Service, Sendable {
                     accounting.finishLog()
                     responses.finishPersistence()
                 }
-                await accounting.loadSpend(keys: keys)
+                await accounting.loadSpend(keys: keys().keys)
                 try await serve(app, reloader: geolocating ? reloader : nil)
             }
         } catch {
@@ -276,7 +315,7 @@ public final class EdgeRouterServer: Service, Sendable {
         let owed = streams.unsettledCount
         guard owed > 0 else { return }
         logger.info("draining: serving resumes of buffered answers", metadata: ["answers": "\(owed)"])
-        let settled = await streams.waitUntilSettled(within: configuration.server.drainTimeout)
+        let settled = await streams.waitUntilSettled(within: startup.server.drainTimeout)
         logger.info(
             settled ? "draining: every buffered answer delivered" : "draining: drain timeout passed with answers still owed",
             metadata: ["answers": "\(streams.unsettledCount)"])

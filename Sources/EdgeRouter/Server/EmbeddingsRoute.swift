@@ -10,19 +10,39 @@ import RoutingCore
 /// latency, answered in the client's dialect from a provider of either dialect, and put on record like every
 /// request, refusals included (so the gateway key is checked here rather than by ``AuthMiddleware``).
 struct EmbeddingsRoute: Sendable {
-    let configuration: RouterConfiguration
-    let clients: UpstreamClients
+    /// The server's current state; each request is served with the one current when it arrives.
+    let live: LiveState
+    private var state: ServingState
     let engine: RoutingEngine
     let metrics: RouterMetrics
-    let locator: ClientLocator
     let accounting: Accounting
     let logger: Logger
 
-    private var intake: ChatIntake { ChatIntake(configuration: configuration, engine: engine, locator: locator) }
+    init(live: LiveState, engine: RoutingEngine, metrics: RouterMetrics, accounting: Accounting, logger: Logger) {
+        self.live = live
+        self.state = live.load()
+        self.engine = engine
+        self.metrics = metrics
+        self.accounting = accounting
+        self.logger = logger
+    }
+
+    private var configuration: RouterConfiguration { state.configuration }
+    private var clients: UpstreamClients { state.clients }
+    private var intake: ChatIntake {
+        ChatIntake(configuration: configuration, engine: engine, locator: state.locator, routing: state.routing)
+    }
+
+    /// This route on the state served now, for one request.
+    private func current() -> EmbeddingsRoute {
+        var route = self
+        route.state = live.load()
+        return route
+    }
 
     /// `POST /v1/embeddings`.
     func openAI(_ request: Request, context: EdgeRequestContext) async throws -> Response {
-        await serve(.openAI, request, context: context)
+        await current().serve(.openAI, request, context: context)
     }
 
     /// `POST /v1beta/models/{model}:{method}`: the embedding methods; any other is an unknown endpoint (chat's methods never get
@@ -31,7 +51,7 @@ struct EmbeddingsRoute: Sendable {
         guard let endpoint = EmbeddingEndpoint(geminiPath: request.uri.path[...]) else {
             throw EdgeRouterError(.notFound, "No such endpoint.")
         }
-        return await serve(endpoint, request, context: context)
+        return await current().serve(endpoint, request, context: context)
     }
 
     private func serve(_ endpoint: EmbeddingEndpoint, _ request: Request, context: EdgeRequestContext) async -> Response {

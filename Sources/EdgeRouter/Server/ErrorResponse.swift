@@ -99,8 +99,10 @@ enum ErrorResponse {
         switch code {
         case .unauthenticated: "authentication_error"
         case .modelNotAllowed, .residencyViolation: "permission_error"
-        case .invalidRequest, .modelNotFound, .notFound, .payloadTooLarge, .upstreamRejected: "invalid_request_error"
-        case .allAttemptsFailed, .unavailable, .streamInterrupted, .responseTooLarge, .internalError, .invalidConfiguration:
+        // A refused configuration reload (422): the file sent for it is at fault.
+        case .invalidRequest, .modelNotFound, .notFound, .payloadTooLarge, .upstreamRejected, .invalidConfiguration:
+            "invalid_request_error"
+        case .allAttemptsFailed, .unavailable, .streamInterrupted, .responseTooLarge, .internalError:
             "api_error"
         case .deadlineExceeded: "timeout"
         case .rateLimited: "requests"
@@ -115,7 +117,7 @@ enum ErrorResponse {
         case .modelNotAllowed, .residencyViolation: return "permission_error"
         case .modelNotFound, .notFound: return "not_found_error"
         case .payloadTooLarge: return "request_too_large"
-        case .invalidRequest: return "invalid_request_error"
+        case .invalidRequest, .invalidConfiguration: return "invalid_request_error"
         case .deadlineExceeded: return "timeout_error"
         case .rateLimited, .budgetExceeded: return "rate_limit_error"
         case .allAttemptsFailed, .unavailable: return "overloaded_error"
@@ -128,7 +130,7 @@ enum ErrorResponse {
             case 429: return "rate_limit_error"
             default: return "invalid_request_error"
             }
-        case .streamInterrupted, .responseTooLarge, .internalError, .invalidConfiguration: return "api_error"
+        case .streamInterrupted, .responseTooLarge, .internalError: return "api_error"
         }
     }
 
@@ -150,7 +152,8 @@ enum ErrorResponse {
         case .deadlineExceeded: "deadline_exceeded"
         case .streamInterrupted: "stream_interrupted"
         case .responseTooLarge: "response_too_large"
-        case .internalError, .invalidConfiguration: "internal_error"
+        case .internalError: "internal_error"
+        case .invalidConfiguration: "invalid_configuration"
         }
     }
 }

@@ -14,7 +14,9 @@ import RoutingCore
 /// Written field by field in each dialect's order rather than through a dictionary, whose key order changes from
 /// one call to the next: the same configuration gives the same bytes, so clients and caches can compare answers.
 struct ModelsRoute: Sendable {
-    let configuration: RouterConfiguration
+    /// The server's current state: the list is of the catalog served when the request arrives.
+    let live: LiveState
+    private var configuration: RouterConfiguration { live.load().configuration }
 
     func list(_ request: Request, context: EdgeRequestContext) async throws -> Response {
         let visible = visibleModels(context)

@@ -5,9 +5,11 @@ import NIOCore
 
 /// `GET /v1/edge/nearest`: where the caller is, and the fleet's nodes ranked by great-circle distance from it.
 struct NearestRoute: Sendable {
-    let locator: ClientLocator
+    /// The server's current state: its locator holds the residency rules and the fleet a reload may replace.
+    let live: LiveState
 
     func handle(_ request: Request, context: EdgeRequestContext) async throws -> Response {
+        let locator = live.load().locator
         let place = locator.place(of: request.headers, channel: context.channel, key: context.gatewayKey)
         var client: [String: Any] = ["address": place.address.map { "\($0)" } ?? NSNull()]
         if let location = place.location {

@@ -8,7 +8,8 @@ import NIOCore
 struct StatusAccess: Sendable {
     /// The session cookie's name.
     static let cookieName = "edge_status"
-    let adminKeys: KeyRing
+    /// The admin keys, read at each request: a configuration reload replaces them.
+    let adminKeys: @Sendable () -> KeyRing
     let sessions: StatusSessions
     /// Peers whose `X-Forwarded-Proto` is believed (a TLS-terminating proxy in front of the router).
     let trustedProxies: [CIDR]
@@ -26,7 +27,7 @@ struct StatusAccess: Sendable {
     func verdict(for request: Request) -> Verdict {
         if request.headers[.authorization] != nil {
             // A wrong key in the header is refused even when a cookie would do: the header is the explicit ask.
-            guard let secret = AuthMiddleware.presentedSecret(request.headers), adminKeys.key(forSecret: secret) != nil else {
+            guard let secret = AuthMiddleware.presentedSecret(request.headers), adminKeys().key(forSecret: secret) != nil else {
                 return .denied
             }
             return .bearer

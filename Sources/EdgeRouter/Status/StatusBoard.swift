@@ -13,13 +13,14 @@ final class StatusBoard: Sendable {
     private let metrics: RouterMetrics
     private let resolver: GeoIPResolver
     private let region: String?
-    private let checksum: String?
+    /// The checksum of the configuration served now (a reload replaces it).
+    private let checksum: @Sendable () -> String?
     private let started = ContinuousClock.now
     private let cache: CacheMetrics?
 
     init(
-        configuration: RouterConfiguration, engine: RoutingEngine, probes: ProbeScheduler?, metrics: RouterMetrics,
-        resolver: GeoIPResolver, cache: CacheMetrics? = nil
+        configuration: RouterConfiguration, engine: RoutingEngine, probes: ProbeScheduler?, metrics: RouterMetrics, resolver: GeoIPResolver,
+        cache: CacheMetrics? = nil, checksum: @escaping @Sendable () -> String?
     ) {
         self.cache = cache
         settings = configuration.status
@@ -29,7 +30,12 @@ final class StatusBoard: Sendable {
         self.metrics = metrics
         self.resolver = resolver
         region = configuration.status.region ?? configuration.geo.fleet?.selfID
-        checksum = configuration.checksum
+        self.checksum = checksum
+    }
+
+    /// Follows a reloaded configuration's deployments: new ones get an empty history, removed ones lose theirs.
+    func follow(deploymentKeys: [String]) {
+        history.follow(deploymentKeys: deploymentKeys, capacity: settings.historyCapacity)
     }
 
     /// Adds the current state of every deployment to its history.
@@ -124,7 +130,7 @@ final class StatusBoard: Sendable {
         let database = resolver.locationDatabase?.metadata
         return NodeFacts(
             version: EdgeRouterVersion.current, uptimeSeconds: Int((instant - started) / .seconds(1)), region: region,
-            configChecksum: checksum,
+            configChecksum: checksum(),
             geoipDatabaseDate: database.map { Self.date(Date(timeIntervalSince1970: TimeInterval($0.buildEpoch))) },
             geoipDatabaseType: database?.databaseType, hedgeBudgetAvailable: Self.rounded(engine.hedgeBudget.availableHedges, places: 1),
             requestsInFlight: metrics.requestsInFlight, cacheHitRatio: cache?.hitRatio.map { Self.rounded($0, places: 3) },

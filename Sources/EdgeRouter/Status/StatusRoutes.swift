@@ -37,8 +37,8 @@ struct StatusRoutes: Sendable {
         guard let key = ChatEndpoint.queryValue(form[...], named: "key"), !key.isEmpty else {
             return Self.html(StatusPage.login(message: "Enter an admin key.", nonce: nonce), nonce: nonce, status: .unauthorized)
         }
-        guard access.adminKeys.key(forSecret: key) != nil else {
-            let message = access.adminKeys.isEmpty
+        guard access.adminKeys().key(forSecret: key) != nil else {
+            let message = access.adminKeys().isEmpty
                 ? "No admin keys are configured (admin_keys in the configuration file)." : "That is not an admin key."
             return Self.html(StatusPage.login(message: message, nonce: nonce), nonce: nonce, status: .unauthorized)
         }

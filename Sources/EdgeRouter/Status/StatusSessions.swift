@@ -61,7 +61,13 @@ final class StatusSessions: Sendable {
         sessions.withLock { _ = $0.removeValue(forKey: hash) }
     }
 
-    /// Sessions held now, expired ones included until they are next swept.
+    /// Ends every session: a reload changed the admin keys, and a session opened with a key that may be gone must
+    /// not outlive it.
+    func revokeAll() {
+        sessions.withLock { $0.removeAll() }
+    }
+
+        /// Sessions held now, expired ones included until they are next swept.
     var count: Int { sessions.withLock { $0.count } }
 
     /// How long a login lasts, for the cookie's `Max-Age`.

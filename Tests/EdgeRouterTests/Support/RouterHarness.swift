@@ -25,10 +25,11 @@ struct RouterHarness: Sendable {
 
     /// Starts one simulator per entry of `sims`, a router configured by `yaml(simPorts)` and logging to
     /// `routerLogger` (to capture its lines), runs `body`, and stops everything with a graceful shutdown (cancelling
-    /// a server while a connection is being accepted traps in NIO).
+    /// a server while a connection is being accepted traps in NIO). With `configurationFile`, the YAML is written
+    /// there and the router reloads from that file (`POST /admin/reload`).
     static func run<Value: Sendable>(
         sims settings: [SimulatorSettings] = [], tls: [SimulatorTLS?] = [], logger routerLogger: Logger = RouterHarness.logger,
-        environment: [String: String] = [:], yaml: @Sendable ([Int]) -> String,
+        environment: [String: String] = [:], configurationFile: URL? = nil, yaml: @Sendable ([Int]) -> String,
         _ body: @Sendable (RouterHarness) async throws -> Value
     ) async throws -> Value {
         var sims: [ProviderSimulator] = []
@@ -45,9 +46,20 @@ struct RouterHarness: Sendable {
         for (index, stream) in portStreams.enumerated() {
             ports.append(try await first(of: stream, "simulator \(index) listening"))
         }
-        let configuration = try ConfigurationLoader.parse(yaml: yaml(ports), environment: environment.merging(["TEST_PROVIDER_KEY": "provider-secret"]) { $1 })
+        let environment = environment.merging(["TEST_PROVIDER_KEY": "provider-secret"]) { $1 }
+        let configuration: RouterConfiguration
+        var source: (@Sendable () throws(EdgeRouterError) -> RouterConfiguration)?
+        if let configurationFile {
+            try yaml(ports).write(to: configurationFile, atomically: true, encoding: .utf8)
+            configuration = try ConfigurationLoader.load(path: configurationFile.path, environment: environment)
+            source = { () throws(EdgeRouterError) -> RouterConfiguration in
+                try ConfigurationLoader.load(path: configurationFile.path, environment: environment)
+            }
+        } else {
+            configuration = try ConfigurationLoader.parse(yaml: yaml(ports), environment: environment)
+        }
         let (routerPorts, routerPort) = AsyncStream.makeStream(of: Int.self)
-        let router = try EdgeRouterServer(configuration: configuration, logger: routerLogger) { routerPort.yield($0) }
+        let router = try EdgeRouterServer(configuration: configuration, reloadFrom: source, logger: routerLogger) { routerPort.yield($0) }
         let routerService = ServiceRunner([router])
         do {
             _ = try await first(of: routerPorts, "the router listening")

@@ -5,6 +5,8 @@ import Synchronization
 /// a small open-files limit); its standard error is watched line by line.
 final class RouterProcess: Sendable {
     let process: Process
+    /// The configuration file the router was started with (a test may rewrite it and reload).
+    let configFile: URL
     private struct Watch {
         var lines: [String] = []
         var partial = ""
@@ -26,6 +28,7 @@ final class RouterProcess: Sendable {
     init(yaml: String, openFiles: Int) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("edge-router-\(UUID().uuidString).yaml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
+        configFile = file
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [

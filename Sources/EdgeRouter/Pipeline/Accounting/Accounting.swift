@@ -64,7 +64,7 @@ final class Accounting: Sendable {
 
     /// Runs the request log until ``finishLog()`` has drained the writer: the writer and, with the PostgreSQL
     /// sink, the connection pool, the spool's drainer and the refresh of budgets from the fleet's spend.
-    func runLog(keys: [GatewayKey]) async throws {
+    func runLog(keys: @escaping @Sendable () -> [GatewayKey]) async throws {
         guard let writer else { return }
         guard let fleetStore else {
             try await writer.run()
@@ -103,17 +103,22 @@ final class Accounting: Sendable {
         }
     }
 
-    /// Every `log.budget_refresh_ms`, budgets take in the fleet's spend from PostgreSQL, until cancelled.
-    private func refreshBudgets(keys: [GatewayKey]) async {
-        guard keys.contains(where: { $0.budget != nil }) else { return }
+    /// Every `log.budget_refresh_ms`, budgets take in the fleet's spend from PostgreSQL, until cancelled; `keys`
+    /// gives the keys served at each refresh (a reload may add budgets).
+    private func refreshBudgets(keys: @escaping @Sendable () -> [GatewayKey]) async {
         while true {
             do {
                 try await Task.sleep(for: budgetRefreshInterval)
             } catch {
                 return
             }
-            await loadSpend(keys: keys)
+            await loadSpend(keys: keys())
         }
+    }
+
+    /// Metric series for a reloaded configuration's deployments (see ``RouterMetrics/follow(_:dropping:)``).
+    func follow(_ models: [Model], dropping: Bool) {
+        spend.follow(models, dropping: dropping)
     }
 
     /// Checks `key`'s budget and rates; the headers tell the client where it stands.

@@ -15,6 +15,8 @@ struct ChatIntake: Sendable {
     let locator: ClientLocator
     /// Stored Responses API answers, for `previous_response_id`.
     var responses: ResponseStore?
+    /// The routing snapshot published with `configuration`; nil plans on the engine's current one.
+    var routing: RoutingSnapshot? = nil
 
     /// The gateway key the request presents (in its headers, or Gemini's `?key=` in `path`).
     func authenticate(_ headers: HTTPFields, path: String? = nil) throws(EdgeRouterError) -> GatewayKey {
@@ -154,8 +156,8 @@ struct ChatIntake: Sendable {
                 .residencyViolation,
                 "Residency rule '\(rule.name)' allows only provider regions \(rule.allowedRegions.joined(separator: ", ")); no deployment of '\(model.name)' is there.")
         }
-        let plan = engine.plan(
-            RouteRequest(model: model, pinnedProvider: pinned, control: control, residency: rule), now: MonotonicTime.now())
+        let request = RouteRequest(model: model, pinnedProvider: pinned, control: control, residency: rule)
+        let plan = engine.plan(request, in: routing ?? engine.snapshot, now: MonotonicTime.now())
         return (model, plan)
     }
 }

@@ -9,6 +9,16 @@ final class StatusHistory: Sendable {
         rings = Mutex(Dictionary(deploymentKeys.map { ($0, HistoryRing(capacity: capacity)) }, uniquingKeysWith: { first, _ in first }))
     }
 
+    /// Keeps the history of the deployments of `deploymentKeys` that have one, starts an empty one for each new
+    /// deployment, and drops the rest (after a configuration reload).
+    func follow(deploymentKeys: [String], capacity: Int) {
+        rings.withLock { rings in
+            var next: [String: HistoryRing] = [:]
+            for key in deploymentKeys where next[key] == nil { next[key] = rings[key] ?? HistoryRing(capacity: capacity) }
+            rings = next
+        }
+    }
+
     /// Records one sample per deployment (deployments not in the configuration are ignored).
     func record(_ samples: [(key: String, sample: StatusSample)]) {
         rings.withLock { rings in
