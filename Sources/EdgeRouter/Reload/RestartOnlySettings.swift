@@ -1,8 +1,9 @@
 /// The settings a configuration reload cannot change, because what they configure is built once when the router
 /// starts: the listening socket and its connection handling, the GeoIP databases and the reading of client
 /// addresses, the request log and its sink, resumable streams' buffers, the status page's sampler and sessions,
-/// the probe engine, the hedge budget, the shutdown drain, and the estimator and breaker settings of deployments
-/// that are kept (new deployments start with the new ones).
+/// the probe engine, the hedge budget, the shutdown drain, the Responses API's store, the response cache's memory
+/// tier and Redis, and the estimator and breaker settings of deployments that are kept (new deployments start with
+/// the new ones). The models' and keys' cache policies do follow a reload.
 ///
 /// A reload that changes any of them still applies everything else; these keep their running values, and the
 /// reload's report names them as needing a restart.
@@ -32,6 +33,11 @@ enum RestartOnlySettings {
         check("log", old.log == new.log)
         check("resume", old.resume == new.resume)
         check("status", old.status == new.status)
+        check("responses", old.responses == new.responses)
+        check(
+            "cache.max_bytes, cache.max_request_ttl_ms, cache.redis",
+            old.cache.maxBytes == new.cache.maxBytes && old.cache.maxRequestTTL == new.cache.maxRequestTTL
+                && old.cache.redis == new.cache.redis)
         return changed
     }
 
@@ -52,6 +58,11 @@ enum RestartOnlySettings {
         served.log = running.log
         served.resume = running.resume
         served.status = running.status
+        served.responses = running.responses
+        // The cache's store is built once; the models' policies follow the reload.
+        served.cache.maxBytes = running.cache.maxBytes
+        served.cache.maxRequestTTL = running.cache.maxRequestTTL
+        served.cache.redis = running.cache.redis
         return served
     }
 }

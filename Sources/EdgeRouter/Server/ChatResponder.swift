@@ -461,7 +461,7 @@ final class ChatResponder: ChatExchangeObserver {
     /// and it is deterministic or the policy caches non-deterministic requests too; nil otherwise.
     private func cacheKey(for admitted: AdmittedChat) -> (key: CacheKey, policy: CachePolicy)? {
         guard let key, let options = cacheOptions,
-            let policy = options.effective(key.cache ?? pipeline.cache.settings.models[admitted.model.name])
+            let policy = options.effective(key.cache ?? pipeline.configuration.cache.models[admitted.model.name])
         else { return nil }
         let canonical = body.withUnsafeReadableBytes { raw in
             raw.withMemoryRebound(to: UInt8.self) { bytes in
