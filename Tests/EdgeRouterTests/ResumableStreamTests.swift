@@ -344,8 +344,10 @@ struct FleetResumeTests {
             + "\nfleet:\n  self: \(selfID)\n  secret: \"\(secret)\"\n  nodes:\n\(nodes)\n"
     }
 
-    @Test("a stream read through node a, dropped, resumes through node b with the same key: the rest once each, the provider called once; a wrong fleet secret is refused")
-    func resumeThroughAnotherNode() async throws {
+    /// Two router processes, nodes a and b of one fleet, in front of one slow simulator, for `body`.
+    static func withTwoNodes(
+        _ body: (_ sim: ProviderSimulator, _ a: RouterProcess, _ portA: Int, _ portB: Int) async throws -> Void
+    ) async throws {
         let (simPorts, continuation) = AsyncStream.makeStream(of: Int.self)
         let sim = ProviderSimulator(settings: ResumableStreamTests.slowSim(), logger: RouterHarness.logger) { continuation.yield($0) }
         let sims = ServiceRunner([sim])
@@ -360,63 +362,55 @@ struct FleetResumeTests {
         defer { b.stop() }
         let portA = try #require(await a.port(), "node a did not start")
         let portB = try #require(await b.port(), "node b did not start")
+        try await body(sim, a, portA, portB)
+    }
 
-        let (id, text) = try await ResumableStreamTests.dropAfter(3, port: portA)
-        #expect(id.hasPrefix("a."))
-        let first = ResumableStreamTests.events(ofRaw: text)
-        let lastID = try #require(first.last.flatMap { sseEventIDs($0 + "\n\n").first ?? nil })
+    @Test("a stream read through node a, dropped, resumes through node b with the same key: the rest once each, the provider called once; a wrong fleet secret is refused")
+    func resumeThroughAnotherNode() async throws {
+        try await Self.withTwoNodes { sim, _, portA, portB in
+            let (id, text) = try await ResumableStreamTests.dropAfter(3, port: portA)
+            #expect(id.hasPrefix("a."))
+            let first = ResumableStreamTests.events(ofRaw: text)
+            let lastID = try #require(first.last.flatMap { sseEventIDs($0 + "\n\n").first ?? nil })
 
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-        defer { _ = client.shutdown() }
-        func get(_ port: Int, headers: [(String, String)]) async throws -> (status: Int, body: String) {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/edge/streams/\(id)")
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            let response = try await client.execute(request, timeout: .seconds(20))
-            return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+            defer { _ = client.shutdown() }
+            func get(_ port: Int, headers: [(String, String)]) async throws -> (status: Int, body: String) {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/edge/streams/\(id)")
+                for (name, value) in headers { request.headers.add(name: name, value: value) }
+                let response = try await client.execute(request, timeout: .seconds(20))
+                return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+            }
+            let rest = try await get(portB, headers: [("authorization", "Bearer agent-key-0001"), ("last-event-id", String(lastID))])
+            #expect(rest.status == 200)
+            #expect(sseEventIDs(rest.body).first == lastID + 1)
+            let whole = try await get(portA, headers: [("authorization", "Bearer agent-key-0001")])
+            #expect(ssePayloads(first.joined(separator: "\n\n") + "\n\n") + ssePayloads(rest.body) == ssePayloads(whole.body))
+            #expect(sim.stats.received == 1)
+            // Another key is refused through either node; a forged fleet call too.
+            let other = try await get(portB, headers: [("authorization", "Bearer other-key-0001")])
+            #expect(other.status == 404)
+            let forged = try await get(portA, headers: [("authorization", "Bearer agent-key-0001"), ("x-edge-fleet-secret", "guess-guess-guess-guess")])
+            #expect(forged.status == 401)
         }
-        let rest = try await get(portB, headers: [("authorization", "Bearer agent-key-0001"), ("last-event-id", String(lastID))])
-        #expect(rest.status == 200)
-        #expect(sseEventIDs(rest.body).first == lastID + 1)
-        let whole = try await get(portA, headers: [("authorization", "Bearer agent-key-0001")])
-        #expect(ssePayloads(first.joined(separator: "\n\n") + "\n\n") + ssePayloads(rest.body) == ssePayloads(whole.body))
-        #expect(sim.stats.received == 1)
-        // Another key is refused through either node; a forged fleet call too.
-        let other = try await get(portB, headers: [("authorization", "Bearer other-key-0001")])
-        #expect(other.status == 404)
-        let forged = try await get(portA, headers: [("authorization", "Bearer agent-key-0001"), ("x-edge-fleet-secret", "guess-guess-guess-guess")])
-        #expect(forged.status == 401)
     }
 
     @Test("node a, draining after SIGTERM, still serves a resume forwarded through node b: the rest once each, the provider called once; then a stops")
     func resumeThroughAnotherNodeWhileOwnerDrains() async throws {
-        let (simPorts, continuation) = AsyncStream.makeStream(of: Int.self)
-        let sim = ProviderSimulator(settings: ResumableStreamTests.slowSim(), logger: RouterHarness.logger) { continuation.yield($0) }
-        let sims = ServiceRunner([sim])
-        defer { sims.stop() }
-        var iterator = simPorts.makeAsyncIterator()
-        let simPort = try #require(await iterator.next())
-        let ports = ["a": try Self.freePort(), "b": try Self.freePort()]
-        let secret = "fleet-secret-0123456789"
-        let a = try RouterProcess(yaml: Self.yaml(simPort: simPort, selfID: "a", ports: ports, secret: secret), openFiles: 4096)
-        defer { a.stop() }
-        let b = try RouterProcess(yaml: Self.yaml(simPort: simPort, selfID: "b", ports: ports, secret: secret), openFiles: 4096)
-        defer { b.stop() }
-        _ = try #require(await a.port(), "node a did not start")
-        let portB = try #require(await b.port(), "node b did not start")
-        let portA = try #require(ports["a"])
+        try await Self.withTwoNodes { sim, a, portA, portB in
+            let (id, text) = try await ResumableStreamTests.dropAfter(3, port: portA)
+            let lastID = try #require(ResumableStreamTests.events(ofRaw: text).last.flatMap { sseEventIDs($0 + "\n\n").first ?? nil })
+            a.process.terminate()
+            #expect(await a.line(containing: "draining: serving resumes of buffered answers") != nil)
 
-        let (id, text) = try await ResumableStreamTests.dropAfter(3, port: portA)
-        let lastID = try #require(ResumableStreamTests.events(ofRaw: text).last.flatMap { sseEventIDs($0 + "\n\n").first ?? nil })
-        a.process.terminate()
-        #expect(await a.line(containing: "draining: serving resumes of buffered answers") != nil)
-
-        let rest = try await DrainingResumeTests.get(
-            portB, "/v1/edge/streams/\(id)", headers: [("authorization", "Bearer agent-key-0001"), ("last-event-id", String(lastID))])
-        #expect(rest.status == 200)
-        let ids = sseEventIDs(rest.body)
-        #expect(!ids.isEmpty && ids == ids.indices.map { lastID + 1 + $0 })
-        #expect(ssePayloads(rest.body).last == "[DONE]")
-        #expect(sim.stats.received == 1)
-        #expect(await a.line(containing: "draining: every buffered answer delivered") != nil)
+            let rest = try await DrainingResumeTests.get(
+                portB, "/v1/edge/streams/\(id)", headers: [("authorization", "Bearer agent-key-0001"), ("last-event-id", String(lastID))])
+            #expect(rest.status == 200)
+            let ids = sseEventIDs(rest.body)
+            #expect(!ids.isEmpty && ids == ids.indices.map { lastID + 1 + $0 })
+            #expect(ssePayloads(rest.body).last == "[DONE]")
+            #expect(sim.stats.received == 1)
+            #expect(await a.line(containing: "draining: every buffered answer delivered") != nil)
+        }
     }
 }
