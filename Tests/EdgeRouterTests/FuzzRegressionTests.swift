@@ -51,4 +51,15 @@ struct FuzzRegressionTests {
             }
         }
     }
+
+    @Test("an x-edge-metadata number a double cannot hold (15e007855) is a 400 naming the header; one it can is kept as written")
+    func metadataNumberOutOfRange() throws {
+        let header = String(decoding: try Self.regression("accounting", "metadata-number-out-of-range.json"), as: UTF8.self)
+        #expect {
+            try RequestMetadata.parse(header: header)
+        } throws: { error in
+            (error as? EdgeRouterError).map { $0.param == "x-edge-metadata" && $0.message.contains("out of range") } == true
+        }
+        #expect(try RequestMetadata.parse(header: #"{"tm":15e07}"#).map(\.json) == ["15e07"])
+    }
 }

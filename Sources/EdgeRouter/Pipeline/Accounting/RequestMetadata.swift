@@ -89,7 +89,15 @@ public struct RequestMetadata: Sendable, Equatable {
                             return .failure(refuse("has a value longer than \(maxStringBytes) bytes ('\(name)')"))
                         }
                         fields.append(Field(name: name, json: JSONText.quoted(value)))
-                    case .number, .bool:
+                    case .number:
+                        let text = String(decoding: try scanner.readRawValue(), as: UTF8.self)
+                        // JSON's grammar has no range; a number a double cannot hold (15e007855) would not be
+                        // read back by most JSON readers, the request log's among them.
+                        guard let value = Double(text), value.isFinite else {
+                            return .failure(refuse("has a number out of range ('\(name)')"))
+                        }
+                        fields.append(Field(name: name, json: text))
+                    case .bool:
                         fields.append(Field(name: name, json: String(decoding: try scanner.readRawValue(), as: UTF8.self)))
                     case .object, .array, .null:
                         return .failure(refuse("may hold only strings, numbers and booleans ('\(name)' does not)"))
