@@ -234,7 +234,7 @@ public struct ResponsesAssembler: ClientAnswerAssembler {
         out.writeStaticString(#","max_output_tokens":"#)
         if let max = echo.maxOutputTokens { out.writeJSONInteger(max) } else { out.writeStaticString("null") }
         out.writeStaticString(#","metadata":"#)
-        if let metadata = echo.metadata { out.writeBytes(metadata.bytes) } else { out.writeStaticString("{}") }
+        if let metadata = echo.metadata { out.writeCompactJSON(metadata.bytes) } else { out.writeStaticString("{}") }
         out.writeStaticString(#","model":"#)
         out.writeJSONString(identity.model)
         out.writeStaticString(#","output":["#)
@@ -255,11 +255,11 @@ public struct ResponsesAssembler: ClientAnswerAssembler {
         out.writeStaticString(#","temperature":"#)
         if let temperature = echo.temperature { out.writeBytes(temperature.bytes) } else { out.writeStaticString("null") }
         out.writeStaticString(#","text":"#)
-        if let text = echo.text { out.writeBytes(text.bytes) } else { out.writeStaticString(#"{"format":{"type":"text"}}"#) }
+        if let text = echo.text { out.writeCompactJSON(text.bytes) } else { out.writeStaticString(#"{"format":{"type":"text"}}"#) }
         out.writeStaticString(#","tool_choice":"#)
-        if let choice = echo.toolChoice { out.writeBytes(choice.bytes) } else { out.writeStaticString(#""auto""#) }
+        if let choice = echo.toolChoice { out.writeCompactJSON(choice.bytes) } else { out.writeStaticString(#""auto""#) }
         out.writeStaticString(#","tools":"#)
-        if let tools = echo.tools { out.writeBytes(tools.bytes) } else { out.writeStaticString("[]") }
+        if let tools = echo.tools { out.writeCompactJSON(tools.bytes) } else { out.writeStaticString("[]") }
         out.writeStaticString(#","top_p":"#)
         if let topP = echo.topP { out.writeBytes(topP.bytes) } else { out.writeStaticString("null") }
         out.writeStaticString(#","truncation":"disabled","usage":"#)
