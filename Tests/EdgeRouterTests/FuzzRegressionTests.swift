@@ -62,4 +62,19 @@ struct FuzzRegressionTests {
         }
         #expect(try RequestMetadata.parse(header: #"{"tm":15e07}"#).map(\.json) == ["15e07"])
     }
+
+    @Test("JSON a Responses request formats over blank lines is echoed on one line: the response.created event stays one SSE event")
+    func responsesEchoOnOneLine() throws {
+        let body = try Self.regression("responses", "echoed-json-with-blank-lines.json")
+        let request = try ResponsesRequestReader.read(body)
+        var encoder = ResponsesStreamEncoder(
+            identity: ResponsesIdentity(
+                responseID: "resp_f", itemBase: "f", model: request.chat.model, createdAt: 0,
+                previousResponseID: request.previousResponseID, store: request.store, echo: request.echo))
+        var output = ByteBuffer()
+        encoder.encode(.text(choice: 0, text: "hi"), into: &output)
+        let first = try #require(String(buffer: output).components(separatedBy: "\n\n").first)
+        #expect(first.hasPrefix("event: response.created\ndata: {"))
+        #expect(first.hasSuffix(#","sequence_number":1}"#), "\(first.suffix(200))")
+    }
 }
