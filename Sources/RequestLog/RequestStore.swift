@@ -24,8 +24,12 @@ public protocol RequestStore: Sendable {
     /// Keeps a Responses API response (replacing one with the same id).
     func saveResponse(_ response: StoredResponse) async throws(RequestLogError)
 
-    /// Deletes the response `id` of key `keyID`, if kept.
-    func deleteResponse(id: String, keyID: String) async throws(RequestLogError)
+    /// Deletes the response `id` of key `keyID`, if kept; returns whether it was.
+    @discardableResult
+    func deleteResponse(id: String, keyID: String) async throws(RequestLogError) -> Bool
+
+    /// The response `id` if key `keyID` made it and it is kept.
+    func storedResponse(id: String, keyID: String) async throws(RequestLogError) -> StoredResponse?
 
     /// The newest `limit` kept responses, newest first.
     func storedResponses(limit: Int) async throws(RequestLogError) -> [StoredResponse]
@@ -35,6 +39,7 @@ public protocol RequestStore: Sendable {
 /// memory only.
 extension RequestStore {
     public func saveResponse(_ response: StoredResponse) async throws(RequestLogError) {}
-    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) {}
+    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) -> Bool { false }
+    public func storedResponse(id: String, keyID: String) async throws(RequestLogError) -> StoredResponse? { nil }
     public func storedResponses(limit: Int) async throws(RequestLogError) -> [StoredResponse] { [] }
 }

@@ -252,4 +252,23 @@ struct CogDialectTests {
         #expect(!gone.isSuccess)
         await runner.shutdown()
     }
+
+    @Test("a probe whose whole-answer prediction outlasts the probe's first-token timeout fails and cancels the prediction, which never finishes")
+    func timedOutProbeCancelsItsPrediction() async throws {
+        // One word (the probe's max_tokens is 1), 4 s: past the probe's 1 s limit.
+        let whole = try await CogServer(.whole, delayMs: 4000)
+        defer { whole.stop() }
+        var settings = ProbeSettings()
+        settings.firstTokenTimeout = .seconds(1)
+        let runner = try ProbeRunner(settings: settings)
+        let deployment = Deployment(
+            provider: Provider(id: "cog-whole", dialect: .cog, baseURL: whole.base, capacity: 1, streams: false), upstreamModel: "echo")
+        let result = await runner.probe(deployment, probe: ModelProbe(), cold: true)
+        #expect(!result.isSuccess)
+        #expect(result.error?.code == .timeout, "\(String(describing: result.error))")
+        let cancelled = try await whole.waitForLog("cancel")
+        #expect(cancelled, "\(whole.log())")
+        #expect(!whole.log().contains("done"), "\(whole.log())")
+        await runner.shutdown()
+    }
 }

@@ -21,9 +21,9 @@ struct EmbeddingsTests {
     }
 
     /// `e-openai` on p0, `e-gemini` on p1, `e-both` on p0 then p1, with input prices; the chat model `m` on both.
-    static func yaml(_ ports: [Int], extra: String = "") -> String {
+    static func yaml(_ ports: [Int], extra: String = "", firstTokenMs: Int = 2000) -> String {
         testYAML(
-            ports: ports,
+            ports: ports, firstTokenMs: firstTokenMs,
             extraModels: """
                   - name: e-openai
                     kind: embedding
@@ -232,6 +232,32 @@ struct EmbeddingsTests {
                 await client.close()
             }
         }
+    }
+
+    @Test("a client whose connection fails while its embeddings call runs cancels the call: the simulator sees it cancelled, the record says 499 cancelled")
+    func clientLeavingCancelsTheCall() async throws {
+        let log = try RequestRecordTests.logPath()
+        var slow = Self.sim(.openai)
+        slow.ttftMilliseconds = 20_000
+        try await RouterHarness.run(
+            sims: [slow, Self.sim(.gemini)],
+            // The call's own limit (30 s) is past the test's waits: only the client leaving can end it in time.
+            yaml: { Self.yaml($0, extra: "\nlog: { path: \"\(log)\", batch_ms: 10 }\n", firstTokenMs: 30_000) }
+        ) { harness in
+            let body = #"{"model":"e-openai","input":["a b c"]}"#
+            let client = try await RawClient.connect(port: harness.router.port)
+            try await client.send(
+                "POST /v1/embeddings HTTP/1.1\r\nhost: x\r\nauthorization: Bearer \(RouterHarness.clientKey)\r\n"
+                    + "content-type: application/json\r\ncontent-length: \(body.utf8.count)\r\n\r\n" + body)
+            let reached = await harness.sims[0].waitForStats(timeout: .seconds(20)) { $0.received == 1 }
+            #expect(reached.received == 1)
+            await client.reset()
+            let cancelled = await harness.sims[0].waitForStats(timeout: .seconds(10)) { $0.cancelled == 1 }
+            #expect(cancelled.cancelled == 1, "the provider call ran on after the client left: \(cancelled)")
+        }
+        let records = try await RequestRecordTests.records(log)
+        #expect(records.count == 1)
+        #expect(records.first?.status == 499 && records.first?.errorType == "cancelled", "\(records)")
     }
 
     @Test("configuration: an embedding model on an Anthropic-dialect provider and an unknown kind are refused")

@@ -1,6 +1,8 @@
 @testable import EdgeRouter
 import EdgeWire
+import Foundation
 import NIOCore
+import RequestLog
 import Testing
 
 /// The Responses API's in-memory store on its own: scoping by key, and its bounds.
@@ -11,21 +13,21 @@ struct ResponseStoreTests {
     }
 
     @Test("a response is found, and deleted, only by the key that made it")
-    func scopedByKey() {
+    func scopedByKey() async {
         let store = ResponseStore(settings: ResponsesSettings())
         Self.save(store, "resp_a", key: "k1")
         #expect(store.find(id: "resp_a", keyID: "k1") != nil)
         #expect(store.find(id: "resp_a", keyID: "k2") == nil)
-        #expect(!store.delete(id: "resp_a", keyID: "k2"))
-        #expect(store.delete(id: "resp_a", keyID: "k1"))
+        #expect(await !store.delete(id: "resp_a", keyID: "k2"))
+        #expect(await store.delete(id: "resp_a", keyID: "k1"))
         #expect(store.find(id: "resp_a", keyID: "k1") == nil && store.usage.count == 0 && store.usage.bytes == 0)
     }
 
     @Test("past max_stored the oldest responses are evicted first; a deleted one is skipped")
-    func countBound() {
+    func countBound() async {
         let store = ResponseStore(settings: ResponsesSettings(maxStored: 3, maxStoredBytes: 1 << 20))
         for index in 0..<3 { Self.save(store, "r\(index)") }
-        #expect(store.delete(id: "r1", keyID: "k"))
+        #expect(await store.delete(id: "r1", keyID: "k"))
         for index in 3..<5 { Self.save(store, "r\(index)") }
         #expect(store.usage.count == 3)
         #expect(store.find(id: "r0", keyID: "k") == nil && store.find(id: "r1", keyID: "k") == nil)
@@ -49,5 +51,34 @@ struct ResponseStoreTests {
         #expect(store.usage.count == 100)
         #expect(store.find(id: "r9999", keyID: "k") != nil && store.find(id: "r9899", keyID: "k") == nil)
         #expect(store.find(id: "r9900", keyID: "k") != nil)
+    }
+
+    @Test(
+        "with a request log, a response another node saved (not in this store's memory) is recalled by its key only, then kept in memory; deleting one only the log holds deletes it there"
+    )
+    func recallsFromTheLog() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("responses-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = try SQLiteRequestStore(path: directory.appendingPathComponent("log.sqlite").path)
+        let store = ResponseStore(settings: ResponsesSettings(), persists: true)
+        await store.load(from: log)
+        #expect(store.recallsFromLog)
+        // Written by another node sharing the log, after this one started.
+        let conversation = #"{"model":"stored","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}"#
+        for id in ["resp_other", "resp_gone"] {
+            try await log.saveResponse(
+                StoredResponse(responseID: id, keyID: "k1", createdAtMs: 1, response: #"{"id":"\#(id)"}"#, conversation: conversation))
+        }
+        #expect(store.find(id: "resp_other", keyID: "k1") == nil)
+        #expect(await store.recall(id: "resp_other", keyID: "k2") == nil)
+        let recalled = await store.recall(id: "resp_other", keyID: "k1")
+        #expect(recalled.map { String(buffer: $0.json) } == #"{"id":"resp_other"}"#)
+        #expect(recalled?.conversation.count == 2)
+        #expect(store.find(id: "resp_other", keyID: "k1") != nil)
+        #expect(await !store.delete(id: "resp_gone", keyID: "k2"))
+        #expect(await store.delete(id: "resp_gone", keyID: "k1"))
+        #expect(try await log.storedResponse(id: "resp_gone", keyID: "k1") == nil)
+        #expect(await store.recall(id: "resp_gone", keyID: "k1") == nil)
     }
 }

@@ -238,6 +238,50 @@ struct ResponsesHTTPTests {
         #expect(rows.allSatisfy { $0.keyID == "client" })
     }
 
+    @Test(
+        "two routers sharing one request log: a response made through one is found through the other (GET, previous_response_id), and deleted through it"
+    )
+    func storedAcrossTheFleet() async throws {
+        let log = try RequestRecordTests.logPath()
+        let yaml: @Sendable ([Int]) -> String = { testYAML(ports: $0) + "\nlog: { path: \"\(log)\", batch_ms: 10 }\n" }
+        let sims = [ChatStreamingTests.fastSim()]
+        try await RouterHarness.run(sims: sims, yaml: yaml) { first in
+            var responses: [(id: String, body: String)] = []
+            for _ in 0..<2 {
+                let response = try await first.send("/v1/responses", body: #"{"model":"m","input":"Say hello"}"#)
+                #expect(response.status == 200)
+                responses.append((try #require(Self.object(response.body)?["id"] as? String), response.body))
+            }
+            let made = responses
+            // Saves reach the log in the background: wait (bounded) until both are there.
+            let ids = made.map(\.id)
+            let written = try await bounded(.seconds(10), "the responses written to the log") {
+                let store = try SQLiteRequestStore(path: log)
+                while try await store.storedResponses(limit: 10).filter({ ids.contains($0.responseID) }).count < 2 {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                return true
+            }
+            #expect(written)
+            // A second router, started after they were made: neither is in its memory.
+            try await RouterHarness.run(sims: sims, yaml: yaml) { second in
+                let found = try await second.send("/v1/responses/\(made[0].id)", method: .GET)
+                #expect(found.status == 200 && found.body == made[0].body, "\(found.body)")
+                let next = try await second.send(
+                    "/v1/responses", body: #"{"model":"m","input":"Again","previous_response_id":"\#(made[0].id)"}"#)
+                #expect(next.status == 200 && Self.object(next.body)?["previous_response_id"] as? String == made[0].id, "\(next.body)")
+                let unknown = try await second.send(
+                    "/v1/responses", body: #"{"model":"m","input":"Again","previous_response_id":"resp_nothing"}"#)
+                #expect(unknown.status == 404, "\(unknown.body)")
+                let deleted = try await second.send("/v1/responses/\(made[1].id)", method: .DELETE)
+                #expect(deleted.status == 200, "\(deleted.body)")
+                #expect(try await SQLiteRequestStore(path: log).storedResponse(id: made[1].id, keyID: "client") == nil)
+                let again = try await second.send("/v1/responses/\(made[1].id)", method: .DELETE)
+                #expect(again.status == 404)
+            }
+        }
+    }
+
     @Test("the request log has one row per Responses request, its dialect 'responses' and endpoint /v1/responses, with tokens")
     func requestLogRow() async throws {
         let log = try RequestRecordTests.logPath()

@@ -41,8 +41,9 @@ extension ProbeRunner {
             return .failed(ProbeError(code: .invalidRequest, message: error.message))
         }
         let streams = deployment.provider.streams
+        let predictionID = ProviderEndpoint.newPredictionID()
         let request = ProbeRequest(
-            url: ProviderEndpoint.cogPredictionURL(for: deployment, id: ProviderEndpoint.newPredictionID()),
+            url: ProviderEndpoint.cogPredictionURL(for: deployment, id: predictionID),
             method: .put,
             headers: ProviderEndpoint.headers(for: deployment.provider),
             body: Array(body.readableBytesView),
@@ -53,12 +54,40 @@ extension ProbeRunner {
                 total: settings.firstTokenTimeout + .seconds(5)),
             stopAfterFirstToken: true,
             bodyObserver: { streams ? FirstTokenObserver(dialect: .cog) as any ProbeBodyObserver : CogWholeAnswerObserver() })
+        let result: ProbeResult
         do {
-            return try await engine.probe(request)
+            result = try await engine.probe(request)
         } catch {
-            return .failed(error)
+            result = .failed(error)
         }
+        if !result.isSuccess {
+            await cancelCogPrediction(predictionID, of: deployment)
+        }
+        return result
     }
+
+    /// Cancels a probe's prediction that may still hold a slot: one that timed out or failed mid-way (closing its
+    /// connection stops only a streamed prediction; a whole-answer one would run on to its end). A streamed one the
+    /// probe left after its first token is stopped by the closed connection. Cog answers 404 for a prediction that
+    /// has already ended; either way the probe's result stands, so the answer is not read.
+    func cancelCogPrediction(_ id: String, of deployment: Deployment) async {
+        let cancel = ProbeRequest(
+            url: ProviderEndpoint.cogPredictionURL(for: deployment, id: id, cancel: true),
+            method: .post,
+            headers: ProviderEndpoint.headers(for: deployment.provider).filter { $0.name != "accept" },
+            body: [],
+            reuseConnection: true,
+            tls: .init(caBundlePath: settings.caBundlePath),
+            timeouts: .init(connect: settings.connectTimeout, firstToken: settings.connectTimeout, total: settings.connectTimeout),
+            stopAfterFirstToken: false,
+            bodyObserver: { CogCancelObserver() })
+        _ = try? await engine.probe(cancel)
+    }
+}
+
+/// Reads nothing of a cancel's answer: its status is all there is, and it does not change the probe's result.
+struct CogCancelObserver: ProbeBodyObserver {
+    mutating func consume(_ chunk: UnsafeRawBufferPointer) -> ProbeBodyVerdict { .continue }
 }
 
 extension ProbeResult {

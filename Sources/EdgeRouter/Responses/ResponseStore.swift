@@ -12,7 +12,9 @@ import Synchronization
 /// first. Entries are immutable once stored; lookups and stores take a lock briefly and never wait for I/O, so they
 /// run on the event loop of the request that needs them. With a request log, every save and delete is also written
 /// to its `responses` table in the background (``runPersistence(to:)``, in order), and the newest responses are
-/// read back into memory at start-up (``load(from:)``): they survive a restart, within the same bounds.
+/// read back into memory at start-up (``load(from:)``): they survive a restart, within the same bounds. A response
+/// this node does not hold in memory (another node of a fleet sharing PostgreSQL made it, or it was evicted) is read
+/// from the log when asked for (``recall(id:keyID:)``) and kept in memory from then on.
 final class ResponseStore: Sendable {
     /// One stored response.
     struct Entry: Sendable {
@@ -42,6 +44,8 @@ final class ResponseStore: Sendable {
 
     let settings: ResponsesSettings
     private let state = Mutex(State())
+    /// The request log that ``recall(id:keyID:)`` reads, once ``load(from:)`` has run.
+    private let log = Mutex<(any RequestStore)?>(nil)
     /// Whether saves and deletes go to a request log (one is configured).
     private let persists: Bool
     private let changes: AsyncStream<Change>
@@ -58,11 +62,27 @@ final class ResponseStore: Sendable {
 
     /// Reads the newest stored responses of the request log into memory (at start-up, before any request).
     func load(from store: any RequestStore) async {
+        log.withLock { $0 = store }
         guard let rows = try? await store.storedResponses(limit: settings.maxStored) else { return }
         for row in rows.reversed() {
             guard let conversation = try? OpenAIRequestReader.read(Array(row.conversation.utf8)).messages else { continue }
             keep(id: row.responseID, keyID: row.keyID, json: ByteBuffer(string: row.response), conversation: conversation)
         }
+    }
+
+    /// Whether a response missing from memory may be in the request log.
+    var recallsFromLog: Bool { log.withLock { $0 != nil } }
+
+    /// The response `id` if `keyID` made it: from memory, else from the request log (then kept in memory). A log
+    /// that cannot be read answers nothing (a 404 for the client, as for an unknown id).
+    func recall(id: String, keyID: String) async -> Entry? {
+        if let entry = find(id: id, keyID: keyID) { return entry }
+        guard let store = log.withLock({ $0 }), let row = try? await store.storedResponse(id: id, keyID: keyID),
+            let conversation = try? OpenAIRequestReader.read(Array(row.conversation.utf8)).messages
+        else { return nil }
+        let json = ByteBuffer(string: row.response)
+        keep(id: id, keyID: keyID, json: json, conversation: conversation)
+        return Entry(id: id, keyID: keyID, json: json, conversation: conversation, bytes: 0)
     }
 
     /// Writes saves and deletes to the request log's table, in order, until ``finishPersistence()``. A write that
@@ -132,8 +152,15 @@ final class ResponseStore: Sendable {
         }
     }
 
-    /// Deletes the response `id` if `keyID` made it; false when there is none.
-    func delete(id: String, keyID: String) -> Bool {
+    /// Deletes the response `id` if `keyID` made it, from memory and the request log; false when neither holds it.
+    func delete(id: String, keyID: String) async -> Bool {
+        if deleteInMemory(id: id, keyID: keyID) { return true }
+        guard let store = log.withLock({ $0 }) else { return false }
+        return (try? await store.deleteResponse(id: id, keyID: keyID)) ?? false
+    }
+
+    /// Deletes the response `id` from memory if `keyID` made it (and from the log, in the background).
+    private func deleteInMemory(id: String, keyID: String) -> Bool {
         let deleted = state.withLock { state in
             guard let entry = state.entries[id], entry.keyID == keyID else { return false }
             state.entries[id] = nil

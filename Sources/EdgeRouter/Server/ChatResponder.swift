@@ -15,6 +15,9 @@ final class ChatResponder: ChatExchangeObserver {
         case receiving
         /// Asking the cache's shared tier (Redis) for the answer.
         case lookingUp
+        /// Reading a `previous_response_id` this node does not hold from the request log (another node of the
+        /// fleet, or an earlier run, stored it).
+        case recalling
         /// Waiting for a first token.
         case starting
         /// Passing the stream on (the head is written for a streaming request).
@@ -125,7 +128,7 @@ final class ChatResponder: ChatExchangeObserver {
             case .starting, .answering:
                 detach(keepingIn: buffer)
                 return
-            case .receiving, .over, .following, .relaying, .lookingUp:
+            case .receiving, .over, .following, .relaying, .lookingUp, .recalling:
                 break
             }
         }
@@ -157,7 +160,7 @@ final class ChatResponder: ChatExchangeObserver {
             exchange?.stop()
             finish(.cancelled, start: start)
             account(status: 200, errorType: "cancelled")
-        case .following, .lookingUp:
+        case .following, .lookingUp, .recalling:
             account(status: 499, errorType: "cancelled")
         case .relaying:
             account(status: 200, errorType: "cancelled")
@@ -211,10 +214,52 @@ final class ChatResponder: ChatExchangeObserver {
         do {
             admitted = try admit(intake, placement: placement)
         } catch {
+            if let previous = unknownPreviousResponse(error) {
+                recall(previous, placement: placement)
+                return
+            }
             pipeline.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
             answer(error)
             return
         }
+        proceed(admitted)
+    }
+
+    /// The id of the `previous_response_id` this node does not hold, when `error` is the intake's 404 for it and the
+    /// request log may hold it.
+    private func unknownPreviousResponse(_ error: any Error) -> String? {
+        guard pipeline.responses.recallsFromLog, key != nil, let error = error as? EdgeRouterError, error.code == .notFound,
+            error.param == "previous_response_id"
+        else { return nil }
+        return (try? InboundChat(endpoint: endpoint, body: body.readableBytesView, headers: head.headerFields))?.responses?.previousResponseID
+    }
+
+    /// Reads the stored response `previous` from the request log (off the event loop), then admits the request
+    /// again: the checks before the intake's have passed already (the key's limits are not counted twice).
+    private func recall(_ previous: String, placement: ClientPlacement) {
+        guard let keyID = key?.id else { return }
+        phase = .recalling
+        let responses = pipeline.responses
+        let recalled = eventLoop.makePromise(of: Void.self)
+        recalled.completeWithTask { _ = await responses.recall(id: previous, keyID: keyID) }
+        recalled.futureResult.whenComplete { [self] _ in
+            guard case .recalling = phase else { return }  // the client left meanwhile
+            let admitted: AdmittedChat
+            do {
+                admitted = try pipeline.intake.admit(
+                    endpoint: endpoint, body: body.readableBytesView, headers: head.headerFields, key: key, placement: placement,
+                    received: received)
+            } catch {
+                pipeline.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
+                answer(error)
+                return
+            }
+            proceed(admitted)
+        }
+    }
+
+    /// Admitted: on record, into the cache or the exchange.
+    private func proceed(_ admitted: AdmittedChat) {
         trail.model = admitted.request.model
         trail.stream = admitted.request.stream
         trail.promptBytes = body.readableBytes

@@ -70,11 +70,15 @@ struct EmbeddingsRoute: Sendable {
             if let body = trail.requestBodyBuffer { trail.keepBodies(request: body, response: nil) }
             if started {
                 metrics.requestEnded()
-                metrics.recordRequest(.failed, deployment: nil, duration: ContinuousClock.now - received)
+                metrics.recordRequest(trail.clientLeft ? .cancelled : .failed, deployment: nil, duration: ContinuousClock.now - received)
             } else {
                 metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
             }
-            accounting.account(trail.record(status: status, errorType: ErrorResponse.openAICode(of: shaped.code)), key: trail.key, deployment: nil)
+            let record =
+                trail.clientLeft
+                ? trail.record(status: 499, errorType: "cancelled")
+                : trail.record(status: status, errorType: ErrorResponse.openAICode(of: shaped.code))
+            accounting.account(record, key: trail.key, deployment: nil)
             return response
         }
         accounting.account(trail.record(status: 200, errorType: nil), key: trail.key, deployment: trail.deployment)
@@ -119,8 +123,15 @@ struct EmbeddingsRoute: Sendable {
             plan: plan, maxAttempts: configuration.server.maxAttempts, deadline: trail.received + timeout, engine: engine,
             metrics: metrics, clients: clients, maxResponseBytes: configuration.server.maxResponseBytes, logger: logger,
             logContext: ExchangeLogContext(requestID: context.requestID, model: model.name, residencyRule: placement.place.rule?.name))
-        let outcome = await exchange.run(bodies: bodies, expected: embedding.inputs.count)
+        let outcome = await Self.untilConnectionCloses(context.channel) {
+            await exchange.run(bodies: bodies, expected: embedding.inputs.count)
+        }
         trail.attempts = outcome.attempts
+        if !context.channel.isActive {
+            // The client is gone: the exchange was cancelled (its provider call with it), and nobody reads an answer.
+            trail.clientLeft = true
+            throw EdgeRouterError(.deadlineExceeded, "The client closed the connection.")
+        }
         trail.failures = outcome.failures
         guard let answer = outcome.answer else {
             throw outcome.error ?? EdgeRouterError(.internalError, "The exchange ended without an answer.")
@@ -142,6 +153,17 @@ struct EmbeddingsRoute: Sendable {
         headers[.edgeRouteReason] = answer.reason.rawValue
         headers[.edgeLatency] = String(Int(answer.latency.milliseconds.rounded()))
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: payload))
+    }
+
+    /// Runs `work`, cancelled when the client's connection closes: Hummingbird does not cancel a handler whose
+    /// client left, and an embeddings call writes nothing until its answer, so without this the provider call would
+    /// run to its end for nobody. (A half-close is not a close, as for chat: the answer is still written.)
+    private static func untilConnectionCloses<T: Sendable>(
+        _ channel: any Channel, _ work: @escaping @Sendable () async -> T
+    ) async -> T {
+        let task = Task(operation: work)
+        channel.closeFuture.whenComplete { _ in task.cancel() }
+        return await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
     }
 
     /// The body for each planned deployment, in its provider's dialect. A deployment whose dialect cannot carry the

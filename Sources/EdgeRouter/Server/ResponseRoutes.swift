@@ -27,13 +27,13 @@ struct ResponseRoutes: Sendable {
             return try await streams.serve(
                 request, context: context, id: String(id.dropFirst(Self.idPrefix.count)), after: after, query: "after=\(after)")
         }
-        guard let entry = responses.find(id: id, keyID: key.id) else { throw Self.notFound(id) }
+        guard let entry = await responses.recall(id: id, keyID: key.id) else { throw Self.notFound(id) }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: entry.json))
     }
 
     func delete(_ request: Request, context: EdgeRequestContext) async throws -> Response {
         guard let key = context.gatewayKey, let id = context.parameters.get("id") else { throw Self.notFound("") }
-        guard responses.delete(id: id, keyID: key.id) else { throw Self.notFound(id) }
+        guard await responses.delete(id: id, keyID: key.id) else { throw Self.notFound(id) }
         var body = ByteBuffer()
         body.writeStaticString(#"{"id":"#)
         body.writeJSONString(id)

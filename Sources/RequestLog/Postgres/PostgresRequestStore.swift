@@ -152,10 +152,31 @@ public final class PostgresRequestStore: RequestStore {
         }
     }
 
-    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) {
+    @discardableResult
+    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) -> Bool {
         let logger = self.logger
-        try await perform("deleting from") { client in
-            _ = try await client.query("DELETE FROM responses WHERE response_id = \(id) AND key_id = \(keyID)", logger: logger)
+        return try await perform("deleting from") { client in
+            let rows = try await client.query(
+                "DELETE FROM responses WHERE response_id = \(id) AND key_id = \(keyID) RETURNING response_id", logger: logger)
+            var deleted = false
+            for try await _ in rows.decode(String.self) { deleted = true }
+            return deleted
+        }
+    }
+
+    public func storedResponse(id: String, keyID: String) async throws(RequestLogError) -> StoredResponse? {
+        let logger = self.logger
+        return try await perform("reading") { client in
+            let rows = try await client.query(
+                """
+                SELECT response_id, key_id, created_at_ms, response, conversation FROM responses
+                WHERE response_id = \(id) AND key_id = \(keyID)
+                """, logger: logger)
+            var found: StoredResponse?
+            for try await (id, key, created, response, conversation) in rows.decode((String, String, Int64, String, String).self) {
+                found = StoredResponse(responseID: id, keyID: key, createdAtMs: created, response: response, conversation: conversation)
+            }
+            return found
         }
     }
 

@@ -138,9 +138,21 @@ public final class SQLiteRequestStore: RequestStore {
         }
     }
 
-    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) {
+    @discardableResult
+    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) -> Bool {
         try await write { db in
             try db.execute(sql: "DELETE FROM responses WHERE response_id = ? AND key_id = ?", arguments: [id, keyID])
+            return db.changesCount > 0
+        }
+    }
+
+    public func storedResponse(id: String, keyID: String) async throws(RequestLogError) -> StoredResponse? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM responses WHERE response_id = ? AND key_id = ?", arguments: [id, keyID]).map { row in
+                StoredResponse(
+                    responseID: row["response_id"], keyID: row["key_id"], createdAtMs: row["created_at_ms"], response: row["response"],
+                    conversation: row["conversation"])
+            }
         }
     }
 

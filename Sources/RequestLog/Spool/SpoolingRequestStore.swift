@@ -104,8 +104,13 @@ public final class SpoolingRequestStore: RequestStore {
         try await primary.saveResponse(response)
     }
 
-    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) {
+    @discardableResult
+    public func deleteResponse(id: String, keyID: String) async throws(RequestLogError) -> Bool {
         try await primary.deleteResponse(id: id, keyID: keyID)
+    }
+
+    public func storedResponse(id: String, keyID: String) async throws(RequestLogError) -> StoredResponse? {
+        try await primary.storedResponse(id: id, keyID: keyID)
     }
 
     public func storedResponses(limit: Int) async throws(RequestLogError) -> [StoredResponse] {

@@ -52,6 +52,15 @@ final class RawClient: Sendable {
         try await channel.close(mode: .output)
     }
 
+    /// Closes the connection with a reset (SO_LINGER 0): the peer sees the connection fail at once, as when a client
+    /// process dies with unread data, where an orderly close would look like a half-close.
+    func reset() async {
+        if let provider = channel as? any SocketOptionProvider {
+            try? await provider.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+        }
+        try? await channel.close()
+    }
+
     /// Closes the connection.
     func close() async {
         try? await channel.close()

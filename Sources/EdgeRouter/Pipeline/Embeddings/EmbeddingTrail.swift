@@ -22,6 +22,8 @@ struct EmbeddingTrail {
     /// Input tokens as the provider counted them, or estimated (``usageEstimated``).
     var inputTokens = 0
     var usageEstimated = false
+    /// The client closed its connection before the answer: on record as `cancelled` (status 499).
+    var clientLeft = false
     /// The client's body once read, for a key that logs bodies of failed requests too.
     var requestBodyBuffer: ByteBuffer?
     var requestBody: String?
