@@ -16,12 +16,11 @@ struct ReloadProbeTests {
             + "probes:\n  interval_ms: 100\n  open_interval_ms: 100\n  ready_timeout_ms: 20000\n  first_token_timeout_ms: 2000\n"
     }
 
-    // Passes alone (`swift test --filter ReloadProbeTests`), but after ProviderSecretsTests in the same process no
-    // probe reaches the simulators at all (0 completed in 30 s): not understood yet, so it does not run in the
-    // suite until it is. See the README's "Status".
+    // A probe stops reading at its first token and closes its connection, so the simulator counts most probes as
+    // cancelled, not completed (how many complete depends on timing alone): a probe is counted by `received`.
     @Test(
-        "a reload that swaps p1 for p2 starts probing p2 at once and stops probing p1 (at most the one probe in flight at the reload reaches it after), while p0 goes on being probed",
-        .disabled("no probe reaches the simulators when ProviderSecretsTests ran before in the same process; cause unknown"))
+        "a reload that swaps p1 for p2 starts probing p2 at once and stops probing p1 (at most the one probe in flight at the reload reaches it after), while p0 goes on being probed"
+    )
     func probesFollowTheDeployments() async throws {
         let file = ConfigurationReloadTests.temporaryFile()
         defer { try? FileManager.default.removeItem(at: file) }
@@ -29,8 +28,8 @@ struct ReloadProbeTests {
         try await RouterHarness.run(sims: sims, configurationFile: file, yaml: { Self.yaml($0, deployments: [0, 1]) }) { harness in
             // Both deployments are probed (probes are the only traffic in this test).
             for index in 0..<2 {
-                let stats = await harness.sims[index].waitForStats { $0.completed >= 2 }
-                #expect(stats.completed >= 2, "p\(index) was not probed")
+                let stats = await harness.sims[index].waitForStats { $0.received >= 2 }
+                #expect(stats.received >= 2, "p\(index) was not probed: \(stats)")
             }
             #expect(harness.sims[2].stats.received == 0)
 
@@ -40,8 +39,8 @@ struct ReloadProbeTests {
             let removedAtReload = harness.sims[1].stats.received
             let keptAtReload = harness.sims[0].stats.received
 
-            let added = await harness.sims[2].waitForStats { $0.completed >= 3 }
-            #expect(added.completed >= 3, "p2 was not probed after the reload")
+            let added = await harness.sims[2].waitForStats { $0.received >= 3 }
+            #expect(added.received >= 3, "p2 was not probed after the reload: \(added)")
             // Several rounds of p0's probes later, p1 got no new probe but the one that may have been on its way.
             let kept = await harness.sims[0].waitForStats { $0.received >= keptAtReload + 4 }
             #expect(kept.received >= keptAtReload + 4, "p0 is no longer probed")
