@@ -364,8 +364,9 @@ final class ChatResponder: ChatExchangeObserver {
             storeFill(start)
             finish(.ok, start: start)
             exchange.finish()
-            writer.complete(headers: responseHeaders(start), fallbackModel: start.deployment.upstreamModel)
-            storeResponse()
+            writer.complete(headers: responseHeaders(start), fallbackModel: start.deployment.upstreamModel) { [self] answer in
+                storeResponse(answer)
+            }
             account(status: 200, errorType: nil)
         case .clientStalled:
             phase = .over
@@ -416,8 +417,8 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// Keeps a complete Responses API answer (asked with `store`, the default) for `GET /v1/responses/{id}` and later
     /// `previous_response_id`s, under the key that asked.
-    private func storeResponse() {
-        guard let conversation = responsesConversation, let key, let answer = writer.finishedResponse else { return }
+    private func storeResponse(_ answer: ResponsesAssembler) {
+        guard let conversation = responsesConversation, let key else { return }
         var whole = conversation
         if let output = answer.outputMessage { whole.append(output) }
         pipeline.responses.save(

@@ -50,8 +50,6 @@ final class ChatResponseWriter {
     private var buffer: StreamBuffer?
     /// A Responses API request's own fields, for the response objects.
     private var responsesRequest: ResponsesRequest?
-    /// A Responses API answer once complete, for the store.
-    private(set) var finishedResponse: ResponsesAssembler?
 
     init(connection: ChatCompletionsHandler, requestID: String, closing: Bool, maxResponseBytes: Int) {
         self.connection = connection
@@ -258,12 +256,14 @@ final class ChatResponseWriter {
     }
 
     /// The answer is complete: the stream's end in the client's dialect, or the assembled answer with its head.
-    func complete(headers: HTTPFields, fallbackModel: String) {
+    /// `finished` is given a Responses API answer before its end is written anywhere (the client's connection, a
+    /// resume reader of its buffer), so that whoever reads that end finds the answer stored.
+    func complete(headers: HTTPFields, fallbackModel: String, finished: (ResponsesAssembler) -> Void = { _ in }) {
         guard !stream else {
             if var encoder {
                 self.encoder = nil
                 encoder.finish(into: &scratch)
-                finishedResponse = (encoder as? ResponsesStreamEncoder)?.assembler
+                if let assembler = (encoder as? ResponsesStreamEncoder)?.assembler { finished(assembler) }
                 emitEncoded()
             } else {
                 writeStreamEnd()
@@ -273,7 +273,7 @@ final class ChatResponseWriter {
         }
         var headers = headers
         headers[.contentType] = "application/json"
-        if case .responses(let assembler) = assembly { finishedResponse = assembler }
+        if case .responses(let assembler) = assembly { finished(assembler) }
         let body = assembly.answerJSON(fallbackModel: passThrough ? fallbackModel : model, fallbackID: fallbackID)
         headers[.contentLength] = String(body.readableBytes)
         let head = HTTPResponse(status: .ok, headerFields: headers)
