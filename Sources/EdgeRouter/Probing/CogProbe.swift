@@ -19,7 +19,7 @@ extension ProbeRunner {
             headers: ProviderEndpoint.headers(for: deployment.provider).filter { $0.name != "content-type" && $0.name != "accept" },
             body: [],
             reuseConnection: !cold,
-            tls: .init(caBundlePath: settings.caBundlePath),
+            tls: .init(caBundlePath: deployment.provider.caBundlePath),
             timeouts: .init(connect: settings.connectTimeout, firstToken: settings.firstTokenTimeout, total: settings.firstTokenTimeout),
             stopAfterFirstToken: false,
             bodyObserver: { CogHealthObserver() })
@@ -30,13 +30,9 @@ extension ProbeRunner {
             return .failed(error)
         }
         guard checked.isSuccess else { return checked }
-        let prompt = ChatRequest(
-            model: deployment.upstreamModel, stream: true,
-            messages: [ChatMessage(role: .user, parts: [.text(probe.prompt ?? settings.prompt)])],
-            maxTokens: probe.maxTokens ?? settings.maxTokens)
         let body: ByteBuffer
         do {
-            body = try TranslatedBody.make(prompt, for: deployment, defaultMaxTokens: settings.maxTokens)
+            body = try promptBody(for: deployment, probe: probe)
         } catch {
             return .failed(ProbeError(code: .invalidRequest, message: error.message))
         }
@@ -48,7 +44,7 @@ extension ProbeRunner {
             headers: ProviderEndpoint.headers(for: deployment.provider),
             body: Array(body.readableBytesView),
             reuseConnection: true,
-            tls: .init(caBundlePath: settings.caBundlePath),
+            tls: .init(caBundlePath: deployment.provider.caBundlePath),
             timeouts: .init(
                 connect: settings.connectTimeout, firstToken: settings.firstTokenTimeout,
                 total: settings.firstTokenTimeout + .seconds(5)),
@@ -77,7 +73,7 @@ extension ProbeRunner {
             headers: ProviderEndpoint.headers(for: deployment.provider).filter { $0.name != "accept" },
             body: [],
             reuseConnection: true,
-            tls: .init(caBundlePath: settings.caBundlePath),
+            tls: .init(caBundlePath: deployment.provider.caBundlePath),
             timeouts: .init(connect: settings.connectTimeout, firstToken: settings.connectTimeout, total: settings.connectTimeout),
             stopAfterFirstToken: false,
             bodyObserver: { CogCancelObserver() })

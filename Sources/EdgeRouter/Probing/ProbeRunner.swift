@@ -26,14 +26,9 @@ public struct ProbeRunner: Sendable {
     public func probe(_ deployment: Deployment, probe: ModelProbe, kind: ModelKind = .chat, cold: Bool) async -> ProbeResult {
         if kind == .embedding { return await embeddingProbe(deployment, text: probe.prompt ?? settings.prompt, cold: cold) }
         if deployment.provider.dialect == .cog { return await cogProbe(deployment, probe: probe, cold: cold) }
-        // The probe's request starts neutral and is written in the provider's dialect, as a translated request is.
-        let prompt = ChatRequest(
-            model: deployment.upstreamModel, stream: true,
-            messages: [ChatMessage(role: .user, parts: [.text(probe.prompt ?? settings.prompt)])],
-            maxTokens: probe.maxTokens ?? settings.maxTokens)
         let body: ByteBuffer
         do {
-            body = try TranslatedBody.make(prompt, for: deployment, defaultMaxTokens: settings.maxTokens)
+            body = try promptBody(for: deployment, probe: probe)
         } catch {
             return .failed(ProbeError(code: .invalidRequest, message: error.message))
         }
@@ -54,6 +49,16 @@ public struct ProbeRunner: Sendable {
         } catch {
             return .failed(error)
         }
+    }
+
+    /// The probe prompt as a chat request in the deployment's dialect: it starts neutral and is written as a
+    /// translated request is.
+    func promptBody(for deployment: Deployment, probe: ModelProbe) throws(WireError) -> ByteBuffer {
+        let prompt = ChatRequest(
+            model: deployment.upstreamModel, stream: true,
+            messages: [ChatMessage(role: .user, parts: [.text(probe.prompt ?? settings.prompt)])],
+            maxTokens: probe.maxTokens ?? settings.maxTokens)
+        return try TranslatedBody.make(prompt, for: deployment, defaultMaxTokens: settings.maxTokens)
     }
 
     /// A one-input embeddings request, timed to the end of its answer.
