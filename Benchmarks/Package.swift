@@ -14,7 +14,8 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 //   histograms, /proc sampling, the JSON report). A library so its parsers are unit-tested and can be
 //   micro-benchmarked.
 // - Sources/EdgeLoad: the `edge-load` command (argument parsing only).
-// - Sources/BenchReport: the `bench-report` command that turns a run's JSON results into docs/benchmarks.md.
+// - Sources/BenchReport: the `bench-report` command that turns a run's JSON results into docs/benchmarks.md
+//   (tested in Tests/BenchReportTests on results folders the tests write).
 // - Micro/: a package of its own for the ordo-one `package-benchmark` micro-benchmarks of the router's hot paths
 //   (on the RoutingCore, EdgeWire and GeoIP libraries) and the routing acceptance scenario (on EdgeRouter), with
 //   the malloc interposer, none of which this package needs.
@@ -71,6 +72,12 @@ let package = Package(
         .testTarget(
             name: "EdgeLoadCoreTests",
             dependencies: ["EdgeLoadCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The report's reading of a results folder and its judgements, on folders the tests write.
+        .testTarget(
+            name: "BenchReportTests",
+            dependencies: ["BenchReport", "EdgeLoadCore"],
             swiftSettings: swiftSettings
         ),
     ]

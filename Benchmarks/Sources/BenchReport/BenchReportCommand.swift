@@ -102,7 +102,8 @@ struct RenderCommand: ParsableCommand {
         return path.hasPrefix(reportFolder) ? String(path.dropFirst(reportFolder.count)) : path
     }
 
-    /// `{"run": run.json, "results": {"A/router-1000": {...}, ...}}`, keys sorted, so diffs between runs are readable.
+    /// `{"run": run.json, "results": {"A/router-1000": {...}, ...}, "upstream_connections": {"A/router-1000": 3, ...}}`,
+    /// keys sorted, so diffs between runs are readable.
     static func bundle(_ folder: URL) throws -> Data {
         var results: [String: Any] = [:]
         for sub in ["ceiling", "A", "B", "routing"] {
@@ -112,7 +113,16 @@ struct RenderCommand: ParsableCommand {
                 results["\(sub)/\(name.dropLast(5))"] = try JSONSerialization.jsonObject(with: data)
             }
         }
+        // The proxies' upstream connection counts (`A/router-tls-1000.connections`), under the same keys.
+        var connections: [String: Int] = [:]
+        for sub in ["A", "B"] {
+            for (name, count) in try ResultSet.connections(in: folder.appendingPathComponent(sub)) {
+                connections["\(sub)/\(name)"] = count
+            }
+        }
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("run.json")))
-        return try JSONSerialization.data(withJSONObject: ["run": run, "results": results], options: [.prettyPrinted, .sortedKeys])
+        return try JSONSerialization.data(
+            withJSONObject: ["run": run, "results": results, "upstream_connections": connections],
+            options: [.prettyPrinted, .sortedKeys])
     }
 }

@@ -25,6 +25,7 @@ struct MarkdownReport {
             report.scenarioA()
             report.scenarioB()
             report.scenarioC()
+            report.lines += TLSSection.lines(results: results)
         } else {
             report.add(
                 "This run measured the routing-quality scenario only (`--only routing`): the harness ceiling and "

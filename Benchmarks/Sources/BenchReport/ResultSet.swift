@@ -3,13 +3,17 @@ import Foundation
 
 /// The load reports of one run, as `scripts/bench` lays them out:
 /// `ceiling/RATE.json`, `A/PATH-RATE.json` and `B/PATH-LEVEL.json`, each with a `-retry` twin when the first
-/// try did not hold and was repeated.
+/// try did not hold and was repeated. Beside a proxy's report, `PATH-RATE.connections` (one integer) holds the
+/// connections its upstream simulator accepted during that run. PATH may itself hold dashes (`router-tls`).
 struct ResultSet {
     /// One measurement as counted: the retry when the first try failed and was repeated.
     struct Entry {
         var report: LoadReport
         var verdict: Verdict
         var retried: Bool
+        /// Connections the path's upstream simulator accepted during the run (warm-up and drain included); nil
+        /// when not recorded (the direct path, or a run from before the count existed).
+        var upstreamConnections: Int? = nil
     }
 
     let info: RunInfo
@@ -32,21 +36,29 @@ struct ResultSet {
             }
             ceiling[rate] = entry
         }
-        let rateFiles = try Self.reports(in: directory.appendingPathComponent("A"))
+        let rateFolder = directory.appendingPathComponent("A")
+        let rateFiles = try Self.reports(in: rateFolder)
+        let rateConnections = try Self.connections(in: rateFolder)
         for (name, report) in rateFiles where !name.hasSuffix("-retry") {
             guard let (path, rate) = Self.split(name) else { continue }
-            var entry = Entry(report: report, verdict: Verdict.rate(report, limits), retried: false)
+            var entry = Entry(report: report, verdict: Verdict.rate(report, limits), retried: false, upstreamConnections: rateConnections[name])
             if !entry.verdict.held, let retry = rateFiles[name + "-retry"] {
-                entry = Entry(report: retry, verdict: Verdict.rate(retry, limits), retried: true)
+                entry = Entry(
+                    report: retry, verdict: Verdict.rate(retry, limits), retried: true,
+                    upstreamConnections: rateConnections[name + "-retry"])
             }
             rateRuns[path, default: [:]][rate] = entry
         }
-        let streamFiles = try Self.reports(in: directory.appendingPathComponent("B"))
+        let streamFolder = directory.appendingPathComponent("B")
+        let streamFiles = try Self.reports(in: streamFolder)
+        let streamConnections = try Self.connections(in: streamFolder)
         for (name, report) in streamFiles where !name.hasSuffix("-retry") {
             guard let (path, level) = Self.split(name) else { continue }
-            var entry = Entry(report: report, verdict: Verdict.streams(report), retried: false)
+            var entry = Entry(report: report, verdict: Verdict.streams(report), retried: false, upstreamConnections: streamConnections[name])
             if !entry.verdict.held, let retry = streamFiles[name + "-retry"] {
-                entry = Entry(report: retry, verdict: Verdict.streams(retry), retried: true)
+                entry = Entry(
+                    report: retry, verdict: Verdict.streams(retry), retried: true,
+                    upstreamConnections: streamConnections[name + "-retry"])
             }
             streamRuns[path, default: [:]][level] = entry
         }
@@ -74,6 +86,20 @@ struct ResultSet {
         return result
     }
 
+    /// Every `*.connections` count in a folder, by file name without the extension (a missing folder is empty).
+    static func connections(in folder: URL) throws -> [String: Int] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [:] }
+        var result: [String: Int] = [:]
+        for name in names where name.hasSuffix(".connections") {
+            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            guard let count = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), count >= 0 else {
+                throw ReportError("\(folder.lastPathComponent)/\(name) does not hold a count of connections")
+            }
+            result[String(name.dropLast(".connections".count))] = count
+        }
+        return result
+    }
+
     /// Rates measured in scenario A, ascending, across paths.
     var rates: [Int] { Array(Set(rateRuns.values.flatMap(\.keys))).sorted() }
 
@@ -83,6 +109,11 @@ struct ResultSet {
     /// The highest rate a path held, if any.
     func knee(_ path: String) -> Int? {
         rateRuns[path]?.filter { $0.value.verdict.held }.keys.max()
+    }
+
+    /// The highest of `rates` a path held, if any (a knee on a shorter ladder, such as the TLS rows').
+    func knee(_ path: String, among rates: [Int]) -> Int? {
+        rateRuns[path]?.filter { $0.value.verdict.held && rates.contains($0.key) }.keys.max()
     }
 
     /// The lowest rate a path was tried at (to say "below X" when it held none).

@@ -61,6 +61,32 @@ struct RunInfo: Decodable {
         var chart: String?
     }
 
+    /// The TLS upstream rows as the script ran them: EdgeRouter and nginx, each the twin of its plain path with only
+    /// the upstream changed to an HTTPS simulator (certificate from a test CA made at run time, which both verify).
+    struct TLS: Decodable {
+        /// One TLS path.
+        struct Path: Decodable {
+            /// `router-tls`, `nginx-tls`.
+            var id: String
+            var name: String
+            /// The plain path it is the HTTPS twin of (`router`, `nginx`).
+            var plain: String
+        }
+
+        var paths: [Path]
+        /// The scenario A rates the TLS paths ran at (a subset of scenario A's).
+        var rates: [Int]
+        /// The scenario B levels the TLS paths ran at (a subset of scenario B's).
+        var levels: [Int]
+        /// The simulator certificate's key, as openssl names it.
+        var certificate: String?
+
+        /// The TLS twin of a plain path, if the run has one.
+        func twin(of plain: String) -> Path? {
+            paths.first { $0.plain == plain }
+        }
+    }
+
     var commit: String
     /// Whether the measured tree had changes not in the commit (Sources or the manifest).
     var dirty: Bool
@@ -84,6 +110,8 @@ struct RunInfo: Decodable {
     var scenarioA: ScenarioA
     var scenarioB: ScenarioB
     var routing: Routing?
+    /// Nil when the run had no TLS rows (`--skip-tls`, `--only routing`, or a run from before they existed).
+    var tls: TLS?
     /// Lines the script wants in the report (choices it made, things it skipped).
     var notes: [String]
 
