@@ -56,9 +56,9 @@ struct TLSSection {
             "- **CPU** is the proxy's user + system time over the measured window, per request answered (A) or per "
                 + "content delta delivered (B).",
             "- **Upstream connections per request** are the connections the simulator behind the path accepted during "
-                + "the step (its `/_sim/stats` counter, warm-up and drain included) over the requests answered in the "
-                + "measured window: an upper bound on handshakes per request (TCP, and TLS on the HTTPS upstream). Far "
-                + "below 1 means connections are reused.",
+                + "the step (its `/_sim/stats` counter, warm-up and drain included; the bench's routers run no probes) over "
+                + "the requests answered in the measured window: an upper bound on handshakes per request (TCP, and "
+                + "TLS on the HTTPS upstream). Far below 1 means connections are reused.",
             "- **Added** latency or TTFT is the path's p99 minus the direct path's (plain simulator) at the same step.",
             "",
         ]

@@ -69,7 +69,7 @@ struct TLSTargets {
             target: target,
             measured: "at \(Format.rate(rate))/s, the highest TLS rate both held: \(Format.micros(routerCPU)) vs "
                 + "\(Format.micros(nginxCPU)) µs = \(Format.ratio(ratio))",
-            verdict: verdict(ratio, limit: Self.cpuPerRequestRatio))
+            verdict: judge(ratio, limit: Self.cpuPerRequestRatio))
     }
 
     /// Scenario B: at least as many streams held as nginx, on the TLS levels.
@@ -122,7 +122,7 @@ struct TLSTargets {
                 target: target, measured: measured,
                 verdict: "not judged: nginx added under \(Format.ms(Targets.smallestMeasurableMs)) ms")
         }
-        var verdict = verdict(ratio, limit: Self.addedTTFTRatio)
+        var verdict = judge(ratio, limit: Self.addedTTFTRatio)
         if !routerEntry.verdict.held { verdict += "; EdgeRouter did not hold the level: \(routerEntry.verdict.reason)" }
         if !nginxEntry.verdict.held { verdict += "; nginx did not hold the level: \(nginxEntry.verdict.reason)" }
         return Targets.Row(target: target, measured: measured + " = \(Format.ratio(ratio))", verdict: verdict)
@@ -144,11 +144,11 @@ struct TLSTargets {
             target: target,
             measured: "at \(Format.rate(level)) streams, the highest TLS level both held: \(Format.micros(routerCPU)) vs "
                 + "\(Format.micros(nginxCPU)) µs = \(Format.ratio(ratio))",
-            verdict: verdict(ratio, limit: Self.cpuPerDeltaRatio))
+            verdict: judge(ratio, limit: Self.cpuPerDeltaRatio))
     }
 
     /// "met", or "missed by" how many times over the limit the ratio is.
-    private func verdict(_ ratio: Double, limit: Double) -> String {
+    private func judge(_ ratio: Double, limit: Double) -> String {
         ratio <= limit ? "met" : "missed by \(Format.ratio(ratio / limit))"
     }
 }
