@@ -33,7 +33,7 @@ extension Format {
 
     /// Handshakes per request: enough digits to tell 0.0004 from 0.004, never an exponent.
     static func handshakes(_ value: Double) -> String {
-        value >= 0.1 ? String(format: "%.2f", value) : String(format: "%.4f", value)
+        value == 0 ? "0" : value >= 0.1 ? String(format: "%.2f", value) : String(format: "%.4f", value)
     }
 
     /// Microseconds of CPU: whole ones above 100, one decimal below.

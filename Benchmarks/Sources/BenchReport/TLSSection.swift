@@ -40,7 +40,7 @@ struct TLSSection {
     }
 
     private func intro() -> [String] {
-        let key = tls.certificate.map { " (\($0))" } ?? ""
+        let key = tls.certificate.map { " (\($0) key)" } ?? ""
         return [
             "Every real provider is HTTPS. Here a second simulator serves HTTPS with a certificate\(key) signed by a "
                 + "test CA made at the start of the run (`scripts/make-test-ca`), and EdgeRouter (the provider's "
@@ -90,15 +90,19 @@ struct TLSSection {
             ["offered", "path", "p50 / p99 ms", "added p99 ms", "CPU µs/request", "upstream connections/request", "held"],
             table)
 
-        lines += ["Ratios of CPU per request (and of added p99, where nginx added a measurable amount):", ""]
+        lines += [
+            "Ratios of CPU per request (and of added p99, where both held and nginx added a measurable amount); ✗ marks "
+                + "a ratio with a step that did not hold:", "",
+        ]
         var ratios: [[String]] = []
         for rate in rates {
-            let cpu = { (path: String) in results.rateRuns[path]?[rate]?.cpuMicrosPerRequest }
+            let entry = { (path: String) in results.rateRuns[path]?[rate] }
+            let cpu = { (top: String, bottom: String) in
+                Self.ratio(entry(top), entry(bottom)) { $0.cpuMicrosPerRequest }
+            }
             ratios.append([
-                Format.rate(rate) + "/s",
-                Format.ratio(cpu(routerTLS), over: cpu("router")), Format.ratio(cpu(nginxTLS), over: cpu("nginx")),
-                Format.ratio(cpu("router"), over: cpu("nginx")), Format.ratio(cpu(routerTLS), over: cpu(nginxTLS)),
-                addedP99Ratio(rate: rate),
+                Format.rate(rate) + "/s", cpu(routerTLS, "router"), cpu(nginxTLS, "nginx"), cpu("router", "nginx"),
+                cpu(routerTLS, nginxTLS), addedP99Ratio(rate: rate),
             ])
         }
         lines += Markdown.table(
@@ -165,14 +169,19 @@ struct TLSSection {
             ["streams", "path", "TTFT p50 / p99 ms", "added TTFT p99 ms", "gap p99 ms", "CPU µs/delta",
                 "upstream connections/stream", "stalled streams", "held"], table)
 
-        lines += ["Ratios of CPU per content delta (and of added TTFT p99, where nginx added a measurable amount):", ""]
+        lines += [
+            "Ratios of CPU per content delta (and of added TTFT p99, where nginx added a measurable amount); ✗ marks a "
+                + "ratio with a step that did not hold:", "",
+        ]
         var ratios: [[String]] = []
         for level in levels {
-            let cpu = { (path: String) in results.streamRuns[path]?[level]?.cpuMicrosPerDelta }
+            let entry = { (path: String) in results.streamRuns[path]?[level] }
+            let cpu = { (top: String, bottom: String) in
+                Self.ratio(entry(top), entry(bottom)) { $0.cpuMicrosPerDelta }
+            }
             ratios.append([
-                Format.rate(level),
-                Format.ratio(cpu(routerTLS), over: cpu("router")), Format.ratio(cpu(nginxTLS), over: cpu("nginx")),
-                Format.ratio(cpu("router"), over: cpu("nginx")), Format.ratio(cpu(routerTLS), over: cpu(nginxTLS)),
+                Format.rate(level), cpu(routerTLS, "router"), cpu(nginxTLS, "nginx"), cpu("router", "nginx"),
+                cpu(routerTLS, nginxTLS),
                 TLSTargets(results: results, tls: tls).addedTTFTRatio(level: level).map { Format.ratio($0) } ?? "—",
             ])
         }
@@ -180,6 +189,13 @@ struct TLSSection {
             ["streams", "EdgeRouter TLS ÷ plain", "nginx TLS ÷ plain", "EdgeRouter ÷ nginx, plain", "EdgeRouter ÷ nginx, TLS",
                 "EdgeRouter ÷ nginx added TTFT p99, TLS"], ratios)
         return lines
+    }
+
+    /// A figure of one step over the same figure of another, marked ✗ when either step did not hold.
+    static func ratio(_ top: ResultSet.Entry?, _ bottom: ResultSet.Entry?, _ figure: (ResultSet.Entry) -> Double?) -> String {
+        guard let top, let bottom else { return "—" }
+        let text = Format.ratio(figure(top), over: figure(bottom))
+        return text == "—" || (top.verdict.held && bottom.verdict.held) ? text : text + " ✗"
     }
 
     private func held(_ entry: ResultSet.Entry) -> String {

@@ -34,7 +34,7 @@ final class ResultsFolder {
                     ["id": "router-tls", "name": "EdgeRouter, HTTPS upstream", "plain": "router"],
                     ["id": "nginx-tls", "name": "nginx proxy_pass, HTTPS upstream", "plain": "nginx"],
                 ],
-                "rates": tls.rates, "levels": tls.levels, "certificate": "NIST CURVE: P-256",
+                "rates": tls.rates, "levels": tls.levels, "certificate": "ECDSA P-256",
             ]
         }
         try write(run, to: "run.json")

@@ -141,7 +141,19 @@ struct TLSRowsTests {
         #expect(section.contains("| 100 | nginx proxy_pass, HTTPS upstream | 60.0 / 61.0 | +0.000 | 21.0 | 17.2 | 0.0060 | 0 | yes |"))
         #expect(section.contains("### #18's targets with TLS upstreams"))
         #expect(section.contains("| TLS, scenario A: CPU per request ≤ 2.5 × nginx's |"))
-        #expect(section.contains("NIST CURVE: P-256"))
+        #expect(section.contains("a certificate (ECDSA P-256 key)"))
+    }
+
+    @Test func aRatioWithAStepThatDidNotHoldIsMarked() throws {
+        let folder = try ResultsFolder(tls: (rates: [1000], levels: []))
+        try folder.rate("router-tls", 1000, p99: 40, succeeded: 4000, cpuSeconds: 1.2)
+        try folder.rate("nginx-tls", 1000, p99: 2, succeeded: 4000, cpuSeconds: 0.4)
+        try folder.rate("router", 1000, p99: 2, succeeded: 4000, cpuSeconds: 1.0)
+        let set = try ResultSet(directory: folder.url)
+        let perRequest = { (entry: ResultSet.Entry) in entry.cpuMicrosPerRequest }
+        #expect(TLSSection.ratio(set.rateRuns["router-tls"]?[1000], set.rateRuns["nginx-tls"]?[1000], perRequest) == "3.00× ✗")
+        #expect(TLSSection.ratio(set.rateRuns["router"]?[1000], set.rateRuns["nginx-tls"]?[1000], perRequest) == "2.50×")
+        #expect(TLSSection.ratio(set.rateRuns["router"]?[1000], set.rateRuns["nginx"]?[1000], perRequest) == "—")
     }
 
     @Test func aRunWithoutTLSRowsSaysSoInsteadOfATable() throws {
