@@ -1,4 +1,5 @@
 @testable import EdgeRouter
+import Foundation
 import HTTPTypes
 import RoutingCore
 import Testing
@@ -181,7 +182,7 @@ struct CacheKeyTests {
             "{ id: team-e, key: team-e-key-0001, cache: { enabled: true } }",
         ])
         let configuration = try ConfigurationLoader.parse(yaml: yaml, environment: ConfigurationTests.environment)
-        func policy(_ id: String) -> CachePolicy? { configuration.keys.first { $0.id == id }?.cache }
+        func policy(_ id: String) -> CachePolicy? { configuration.keys.keys.first { $0.id == id }?.cache }
         #expect(policy("team-a") == .disabled)
         #expect(policy("team-c") == .disabled)
         #expect(policy("team-d") == CachePolicy(ttl: .seconds(1), replayPacing: .milliseconds(25)))

@@ -278,6 +278,20 @@ final class ChatResponder: ChatExchangeObserver {
         startExchange(admitted)
     }
 
+    /// Asks the providers for the answer.
+    private func startExchange(_ admitted: AdmittedChat) {
+        let exchange = ChatExchange(
+            plan: admitted.plan, maxAttempts: pipeline.configuration.server.maxAttempts, deadline: admitted.deadline,
+            environment: pipeline.exchangeEnvironment(
+                for: admitted, eventLoop: eventLoop,
+                logContext: ExchangeLogContext(requestID: requestID, model: admitted.model.name, residencyRule: placement?.place.rule?.name)))
+        self.exchange = exchange
+        phase = .starting
+        inFlight = true
+        pipeline.metrics.requestStarted()
+        exchange.start(observer: self)
+    }
+
     /// The checks before any upstream work: the metadata header (a 400 when malformed), the key's limits (a 429
     /// when over one; the headers that say where it stands go with every answer), then the intake's.
     private func admit(_ intake: ChatIntake, placement: ClientPlacement) throws(EdgeRouterError) -> CheckedChat {
@@ -601,8 +615,10 @@ final class ChatResponder: ChatExchangeObserver {
             return
         }
         writer.flush()
-        replayTimer = eventLoop.scheduleTask(in: TimeAmount(replayPacing)) { [weak self] in
-            self?.replayFrame(of: cached, at: index + 1, headers: headers)
+        // Bound to this event loop, where the timer fires: the responder is only ever touched there.
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        replayTimer = eventLoop.scheduleTask(in: TimeAmount(replayPacing)) {
+            bound.value.replayFrame(of: cached, at: index + 1, headers: headers)
         }
     }
 
