@@ -44,6 +44,13 @@ public struct EdgeRouterError: Error, Sendable, CustomStringConvertible {
         case internalError
         /// The configuration file has mistakes; ``EdgeRouterError/configurationIssues`` lists each with its path.
         case invalidConfiguration
+        /// A command to the response cache's shared tier (Redis) failed: timed out, the connection closed, a
+        /// malformed reply, or the server refused it (the message says which). Never reaches a client: the cache
+        /// treats it as a miss, or an answer not shared, and counts it in `edge_cache_redis_errors_total`.
+        case sharedCacheFailed
+        /// The shared tier has no connection now (Redis down, reconnecting after a backoff): the command was not
+        /// sent. Never reaches a client, and not counted as an error (the failed connection attempt was logged).
+        case sharedCacheUnavailable
     }
 
     /// What went wrong.
@@ -92,6 +99,7 @@ extension EdgeRouterError.Code {
         case .deadlineExceeded: 504
         case .streamInterrupted, .responseTooLarge: 502
         case .internalError, .invalidConfiguration: 500
+        case .sharedCacheFailed, .sharedCacheUnavailable: 503
         }
     }
 }

@@ -1,4 +1,5 @@
 @testable import EdgeRouter
+import Foundation
 import HTTPTypes
 import RoutingCore
 import Testing
@@ -9,11 +10,13 @@ import Testing
 struct CacheKeyTests {
     static func key(
         _ body: String, tenant: String = "t", dialect: Dialect = .openai, model: String = "m",
-        passedOn: [(name: String, value: String)] = []
+        passedOn: [(name: String, value: String)] = [], responses: Bool = false
     ) -> CacheKey.Canonical? {
         var bytes = Array(body.utf8)
         return bytes.withUnsafeMutableBufferPointer { buffer in
-            CacheKey.make(tenant: tenant, dialect: dialect, model: model, passedOn: passedOn, body: UnsafeBufferPointer(buffer))
+            CacheKey.make(
+                tenant: tenant, dialect: dialect, model: model, passedOn: passedOn, body: UnsafeBufferPointer(buffer),
+                responses: responses)
         }
     }
 
@@ -139,5 +142,64 @@ struct CacheKeyTests {
         for bad in ["-1", "1.5", "abc", "", "9999999999"] {
             #expect(throws: EdgeRouterError.self) { try CacheRequestOptions([.edgeCacheTTL: bad], maxTTL: .seconds(100)) }
         }
+    }
+
+    @Test("a Responses API body has a key apart from the same body to chat completions; store, stream and metadata leave it unchanged, previous_response_id changes it")
+    func responsesKey() throws {
+        let body = #"{"model":"m","input":"Hi","temperature":0}"#
+        let responses = try #require(Self.key(body, responses: true))
+        #expect(responses.isDeterministic)
+        #expect(try #require(Self.key(body)).key != responses.key)
+        let unchanged = #"{"model":"other","input":"Hi","temperature":0,"store":false,"stream":true,"metadata":{"a":"b"},"user":"u"}"#
+        #expect(try #require(Self.key(unchanged, responses: true)).key == responses.key)
+        let followUp = #"{"model":"m","input":"Hi","temperature":0,"previous_response_id":"resp_1"}"#
+        #expect(try #require(Self.key(followUp, responses: true)).key != responses.key)
+        #expect(try #require(Self.key(#"{"model":"m","input":"Hi","temperature":0,"instructions":"Be brief."}"#, responses: true)).key != responses.key)
+    }
+
+    /// ``ConfigurationTests/valid`` with its first key replaced by `entries` (flow mappings, one per key).
+    static func withKeys(_ entries: [String]) -> String {
+        let first = #"- { id: team-a, key: "${TEAM_A_KEY}", models: [gpt-latest] }"#
+        let yaml = ConfigurationTests.valid.replacingOccurrences(of: first, with: entries.map { "- \($0)" }.joined(separator: "\n  "))
+        precondition(yaml != ConfigurationTests.valid, "the valid configuration's first key moved")
+        return yaml
+    }
+
+    @Test("a key's disabled policy (cache: false) turns the cache off even when a request's x-edge-cache-ttl asks for it")
+    func disabledPolicyWins() throws {
+        let asked = try CacheRequestOptions([.edgeCacheTTL: "30"], maxTTL: .seconds(100))
+        #expect(asked.effective(.disabled) == nil)
+        #expect(try CacheRequestOptions([:], maxTTL: .seconds(100)).effective(.disabled) == nil)
+        #expect(asked.effective(CachePolicy(replayPacing: .milliseconds(5)))?.replayPacing == .milliseconds(5))
+    }
+
+    @Test("cache: false and {enabled: false} on a key read as disabled, on a model as no policy; replay_pacing_ms is read")
+    func policyConfiguration() throws {
+        let yaml = Self.withKeys([
+            #"{ id: team-a, key: "${TEAM_A_KEY}", models: [gpt-latest], cache: false }"#,
+            "{ id: team-c, key: team-c-key-0001, cache: { enabled: false, ttl_ms: 1000 } }",
+            "{ id: team-d, key: team-d-key-0001, cache: { ttl_ms: 1000, replay_pacing_ms: 25 } }",
+            "{ id: team-e, key: team-e-key-0001, cache: { enabled: true } }",
+        ])
+        let configuration = try ConfigurationLoader.parse(yaml: yaml, environment: ConfigurationTests.environment)
+        func policy(_ id: String) -> CachePolicy? { configuration.keys.keys.first { $0.id == id }?.cache }
+        #expect(policy("team-a") == .disabled)
+        #expect(policy("team-c") == .disabled)
+        #expect(policy("team-d") == CachePolicy(ttl: .seconds(1), replayPacing: .milliseconds(25)))
+        #expect(policy("team-e") == CachePolicy())
+        #expect(policy("team-b") == nil)
+    }
+
+    @Test("edge-router check reports a replay_pacing_ms past 10 s, an enabled that is not a boolean and an unknown cache field")
+    func policyMistakes() {
+        let yaml = Self.withKeys([
+            #"{ id: team-a, key: "${TEAM_A_KEY}", models: [gpt-latest], cache: { replay_pacing_ms: 20000 } }"#,
+            "{ id: team-c, key: team-c-key-0001, cache: { enabled: maybe } }",
+            "{ id: team-d, key: team-d-key-0001, cache: { pacing: 5 } }",
+        ])
+        let issues = ConfigurationTests.issues(yaml)
+        #expect(issues.contains { $0.contains("cache.replay_pacing_ms") && $0.contains("0...10000") }, "\(issues)")
+        #expect(issues.contains { $0.contains("cache.enabled") && $0.contains("expected true or false") }, "\(issues)")
+        #expect(issues.contains { $0.contains("pacing") }, "\(issues)")
     }
 }

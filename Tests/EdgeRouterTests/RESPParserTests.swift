@@ -47,7 +47,7 @@ struct RESPParserTests {
             "+" + String(repeating: "a", count: RESPParser.maxLineBytes + 8),
         ]
         for text in bad {
-            #expect(throws: RESPParser.Malformed.self, "\(text.prefix(40))") { try Self.parseAll(text) }
+            #expect(throws: EdgeRouterError.self, "\(text.prefix(40))") { try Self.parseAll(text) }
         }
     }
 

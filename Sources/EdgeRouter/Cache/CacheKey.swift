@@ -7,7 +7,8 @@ import RoutingCore
 ///
 /// What goes in, in this order, each part ended by a zero byte: a format version; the tenant (the gateway key's
 /// id: a cached answer never crosses keys); the client's dialect (`openai`, `anthropic`, `gemini`: the endpoint
-/// follows from it, and a hit is replayed in the dialect that filled it); the model as the client named it
+/// follows from it, and a hit is replayed in the dialect that filled it), and `responses` after it for the
+/// Responses API (`POST /v1/responses`, OpenAI's dialect, another endpoint); the model as the client named it
 /// (`demo-chat` and a pinned `sim-fast/demo-chat` are different entries); the client headers passed on to the
 /// provider (`anthropic-version`, `anthropic-beta`: they can change the answer); then the body, canonical
 /// (``CanonicalJSON``) without the fields that do not change the answer (``excludedFields``).
@@ -26,6 +27,14 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
         .gemini: ["model"],
     ]
 
+    /// Top-level fields of a Responses API body left out of the key: how the answer is delivered (`stream`,
+    /// `stream_options`), who asked (`user`, `metadata`, echoed from the request that asks, never from the entry),
+    /// whether it is stored (`store`: a hit is stored under its own new id when its request asks), `service_tier`,
+    /// and the model. `previous_response_id` stays in: the stored conversation it names changes the answer.
+    public static let excludedResponsesFields: Set<String> = [
+        "model", "stream", "stream_options", "user", "metadata", "store", "service_tier",
+    ]
+
     /// The key of a request, and whether the request asks for a deterministic answer (``Canonical/isDeterministic``).
     public struct Canonical: Sendable {
         public let key: CacheKey
@@ -35,26 +44,31 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
         public let isDeterministic: Bool
     }
 
-    /// Computes the key of a request in `dialect`; nil when the body is not JSON (never for an admitted request).
+    /// Computes the key of a request in `dialect` (to the Responses API when `responses`); nil when the body is
+    /// not JSON (never for an admitted request).
     public static func make(
         tenant: String, dialect: Dialect, model: String, passedOn: [(name: String, value: String)],
-        body: UnsafeBufferPointer<UInt8>
+        body: UnsafeBufferPointer<UInt8>, responses: Bool = false
     ) -> Canonical? {
-        guard let canonical = try? CanonicalJSON(body, excluding: excludedFields[dialect] ?? []) else { return nil }
+        let excluded = responses ? excludedResponsesFields : (excludedFields[dialect] ?? [])
+        guard let canonical = try? CanonicalJSON(body, excluding: excluded) else { return nil }
         var hasher = SHA256()
+        // Each part hashed from the string's own UTF-8 storage: no array made per part.
         func part(_ text: String) {
-            hasher.update(data: Array(text.utf8))
-            hasher.update(data: [0])
+            var text = text
+            text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
         }
         part("edge-cache-v1")
         part(tenant)
         part(dialect.rawValue)
+        if responses { part("responses") }
         part(model)
         for header in passedOn {
             part(header.name)
             part(header.value)
         }
-        hasher.update(data: [0])
+        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
         hasher.update(data: canonical.bytes)
         let digest = hasher.finalize()
         let hexDigits = Array("0123456789abcdef".utf8)

@@ -9,12 +9,28 @@ public struct CachePolicy: Sendable, Equatable {
     /// Whether requests that are not deterministic (no `temperature: 0` and no `seed`) are cached too
     /// (`nondeterministic`, default false): their answer is then one draw replayed to every identical request.
     public var nondeterministic: Bool
+    /// The gap between two events of a streamed hit (`replay_pacing_ms`, default 0: all at once). A client that
+    /// renders tokens as they come (a chat UI, a demo) sees a cached answer type itself out rather than appear
+    /// whole; answers that are not streamed are written in one piece whatever it says.
+    public var replayPacing: Duration
+    /// False only for a key's `cache: false` (or `{enabled: false}`): that key's requests are never cached, even
+    /// for models that opt in and whatever their `x-edge-cache-ttl` says (the operator's choice wins over the
+    /// client's). A model's `cache: false` is no policy at all, which leaves the choice to keys and requests.
+    public var enabled: Bool
 
-    public init(ttl: Duration = .seconds(300), maxEntryBytes: Int = 1 << 20, nondeterministic: Bool = false) {
+    public init(
+        ttl: Duration = .seconds(300), maxEntryBytes: Int = 1 << 20, nondeterministic: Bool = false,
+        replayPacing: Duration = .zero, enabled: Bool = true
+    ) {
         self.ttl = ttl
         self.maxEntryBytes = maxEntryBytes
         self.nondeterministic = nondeterministic
+        self.replayPacing = replayPacing
+        self.enabled = enabled
     }
+
+    /// A key's `cache: false`: its requests are never cached.
+    public static let disabled = CachePolicy(enabled: false)
 }
 
 /// The response cache's node-wide settings (`cache:` at the top of the file).

@@ -36,9 +36,11 @@ struct CacheRequestOptions: Sendable, Equatable {
         }
     }
 
-    /// The policy for this request: the request's TTL over the configured policy's; nil when nothing opts it in
-    /// (or the request says `x-edge-cache-ttl: 0`).
+    /// The policy for this request: the request's TTL over the configured policy's; nil when nothing opts it in,
+    /// the request says `x-edge-cache-ttl: 0`, or the key turned the cache off (``CachePolicy/enabled``: a header
+    /// cannot turn it back on).
     func effective(_ configured: CachePolicy?) -> CachePolicy? {
+        if let configured, !configured.enabled { return nil }
         guard let ttl else { return configured }
         guard ttl > .zero else { return nil }
         var policy = configured ?? CachePolicy()

@@ -26,6 +26,8 @@ final class ChatResponder: ChatExchangeObserver {
         case following
         /// Passing on the followed answer (the head is written for a streaming request).
         case relaying
+        /// Writing a streamed hit's events one by one, ``CachePolicy/replayPacing`` apart.
+        case replaying
         /// The response is complete, or the client left.
         case over
     }
@@ -65,9 +67,14 @@ final class ChatResponder: ChatExchangeObserver {
     private var cachePolicy: CachePolicy?
     /// The answer under way this request follows.
     private var followed: CacheFill?
-    /// The admitted request, kept while following: if the followed answer fails before its first token, this
-    /// request asks the providers itself.
-    private var admitted: AdmittedChat?
+    /// The checked request, kept until it is planned (a miss) or answered (a hit): a hit needs no routing plan.
+    /// While following, if the followed answer fails before its first token, this request plans and asks the
+    /// providers itself.
+    private var checked: CheckedChat?
+    /// The gap between a paced streamed hit's events (the request's policy's ``CachePolicy/replayPacing``).
+    private var replayPacing = Duration.zero
+    /// The next event of a paced replay.
+    private var replayTimer: Scheduled<Void>?
     /// `x-edge-cache`: `hit`, `miss` or `coalesced`; nil when the request is not cacheable.
     private var cacheStatus: String?
     /// The headers of a hit or a followed answer.
@@ -128,7 +135,7 @@ final class ChatResponder: ChatExchangeObserver {
             case .starting, .answering:
                 detach(keepingIn: buffer)
                 return
-            case .receiving, .over, .following, .relaying, .lookingUp, .recalling:
+            case .receiving, .over, .following, .relaying, .lookingUp, .replaying, .recalling:
                 break
             }
         }
@@ -163,6 +170,10 @@ final class ChatResponder: ChatExchangeObserver {
         case .following, .lookingUp, .recalling:
             account(status: 499, errorType: "cancelled")
         case .relaying:
+            account(status: 200, errorType: "cancelled")
+        case .replaying:
+            replayTimer?.cancel()
+            replayTimer = nil
             account(status: 200, errorType: "cancelled")
         case .receiving, .over:
             return false
@@ -210,9 +221,9 @@ final class ChatResponder: ChatExchangeObserver {
         pipeline.metrics.clientGeo.recordRequest(placement.labels)
         trail.country = placement.place.location?.countryISOCode
         trail.asn = placement.place.location?.asn.map(Int.init)
-        let admitted: AdmittedChat
+        let checked: CheckedChat
         do {
-            admitted = try admit(intake, placement: placement)
+            checked = try admit(intake, placement: placement)
         } catch {
             if let previous = unknownPreviousResponse(error) {
                 recall(previous, placement: placement)
@@ -222,7 +233,7 @@ final class ChatResponder: ChatExchangeObserver {
             answer(error)
             return
         }
-        proceed(admitted)
+        proceed(checked)
     }
 
     /// The id of the `previous_response_id` this node does not hold, when `error` is the intake's 404 for it and the
@@ -244,9 +255,9 @@ final class ChatResponder: ChatExchangeObserver {
         recalled.completeWithTask { _ = await responses.recall(id: previous, keyID: keyID) }
         recalled.futureResult.whenComplete { [self] _ in
             guard case .recalling = phase else { return }  // the client left meanwhile
-            let admitted: AdmittedChat
+            let checked: CheckedChat
             do {
-                admitted = try pipeline.intake.admit(
+                checked = try pipeline.intake.check(
                     endpoint: endpoint, body: body.readableBytesView, headers: head.headerFields, key: key, placement: placement,
                     received: received)
             } catch {
@@ -254,31 +265,30 @@ final class ChatResponder: ChatExchangeObserver {
                 answer(error)
                 return
             }
-            proceed(admitted)
+            proceed(checked)
         }
     }
 
-    /// Admitted: on record, into the cache or the exchange.
-    private func proceed(_ admitted: AdmittedChat) {
-        trail.model = admitted.request.model
-        trail.stream = admitted.request.stream
+    /// Checked: on record, then into the cache, or planned and sent.
+    private func proceed(_ checked: CheckedChat) {
+        trail.model = checked.request.model
+        trail.stream = checked.request.stream
         trail.promptBytes = body.readableBytes
         body.withUnsafeReadableBytes { raw in
             raw.withMemoryRebound(to: UInt8.self) { trail.metadata.merge(body: $0, dialect: endpoint.dialect) }
         }
         trail.metadata.merge(headerMetadata)  // over the body's fields
         if let logging = key?.bodyLogging { trail.keepBodies(logging, request: body) }
-        let canonical = cacheKey(for: admitted)
-        body = ByteBuffer()
-        writer.prepare(for: admitted.request)
-        if let responses = admitted.request.responses, responses.store {
-            responsesConversation = (admitted.request.neutral ?? responses.chat).messages
+        let canonical = cacheKey(for: checked)
+        writer.prepare(for: checked.request)
+        if let responses = checked.request.responses, responses.store {
+            responsesConversation = (checked.request.neutral ?? responses.chat).messages
         }
         if let key, Self.wantsResume(head.headerFields[.edgeResumable], key: key) {
             let framing: StreamBuffer.Framing =
                 switch endpoint {
                 case .gemini(_, true, false): .jsonArray
-                default: admitted.request.stream ? .sse : .whole
+                default: checked.request.stream ? .sse : .whole
                 }
             if let chosen = clientRequestID {
                 use(requestID: chosen)
@@ -289,7 +299,27 @@ final class ChatResponder: ChatExchangeObserver {
             buffer = pipeline.streams.open(requestID: requestID, keyID: key.id, framing: framing)
             if let buffer { writer.keep(in: buffer) }
         }
-        if let canonical, consultCache(admitted, canonical) { return }
+        // The lookup comes before the routing plan: a hit (or a followed answer) needs none.
+        self.checked = checked
+        if let canonical, consultCache(checked, canonical) { return }
+        planAndStart()
+    }
+
+    /// Plans the checked request's route (a routing decision) and asks the providers; a request no planned
+    /// deployment can carry is refused here.
+    private func planAndStart() {
+        guard let checked else { return }
+        self.checked = nil
+        let admitted: AdmittedChat
+        do {
+            admitted = try pipeline.intake.plan(checked, body: body.readableBytesView)
+        } catch {
+            abandonFill()
+            pipeline.metrics.recordRequest(.rejected, deployment: nil, duration: .zero)
+            answer(error)
+            return
+        }
+        body = ByteBuffer()
         startExchange(admitted)
     }
 
@@ -309,7 +339,7 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// The checks before any upstream work: the metadata header (a 400 when malformed), the key's limits (a 429
     /// when over one; the headers that say where it stands go with every answer), then the intake's.
-    private func admit(_ intake: ChatIntake, placement: ClientPlacement) throws(EdgeRouterError) -> AdmittedChat {
+    private func admit(_ intake: ChatIntake, placement: ClientPlacement) throws(EdgeRouterError) -> CheckedChat {
         trail.metadata = RequestMetadata(defaults: key?.metadata.map { RequestMetadata.Field(name: $0.name, json: $0.json) } ?? [])
         if let header = head.headerFields[.edgeMetadata] { headerMetadata = try RequestMetadata.parse(header: header) }
         if let chosen = head.headerFields[.edgeRequestID], let key, Self.wantsResume(head.headerFields[.edgeResumable], key: key) {
@@ -320,7 +350,7 @@ final class ChatResponder: ChatExchangeObserver {
             let limitHeaders = try pipeline.accounting.admit(key)
             self.placement?.headers.append(contentsOf: limitHeaders)
         }
-        return try intake.admit(
+        return try intake.check(
             endpoint: endpoint, body: body.readableBytesView, headers: head.headerFields, key: key, placement: placement, received: received)
     }
 
@@ -505,15 +535,15 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// The request's cache key, when its key's or model's policy (or its `x-edge-cache-ttl`) makes it cacheable
     /// and it is deterministic or the policy caches non-deterministic requests too; nil otherwise.
-    private func cacheKey(for admitted: AdmittedChat) -> (key: CacheKey, policy: CachePolicy)? {
+    private func cacheKey(for checked: CheckedChat) -> (key: CacheKey, policy: CachePolicy)? {
         guard let key, let options = cacheOptions,
-            let policy = options.effective(key.cache ?? pipeline.configuration.cache.models[admitted.model.name])
+            let policy = options.effective(key.cache ?? pipeline.configuration.cache.models[checked.model.name])
         else { return nil }
         let canonical = body.withUnsafeReadableBytes { raw in
             raw.withMemoryRebound(to: UInt8.self) { bytes in
                 CacheKey.make(
-                    tenant: key.id, dialect: endpoint.dialect, model: admitted.request.model,
-                    passedOn: admitted.request.passedOn, body: bytes)
+                    tenant: key.id, dialect: endpoint.dialect, model: checked.request.model,
+                    passedOn: checked.request.passedOn, body: bytes, responses: endpoint == .responses)
             }
         }
         guard let canonical, canonical.isDeterministic || policy.nondeterministic else { return nil }
@@ -522,8 +552,9 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// Looks the request up: a hit is answered now, an identical answer under way is followed (both return
     /// true); on a miss this request fetches the answer (and leads, when it is to be stored).
-    private func consultCache(_ admitted: AdmittedChat, _ canonical: (key: CacheKey, policy: CachePolicy)) -> Bool {
+    private func consultCache(_ checked: CheckedChat, _ canonical: (key: CacheKey, policy: CachePolicy)) -> Bool {
         let options = cacheOptions
+        replayPacing = checked.request.stream ? canonical.policy.replayPacing : .zero
         let lookup = pipeline.cache.lookup(
             canonical.key, policy: canonical.policy, bypass: options?.bypassLookup ?? false, noStore: options?.noStore ?? false)
         switch lookup {
@@ -532,7 +563,7 @@ final class ChatResponder: ChatExchangeObserver {
             replay(answer)
             return true
         case .follow(let fill):
-            return follow(fill, admitted: admitted)
+            return follow(fill)
         case .lead(let fill):
             cacheStatus = "miss"
             trail.cacheStatus = "miss"
@@ -543,7 +574,7 @@ final class ChatResponder: ChatExchangeObserver {
                 let bound = NIOLoopBound(self, eventLoop: eventLoop)
                 redis.get(canonical.key).hop(to: eventLoop).whenComplete { result in
                     let found: CachedAnswer?? = try? result.get()
-                    bound.value.sharedTierAnswered(found ?? nil, admitted: admitted)
+                    bound.value.sharedTierAnswered(found ?? nil)
                 }
                 return true
             }
@@ -559,11 +590,11 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// The shared tier answered the lookup: its answer is kept in the memory tier, given to the requests that
     /// follow this one, and replayed; without one, the providers are asked.
-    private func sharedTierAnswered(_ found: CachedAnswer?, admitted: AdmittedChat) {
+    private func sharedTierAnswered(_ found: CachedAnswer?) {
         guard case .lookingUp = phase else { return }  // the client left meanwhile
         guard let found, let fill = cacheFill, let policy = cachePolicy else {
             pipeline.cache.metrics.miss()
-            startExchange(admitted)
+            planAndStart()
             return
         }
         cacheFill = nil
@@ -590,14 +621,22 @@ final class ChatResponder: ChatExchangeObserver {
         return headers
     }
 
-    /// Answers from a stored answer: its frames go through the writer as a live answer's would, all at once.
+    /// Answers from a stored answer: its frames go through the writer as a live answer's would, all at once (one
+    /// write), or one by one ``replayPacing`` apart for a streamed hit whose policy paces replays.
     private func replay(_ cached: CachedAnswer) {
         phase = .over
+        checked = nil
+        body = ByteBuffer()
         trail.cacheStatus = "hit"
         trail.costSavedUSD = cached.costUSD
         let headers = cachedHeaders(
             provider: cached.provider, upstreamModel: cached.upstreamModel, age: ResponseCache.age(of: cached))
         writer.start(providerDialect: cached.providerDialect, headers: headers)
+        if replayPacing > .zero, cached.frames.count > 1 {
+            phase = .replaying
+            replayFrame(of: cached, at: 0, headers: headers)
+            return
+        }
         for frame in cached.frames {
             trail.observe(frame)
             guard writer.append(frame) else {
@@ -605,20 +644,46 @@ final class ChatResponder: ChatExchangeObserver {
                 return
             }
         }
-        writer.complete(headers: headers, fallbackModel: cached.upstreamModel)
+        replayed(cached, headers: headers)
+    }
+
+    /// Writes one event of a paced replay, and schedules the next one ``replayPacing`` later (the last one ends the
+    /// answer). A client that leaves meanwhile cancels the timer (``stopUpstream()``).
+    private func replayFrame(of cached: CachedAnswer, at index: Int, headers: HTTPFields) {
+        replayTimer = nil
+        guard case .replaying = phase, index < cached.frames.count else { return }
+        let frame = cached.frames[index]
+        trail.observe(frame)
+        _ = writer.append(frame)  // streamed: never refused for its size
+        guard index + 1 < cached.frames.count else {
+            phase = .over
+            replayed(cached, headers: headers)
+            return
+        }
+        writer.flush()
+        // Bound to this event loop, where the timer fires: the responder is only ever touched there.
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        replayTimer = eventLoop.scheduleTask(in: TimeAmount(replayPacing)) {
+            bound.value.replayFrame(of: cached, at: index + 1, headers: headers)
+        }
+    }
+
+    /// A hit was written whole: the answer ends, is kept when the Responses API asked to store it (under the new
+    /// response id this answer got), and goes on record.
+    private func replayed(_ cached: CachedAnswer, headers: HTTPFields) {
+        writer.complete(headers: headers, fallbackModel: cached.upstreamModel) { [self] answer in storeResponse(answer) }
         pipeline.metrics.recordRequest(.ok, deployment: nil, duration: ContinuousClock.now - received)
         account(status: 200, errorType: nil)
     }
 
     /// Follows an identical request's answer under way; false when it can no longer be followed (then this
     /// request fetches its own).
-    private func follow(_ fill: CacheFill, admitted: AdmittedChat) -> Bool {
+    private func follow(_ fill: CacheFill) -> Bool {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         guard let catchup = fill.subscribe(on: eventLoop, { event in bound.value.followed(event) }) else { return false }
         cacheStatus = "coalesced"
         trail.cacheStatus = "coalesced"
         followed = fill
-        self.admitted = admitted
         phase = .following
         for event in catchup.events { followed(event) }
         if case .relaying = phase { writer.flush() }
@@ -646,7 +711,11 @@ final class ChatResponder: ChatExchangeObserver {
             guard case .relaying = phase else { return }
             phase = .over
             followed = nil
-            writer.complete(headers: cacheHeaders, fallbackModel: cacheHeaders[.edgeUpstreamModel] ?? "")
+            writer.complete(headers: cacheHeaders, fallbackModel: cacheHeaders[.edgeUpstreamModel] ?? "") { [self] answer in
+                storeResponse(answer)
+            }
+            checked = nil
+            body = ByteBuffer()
             pipeline.metrics.recordRequest(.ok, deployment: nil, duration: ContinuousClock.now - received)
             account(status: 200, errorType: nil)
         case .abandoned:
@@ -657,9 +726,7 @@ final class ChatResponder: ChatExchangeObserver {
                 trail.cacheStatus = "miss"
                 cacheStatus = "miss"
                 pipeline.cache.metrics.miss()
-                guard let admitted else { return }
-                self.admitted = nil
-                startExchange(admitted)
+                planAndStart()
             case .relaying:
                 phase = .over
                 writer.fail(

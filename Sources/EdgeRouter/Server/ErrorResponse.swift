@@ -102,7 +102,8 @@ enum ErrorResponse {
         // A refused configuration reload (422): the file sent for it is at fault.
         case .invalidRequest, .modelNotFound, .notFound, .payloadTooLarge, .upstreamRejected, .invalidConfiguration:
             "invalid_request_error"
-        case .allAttemptsFailed, .unavailable, .streamInterrupted, .responseTooLarge, .internalError:
+        case .allAttemptsFailed, .unavailable, .streamInterrupted, .responseTooLarge, .internalError, .sharedCacheFailed,
+            .sharedCacheUnavailable:
             "api_error"
         case .deadlineExceeded: "timeout"
         case .rateLimited: "requests"
@@ -130,7 +131,8 @@ enum ErrorResponse {
             case 429: return "rate_limit_error"
             default: return "invalid_request_error"
             }
-        case .streamInterrupted, .responseTooLarge, .internalError: return "api_error"
+        case .streamInterrupted, .responseTooLarge, .internalError, .sharedCacheFailed, .sharedCacheUnavailable:
+            return "api_error"
         }
     }
 
@@ -154,6 +156,8 @@ enum ErrorResponse {
         case .responseTooLarge: "response_too_large"
         case .internalError: "internal_error"
         case .invalidConfiguration: "invalid_configuration"
+        case .sharedCacheFailed: "shared_cache_failed"
+        case .sharedCacheUnavailable: "shared_cache_unavailable"
         }
     }
 }

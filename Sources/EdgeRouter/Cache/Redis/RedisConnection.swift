@@ -37,7 +37,7 @@ final class RedisConnection: Sendable {
         channel.writeAndFlush(request).whenFailure { promise.fail($0) }
         let channel = self.channel
         let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-            promise.fail(RedisError.timedOut)
+            promise.fail(EdgeRouterError.redisTimedOut)
             channel.close(promise: nil)
         }
         promise.futureResult.whenComplete { _ in timer.cancel() }
@@ -55,15 +55,22 @@ struct RedisRequest: Sendable {
     let promise: EventLoopPromise<RESPValue>
 }
 
-/// Why a Redis command gave no reply.
-enum RedisError: Error, Sendable {
-    case timedOut
-    case closed
-    case malformed(String)
-    /// The server answered with an error (`-ERR …`, `-NOAUTH …`).
-    case refused(String)
+/// Why a Redis command gave no reply: the module's one error type, ``EdgeRouterError``, with the shared tier's
+/// codes; the message says what happened (it is logged and never reaches a client).
+extension EdgeRouterError {
+    static let redisTimedOut = EdgeRouterError(.sharedCacheFailed, "timed out")
+    static let redisClosed = EdgeRouterError(.sharedCacheFailed, "connection closed")
     /// No connection: Redis is down, or reconnecting after a failure is backing off.
-    case unavailable
+    static let redisUnavailable = EdgeRouterError(.sharedCacheUnavailable, "unavailable (reconnecting)")
+
+    static func redisMalformed(_ detail: String) -> EdgeRouterError {
+        EdgeRouterError(.sharedCacheFailed, "malformed reply: \(detail)")
+    }
+
+    /// The server answered with an error (`-ERR …`, `-NOAUTH …`).
+    static func redisRefused(_ message: String) -> EdgeRouterError {
+        EdgeRouterError(.sharedCacheFailed, "refused: \(message)")
+    }
 }
 
 /// Encodes commands and decodes replies on a Redis connection's pipeline.
@@ -87,11 +94,11 @@ final class RedisReplyHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         received.writeBuffer(&bytes)
-        do throws(RESPParser.Malformed) {
+        do throws(EdgeRouterError) {
             while let reply = try parser.next(from: &received) {
                 guard let promise = waiting.popFirst() else {
                     // A reply nobody asked for: the conversation is out of step.
-                    failAll(RedisError.malformed("unexpected reply"))
+                    failAll(EdgeRouterError.redisMalformed("unexpected reply"))
                     context.close(promise: nil)
                     return
                 }
@@ -99,13 +106,13 @@ final class RedisReplyHandler: ChannelDuplexHandler {
             }
             received.discardReadBytes()
         } catch {
-            failAll(RedisError.malformed(error.detail))
+            failAll(error)
             context.close(promise: nil)
         }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        failAll(RedisError.closed)
+        failAll(EdgeRouterError.redisClosed)
         context.fireChannelInactive()
     }
 

@@ -5,7 +5,7 @@ import Synchronization
 
 /// A few connections to one Redis, used round-robin (each carries commands in order). A slot whose connection
 /// failed reconnects on its next use, after a backoff that doubles from 50 ms to 5 s while connecting keeps
-/// failing; while it backs off, commands on it fail at once (``RedisError/unavailable``): a Redis that is down
+/// failing; while it backs off, commands on it fail at once (``EdgeRouterError/Code/sharedCacheUnavailable``): a Redis that is down
 /// costs a lookup nothing but a failed future.
 final class RedisPool: Sendable {
     private enum Slot {
@@ -37,7 +37,7 @@ final class RedisPool: Sendable {
         self.slots = Mutex(Array(repeating: .idle, count: max(1, settings.poolSize)))
     }
 
-    /// Sends a command on the next connection; fails with a ``RedisError`` (never hangs past the timeout).
+    /// Sends a command on the next connection; fails with an ``EdgeRouterError`` of the shared tier's codes (never hangs past the timeout).
     func send(_ arguments: [[UInt8]]) -> EventLoopFuture<RESPValue> {
         let index = nextSlot.add(1, ordering: .relaxed).oldValue
         let slotCount = slots.withLock { $0.count }
@@ -46,7 +46,7 @@ final class RedisPool: Sendable {
         return connection(slot).flatMap { connection in
             connection.send(arguments, timeout: timeout)
         }.flatMapThrowing { reply in
-            if case .error(let message) = reply { throw RedisError.refused(message) }
+            if case .error(let message) = reply { throw EdgeRouterError.redisRefused(message) }
             return reply
         }
     }
@@ -82,7 +82,7 @@ final class RedisPool: Sendable {
         switch step {
         case .use(let connection): return loop.makeSucceededFuture(connection)
         case .wait(let future): return future
-        case .refuse: return loop.makeFailedFuture(RedisError.unavailable)
+        case .refuse: return loop.makeFailedFuture(EdgeRouterError.redisUnavailable)
         case .connect(let promise):
             open(on: loop).whenComplete { result in
                 switch result {
@@ -124,7 +124,7 @@ final class RedisPool: Sendable {
                             if case .error(let message) = reply {
                                 connection.close()
                                 // The server's word, never the password.
-                                throw RedisError.refused(String(message.prefix(80)))
+                                throw EdgeRouterError.redisRefused(String(message.prefix(80)))
                             }
                         }
                     }
@@ -147,13 +147,7 @@ final class RedisPool: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
-        switch error {
-        case RedisError.timedOut: "timed out"
-        case RedisError.closed: "connection closed"
-        case RedisError.unavailable: "unavailable (reconnecting)"
-        case RedisError.malformed(let detail): "malformed reply: \(detail)"
-        case RedisError.refused(let message): "refused: \(message)"
-        default: "\(type(of: error)): \(error)"
-        }
+        if let error = error as? EdgeRouterError { return error.message }
+        return "\(type(of: error)): \(error)"
     }
 }

@@ -25,7 +25,7 @@ final class RedisTier: Sendable {
             guard case .bulkString(let bytes?) = reply else { return nil }
             return CachedAnswerCoding.decode(bytes)
         }.flatMapErrorThrowing { error in
-            if case RedisError.unavailable = error {} else { metrics.redisError() }
+            if (error as? EdgeRouterError)?.code != .sharedCacheUnavailable { metrics.redisError() }
             return nil
         }
     }
@@ -38,7 +38,7 @@ final class RedisTier: Sendable {
             Array("SET".utf8), Array((prefix + key.hex).utf8), CachedAnswerCoding.encode(answer), Array("PX".utf8),
             Array(String(milliseconds).utf8),
         ]).whenFailure { error in
-            if case RedisError.unavailable = error {} else { metrics.redisError() }
+            if (error as? EdgeRouterError)?.code != .sharedCacheUnavailable { metrics.redisError() }
         }
     }
 

@@ -39,25 +39,35 @@ struct CacheSettingsBuilder {
         return settings
     }
 
-    /// A model's or a key's `cache: {ttl_ms, max_entry_bytes, nondeterministic}`, or `cache: true` (the defaults)
-    /// or `false` (the same as no `cache:`).
-    func policy(_ entry: (node: Node, path: String)?) -> CachePolicy? {
+    /// A model's or a key's `cache: {enabled, ttl_ms, max_entry_bytes, nondeterministic, replay_pacing_ms}`, or
+    /// `cache: true` (the defaults) or `false`. A model's `false` (or `enabled: false`) is the same as no `cache:`;
+    /// a key's (`forKey`) is ``CachePolicy/disabled``, which turns the cache off for the key's requests even for
+    /// models that opt in.
+    func policy(_ entry: (node: Node, path: String)?, forKey: Bool = false) -> CachePolicy? {
         guard let entry else { return nil }
+        let off: CachePolicy? = forKey ? .disabled : nil
         if case .scalar = entry.node {
             switch reader.string(entry) {
             case "true": return CachePolicy()
-            case "false": return nil
+            case "false": return off
             default:
-                reader.report(entry.path, entry.node, "expected true, false or {ttl_ms, max_entry_bytes, nondeterministic}")
+                reader.report(
+                    entry.path, entry.node,
+                    "expected true, false or {enabled, ttl_ms, max_entry_bytes, nondeterministic, replay_pacing_ms}")
                 return nil
             }
         }
-        guard let fields = reader.mapping(entry.node, at: entry.path, allowed: ["ttl_ms", "max_entry_bytes", "nondeterministic"])
-        else { return nil }
+        let allowed: Set = ["enabled", "ttl_ms", "max_entry_bytes", "nondeterministic", "replay_pacing_ms"]
+        guard let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return nil }
+        let flags = KeySettingsBuilder(reader: reader)
+        if fields["enabled"] != nil, !flags.flag(fields["enabled"]) { return off }
         var policy = CachePolicy()
         policy.ttl = reader.milliseconds(fields["ttl_ms"], default: policy.ttl)
         policy.maxEntryBytes = reader.int(fields["max_entry_bytes"], default: policy.maxEntryBytes, range: 256...(1 << 30))
-        policy.nondeterministic = KeySettingsBuilder(reader: reader).flag(fields["nondeterministic"])
+        policy.nondeterministic = flags.flag(fields["nondeterministic"])
+        // At most 10 s between two events: a longer gap would trip the client's own idle timeouts.
+        let pacing = reader.int(fields["replay_pacing_ms"], default: 0, range: 0...10_000)
+        policy.replayPacing = .milliseconds(pacing)
         return policy
     }
 }

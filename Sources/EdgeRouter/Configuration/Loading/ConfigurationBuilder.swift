@@ -379,7 +379,7 @@ struct ConfigurationBuilder {
                 id: id, allowedModels: allowedModels, residencyRule: residency, metadata: limits.metadata(fields["metadata"]),
                 bodyLogging: limits.bodyLogging(fields["log_bodies"]), budget: limits.budget(fields["budget"]),
                 rateLimit: limits.rateLimit(fields["rate_limit"]), resumable: limits.flag(fields["resumable"]),
-                cache: CacheSettingsBuilder(reader: reader).policy(fields["cache"]))
+                cache: CacheSettingsBuilder(reader: reader).policy(fields["cache"], forKey: true))
             switch (fields["key"], fields["sha256"]) {
             case (let secretEntry?, nil):
                 guard let secret = reader.string(secretEntry) else { continue }

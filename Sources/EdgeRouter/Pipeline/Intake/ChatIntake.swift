@@ -36,7 +36,8 @@ struct ChatIntake: Sendable {
     }
 
     /// Parses and checks the body in `endpoint`'s dialect, reads the client's deadline, finds the model, plans the
-    /// route and translates the request for the planned deployments of other dialects.
+    /// route and translates the request for the planned deployments of other dialects: ``check(endpoint:body:headers:key:placement:received:)``
+    /// then ``plan(_:body:)``.
     ///
     /// The deadline is read before the plan, which counts a routing decision: a request refused for its
     /// headers is not one.
@@ -44,6 +45,17 @@ struct ChatIntake: Sendable {
         endpoint: ChatEndpoint, body: some Collection<UInt8>, headers: HTTPFields, key: GatewayKey?,
         placement: ClientPlacement, received: ContinuousClock.Instant
     ) throws(EdgeRouterError) -> AdmittedChat {
+        let checked = try check(endpoint: endpoint, body: body, headers: headers, key: key, placement: placement, received: received)
+        return try plan(checked, body: body)
+    }
+
+    /// Every check of ``admit(endpoint:body:headers:key:placement:received:)`` that comes before the routing
+    /// plan: the body, a `previous_response_id`, the deadline, the model and the key's right to it, `x-edge-route`,
+    /// the residency rule. What the response cache's lookup needs: a hit is answered without a plan.
+    func check(
+        endpoint: ChatEndpoint, body: some Collection<UInt8>, headers: HTTPFields, key: GatewayKey?,
+        placement: ClientPlacement, received: ContinuousClock.Instant
+    ) throws(EdgeRouterError) -> CheckedChat {
         var request: InboundChat
         do {
             request = try InboundChat(endpoint: endpoint, body: body, headers: headers)
@@ -54,9 +66,17 @@ struct ChatIntake: Sendable {
             request.neutral = try history(previous, for: request, key: key)
         }
         let timeout = try ClientDeadline.timeout(header: headers[.edgeTimeout], configured: configuration.server.requestTimeout)
-        var (model, plan) = try route(request.model, headers: headers, key: key, rule: placement.place.rule)
-        try translate(&request, body: body, model: model, plan: &plan)
-        return AdmittedChat(request: request, model: model, plan: plan, deadline: received + timeout)
+        let (model, route) = try resolve(request.model, headers: headers, key: key, rule: placement.place.rule)
+        return CheckedChat(request: request, model: model, route: route, deadline: received + timeout)
+    }
+
+    /// Plans the route of a checked request (a routing decision) and translates it for the planned deployments of
+    /// other dialects; `body` is the request's body as ``check(endpoint:body:headers:key:placement:received:)`` read it.
+    func plan(_ checked: CheckedChat, body: some Collection<UInt8>) throws(EdgeRouterError) -> AdmittedChat {
+        var request = checked.request
+        var plan = engine.plan(checked.route, in: routing ?? engine.snapshot, now: MonotonicTime.now())
+        try translate(&request, body: body, model: checked.model, plan: &plan)
+        return AdmittedChat(request: request, model: checked.model, plan: plan, deadline: checked.deadline)
     }
 
     /// Writes the request for each planned deployment of another dialect than the client's. A deployment whose
@@ -119,6 +139,15 @@ struct ChatIntake: Sendable {
     func route(
         _ requested: String, headers: HTTPFields, key: GatewayKey?, rule: ResidencyRule?, kind: ModelKind = .chat
     ) throws(EdgeRouterError) -> (Model, RoutePlan) {
+        let (model, request) = try resolve(requested, headers: headers, key: key, rule: rule, kind: kind)
+        return (model, engine.plan(request, in: routing ?? engine.snapshot, now: MonotonicTime.now()))
+    }
+
+    /// The checks of ``route(_:headers:key:rule:kind:)`` without the plan: the model, the key's right to it,
+    /// `x-edge-route` and the residency rule, and the decision's input.
+    func resolve(
+        _ requested: String, headers: HTTPFields, key: GatewayKey?, rule: ResidencyRule?, kind: ModelKind = .chat
+    ) throws(EdgeRouterError) -> (Model, RouteRequest) {
         var pinned: String?
         var name = Substring(requested)
         if configuration.model(named: requested) == nil, let slash = requested.firstIndex(of: "/") {
@@ -156,9 +185,7 @@ struct ChatIntake: Sendable {
                 .residencyViolation,
                 "Residency rule '\(rule.name)' allows only provider regions \(rule.allowedRegions.joined(separator: ", ")); no deployment of '\(model.name)' is there.")
         }
-        let request = RouteRequest(model: model, pinnedProvider: pinned, control: control, residency: rule)
-        let plan = engine.plan(request, in: routing ?? engine.snapshot, now: MonotonicTime.now())
-        return (model, plan)
+        return (model, RouteRequest(model: model, pinnedProvider: pinned, control: control, residency: rule))
     }
 }
 
@@ -169,6 +196,16 @@ struct ClientPlacement: Sendable {
     var headers: HTTPFields
     /// The client's continent and country as metric labels.
     var labels: GeoLocationLabels
+}
+
+/// A request that passed every check before its plan (``ChatIntake/check(endpoint:body:headers:key:placement:received:)``).
+struct CheckedChat: Sendable {
+    var request: InboundChat
+    var model: Model
+    /// The routing decision's input, for the plan.
+    var route: RouteRequest
+    /// Until when a first token may come, across attempts.
+    var deadline: ContinuousClock.Instant
 }
 
 /// A request that passed every check, with its plan.
