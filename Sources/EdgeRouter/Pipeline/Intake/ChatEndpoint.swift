@@ -24,7 +24,8 @@ enum ChatEndpoint: Sendable, Equatable {
     }
 
     /// The dialect a provider must speak for the client's body to be passed on as it came; nil when every
-    /// provider's body is translated (the Responses API: no provider dialect behind the router is it).
+    /// provider's body is translated (the Responses API: even an `openai-responses` provider's body is written from
+    /// the neutral form, and its events are translated back; a pass-through is not built).
     var passThroughDialect: Dialect? {
         self == .responses ? nil : dialect
     }
