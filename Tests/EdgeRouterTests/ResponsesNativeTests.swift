@@ -132,3 +132,73 @@ struct ResponsesNativeTests {
         }
     }
 }
+
+/// What a Responses client gets from a native deployment by pass-through, over plain HTTP.
+@Suite("Responses API pass-through to a native deployment", .timeLimit(.minutes(3)))
+struct ResponsesPassThroughTests {
+    static let headers = [("authorization", "Bearer \(RouterHarness.clientKey)")]
+
+    /// The SSE events of a body: `id:`, `event:` and the data as JSON.
+    static func events(_ body: String) -> [(id: Int?, type: String?, data: [String: Any])] {
+        body.components(separatedBy: "\n\n").filter { !$0.isEmpty }.compactMap { block in
+            var id: Int?
+            var type: String?
+            var data: [String: Any]?
+            for line in block.split(separator: "\n") {
+                if line.hasPrefix("id: ") { id = Int(line.dropFirst(4)) }
+                if line.hasPrefix("event: ") { type = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") {
+                    data = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any]
+                }
+            }
+            return data.map { (id, type, $0) }
+        }
+    }
+
+    @Test("a stream carries the provider's own events and item ids, with the router's response id, sequence numbers equal to the SSE ids, and the client's store; the stored response is found by GET")
+    func streamPassedThrough() async throws {
+        try await ResponsesNativeTests.run { harness in
+            let body = #"{"model":"m-native","input":"Say hello","stream":true}"#
+            let response = try await harness.send("/v1/responses", body: body, headers: Self.headers)
+            #expect(response.status == 200)
+            let requestID = try #require(response.headers.first(name: "x-edge-request-id"))
+            let events = Self.events(response.body)
+            // The simulator's own bookkeeping events and item ids (the router's encoder would write `msg_<request id>_0`).
+            #expect(events.map(\.type).contains("response.content_part.added"))
+            #expect(events.map(\.type).contains("response.output_text.done"))
+            let added = events.first { $0.type == "response.output_item.added" }
+            #expect((added?.data["item"] as? [String: Any])?["id"] as? String == "msg_sim1")
+            for event in events {
+                #expect(event.data["type"] as? String == event.type)
+                #expect(event.data["sequence_number"] as? Int == event.id, "\(event.data)")
+            }
+            #expect(events.first?.id == 1)
+            let completed = try #require(events.last { $0.type == "response.completed" }?.data["response"] as? [String: Any])
+            #expect(completed["id"] as? String == "resp_\(requestID)")
+            #expect(completed["store"] as? Bool == true)
+            #expect(completed["model"] as? String == "native-sim")
+            let text = events.filter { $0.type == "response.output_text.delta" }.compactMap { $0.data["delta"] as? String }.joined()
+            #expect(text.hasPrefix(DialectMatrixTests.expectedText))
+            let stored = try await harness.send("/v1/responses/resp_\(requestID)", method: .GET, headers: Self.headers)
+            #expect(stored.status == 200)
+            #expect(stored.body.contains(DialectMatrixTests.expectedText), "\(stored.body)")
+        }
+    }
+
+    @Test("a provider that fails after the first token: the stream ends with an error event numbered like the rest")
+    func failureAfterFirstToken() async throws {
+        var failing = DialectMatrixTests.sim(.openai)
+        failing.streamErrorAfterTokens = 2
+        try await ResponsesNativeTests.run(native: failing) { harness in
+            let body = #"{"model":"m-native","input":"Say hello","stream":true}"#
+            let response = try await harness.send("/v1/responses", body: body, headers: Self.headers)
+            #expect(response.status == 200)
+            let events = Self.events(response.body)
+            let last = try #require(events.last)
+            #expect(last.type == "error", "\(response.body)")
+            #expect(last.data["code"] as? String == "server_error")
+            #expect(last.data["sequence_number"] as? Int == last.id)
+            #expect(events.filter { $0.type == "response.output_text.delta" }.count == 2)
+        }
+    }
+}

@@ -112,14 +112,16 @@ struct ResponsesProviderWireTests {
         #expect(error.events == [.error(message: "slow down", type: "rate_limit_exceeded")])
     }
 
-    @Test("a frame that is not JSON is malformed; unknown event types and blank data are skipped")
+    @Test("a frame that is not JSON is malformed; an unknown event type is a frame without events (for pass-through); blank data is skipped")
     func malformedAndSkipped() throws {
         var decoder = ResponsesStreamDecoder()
         #expect(throws: MalformedFrame.self) { try decoder.decode(SSEEvent(type: "response.output_text.delta", data: Array(#"{"delta":"#.utf8))) }
-        guard case .skip = try decoder.decode(SSEEvent(type: "response.web_search_call.searching", data: Array(#"{"type":"response.web_search_call.searching","item_id":"ws"}"#.utf8))) else {
-            Issue.record("an unknown event type is not skipped")
+        guard case .frame(let unknown) = try decoder.decode(SSEEvent(type: "response.web_search_call.searching", data: Array(#"{"type":"response.web_search_call.searching","item_id":"ws"}"#.utf8))) else {
+            Issue.record("an unknown event type is not a frame")
             return
         }
+        #expect(unknown.events.isEmpty)
+        #expect(unknown.eventType == "response.web_search_call.searching")
         guard case .skip = try decoder.decode(SSEEvent(data: Array("  ".utf8))) else {
             Issue.record("blank data is not skipped")
             return
@@ -174,6 +176,43 @@ struct ResponsesProviderWireTests {
         var decoder = ResponsesStreamDecoder()
         let frame = #"{"type":"response.completed","response":{"usage":{"input_tokens":99999999999999999999999}}}"#
         #expect(throws: MalformedFrame.self) { try decoder.decode(SSEEvent(data: Array(frame.utf8))) }
+    }
+
+    // MARK: Pass-through
+
+    @Test("the client's body goes to a native deployment with its own members, the deployment's model, store false, stream true, and the history before its input")
+    func passThroughBody() throws {
+        let client = #"{"model":"m","input":"Again","previous_response_id":"resp_a","store":true,"include":["reasoning.encrypted_content"],"service_tier":"flex","tools":[{"type":"web_search"}],"stream":false}"#
+        let history = [ChatMessage(role: .user, parts: [.text("Hi")]), ChatMessage(role: .assistant, parts: [.text("Hello")])]
+        let body = try Self.object(try ResponsesPassThrough.body(client: Array(client.utf8), model: "up", history: history))
+        #expect(body["model"] as? String == "up")
+        #expect(body["store"] as? Bool == false)
+        #expect(body["stream"] as? Bool == true)
+        #expect(body["previous_response_id"] == nil)
+        #expect(body["service_tier"] as? String == "flex")
+        #expect(body["include"] as? [String] == ["reasoning.encrypted_content"])
+        #expect((body["tools"] as? [[String: Any]])?.first?["type"] as? String == "web_search")
+        let input = try #require(body["input"] as? [[String: Any]])
+        #expect(input.map { $0["role"] as? String } == ["user", "assistant", "user"])
+        #expect(input[2]["content"] as? String == "Again")
+        let items = #"{"model":"m","input":[{"type":"function_call_output","call_id":"c","output":"sunny"}]}"#
+        let itemBody = try Self.object(try ResponsesPassThrough.body(client: Array(items.utf8), model: "up", history: []))
+        #expect((itemBody["input"] as? [[String: Any]])?.first?["type"] as? String == "function_call_output")
+    }
+
+    @Test("an event is passed on with the router's sequence number and response id, the client's store and previous id; text that mentions them is untouched")
+    func passThroughRewrite() {
+        let payload = Array(#"{"type":"response.completed","sequence_number":17,"response":{"id":"resp_up","store":false,"previous_response_id":null,"output":[{"type":"message","content":[{"type":"output_text","text":"say "resp_up" and "store":false"}]}]}}"#.utf8)
+        let rewritten = String(
+            decoding: ResponsesPassThrough.rewrite(
+                payload, sequenceNumber: 3,
+                replacing: [
+                    (Array(#""resp_up""#.utf8), Array(#""resp_mine""#.utf8)), (Array(#""store":false"#.utf8), Array(#""store":true"#.utf8)),
+                    (Array(#""previous_response_id":null"#.utf8), Array(#""previous_response_id":"resp_before""#.utf8)),
+                ]), as: UTF8.self)
+        #expect(
+            rewritten
+                == #"{"type":"response.completed","sequence_number":3,"response":{"id":"resp_mine","store":true,"previous_response_id":"resp_before","output":[{"type":"message","content":[{"type":"output_text","text":"say "resp_up" and "store":false"}]}]}}"#)
     }
 
     // MARK: Request writer

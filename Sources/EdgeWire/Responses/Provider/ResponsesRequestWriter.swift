@@ -30,9 +30,7 @@ public enum ResponsesRequestWriter {
         }
         body.writeStaticString(#","input":["#)
         var first = true
-        for (index, message) in request.messages.enumerated() {
-            try write(message, index: index, to: &body, first: &first)
-        }
+        try writeItems(request.messages, to: &body, first: &first)
         body.writeStaticString("]")
         if !request.tools.isEmpty {
             body.writeStaticString(#","tools":["#)
@@ -105,6 +103,13 @@ public enum ResponsesRequestWriter {
 
     private static func refusal(_ field: String) -> WireError {
         WireError("'\(field)' cannot be sent to an OpenAI Responses-dialect provider of this model.", param: field)
+    }
+
+    /// `messages` as input items, comma-separated (a comma before each but when `first`), for the `input` array.
+    static func writeItems(_ messages: [ChatMessage], to body: inout ByteBuffer, first: inout Bool) throws(WireError) {
+        for (index, message) in messages.enumerated() {
+            try write(message, index: index, to: &body, first: &first)
+        }
     }
 
     /// A comma before every item but the first.

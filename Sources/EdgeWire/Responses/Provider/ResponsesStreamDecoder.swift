@@ -15,8 +15,8 @@ import EdgeJSON
 ///   included. The stream has no end marker after them: the answer is then complete (``isAnswerFinished``).
 /// - `response.failed` and `error` are stream errors (before the first token, the router fails over).
 ///
-/// Everything else (`response.in_progress`, part and item bookkeeping, built-in tools' events) is skipped: it has
-/// no neutral meaning.
+/// Everything else (`response.in_progress`, part and item bookkeeping, built-in tools' events) is a frame without
+/// events: it has no neutral meaning, but a Responses client answered by pass-through gets it as it came.
 public struct ResponsesStreamDecoder: ProviderStreamDecoder {
     private struct Call {
         var outputIndex: Int
@@ -46,7 +46,9 @@ public struct ResponsesStreamDecoder: ProviderStreamDecoder {
         var frameEvent = decoded
         if frameEvent.type.isEmpty { frameEvent.type = event.type ?? "" }
         let events = events(of: frameEvent)
-        return events.isEmpty ? .skip : .frame(UpstreamFrame(payload: data, eventType: frameEvent.type, events: events))
+        // Every event is a frame, its events empty when it has no neutral meaning: a Responses client answered by
+        // pass-through gets all of them.
+        return .frame(UpstreamFrame(payload: data, eventType: frameEvent.type, events: events))
     }
 
     private mutating func events(of event: ResponsesStreamEvent) -> [StreamEvent] {
