@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ProviderSim
+import RoutingCore
 import Testing
 
 /// Providers that speak OpenAI's Responses API natively (`dialect: openai-responses`, the simulator's
@@ -83,6 +84,24 @@ struct ResponsesNativeTests {
             #expect(native.responses > 0)
             #expect(native.responses == native.received)
         }
+    }
+
+    @Test("dialect openai-responses is a known provider dialect with an OpenAI base URL; an unknown dialect's message lists it")
+    func configuration() throws {
+        let yaml = """
+            providers:
+              - { id: r, dialect: openai-responses, base_url: "https://api.example.test/v1", api_key: sk-test }
+            models:
+              - name: m
+                deployments: [ { provider: r, model: x } ]
+            keys:
+              - { id: k, key: \(RouterHarness.clientKey) }
+            """
+        let configuration = try ConfigurationLoader.parse(yaml: yaml, environment: [:])
+        #expect(configuration.provider(id: "r")?.dialect == .openaiResponses)
+        #expect(configuration.provider(id: "r")?.baseURL == "https://api.example.test/v1")
+        let issues = ConfigurationTests.issues(yaml.replacingOccurrences(of: "openai-responses", with: "openai-response"))
+        #expect(issues.contains("providers[0].dialect: unknown dialect 'openai-response' (known: openai, openai-responses, anthropic, gemini, cog)"), "\(issues)")
     }
 
     @Test("every client dialect reads the simulator's answer from a native deployment, streamed and whole, over plain HTTP")
