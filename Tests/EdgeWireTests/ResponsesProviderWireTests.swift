@@ -284,4 +284,11 @@ struct ResponsesProviderWireTests {
         #expect(refusal(ChatRequest(model: "m", messages: [imageResult])) == "messages[0].content[0]")
         #expect(refusal(ChatRequest(model: "m", messages: plain)) == nil)
     }
+
+    @Test("a max_tokens below OpenAI's minimum of 16 (a probe's 1) is sent as 16")
+    func minimumOutputTokens() throws {
+        let body = try Self.object(
+            try ResponsesRequestWriter.body(for: ChatRequest(model: "m", messages: [ChatMessage(role: .user, parts: [.text("hi")])], maxTokens: 1), model: "m"))
+        #expect(body["max_output_tokens"] as? Int == 16)
+    }
 }

@@ -7,7 +7,8 @@ import NIOCore
 ///
 /// - The system prompt is `instructions`; user text and images are `input_text`/`input_image` parts; assistant
 ///   text is an assistant message; tool calls and results are `function_call` and `function_call_output` items.
-/// - Tools are function tools; `tool_choice`, `parallel_tool_calls`, `max_output_tokens`, `temperature`, `top_p`,
+/// - Tools are function tools; `tool_choice`, `parallel_tool_calls`, `max_output_tokens` (at least 16, OpenAI's
+///   minimum: a smaller limit is raised to it), `temperature`, `top_p`,
 ///   `text.format` (JSON object or schema) and `reasoning.effort` (with `summary: auto`, so that reasoning comes
 ///   back as summaries) carry over.
 ///
@@ -15,6 +16,9 @@ import NIOCore
 /// had and no neutral one holds, `top_k`, stop sequences, more than one choice, images inside tool results.
 /// Reasoning from an earlier turn is not sent back (the API takes it only as its own encrypted items).
 public enum ResponsesRequestWriter {
+    /// The smallest `max_output_tokens` OpenAI's Responses API takes.
+    public static let minimumOutputTokens = 16
+
     /// The body for `model`.
     public static func body(for request: ChatRequest, model: String) throws(WireError) -> ByteBuffer {
         if let field = request.untranslatable.first { throw refusal(field) }
@@ -69,8 +73,9 @@ public enum ResponsesRequestWriter {
             body.writeStaticString(parallel ? #","parallel_tool_calls":true"# : #","parallel_tool_calls":false"#)
         }
         if let maxTokens = request.maxTokens {
+            // OpenAI refuses a `max_output_tokens` below 16 (a 400): a smaller limit (a probe's 1) is raised to it.
             body.writeStaticString(#","max_output_tokens":"#)
-            body.writeJSONInteger(maxTokens)
+            body.writeJSONInteger(max(maxTokens, Self.minimumOutputTokens))
         }
         if let temperature = request.temperature {
             body.writeStaticString(#","temperature":"#)
