@@ -58,15 +58,25 @@ func translationBenchmarks() {
     // passing its events on (decode for accounting and first-token detection, write the bytes back), beside its
     // translation to every client dialect through the neutral form (the path the router takes today).
     let responsesFrame = SSEEvent(type: "response.output_text.delta", data: TranslationFixtures.responsesContentFrame)
-    Benchmark("PassThrough.responses.decodeAndWriteFrame") { benchmark in
+    // As the router passes an event on: the router's sequence number, and its response id, the client's `store` and
+    // `previous_response_id` in place of the provider's.
+    let rewrites: [(from: [UInt8], to: [UInt8])] = [
+        (Array(#""store":false"#.utf8), Array(#""store":true"#.utf8)),
+        (Array(#""previous_response_id":null"#.utf8), Array(#""previous_response_id":"resp_before""#.utf8)),
+        (Array(#""resp_68af4030592c81938ec0a5fbab4a3e9f""#.utf8), Array(#""resp_x""#.utf8)),
+    ]
+    Benchmark("PassThrough.responses.decodeRewriteAndWriteFrame") { benchmark in
         var decoder = ResponsesStreamDecoder()
         var output = ByteBuffer()
         output.reserveCapacity(1 << 16)
+        var sequence = 1
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             guard case .frame(let frame) = try decoder.decode(responsesFrame) else { continue }
+            sequence += 1
+            let payload = ResponsesPassThrough.rewrite(frame.payload, sequenceNumber: sequence, replacing: rewrites)
             output.writeStaticString("event: response.output_text.delta\ndata: ")
-            output.writeBytes(frame.payload)
+            output.writeBytes(payload)
             output.writeStaticString("\n\n")
             output.clear()
         }
