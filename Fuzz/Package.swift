@@ -55,6 +55,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The stream decoder and answer reader of a provider that speaks the Responses API natively, and every
+        // client dialect's encoder and assembler fed what they decode.
+        .executableTarget(
+            name: "FuzzResponsesStream",
+            dependencies: [
+                .product(name: "EdgeJSON", package: root),
+                .product(name: "EdgeWire", package: root),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // X-Forwarded-For, Forwarded and client-IP header parsing, and IP/CIDR text.
         .executableTarget(
             name: "FuzzForwarding",

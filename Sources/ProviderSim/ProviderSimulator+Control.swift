@@ -31,7 +31,7 @@ extension ProviderSimulator {
         let stats = self.stats
         return Self.json([
             "received": stats.received, "completed": stats.completed, "cancelled": stats.cancelled,
-            "failed": stats.failed, "cut": stats.cut, "in_flight": stats.inFlight, "embeddings": stats.embeddings,
+            "failed": stats.failed, "cut": stats.cut, "in_flight": stats.inFlight, "embeddings": stats.embeddings, "responses": stats.responses,
             "connections": stats.connections,
         ])
     }

@@ -6,6 +6,8 @@ public struct SimulatorStats: Sendable, Equatable, Codable {
     public var received = 0
     /// Of those, embeddings requests.
     public var embeddings = 0
+    /// Of those, Responses API requests (`POST /v1/responses`).
+    public var responses = 0
     /// Answers sent in full.
     public var completed = 0
     /// Answers the client abandoned before they were complete.

@@ -43,7 +43,7 @@ struct DemoCommand: AsyncParsableCommand {
         for (provider, simPort) in zip(DemoConfiguration.providers, ports) {
             var settings = SimulatorSettings()
             try settings.apply(json: provider.behaviour)
-            settings.dialect = SimulatorDialect(rawValue: provider.dialect) ?? .openai
+            settings.dialect = SimulatorDialect(rawValue: DemoConfiguration.simulatorDialect(of: provider.dialect)) ?? .openai
             sims.append(ProviderSimulator(port: simPort, settings: settings, logger: logger))
         }
         let router = try EdgeRouterServer(configuration: configuration, logger: logger) { port in

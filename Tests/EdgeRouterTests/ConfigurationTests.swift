@@ -114,14 +114,15 @@ struct ConfigurationTests {
         #expect(throws: EdgeRouterError.self) { try ConfigurationLoader.load(path: "/nonexistent/edge.yaml") }
     }
 
-    @Test("the demo configuration is valid: demo-chat on three providers, demo-mini on two, demo-multi on three dialects")
+    @Test("the demo configuration is valid: demo-chat on three providers, demo-mini on two, demo-multi on three dialects (sim-steady through the Responses API, on /v1)")
     func demo() throws {
         let configuration = try ConfigurationLoader.parse(yaml: DemoConfiguration.yaml(routerPort: 8080, simPorts: [1, 2, 3, 4, 5]), environment: [:])
         #expect(configuration.model(named: "demo-chat")?.deployments.count == 3)
         #expect(configuration.model(named: "demo-mini")?.deployments.count == 2)
         let multi = try #require(configuration.model(named: "demo-multi"))
         #expect(multi.deployments.map(\.provider.id) == ["sim-claude", "sim-gemini", "sim-steady"])
-        #expect(multi.deployments.map(\.provider.dialect) == [.anthropic, .gemini, .openai])
+        #expect(multi.deployments.map(\.provider.dialect) == [.anthropic, .gemini, .openaiResponses])
+        #expect(configuration.provider(id: "sim-steady")?.baseURL == "http://127.0.0.1:2/v1")
         #expect(multi.defaultMaxTokens == 1024)
         #expect(configuration.provider(id: "sim-claude")?.baseURL == "http://127.0.0.1:4")
         #expect(configuration.keys.key(forSecret: DemoConfiguration.clientKey) != nil)

@@ -100,7 +100,7 @@ struct DemoSDKTests {
         for provider in DemoConfiguration.providers {
             var settings = SimulatorSettings()
             try settings.apply(json: provider.behaviour)
-            settings.dialect = try #require(SimulatorDialect(rawValue: provider.dialect))
+            settings.dialect = try #require(SimulatorDialect(rawValue: DemoConfiguration.simulatorDialect(of: provider.dialect)))
             // The demo's latencies, shortened: the test is about the wire, not about waiting.
             settings.ttftMilliseconds = min(settings.ttftMilliseconds, 20)
             settings.tokensPerSecond = 1000

@@ -62,7 +62,7 @@ struct StatusBrowserTests {
         let sims = try DemoConfiguration.providers.map { provider in
             var settings = SimulatorSettings()
             try settings.apply(json: provider.behaviour)
-            settings.dialect = SimulatorDialect(rawValue: provider.dialect) ?? .openai
+            settings.dialect = SimulatorDialect(rawValue: DemoConfiguration.simulatorDialect(of: provider.dialect)) ?? .openai
             return settings
         }
         let yaml: @Sendable ([Int]) -> String = { ports in

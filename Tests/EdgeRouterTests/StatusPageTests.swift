@@ -159,7 +159,7 @@ struct StatusPageTests {
         let sims = try DemoConfiguration.providers.map { provider in
             var settings = SimulatorSettings()
             try settings.apply(json: provider.behaviour)
-            settings.dialect = SimulatorDialect(rawValue: provider.dialect) ?? .openai
+            settings.dialect = SimulatorDialect(rawValue: DemoConfiguration.simulatorDialect(of: provider.dialect)) ?? .openai
             return settings
         }
         try await RouterHarness.run(sims: sims, yaml: { DemoConfiguration.yaml(routerPort: 0, simPorts: $0) }) { harness in

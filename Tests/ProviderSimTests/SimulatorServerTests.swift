@@ -57,7 +57,7 @@ struct SimulatorServerTests {
             #expect(settings.contains(#""answer_tokens":4"#))
             let statsResponse = try await client.execute(Self.request(base + "/_sim/stats", method: .GET), timeout: .seconds(10))
             let stats = String(buffer: try await statsResponse.body.collect(upTo: 1 << 20))
-            #expect(stats == #"{"cancelled":0,"completed":1,"connections":1,"cut":0,"embeddings":0,"failed":0,"in_flight":0,"received":1}"#)
+            #expect(stats == #"{"cancelled":0,"completed":1,"connections":1,"cut":0,"embeddings":0,"failed":0,"in_flight":0,"received":1,"responses":0}"#)
             let (reset, _, resetBody) = try await SimulatorTests.post(client, base + "/_sim/reset", "")
             #expect(reset == 200)
             #expect(resetBody == #"{"reset":true}"#)

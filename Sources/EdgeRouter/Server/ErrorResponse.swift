@@ -35,8 +35,9 @@ enum ErrorResponse {
     /// The error body in `dialect`'s shape.
     static func body(_ error: EdgeRouterError, requestID: String, dialect: Dialect) -> ByteBuffer {
         switch dialect {
-        case .openai, .cog:
-            // No client speaks Cog (it is a provider dialect only); OpenAI's shape is the neutral one.
+        case .openai, .openaiResponses, .cog:
+            // No client speaks Cog or `openai-responses` (provider dialects only: a Responses client's errors are
+            // OpenAI's); OpenAI's shape is the neutral one.
             return ByteBuffer(bytes: openAIBody(error, requestID: requestID))
         case .anthropic:
             return ByteBuffer(

@@ -5,6 +5,7 @@ import RoutingCore
 /// switch and no dynamic dispatch or boxing per frame.
 enum DialectStreamDecoder {
     case openai(OpenAIStreamDecoder)
+    case responses(ResponsesStreamDecoder)
     case anthropic(AnthropicStreamDecoder)
     case gemini(GeminiStreamDecoder)
     case cog(CogStreamDecoder)
@@ -13,6 +14,7 @@ enum DialectStreamDecoder {
     init(_ dialect: Dialect) {
         switch dialect {
         case .openai: self = .openai(OpenAIStreamDecoder())
+        case .openaiResponses: self = .responses(ResponsesStreamDecoder())
         case .anthropic: self = .anthropic(AnthropicStreamDecoder())
         case .gemini: self = .gemini(GeminiStreamDecoder())
         case .cog: self = .cog(CogStreamDecoder())
@@ -23,6 +25,11 @@ enum DialectStreamDecoder {
         switch self {
         case .openai(var decoder):
             defer { self = .openai(decoder) }
+            return try decoder.decode(event)
+        case .responses(var decoder):
+            // The enum lets go of its copy first, so the decoder's state is not copied on write.
+            self = .openai(OpenAIStreamDecoder())
+            defer { self = .responses(decoder) }
             return try decoder.decode(event)
         case .anthropic(var decoder):
             // The enum lets go of its copy first, so the decoder's state is not copied on write.
@@ -44,6 +51,7 @@ enum DialectStreamDecoder {
     var isAnswerFinished: Bool {
         switch self {
         case .openai(let decoder): decoder.isAnswerFinished
+        case .responses(let decoder): decoder.isAnswerFinished
         case .anthropic(let decoder): decoder.isAnswerFinished
         case .gemini(let decoder): decoder.isAnswerFinished
         case .cog(let decoder): decoder.isAnswerFinished

@@ -4,6 +4,7 @@ import RoutingCore
 /// knows each dialect's path and authentication, for live calls and probes alike.
 ///
 /// - OpenAI: `{base_url}/chat/completions` (the base URL ends in `/v1`), `Authorization: Bearer`.
+/// - OpenAI Responses (`openai-responses`): `{base_url}/responses`, `Authorization: Bearer`.
 /// - Anthropic: `{base_url}/v1/messages`, `x-api-key` and `anthropic-version` (the client's, when an Anthropic
 ///   client sent one, else ``anthropicVersion``), with the client's `anthropic-beta` passed on.
 /// - Gemini: `{base_url}/v1beta/models/{model}:streamGenerateContent?alt=sse`, `x-goog-api-key`.
@@ -19,6 +20,7 @@ enum ProviderEndpoint {
         let base = deployment.provider.baseURL
         switch deployment.provider.dialect {
         case .openai: return base + "/chat/completions"
+        case .openaiResponses: return base + "/responses"
         case .anthropic: return base + "/v1/messages"
         case .gemini: return base + "/v1beta/models/" + pathSegment(deployment.upstreamModel) + ":streamGenerateContent?alt=sse"
         case .cog: return base + "/predictions"
@@ -53,7 +55,7 @@ enum ProviderEndpoint {
         headers.reserveCapacity(4 + passedOn.count + provider.headers.count)
         let key = provider.apiKey.flatMap { $0.isEmpty ? nil : $0 }
         switch provider.dialect {
-        case .openai:
+        case .openai, .openaiResponses:
             if let key { headers.append(("authorization", "Bearer \(key)")) }
         case .anthropic:
             if let key { headers.append(("x-api-key", key)) }

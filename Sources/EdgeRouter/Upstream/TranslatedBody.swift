@@ -11,6 +11,8 @@ enum TranslatedBody {
         switch deployment.provider.dialect {
         case .openai:
             try OpenAIRequestWriter.body(for: request, model: deployment.upstreamModel)
+        case .openaiResponses:
+            try ResponsesRequestWriter.body(for: request, model: deployment.upstreamModel)
         case .anthropic:
             try AnthropicRequestWriter.body(for: request, model: deployment.upstreamModel, defaultMaxTokens: defaultMaxTokens)
         case .gemini:

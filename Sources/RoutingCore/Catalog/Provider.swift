@@ -2,6 +2,9 @@
 public enum Dialect: String, Sendable, CaseIterable {
     /// OpenAI chat completions (`/v1/chat/completions`), also spoken by most self-hosted servers.
     case openai
+    /// OpenAI's Responses API (`/v1/responses`), for providers that speak it natively. Provider side only: a
+    /// Responses client arrives on ``ChatEndpoint``'s own endpoint, and its errors are OpenAI's.
+    case openaiResponses = "openai-responses"
     /// Anthropic Messages (`/v1/messages`).
     case anthropic
     /// Google Gemini (`generateContent`, `streamGenerateContent`).
@@ -17,7 +20,8 @@ public struct Provider: Sendable, Identifiable {
     public var id: String
     /// The wire format the provider speaks.
     public var dialect: Dialect
-    /// The base URL, without a trailing slash: for OpenAI the part before `/chat/completions`, for Anthropic the
+    /// The base URL, without a trailing slash: for OpenAI the part before `/chat/completions` (for
+    /// `openai-responses` before `/responses`), for Anthropic the
     /// part before `/v1/messages`, for Gemini the part before `/v1beta/models/…`.
     public var baseURL: String
     /// The provider's API key, resolved from the environment; never logged or shown.

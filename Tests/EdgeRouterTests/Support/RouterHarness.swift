@@ -152,7 +152,7 @@ func testYAML(
         return """
           - id: p\(index)
             dialect: \(dialect)
-            base_url: http://127.0.0.1:\(port)\(dialect == "openai" ? "/v1" : "")
+            base_url: http://127.0.0.1:\(port)\(dialect.hasPrefix("openai") ? "/v1" : "")
             api_key: ${TEST_PROVIDER_KEY}
             region: region-\(index)
             timeouts: { connect_ms: 1000, first_token_ms: \(firstTokenMs), idle_ms: \(idleMs) }

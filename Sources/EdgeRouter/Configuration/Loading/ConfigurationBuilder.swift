@@ -203,7 +203,7 @@ struct ConfigurationBuilder {
                 if let parsed = Dialect(rawValue: name) {
                     dialect = parsed
                 } else {
-                    reader.report("\(path).dialect", fields["dialect"]?.node, "unknown dialect '\(name)' (known: openai, anthropic, gemini, cog)")
+                    reader.report("\(path).dialect", fields["dialect"]?.node, "unknown dialect '\(name)' (known: openai, openai-responses, anthropic, gemini, cog)")
                 }
             }
             let baseURL = reader.string(fields["base_url"], required: "\(path).base_url").flatMap { url in

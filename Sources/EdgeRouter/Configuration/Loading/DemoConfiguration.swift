@@ -1,5 +1,6 @@
 /// The built-in configuration of `edge-router demo`: five simulated providers on loopback (three speaking
-/// OpenAI's dialect, one of them flaky; one Anthropic's; one Gemini's), and an embedding model `demo-embed` on an
+/// OpenAI's dialect, one of them flaky and one, `sim-steady`, through the Responses API natively; one Anthropic's;
+/// one Gemini's), and an embedding model `demo-embed` on an
 /// OpenAI-dialect and the Gemini-dialect one.
 public enum DemoConfiguration {
     /// The gateway key clients of the demo use.
@@ -16,7 +17,7 @@ public enum DemoConfiguration {
     public static var providers: [(id: String, dialect: String, region: String, behaviour: [String: Any])] {
         [
         ("sim-fast", "openai", "eu-west", ["ttft_ms": 80, "ttft_distribution": "normal", "ttft_spread_ms": 10, "seed": 1]),
-        ("sim-steady", "openai", "us-east", ["ttft_ms": 150, "ttft_distribution": "normal", "ttft_spread_ms": 20, "seed": 2]),
+        ("sim-steady", "openai-responses", "us-east", ["ttft_ms": 150, "ttft_distribution": "normal", "ttft_spread_ms": 20, "seed": 2]),
         (
             "sim-flaky", "openai", "eu-central",
             ["ttft_ms": 60, "ttft_distribution": "lognormal", "ttft_sigma": 0.6, "error_rate": 0.3, "error_status": 503, "seed": 3]
@@ -26,10 +27,16 @@ public enum DemoConfiguration {
         ]
     }
 
-    /// The base URL of a simulated provider of `dialect` on `port`: OpenAI's ends in `/v1`, the others' are the
-    /// host alone (the router adds `/v1/messages` and `/v1beta/models/…`).
+    /// The base URL of a simulated provider of `dialect` on `port`: OpenAI's (either OpenAI dialect) ends in `/v1`,
+    /// the others' are the host alone (the router adds `/v1/messages` and `/v1beta/models/…`).
     static func baseURL(dialect: String, port: Int) -> String {
-        dialect == "openai" ? "http://127.0.0.1:\(port)/v1" : "http://127.0.0.1:\(port)"
+        dialect.hasPrefix("openai") ? "http://127.0.0.1:\(port)/v1" : "http://127.0.0.1:\(port)"
+    }
+
+    /// The simulator dialect (`edge-router sim --dialect`) that serves a demo provider of router dialect
+    /// `dialect`: an `openai-responses` provider is an OpenAI simulator, which serves `/v1/responses` too.
+    public static func simulatorDialect(of dialect: String) -> String {
+        dialect == "openai-responses" ? "openai" : dialect
     }
 
     /// The YAML text, with the router and simulators on the given loopback ports; `geoDatabase` is a MaxMind

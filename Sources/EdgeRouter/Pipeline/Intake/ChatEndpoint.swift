@@ -24,9 +24,17 @@ enum ChatEndpoint: Sendable, Equatable {
     }
 
     /// The dialect a provider must speak for the client's body to be passed on as it came; nil when every
-    /// provider's body is translated (the Responses API: no provider dialect behind the router is it).
+    /// provider's body is made at admission (the Responses API: an `openai-responses` provider gets the client's
+    /// body spliced by ``ResponsesPassThrough``, every other one a translation).
     var passThroughDialect: Dialect? {
         self == .responses ? nil : dialect
+    }
+
+    /// Whether a provider of `providerDialect` answers in the client's own wire format, so that its frames go out
+    /// as it sent them: the client's dialect, or for the Responses API a provider that speaks it natively
+    /// (`openai-responses`), whose events are rewritten only where the router's ids and numbering must show.
+    func passesThrough(from providerDialect: Dialect) -> Bool {
+        self == .responses ? providerDialect == .openaiResponses : providerDialect == dialect
     }
 
     /// The client's dialect as the request log records it.

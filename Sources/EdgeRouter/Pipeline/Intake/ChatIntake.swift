@@ -100,6 +100,8 @@ struct ChatIntake: Sendable {
         var refusal: WireError?
         var kept: [RouteCandidate] = []
         kept.reserveCapacity(plan.candidates.count)
+        // A Responses request's stored conversation (its `previous_response_id`'s), for native deployments.
+        let conversation = request.responses.map { Array(neutral.messages.prefix(max(0, neutral.messages.count - $0.chat.messages.count))) }
         for candidate in plan.candidates {
             let deployment = candidate.deployment
             guard deployment.provider.dialect != clientDialect else {
@@ -107,6 +109,13 @@ struct ChatIntake: Sendable {
                 continue
             }
             do {
+                if let conversation, deployment.provider.dialect == .openaiResponses {
+                    // The Responses API's pass-through: the client's own body, spliced.
+                    request.translated[deployment.key] = try ResponsesPassThrough.body(
+                        client: body, model: deployment.upstreamModel, history: conversation)
+                    kept.append(candidate)
+                    continue
+                }
                 request.translated[deployment.key] = try TranslatedBody.make(
                     neutral, for: deployment, defaultMaxTokens: model.defaultMaxTokens)
                 kept.append(candidate)

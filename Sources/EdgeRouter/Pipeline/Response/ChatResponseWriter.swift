@@ -50,6 +50,11 @@ final class ChatResponseWriter {
     private var buffer: StreamBuffer?
     /// A Responses API request's own fields, for the response objects.
     private var responsesRequest: ResponsesRequest?
+    /// A Responses API stream passed through from a native provider: the answer assembled from its events, for the
+    /// store (the client gets the provider's own events).
+    private var passedResponse: ResponsesAssembler?
+    /// The provider's response id in a passed-through Responses stream, and what replaces it and its other fields.
+    private var responsesRewrites: [(from: [UInt8], to: [UInt8])] = []
 
     init(connection: ChatCompletionsHandler, requestID: String, closing: Bool, maxResponseBytes: Int) {
         self.connection = connection
@@ -121,10 +126,20 @@ final class ChatResponseWriter {
     /// The first token came from a provider speaking `providerDialect`: a stream's head goes out now (an
     /// answer's waits for its length).
     func start(providerDialect: Dialect, headers: @autoclosure () -> HTTPFields) {
-        passThrough = providerDialect == endpoint.passThroughDialect
+        passThrough = endpoint.passesThrough(from: providerDialect)
         if endpoint == .responses, !stream { assembly = .responses(ResponsesAssembler(identity: responsesIdentity)) }
         guard stream else { return }
-        if endpoint == .responses {
+        if endpoint == .responses, passThrough {
+            let identity = responsesIdentity
+            passedResponse = ResponsesAssembler(identity: identity)
+            responsesRewrites = []
+            if responsesRequest?.store ?? true { responsesRewrites.append((Array(#""store":false"#.utf8), Array(#""store":true"#.utf8))) }
+            if let previous = responsesRequest?.previousResponseID {
+                var to = Array(#""previous_response_id":"#.utf8)
+                to += Array(JSONText.quoted(previous).utf8)
+                responsesRewrites.append((Array(#""previous_response_id":null"#.utf8), to))
+            }
+        } else if endpoint == .responses {
             encoder = ResponsesStreamEncoder(identity: responsesIdentity)
         } else if !passThrough {
             encoder = Self.encoder(for: endpoint, requestID: requestID, model: model, includeUsage: includeUsage)
@@ -198,7 +213,33 @@ final class ChatResponseWriter {
                 }
             }
         case .responses:
-            break  // never passed through: its encoder writes every event
+            passOnResponsesEvent(frame)
+        }
+    }
+
+    /// An event of a provider that speaks the Responses API natively, as it sent it but for the router's sequence
+    /// number (its SSE id), the router's response id in place of the provider's, and the client's `store` and
+    /// `previous_response_id` (``ResponsesPassThrough/rewrite(_:sequenceNumber:replacing:)``); its events also go
+    /// to the answer kept for the store.
+    private func passOnResponsesEvent(_ frame: UpstreamFrame) {
+        for event in frame.events {
+            if case .start(let id, _, _) = event, !id.isEmpty {
+                var from = Array(JSONText.quoted(id).utf8)
+                if from.count < 3 { from = [] }
+                responsesRewrites.append((from, Array(JSONText.quoted(ResponseRoutes.idPrefix + requestID).utf8)))
+            }
+            passedResponse?.consume(event)
+        }
+        let payload = ResponsesPassThrough.rewrite(frame.payload, sequenceNumber: nextEventID, replacing: responsesRewrites)
+        emit { pending in
+            if let type = frame.eventType, !type.isEmpty, !type.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+                pending.writeStaticString("event: ")
+                pending.writeString(type)
+                pending.writeStaticString("\n")
+            }
+            pending.writeStaticString("data: ")
+            pending.writeBytes(payload)
+            pending.writeStaticString("\n\n")
         }
     }
 
@@ -266,6 +307,7 @@ final class ChatResponseWriter {
                 if let assembler = (encoder as? ResponsesStreamEncoder)?.assembler { finished(assembler) }
                 emitEncoded()
             } else {
+                if let passedResponse { finished(passedResponse) }
                 writeStreamEnd()
             }
             endStream()
@@ -312,7 +354,18 @@ final class ChatResponseWriter {
             answer(error)
             return
         }
-        if endpoint == .responses, var encoder = encoder as? ResponsesStreamEncoder {
+        if endpoint == .responses, passedResponse != nil {
+            // A passed-through Responses stream: the API's own `error` event, numbered as the router numbers.
+            let message = "\(error.message) (request id \(requestID))"
+            let sequence = nextEventID
+            emit { pending in
+                pending.writeStaticString("event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":")
+                pending.writeJSONString(message)
+                pending.writeStaticString(",\"param\":null,\"sequence_number\":")
+                _ = pending.writeJSONInteger(sequence)
+                pending.writeStaticString("}\n\n")
+            }
+        } else if endpoint == .responses, var encoder = encoder as? ResponsesStreamEncoder {
             // The Responses API ends a stream that broke off with `response.failed`, as OpenAI does.
             self.encoder = nil
             encoder.fail(message: "\(error.message) (request id \(requestID))", code: "server_error", into: &scratch)

@@ -154,7 +154,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
     private func dispatch(_ head: HTTPRequestHead, _ body: ByteBuffer) {
         let route = SimulatorRoute(method: head.method, uri: head.uri)
         switch route {
-        case .chat, .messages, .generateContent: startAnswer(route, head, body)
+        case .chat, .responses, .messages, .generateContent: startAnswer(route, head, body)
         case .embeddings, .embedContent: startEmbedding(route, head, body)
         case .getConfig: finish(simulator.configResponse())
         case .postConfig:
@@ -188,6 +188,8 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         }
 
         let plan = simulator.plan(headers: head.headers)
+        let responsesAPI = route == .responses
+        if responsesAPI { simulator.state.withLockedValue { $0.stats.responses += 1 } }
         if let key = plan.settings.requiredAPIKey, !DialectRequest.authorized(head, dialect: dialect, key: key) {
             // Counted failed once: a request already failed by injection is not in flight.
             if plan.failWith == nil { simulator.end(.failed) }
@@ -204,7 +206,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         let now = context.eventLoop.now
         let created = resources.epochSeconds
 
-        if dialect == .openai, request.options.isPlain, settings.streamErrorAfterTokens == nil,
+        if dialect == .openai, !responsesAPI, request.options.isPlain, settings.streamErrorAfterTokens == nil,
             settings.cachedPromptTokens == 0
         {
             startPlainChat(request, plan: plan, promptTokens: promptTokens, now: now, created: created)
@@ -212,7 +214,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
         }
         let id =
             switch dialect {
-            case .openai: plan.id
+            case .openai: responsesAPI ? "resp_sim\(plan.sequence)" : plan.id
             case .anthropic: "msg_sim\(plan.sequence)"
             case .gemini: "sim\(plan.sequence)"
             }
@@ -227,7 +229,7 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
             }
             let text =
                 switch dialect {
-                case .openai: OpenAIAnswer.body(shape)
+                case .openai: responsesAPI ? ResponsesAnswer.body(shape) : OpenAIAnswer.body(shape)
                 case .anthropic: AnthropicAnswer.body(shape)
                 case .gemini: GeminiAnswer.body(shape)
                 }
@@ -237,7 +239,8 @@ final class SimulatorConnection: ChannelDuplexHandler, FrameClockClient {
 
         let frames =
             switch dialect {
-            case .openai: OpenAIAnswer.stream(shape, malformed: plan.malformed)
+            case .openai:
+                responsesAPI ? ResponsesAnswer.stream(shape, malformed: plan.malformed) : OpenAIAnswer.stream(shape, malformed: plan.malformed)
             case .anthropic: AnthropicAnswer.stream(shape, malformed: plan.malformed)
             case .gemini: GeminiAnswer.stream(shape, sse: request.sse, malformed: plan.malformed)
             }

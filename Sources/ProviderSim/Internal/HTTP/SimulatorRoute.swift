@@ -6,6 +6,8 @@ import NIOHTTP1
 enum SimulatorRoute: Equatable {
     /// OpenAI `POST /v1/chat/completions`.
     case chat
+    /// OpenAI Responses API `POST /v1/responses`, served by the OpenAI dialect (as OpenAI serves both).
+    case responses
     /// Anthropic `POST /v1/messages`.
     case messages
     /// Gemini `POST /v1beta/models/{model}:generateContent` or `:streamGenerateContent`.
@@ -25,11 +27,12 @@ enum SimulatorRoute: Equatable {
         if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
         let normalized: Substring
         switch path {
-        case "/v1/chat/completions", "/chat/completions", "/v1/embeddings", "/embeddings", "/_sim/config", "/_sim/stats", "/_sim/reset": normalized = path
+        case "/v1/chat/completions", "/chat/completions", "/v1/embeddings", "/embeddings", "/v1/responses", "/responses", "/_sim/config", "/_sim/stats", "/_sim/reset": normalized = path
         default: normalized = Substring("/" + path.split(separator: "/").joined(separator: "/"))
         }
         switch (method, normalized) {
         case (.POST, "/v1/chat/completions"), (.POST, "/chat/completions"): self = .chat
+        case (.POST, "/v1/responses"), (.POST, "/responses"): self = .responses
         case (.POST, "/v1/messages"): self = .messages
         case (.POST, "/v1/embeddings"), (.POST, "/embeddings"): self = .embeddings
         case (.GET, "/_sim/config"): self = .getConfig
@@ -62,7 +65,7 @@ enum SimulatorRoute: Equatable {
     /// The dialect whose endpoint this is; nil for the control endpoints.
     var dialect: SimulatorDialect? {
         switch self {
-        case .chat, .embeddings: .openai
+        case .chat, .responses, .embeddings: .openai
         case .messages: .anthropic
         case .generateContent, .embedContent: .gemini
         case .getConfig, .postConfig, .stats, .reset, .notFound: nil

@@ -27,6 +27,8 @@ extension DialectRequest {
             guard let chat = ChatRequest(body: body) else { return .failure(.invalid(nil)) }
             return .success(
                 DialectRequest(model: chat.model, stream: chat.stream, includeUsage: chat.includeUsage, options: chat.options))
+        case .responses:
+            return read(body, ResponsesRequestReader.read).mapError { .invalid($0.message) }
         case .messages:
             return read(body, AnthropicRequestReader.read).mapError { .invalid($0.message) }
         case .generateContent(let model, let stream):
