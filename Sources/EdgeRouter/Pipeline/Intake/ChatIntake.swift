@@ -78,7 +78,7 @@ struct ChatIntake: Sendable {
             throw EdgeRouterError(.invalidRequest, error.message, param: error.param)
         }
         var refusal: WireError?
-        var kept: [RouteCandidate] = []
+        var kept = RouteCandidates()
         kept.reserveCapacity(plan.candidates.count)
         for candidate in plan.candidates {
             let deployment = candidate.deployment
