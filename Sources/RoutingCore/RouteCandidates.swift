@@ -22,9 +22,12 @@ public struct RouteCandidates: RandomAccessCollection, RangeReplaceableCollectio
         self.init(elements)
     }
 
+    /// Always 0.
     public var startIndex: Int { 0 }
+    /// The number of candidates.
     public var endIndex: Int { spilled?.count ?? inlineCount }
 
+    /// The candidate at `position` (0 is the best).
     public subscript(position: Int) -> RouteCandidate {
         if let spilled { return spilled[position] }
         precondition(position >= 0 && position < inlineCount, "RouteCandidates index out of range")
@@ -60,6 +63,7 @@ public struct RouteCandidates: RandomAccessCollection, RangeReplaceableCollectio
         isEmpty ? nil : removeFirst()
     }
 
+    /// Replaces the candidates in `subrange` with `newElements` (what `insert`, `remove` and `removeFirst` use).
     public mutating func replaceSubrange<C: Collection>(_ subrange: Range<Int>, with newElements: C)
     where C.Element == RouteCandidate {
         precondition(subrange.lowerBound >= 0 && subrange.upperBound <= count, "RouteCandidates range out of bounds")
