@@ -10,8 +10,8 @@ import RoutingCore
 /// views are gathered in a stack tuple and the plan keeps its candidates inline. Before (a754b60) it allocated
 /// twice per request: the plan's candidates were a Swift array, and the views a `withUnsafeTemporaryAllocation`
 /// buffer which, for 8 deployments, is over the 1 KiB that the standard library keeps on the stack. Measured with
-/// a754b60 and this code built side by side, two runs each in turns (p50 per plan, 2 shared cores): 1,021-1,254 ns
-/// and 2 allocations before, 1,820-1,822 ns and 0 allocations after, 1.45-1.78x the time: the plan holding its
+/// a754b60 and this code built side by side, three runs each in turns (p50 per plan, 2 shared cores): 1,021-1,698
+/// ns and 2 allocations before, 1,820-2,191 ns and 0 allocations after, 1.29-1.78x the time: the plan holding its
 /// candidates inline (about 1 KiB, references retained per copy) costs more than the two allocations did. Where
 /// the time goes is not yet profiled.
 ///
