@@ -22,15 +22,15 @@ public struct RouteCandidate: Sendable {
 /// The deployments to try for one request, best first, and why the first is first. The pipeline walks it,
 /// never trying a deployment twice.
 public struct RoutePlan: Sendable {
-    /// Best first.
-    public var candidates: [RouteCandidate]
+    /// Best first; inline up to ``RouteCandidates/inlineCapacity`` (see ``RouteCandidates``).
+    public var candidates: RouteCandidates
     /// Why the first candidate is first.
     public var reason: RouteReason
     /// Whether to hedge before the first token, and when.
     public var hedge: HedgePolicy
 
     /// A plan trying `candidates` in order.
-    public init(candidates: [RouteCandidate], reason: RouteReason, hedge: HedgePolicy) {
+    public init(candidates: RouteCandidates, reason: RouteReason, hedge: HedgePolicy) {
         self.candidates = candidates
         self.reason = reason
         self.hedge = hedge

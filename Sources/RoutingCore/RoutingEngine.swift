@@ -4,9 +4,9 @@ import Logging
 /// from every attempt.
 ///
 /// The decision reads an immutable ``RoutingSnapshot``, taken from a ``SnapshotCell`` (one short lock per
-/// request), and each deployment's published atomics: no actor hop, and no allocation in the decision itself. A
-/// plan allocates around it: the plan handed to the pipeline, and the temporary candidate views once they outgrow
-/// the stack (8 deployments do; the `plan` micro-benchmark pins the count).
+/// request), and each deployment's published atomics: no actor hop, and no allocation in the whole plan for a model
+/// of up to ``RouteCandidates/inlineCapacity`` deployments (the `plan` micro-benchmark pins it at 0); a model with
+/// more allocates twice per plan (see ``rank(_:settings:now:control:residency:learning:)``).
 public final class RoutingEngine: Sendable {
     private let cell: SnapshotCell<RoutingSnapshot>
     /// The current snapshot's settings (a reload may replace them).
@@ -114,44 +114,63 @@ public final class RoutingEngine: Sendable {
     /// Ranks a model's deployments: the allocation-free decision over values read from the deployments' atomics,
     /// then the plan built from its output. `learning` turns on exploration and leaves half-open deployments to
     /// probes where probes run; the admin view ranks without either.
+    ///
+    /// Allocation-free up to ``RouteCandidates/inlineCapacity`` deployments: the views are gathered on the stack
+    /// (``InlineCandidateViews``), the ranked entries in a temporary allocation small enough to stay there, and the
+    /// plan keeps its candidates inline. A model with more deployments gathers its views in a temporary allocation
+    /// that goes to the heap past 1 KiB, and a plan with more candidates moves them into one array: two
+    /// allocations for such a request, as every request made before.
     private func rank(
         _ route: RoutingSnapshot.ModelRoute, settings: RoutingSettings, now: UInt64, control: RouteControl,
         residency: ResidencyRule?, learning: Bool
     ) -> RoutePlan {
-        let runtimes = route.runtimes
-        return withUnsafeTemporaryAllocation(of: CandidateView.self, capacity: runtimes.count) { views in
-            withUnsafeTemporaryAllocation(of: RankedCandidate.self, capacity: runtimes.count) { ranked in
-                var count = 0
-                var neverMeasured = false
-                var anyMeasured = false
-                for (position, runtime) in runtimes.enumerated() {
-                    // Residency filters before the decision: a forbidden region is never a candidate, not even
-                    // in panic mode.
-                    if let rule = residency, !rule.allows(region: runtime.deployment.provider.region) { continue }
-                    let view = runtime.candidateView(
-                        now: now, position: Int32(position), trialsByProbe: learning && trialsByProbe)
-                    if !view.ttft.hasData, case .available = view.availability { neverMeasured = true }
-                    if view.ttft.hasData { anyMeasured = true }
-                    views.initializeElement(at: count, to: view)
-                    count += 1
-                }
-                // A deployment that has never given a first token is measured before the choice settles: once
-                // another is known, the least-known candidate goes first. While none is known, the configured
-                // order stands (no exploration at all).
-                let draw: UInt64? = !learning || !anyMeasured ? nil : neverMeasured ? 0 : .random(in: .min ... .max)
-                let outcome = RoutingDecision.rank(
-                    UnsafeBufferPointer(rebasing: views[..<count]), objective: route.model.routing.objective,
-                    control: control, configuration: settings.decision, explorationDraw: draw, into: ranked)
-                var candidates: [RouteCandidate] = []
-                candidates.reserveCapacity(outcome.count)
-                for entry in ranked[..<outcome.count] {
-                    let view = views[Int(entry.candidate)]
-                    candidates.append(
-                        RouteCandidate(
-                            runtime: runtimes[Int(view.deploymentIndex)], estimate: view.ttft, isTrial: entry.isTrial))
-                }
-                return RoutePlan(candidates: candidates, reason: outcome.reason, hedge: route.model.routing.hedge)
+        if route.runtimes.count <= InlineCandidateViews.capacity {
+            var inline = InlineCandidateViews()
+            return inline.withBuffer { views in
+                rank(route, settings: settings, now: now, control: control, residency: residency, learning: learning, views: views)
             }
+        }
+        return withUnsafeTemporaryAllocation(of: CandidateView.self, capacity: route.runtimes.count) { views in
+            rank(route, settings: settings, now: now, control: control, residency: residency, learning: learning, views: views)
+        }
+    }
+
+    /// ``rank(_:settings:now:control:residency:learning:)`` with `views`, room for a view of every deployment.
+    private func rank(
+        _ route: RoutingSnapshot.ModelRoute, settings: RoutingSettings, now: UInt64, control: RouteControl,
+        residency: ResidencyRule?, learning: Bool, views: UnsafeMutableBufferPointer<CandidateView>
+    ) -> RoutePlan {
+        let runtimes = route.runtimes
+        return withUnsafeTemporaryAllocation(of: RankedCandidate.self, capacity: runtimes.count) { ranked in
+            var count = 0
+            var neverMeasured = false
+            var anyMeasured = false
+            for (position, runtime) in runtimes.enumerated() {
+                // Residency filters before the decision: a forbidden region is never a candidate, not even in
+                // panic mode.
+                if let rule = residency, !rule.allows(region: runtime.deployment.provider.region) { continue }
+                let view = runtime.candidateView(
+                    now: now, position: Int32(position), trialsByProbe: learning && trialsByProbe)
+                if !view.ttft.hasData, case .available = view.availability { neverMeasured = true }
+                if view.ttft.hasData { anyMeasured = true }
+                views[count] = view
+                count += 1
+            }
+            // A deployment that has never given a first token is measured before the choice settles: once another
+            // is known, the least-known candidate goes first. While none is known, the configured order stands (no
+            // exploration at all).
+            let draw: UInt64? = !learning || !anyMeasured ? nil : neverMeasured ? 0 : .random(in: .min ... .max)
+            let outcome = RoutingDecision.rank(
+                UnsafeBufferPointer(rebasing: views[..<count]), objective: route.model.routing.objective,
+                control: control, configuration: settings.decision, explorationDraw: draw, into: ranked)
+            var candidates = RouteCandidates()
+            for entry in ranked[..<outcome.count] {
+                let view = views[Int(entry.candidate)]
+                candidates.append(
+                    RouteCandidate(
+                        runtime: runtimes[Int(view.deploymentIndex)], estimate: view.ttft, isTrial: entry.isTrial))
+            }
+            return RoutePlan(candidates: candidates, reason: outcome.reason, hedge: route.model.routing.hedge)
         }
     }
 

@@ -172,7 +172,7 @@ struct EmbeddingsRoute: Sendable {
     private static func translate(_ request: EmbeddingRequest, plan: inout RoutePlan) throws(EdgeRouterError) -> [String: ByteBuffer] {
         var bodies: [String: ByteBuffer] = [:]
         var refusal: WireError?
-        var kept: [RouteCandidate] = []
+        var kept = RouteCandidates()
         for candidate in plan.candidates {
             do {
                 bodies[candidate.deployment.key] = try ProviderEndpoint.embeddingBody(request, for: candidate.deployment)

@@ -1,10 +1,24 @@
 import EdgeJSON
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An incremental parser for `text/event-stream` bodies.
 ///
 /// It is a plain state machine: feed it bytes as they arrive, in chunks split anywhere (inside a line, inside a
 /// CRLF pair, inside a UTF-8 sequence), and it returns each event once its terminating blank line has been seen.
 /// Lines may end in LF, CRLF or CR; lines starting with `:` are comments; `retry:` and unknown fields are ignored,
-/// as the HTML specification requires. Only the bytes of the current, unfinished line are kept between calls.
+/// as the HTML specification requires. A byte order mark is not stripped: a stream starting with one has an
+/// unknown first field. Only the bytes of the current, unfinished line are kept between calls.
+///
+/// A read is scanned whole, not byte by byte: `memchr` finds each line end, a line that lies within the read is
+/// read where it is (its field and value are slices of the read, a `data` value is appended to the event in one
+/// copy), and only a line cut by the end of a read is copied, to be completed by the next.
 public struct SSEParser: Sendable {
     /// Lines longer than this are a protocol error rather than a memory sink.
     public static let defaultMaxLineLength = 4 << 20
@@ -12,6 +26,7 @@ public struct SSEParser: Sendable {
     /// with no blank line would otherwise grow one event without bound.
     public static let defaultMaxEventLength = 4 << 20
 
+    /// The start of a line that the previous read cut off.
     private var line: [UInt8] = []
     private var data: [UInt8] = []
     private var hasData = false
@@ -31,12 +46,18 @@ public struct SSEParser: Sendable {
         line.reserveCapacity(256)
     }
 
-    /// Parses `bytes` and calls `onEvent` for every event completed by them.
+    /// Parses `bytes` and calls `onEvent` for every event completed by them. Contiguous bytes (an array, a slice,
+    /// a `ByteBuffer`'s view) are scanned in place; any other sequence is copied first.
     public mutating func parse<Bytes: Sequence>(
         _ bytes: Bytes,
         onEvent: (SSEEvent) throws -> Void
     ) throws where Bytes.Element == UInt8 {
-        try scan(bytes, onEvent: onEvent)
+        let scanned = try bytes.withContiguousStorageIfAvailable { buffer in
+            try scan(UnsafeRawBufferPointer(buffer), onEvent: onEvent)
+        }
+        if scanned == nil {
+            try Array(bytes).withUnsafeBytes { try scan($0, onEvent: onEvent) }
+        }
     }
 
     /// Parses the readable bytes of a buffer, as the upstream path does. Not generic, so that callers in other
@@ -45,26 +66,50 @@ public struct SSEParser: Sendable {
         try scan(bytes, onEvent: onEvent)
     }
 
-    @inline(__always)
-    private mutating func scan<Bytes: Sequence>(
-        _ bytes: Bytes,
-        onEvent: (SSEEvent) throws -> Void
-    ) throws where Bytes.Element == UInt8 {
-        for byte in bytes {
-            if pendingCR {
-                pendingCR = false
-                if byte == UInt8(ascii: "\n") { continue }
+    private mutating func scan(_ bytes: UnsafeRawBufferPointer, onEvent: (SSEEvent) throws -> Void) throws {
+        let end = bytes.count
+        guard end > 0 else { return }
+        var start = 0
+        if pendingCR {
+            pendingCR = false
+            if bytes[0] == Self.lf { start = 1 }
+        }
+        // The next LF and the next CR at or after `start` (`end` when there is none), each searched again only
+        // once passed: a stream that never uses CR costs one search for it per read.
+        var nextLF = -1
+        var nextCR = -1
+        while start < end {
+            if nextLF < start { nextLF = Self.find(Self.lf, in: bytes, from: start) }
+            if nextCR < start { nextCR = Self.find(Self.cr, in: bytes, from: start) }
+            let lineEnd = min(nextLF, nextCR)
+            let content = UnsafeRawBufferPointer(rebasing: bytes[start..<lineEnd])
+            guard line.count + content.count <= maxLineLength else { throw LineTooLong() }
+            guard lineEnd < end else {
+                // A line cut by the end of the read: kept for the next one.
+                Self.append(content, to: &line)
+                return
             }
-            switch byte {
-            case UInt8(ascii: "\n"):
-                if let event = try endLine() { try onEvent(event) }
-            case UInt8(ascii: "\r"):
-                pendingCR = true
-                if let event = try endLine() { try onEvent(event) }
-            default:
-                guard line.count < maxLineLength else { throw LineTooLong() }
-                line.append(byte)
+            let event: SSEEvent?
+            if line.isEmpty {
+                event = try endLine(content)
+            } else {
+                // Taken out of `self` while it is read, so that `endLine` may mutate the rest.
+                var carried: [UInt8] = []
+                swap(&carried, &line)
+                Self.append(content, to: &carried)
+                event = try carried.withUnsafeBytes { try endLine($0) }
+                carried.removeAll(keepingCapacity: true)
+                swap(&carried, &line)
             }
+            start = lineEnd + 1
+            if bytes[lineEnd] == Self.cr {
+                if start == end {
+                    pendingCR = true
+                } else if bytes[start] == Self.lf {
+                    start += 1
+                }
+            }
+            if let event { try onEvent(event) }
         }
     }
 
@@ -80,33 +125,65 @@ public struct SSEParser: Sendable {
     /// An event past the event limit at the end is dropped.
     public mutating func finish() -> SSEEvent? {
         if !line.isEmpty {
-            do { _ = try endLine() } catch { return nil }
+            var carried: [UInt8] = []
+            swap(&carried, &line)
+            defer {
+                carried.removeAll(keepingCapacity: true)
+                swap(&carried, &line)
+            }
+            do { _ = try carried.withUnsafeBytes { try endLine($0) } } catch { return nil }
         }
         return dispatch()
     }
 
-    private mutating func endLine() throws(LineTooLong) -> SSEEvent? {
-        defer { line.removeAll(keepingCapacity: true) }
+    private static let lf = UInt8(ascii: "\n")
+    private static let cr = UInt8(ascii: "\r")
+    private static let colon = UInt8(ascii: ":")
+
+    /// The position of the first `byte` in `bytes` at or after `start`, or `bytes.count` when there is none.
+    @inline(__always)
+    private static func find(_ byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        guard let base = bytes.baseAddress, start < bytes.count,
+            let hit = memchr(base + start, Int32(byte), bytes.count - start)
+        else { return bytes.count }
+        return base.distance(to: UnsafeRawPointer(hit))
+    }
+
+    /// Appends `bytes` in one copy (a typed buffer takes the array's contiguous fast path).
+    @inline(__always)
+    private static func append(_ bytes: UnsafeRawBufferPointer, to array: inout [UInt8]) {
+        bytes.withMemoryRebound(to: UInt8.self) { array.append(contentsOf: $0) }
+    }
+
+    /// Whether `bytes` are exactly the ASCII `name`.
+    @inline(__always)
+    private static func isField(_ bytes: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+        guard bytes.count == name.utf8CodeUnitCount else { return false }
+        return name.withUTF8Buffer { expected in expected.elementsEqual(bytes) }
+    }
+
+    /// One complete line, without its line end: a field of the event being assembled, a comment, or (empty) the
+    /// end of the event.
+    private mutating func endLine(_ line: UnsafeRawBufferPointer) throws(LineTooLong) -> SSEEvent? {
         if line.isEmpty { return dispatch() }
-        if line[0] == UInt8(ascii: ":") { return nil }
+        if line[0] == Self.colon { return nil }
 
-        let colon = line.firstIndex(of: UInt8(ascii: ":"))
-        let nameEnd = colon ?? line.endIndex
-        var valueStart = colon.map { line.index(after: $0) } ?? line.endIndex
-        if valueStart < line.endIndex, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
-        let name = line[line.startIndex..<nameEnd]
-        let value = line[valueStart...]
+        let nameEnd = Self.find(Self.colon, in: line, from: 0)
+        var valueStart = nameEnd < line.count ? nameEnd + 1 : line.count
+        if valueStart < line.count, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
+        let name = UnsafeRawBufferPointer(rebasing: line[..<nameEnd])
+        let value = UnsafeRawBufferPointer(rebasing: line[valueStart...])
 
-        if name.elementsEqual("data".utf8) {
+        if Self.isField(name, "data") {
             guard data.count + value.count < maxEventLength else { throw LineTooLong() }
-            if hasData { data.append(UInt8(ascii: "\n")) }
-            data.append(contentsOf: value)
+            if hasData { data.append(Self.lf) }
+            Self.append(value, to: &data)
             hasData = true
-        } else if name.elementsEqual("event".utf8) {
+        } else if Self.isField(name, "event") {
             eventType = String(decoding: value, as: UTF8.self)
-        } else if name.elementsEqual("id".utf8) {
+        } else if Self.isField(name, "id") {
             // An id containing NUL is ignored, as the specification says.
-            if !value.contains(0) { eventID = String(decoding: value, as: UTF8.self) }
+            if Self.find(0, in: value, from: 0) == value.count { eventID = String(decoding: value, as: UTF8.self) }
         }
         return nil
     }

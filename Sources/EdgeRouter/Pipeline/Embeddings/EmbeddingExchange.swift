@@ -38,7 +38,7 @@ struct EmbeddingExchange {
     /// Tries the plan's candidates with each one's body from `bodies` (by deployment key).
     func run(bodies: [String: ByteBuffer], expected: Int) async -> Result {
         var result = Result()
-        var queue = plan.candidates[...]
+        var queue = plan.candidates
         var retryable: [AttemptFailure] = []
         var rejections: [(RouteCandidate, AttemptFailure)] = []
         while result.attempts < maxAttempts {
@@ -116,7 +116,7 @@ struct EmbeddingExchange {
 
     /// The next candidate whose breaker lets the request through; a half-open one's trial is claimed here, right
     /// before the call.
-    private static func nextAdmitted(_ queue: inout ArraySlice<RouteCandidate>) -> RouteCandidate? {
+    private static func nextAdmitted(_ queue: inout RouteCandidates) -> RouteCandidate? {
         while let candidate = queue.popFirst() {
             guard candidate.isTrial else { return candidate }
             switch candidate.runtime.admit(now: MonotonicTime.now()) {

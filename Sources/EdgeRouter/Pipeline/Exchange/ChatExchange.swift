@@ -18,7 +18,7 @@ final class ChatExchange: UpstreamCallReader {  // the winner's call delivers it
     private let environment: ExchangeEnvironment
 
     private weak var observer: (any ChatExchangeObserver)?
-    private var queue: ArraySlice<RouteCandidate>
+    private var queue: RouteCandidates
     private var attempts = 0
     private var failures: [AttemptFailure] = []
     /// Attempts that rejected the request as invalid, until another deployment serves it (or none does).
@@ -37,7 +37,7 @@ final class ChatExchange: UpstreamCallReader {  // the winner's call delivers it
         self.maxAttempts = maxAttempts
         self.deadline = deadline
         self.environment = environment
-        self.queue = plan.candidates[...]
+        self.queue = plan.candidates
     }
 
     /// Starts the first attempt; `observer` hears how it goes.

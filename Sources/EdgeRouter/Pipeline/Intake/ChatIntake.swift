@@ -98,7 +98,7 @@ struct ChatIntake: Sendable {
             throw EdgeRouterError(.invalidRequest, error.message, param: error.param)
         }
         var refusal: WireError?
-        var kept: [RouteCandidate] = []
+        var kept = RouteCandidates()
         kept.reserveCapacity(plan.candidates.count)
         // A Responses request's stored conversation (its `previous_response_id`'s), for native deployments.
         let conversation = request.responses.map { Array(neutral.messages.prefix(max(0, neutral.messages.count - $0.chat.messages.count))) }
