@@ -10,7 +10,7 @@ import RoutingCore
 /// dialect. This type only moves the request along those stages and keeps the request's metrics; nothing in it
 /// waits: the connection's ``ChatCompletionsHandler`` feeds it the request, the exchange feeds it the answer.
 final class ChatResponder: ChatExchangeObserver {
-    private enum Phase {
+    enum Phase {
         /// Reading the body.
         case receiving
         /// Asking the cache's shared tier (Redis) for the answer.
@@ -32,53 +32,55 @@ final class ChatResponder: ChatExchangeObserver {
         case over
     }
 
-    private let pipeline: ChatPipeline
+    // The members without `private` are shared with the cache's phases (ChatResponder+Cache.swift), which an
+    // extension in another file cannot reach otherwise; like every member, they are touched on `eventLoop` only.
+    let pipeline: ChatPipeline
     private let head: HTTPRequest
-    private let endpoint: ChatEndpoint
+    let endpoint: ChatEndpoint
     private let peer: IPAddress?
-    private let eventLoop: any EventLoop
-    private let writer: ChatResponseWriter
-    private let received = ContinuousClock.now
+    let eventLoop: any EventLoop
+    let writer: ChatResponseWriter
+    let received = ContinuousClock.now
     /// The router's own id, or the client's (`x-edge-request-id`) for a resumable answer.
-    private var requestID = EdgeRequestContext.makeRequestID()
-    private var trail: RequestTrail
+    var requestID = EdgeRequestContext.makeRequestID()
+    var trail: RequestTrail
     /// The id the client chose for a resumable answer, checked at admission.
     private var clientRequestID: String?
     /// The `x-edge-metadata` header's fields, read at admission, merged over the body's once it is read.
     private var headerMetadata: [RequestMetadata.Field] = []
-    private var phase = Phase.receiving
-    private var key: GatewayKey?
-    private var body = ByteBuffer()
-    private var placement: ClientPlacement?
+    var phase = Phase.receiving
+    var key: GatewayKey?
+    var body = ByteBuffer()
+    var placement: ClientPlacement?
     private var exchange: ChatExchange?
     /// Counted in the router's in-flight requests (from the exchange's start to the outcome's record).
     private var inFlight = false
     /// Where the answer is kept when it is resumable; nil when it is not.
-    private var buffer: StreamBuffer?
+    var buffer: StreamBuffer?
     /// A Responses API request's conversation before its answer (a `previous_response_id`'s, then its input), kept
     /// with the answer when it is stored.
     private var responsesConversation: [ChatMessage]?
     /// Cancels the answer once it has run ``ResumeSettings/maxUnattended`` with nobody attached.
     private var unattendedTimer: Scheduled<Void>?
     /// What the request's headers say about the cache, read at admission.
-    private var cacheOptions: CacheRequestOptions?
+    var cacheOptions: CacheRequestOptions?
     /// The cached answer being fetched by this request (it leads), with the policy it is stored under.
-    private var cacheFill: CacheFill?
-    private var cachePolicy: CachePolicy?
+    var cacheFill: CacheFill?
+    var cachePolicy: CachePolicy?
     /// The answer under way this request follows.
-    private var followed: CacheFill?
+    var followed: CacheFill?
     /// The checked request, kept until it is planned (a miss) or answered (a hit): a hit needs no routing plan.
     /// While following, if the followed answer fails before its first token, this request plans and asks the
     /// providers itself.
-    private var checked: CheckedChat?
+    var checked: CheckedChat?
     /// The gap between a paced streamed hit's events (the request's policy's ``CachePolicy/replayPacing``).
-    private var replayPacing = Duration.zero
+    var replayPacing = Duration.zero
     /// The next event of a paced replay.
-    private var replayTimer: Scheduled<Void>?
+    var replayTimer: Scheduled<Void>?
     /// `x-edge-cache`: `hit`, `miss` or `coalesced`; nil when the request is not cacheable.
-    private var cacheStatus: String?
+    var cacheStatus: String?
     /// The headers of a hit or a followed answer.
-    private var cacheHeaders = HTTPFields()
+    var cacheHeaders = HTTPFields()
 
     init(
         pipeline: ChatPipeline, head: HTTPRequest, endpoint: ChatEndpoint, connection: ChatCompletionsHandler, peer: IPAddress?,
@@ -307,7 +309,7 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// Plans the checked request's route (a routing decision) and asks the providers; a request no planned
     /// deployment can carry is refused here.
-    private func planAndStart() {
+    func planAndStart() {
         guard let checked else { return }
         self.checked = nil
         let admitted: AdmittedChat
@@ -324,7 +326,7 @@ final class ChatResponder: ChatExchangeObserver {
     }
 
     /// Asks the providers for the answer.
-    private func startExchange(_ admitted: AdmittedChat) {
+    func startExchange(_ admitted: AdmittedChat) {
         let exchange = ChatExchange(
             plan: admitted.plan, maxAttempts: pipeline.configuration.server.maxAttempts, deadline: admitted.deadline,
             environment: pipeline.exchangeEnvironment(
@@ -424,7 +426,7 @@ final class ChatResponder: ChatExchangeObserver {
     // MARK: Answers
 
     /// Answers with an error (before anything of a response was written), with the client's place headers.
-    private func answer(_ error: any Error) {
+    func answer(_ error: any Error) {
         phase = .over
         let shaped = decorated(error)
         writer.answer(shaped)
@@ -433,7 +435,7 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// Puts the request on record, once: the log, the spend metrics, the key's budget and token rate. The answer
     /// is over: a resumable one's buffer is kept for ``ResumeSettings/retain`` from now.
-    private func account(status: Int, errorType: String?) {
+    func account(status: Int, errorType: String?) {
         unattendedTimer?.cancel()
         unattendedTimer = nil
         if let buffer {
@@ -447,7 +449,7 @@ final class ChatResponder: ChatExchangeObserver {
 
     /// Keeps a complete Responses API answer (asked with `store`, the default) for `GET /v1/responses/{id}` and later
     /// `previous_response_id`s, under the key that asked.
-    private func storeResponse(_ answer: ResponsesAssembler) {
+    func storeResponse(_ answer: ResponsesAssembler) {
         guard let conversation = responsesConversation, let key else { return }
         var whole = conversation
         if let output = answer.outputMessage { whole.append(output) }
@@ -531,242 +533,8 @@ final class ChatResponder: ChatExchangeObserver {
         return headers
     }
 
-    // MARK: The response cache
-
-    /// The request's cache key, when its key's or model's policy (or its `x-edge-cache-ttl`) makes it cacheable
-    /// and it is deterministic or the policy caches non-deterministic requests too; nil otherwise.
-    private func cacheKey(for checked: CheckedChat) -> (key: CacheKey, policy: CachePolicy)? {
-        guard let key, let options = cacheOptions,
-            let policy = options.effective(key.cache ?? pipeline.configuration.cache.models[checked.model.name])
-        else { return nil }
-        let canonical = body.withUnsafeReadableBytes { raw in
-            raw.withMemoryRebound(to: UInt8.self) { bytes in
-                CacheKey.make(
-                    tenant: key.id, dialect: endpoint.dialect, model: checked.request.model,
-                    passedOn: checked.request.passedOn, body: bytes, responses: endpoint == .responses)
-            }
-        }
-        guard let canonical, canonical.isDeterministic || policy.nondeterministic else { return nil }
-        return (canonical.key, policy)
-    }
-
-    /// Looks the request up: a hit is answered now, an identical answer under way is followed (both return
-    /// true); on a miss this request fetches the answer (and leads, when it is to be stored).
-    private func consultCache(_ checked: CheckedChat, _ canonical: (key: CacheKey, policy: CachePolicy)) -> Bool {
-        let options = cacheOptions
-        replayPacing = checked.request.stream ? canonical.policy.replayPacing : .zero
-        let lookup = pipeline.cache.lookup(
-            canonical.key, policy: canonical.policy, bypass: options?.bypassLookup ?? false, noStore: options?.noStore ?? false)
-        switch lookup {
-        case .hit(let answer):
-            cacheStatus = "hit"
-            replay(answer)
-            return true
-        case .follow(let fill):
-            return follow(fill)
-        case .lead(let fill):
-            cacheStatus = "miss"
-            trail.cacheStatus = "miss"
-            cacheFill = fill
-            cachePolicy = canonical.policy
-            if let redis = pipeline.cache.redis, !(options?.bypassLookup ?? false) {
-                phase = .lookingUp
-                let bound = NIOLoopBound(self, eventLoop: eventLoop)
-                redis.get(canonical.key).hop(to: eventLoop).whenComplete { result in
-                    let found: CachedAnswer?? = try? result.get()
-                    bound.value.sharedTierAnswered(found ?? nil)
-                }
-                return true
-            }
-            pipeline.cache.metrics.miss()
-            return false
-        case .miss:
-            cacheStatus = "miss"
-            trail.cacheStatus = "miss"
-            pipeline.cache.metrics.miss()
-            return false
-        }
-    }
-
-    /// The shared tier answered the lookup: its answer is kept in the memory tier, given to the requests that
-    /// follow this one, and replayed; without one, the providers are asked.
-    private func sharedTierAnswered(_ found: CachedAnswer?) {
-        guard case .lookingUp = phase else { return }  // the client left meanwhile
-        guard let found, let fill = cacheFill, let policy = cachePolicy else {
-            pipeline.cache.metrics.miss()
-            planAndStart()
-            return
-        }
-        cacheFill = nil
-        pipeline.cache.metrics.hit()
-        let age = Duration.milliseconds(max(0, UnixTime.nowMs() - found.storedAtMs))
-        pipeline.cache.store(found, for: fill, ttl: max(.milliseconds(1), policy.ttl - age), share: false)
-        fill.start(found.providerDialect, provider: found.provider, upstreamModel: found.upstreamModel)
-        for frame in found.frames { fill.append(frame) }
-        fill.complete()
-        cacheStatus = "hit"
-        replay(found)
-    }
-
-    /// The headers of an answer from the cache (or followed): the client's place, the request id, which provider
-    /// gave the answer, and `x-edge-cache`.
-    private func cachedHeaders(provider: String, upstreamModel: String, age: Int64?) -> HTTPFields {
-        var headers = placement?.headers ?? [:]
-        headers[.edgeRequestID] = requestID
-        headers[.edgeProvider] = provider
-        headers[.edgeUpstreamModel] = upstreamModel
-        headers[.edgeResumable] = buffer == nil ? "false" : "true"
-        if let cacheStatus { headers[.edgeCache] = cacheStatus }
-        if let age { headers[.age] = String(age) }
-        return headers
-    }
-
-    /// Answers from a stored answer: its frames go through the writer as a live answer's would, all at once (one
-    /// write), or one by one ``replayPacing`` apart for a streamed hit whose policy paces replays.
-    private func replay(_ cached: CachedAnswer) {
-        phase = .over
-        checked = nil
-        body = ByteBuffer()
-        trail.cacheStatus = "hit"
-        trail.costSavedUSD = cached.costUSD
-        let headers = cachedHeaders(
-            provider: cached.provider, upstreamModel: cached.upstreamModel, age: ResponseCache.age(of: cached))
-        writer.start(providerDialect: cached.providerDialect, headers: headers)
-        if replayPacing > .zero, cached.frames.count > 1 {
-            phase = .replaying
-            replayFrame(of: cached, at: 0, headers: headers)
-            return
-        }
-        for frame in cached.frames {
-            trail.observe(frame)
-            guard writer.append(frame) else {
-                answer(EdgeRouterError(.responseTooLarge, "The cached answer is larger than this router's max_response_bytes."))
-                return
-            }
-        }
-        replayed(cached, headers: headers)
-    }
-
-    /// Writes one event of a paced replay, and schedules the next one ``replayPacing`` later (the last one ends the
-    /// answer). A client that leaves meanwhile cancels the timer (``stopUpstream()``).
-    private func replayFrame(of cached: CachedAnswer, at index: Int, headers: HTTPFields) {
-        replayTimer = nil
-        guard case .replaying = phase, index < cached.frames.count else { return }
-        let frame = cached.frames[index]
-        trail.observe(frame)
-        _ = writer.append(frame)  // streamed: never refused for its size
-        guard index + 1 < cached.frames.count else {
-            phase = .over
-            replayed(cached, headers: headers)
-            return
-        }
-        writer.flush()
-        // Bound to this event loop, where the timer fires: the responder is only ever touched there.
-        let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        replayTimer = eventLoop.scheduleTask(in: TimeAmount(replayPacing)) {
-            bound.value.replayFrame(of: cached, at: index + 1, headers: headers)
-        }
-    }
-
-    /// A hit was written whole: the answer ends, is kept when the Responses API asked to store it (under the new
-    /// response id this answer got), and goes on record.
-    private func replayed(_ cached: CachedAnswer, headers: HTTPFields) {
-        writer.complete(headers: headers, fallbackModel: cached.upstreamModel) { [self] answer in storeResponse(answer) }
-        pipeline.metrics.recordRequest(.ok, deployment: nil, duration: ContinuousClock.now - received)
-        account(status: 200, errorType: nil)
-    }
-
-    /// Follows an identical request's answer under way; false when it can no longer be followed (then this
-    /// request fetches its own).
-    private func follow(_ fill: CacheFill) -> Bool {
-        let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        guard let catchup = fill.subscribe(on: eventLoop, { event in bound.value.followed(event) }) else { return false }
-        cacheStatus = "coalesced"
-        trail.cacheStatus = "coalesced"
-        followed = fill
-        phase = .following
-        for event in catchup.events { followed(event) }
-        if case .relaying = phase { writer.flush() }
-        return true
-    }
-
-    /// One event of the followed answer, on this request's event loop.
-    private func followed(_ event: CacheFill.Event) {
-        switch event {
-        case .started(let dialect, let provider, let upstreamModel):
-            guard case .following = phase else { return }
-            phase = .relaying
-            cacheHeaders = cachedHeaders(provider: provider, upstreamModel: upstreamModel, age: nil)
-            writer.start(providerDialect: dialect, headers: cacheHeaders)
-        case .frame(let frame):
-            guard case .relaying = phase else { return }
-            trail.observe(frame)
-            guard writer.append(frame) else {
-                phase = .over
-                answer(EdgeRouterError(.responseTooLarge, "The answer grew past this router's max_response_bytes."))
-                return
-            }
-            writer.flush()
-        case .completed:
-            guard case .relaying = phase else { return }
-            phase = .over
-            followed = nil
-            writer.complete(headers: cacheHeaders, fallbackModel: cacheHeaders[.edgeUpstreamModel] ?? "") { [self] answer in
-                storeResponse(answer)
-            }
-            checked = nil
-            body = ByteBuffer()
-            pipeline.metrics.recordRequest(.ok, deployment: nil, duration: ContinuousClock.now - received)
-            account(status: 200, errorType: nil)
-        case .abandoned:
-            followed = nil
-            switch phase {
-            case .following:
-                // Nothing was written: this request asks the providers itself.
-                trail.cacheStatus = "miss"
-                cacheStatus = "miss"
-                pipeline.cache.metrics.miss()
-                planAndStart()
-            case .relaying:
-                phase = .over
-                writer.fail(
-                    EdgeRouterError(.streamInterrupted, "The provider's stream broke off before the answer was complete."))
-                account(status: 200, errorType: ErrorResponse.openAICode(of: .streamInterrupted))
-            default:
-                break
-            }
-        }
-    }
-
-    /// The led answer is complete: stored (when it fits its bound), then its followers told.
-    private func storeFill(_ start: ExchangeStart) {
-        guard let fill = cacheFill, let policy = cachePolicy else { return }
-        cacheFill = nil
-        if let frames = fill.keptFrames {
-            var usage = UsageTally()
-            for frame in frames { usage.observe(frame) }
-            let tokens = usage.tokens(promptBytes: trail.promptBytes).tokens
-            let answer = CachedAnswer(
-                providerDialect: start.deployment.provider.dialect, provider: start.deployment.provider.id,
-                upstreamModel: start.deployment.upstreamModel, frames: frames, storedAtMs: UnixTime.nowMs(),
-                costUSD: start.deployment.price.cost(of: tokens))
-            pipeline.cache.store(answer, for: fill, ttl: policy.ttl)
-        } else {
-            pipeline.cache.release(fill)
-        }
-        fill.complete()
-    }
-
-    /// The led answer will not be complete: its followers are told, and nothing is stored.
-    private func abandonFill() {
-        guard let fill = cacheFill else { return }
-        cacheFill = nil
-        pipeline.cache.release(fill)
-        fill.abandon()
-    }
-
     /// Records the request's outcome, once.
-    private func finish(_ outcome: RouterMetrics.Outcome, start: ExchangeStart?) {
+    func finish(_ outcome: RouterMetrics.Outcome, start: ExchangeStart?) {
         guard inFlight else { return }
         inFlight = false
         pipeline.metrics.requestEnded()
