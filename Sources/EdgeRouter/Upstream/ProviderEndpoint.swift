@@ -17,19 +17,28 @@ enum ProviderEndpoint {
 
     /// The URL of a streaming chat request to `deployment`.
     static func url(for deployment: Deployment) -> String {
-        let base = deployment.provider.baseURL
+        deployment.provider.baseURL + path(for: deployment)
+    }
+
+    /// The path of a streaming chat request to `deployment`, after the base URL.
+    static func path(for deployment: Deployment) -> String {
         switch deployment.provider.dialect {
-        case .openai: return base + "/chat/completions"
-        case .openaiResponses: return base + "/responses"
-        case .anthropic: return base + "/v1/messages"
-        case .gemini: return base + "/v1beta/models/" + pathSegment(deployment.upstreamModel) + ":streamGenerateContent?alt=sse"
-        case .cog: return base + "/predictions"
+        case .openai: "/chat/completions"
+        case .openaiResponses: "/responses"
+        case .anthropic: "/v1/messages"
+        case .gemini: "/v1beta/models/" + pathSegment(deployment.upstreamModel) + ":streamGenerateContent?alt=sse"
+        case .cog: "/predictions"
         }
     }
 
     /// The URL of the Cog prediction `id` of `deployment` (`PUT` creates it), and of its cancel.
     static func cogPredictionURL(for deployment: Deployment, id: String, cancel: Bool = false) -> String {
-        deployment.provider.baseURL + "/predictions/" + pathSegment(id) + (cancel ? "/cancel" : "")
+        deployment.provider.baseURL + cogPredictionPath(id: id, cancel: cancel)
+    }
+
+    /// The path of the Cog prediction `id`, and of its cancel, after the base URL.
+    static func cogPredictionPath(id: String, cancel: Bool = false) -> String {
+        "/predictions/" + pathSegment(id) + (cancel ? "/cancel" : "")
     }
 
     /// A fresh prediction id: 26 lowercase base-32 characters from 128 random bits, as Cog's documentation

@@ -7,21 +7,18 @@ import RoutingCore
 
 /// One request to one deployment, from sending it to the end of its stream.
 ///
-/// A call lives on one event loop, the client connection's: it is sent from there, async-http-client calls it back
-/// there (and prefers a pooled connection of that loop; a *required* loop would make it close the connection after
-/// one request), and its reader, the exchange, runs there too. So a frame is parsed, handed on and written to the
-/// client by one thread, with no lock, no task and no wake-up in between.
+/// A call lives on one event loop, the client connection's: it takes a pooled connection of that loop
+/// (``UpstreamPool``), which calls it back there, and its reader, the exchange, runs there too. So a frame is
+/// parsed, handed on and written to the client by one thread, with no lock, no task and no wake-up in between.
 ///
 /// Until the first content token the call reports to its race (`onFirstToken`, once: the first token, or why there
 /// will be none) and holds the frames it parses; the winner's reader then attaches and gets the held frames and
 /// every later step as it is parsed. Every call ends in ``cancel()`` or in its stream's end; ``cancel()`` after the
 /// end is harmless.
 ///
-/// `@unchecked Sendable` is safe because every stored `var` is touched on `eventLoop` only: async-http-client calls
-/// the delegate there, one callback at a time, and the exchange calls in from there.
-final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
-    typealias Response = Void
-
+/// `@unchecked Sendable` is safe because every stored `var` is touched on `eventLoop` only: the connection calls
+/// the receiver there, one callback at a time, and the exchange calls in from there.
+final class UpstreamCall: UpstreamResponseReceiver, @unchecked Sendable {
     /// How the first token went, reported once to the call's race.
     enum FirstToken: Sendable {
         case arrived(FirstTokenTiming)
@@ -36,17 +33,22 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
 
     let deployment: Deployment
     let eventLoop: any EventLoop
-    /// The race's callback: the first token arrives on async-http-client's delegate callbacks, and no task waits
-    /// for it. Set to nil once used, which also breaks the cycle through the race.
+    /// The race's callback: the first token arrives on the connection's callbacks, and no task waits for it. Set to nil once used, which also breaks the cycle through the race.
     private var onFirstToken: ((FirstToken) -> Void)?
     /// Keeps the request counted as in flight at its deployment until the call is dropped.
     private let inFlight: InFlightToken?
 
     private var inbox = Inbox()
     private weak var reader: (any UpstreamCallReader)?
-    private var task: HTTPClient.Task<Void>?
-    /// The receiver's pause while the reader is behind.
-    private var paused: EventLoopPromise<Void>?
+    /// The connection carrying the request, once it has one.
+    private var connection: UpstreamConnection?
+    /// The request, kept until the response starts: a reused connection that the provider closed as the request
+    /// went out is retried once on a fresh one.
+    private var request: UpstreamRequest?
+    private var pool: UpstreamPool?
+    private var hasRetried = false
+    /// Reading from the provider waits while the reader is behind.
+    private var isPaused = false
 
     var started = ContinuousClock.now
     var timeToFirstByte: Duration?
@@ -76,46 +78,66 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
         self.onFirstToken = onFirstToken
     }
 
-    /// Sends the chat request (`body`, already in the provider's dialect) with the provider's client of `clients`;
-    /// a provider without a client fails the call. `passedOn` are client headers of the provider's own dialect.
+    /// Sends the chat request (`body`, already in the provider's dialect) on a pooled connection of the call's
+    /// loop; a provider without a pool fails the call. `passedOn` are client headers of the provider's own dialect.
     func send(
         with clients: UpstreamClients, body: ByteBuffer, passedOn: [(name: String, value: String)] = [], logger: Logger
     ) {
         let provider = deployment.provider
         errorText = clients.errorText
-        guard let client = clients.client(for: provider) else {
-            fail(AttemptFailure(.connection, deployment: deployment.label, detail: "no client for the provider"))
-            return
-        }
-        var headers = HTTPHeaders()
-        for header in ProviderEndpoint.headers(for: provider, passedOn: passedOn) { headers.add(name: header.name, value: header.value) }
-        var url = ProviderEndpoint.url(for: deployment)
-        var method = HTTPMethod.POST
-        if provider.dialect == .cog {
-            // The router names the prediction, so that it can cancel it when the client goes.
-            let id = ProviderEndpoint.newPredictionID()
-            url = ProviderEndpoint.cogPredictionURL(for: deployment, id: id)
-            method = .PUT
-            cogPrediction = (id, client, logger)
-        }
-        let request: HTTPClient.Request
-        do {
-            request = try HTTPClient.Request(url: url, method: method, headers: headers, body: .byteBuffer(body))
-        } catch {
+        guard let pool = clients.pool(for: provider) else {
             fail(
                 AttemptFailure(
                     .connection, deployment: deployment.label, detail: "the provider's URL is not usable",
-                    logDetail: errorText.logDetail(error)))
+                    logDetail: clients.poolProblem(for: provider)))
             return
         }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(8 + passedOn.count + provider.headers.count)
+        headers.add(name: "host", value: pool.budget.origin.hostHeader)
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        for header in ProviderEndpoint.headers(for: provider, passedOn: passedOn) { headers.add(name: header.name, value: header.value) }
+        var path = ProviderEndpoint.path(for: deployment)
+        var method = HTTPMethod.POST
+        if provider.dialect == .cog, let client = clients.client(for: provider) {
+            // The router names the prediction, so that it can cancel it when the client goes.
+            let id = ProviderEndpoint.newPredictionID()
+            path = ProviderEndpoint.cogPredictionPath(id: id)
+            method = .PUT
+            cogPrediction = (id, client, logger)
+        }
+        request = UpstreamRequest(
+            head: HTTPRequestHead(version: .http1_1, method: method, uri: pool.budget.origin.target(path), headers: headers),
+            body: body)
+        self.pool = pool
         started = ContinuousClock.now
         watch = StreamWatch(
             idle: provider.timeouts.idle, stream: provider.timeouts.stream, clientStall: clients.clientStallTimeout,
             now: .now())
         armWatch()
-        let task = client.execute(request: request, delegate: self, eventLoop: .delegate(on: eventLoop), logger: logger)
-        // A call cancelled while `execute` ran (its failure reported synchronously) stops the request now.
-        if inbox.isCancelled { task.cancel() } else { self.task = task }
+        acquireConnection(fresh: false)
+    }
+
+    /// Takes a connection from the pool and sends the request on it.
+    private func acquireConnection(fresh: Bool) {
+        pool?.acquire(on: eventLoop, fresh: fresh) { [self] result in
+            switch result {
+            case .success(let connection):
+                // Cancelled, timed out or failed while the connection was being found: it goes back unused.
+                guard !isClosed, let request else {
+                    connection.giveBack()
+                    return
+                }
+                guard connection.start(request, receiver: self) else {
+                    connection.giveBack()
+                    acquireConnection(fresh: true)
+                    return
+                }
+                self.connection = connection
+            case .failure(let error):
+                upstreamResponse(failed: error)
+            }
+        }
     }
 
     /// Makes `reader` the call's reader: it gets the steps held so far, then every later one as it is parsed.
@@ -131,10 +153,10 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
 
     /// Lets a receiver paused for a slow reader go on (the reader caught up).
     func resume() {
-        guard let paused else { return }
-        self.paused = nil
+        guard isPaused else { return }
+        isPaused = false
         watch?.resume(at: .now())
-        paused.succeed()
+        connection?.resumeReading(for: self)
     }
 
     /// Stops the call: a request still running is cancelled, which closes its connection, and nothing more is
@@ -145,7 +167,7 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
         stopWatch()
         resume()
         if wasOpen {
-            task?.cancel()
+            connection?.abort(for: self)
             cancelPrediction()
         }
     }
@@ -205,21 +227,39 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
         push(.failed(failure))
         report(.failed(failure))
         if cancelRequest {
-            task?.cancel()
+            connection?.abort(for: self)
             cancelPrediction()
         }
     }
 
-    /// A future that completes when the receiver may read on: at once, unless the reader is too far behind
-    /// (callback side). Before a reader attaches the receiver never pauses: the held steps are bounded by bytes.
-    func backpressure() -> EventLoopFuture<Void> {
-        if !inbox.isCancelled { reader?.upstreamCallDidFinishBuffer(self) }
+    /// Whether the connection may read on (callback side): yes, unless the reader is too far behind. Before a
+    /// reader attaches the call never pauses: the held steps are bounded by bytes.
+    func mayReadOn() -> Bool {
         let behind = inbox.isAttached && (reader?.isBackedUp ?? false)
-        guard behind, !inbox.isClosed else { return eventLoop.makeSucceededVoidFuture() }
-        if paused == nil { watch?.pause(at: .now()) }
-        let promise = paused ?? eventLoop.makePromise(of: Void.self)
-        paused = promise
-        return promise.futureResult
+        guard behind, !inbox.isClosed else { return true }
+        if !isPaused { watch?.pause(at: .now()) }
+        isPaused = true
+        return false
+    }
+
+    /// One burst of reads was handed on (callback side): the reader flushes what it wrote.
+    func finishBurst() {
+        if !inbox.isCancelled { reader?.upstreamCallDidFinishBuffer(self) }
+    }
+
+    /// The request went out, or failed: it is not sent again.
+    func forgetRequest() {
+        request = nil
+    }
+
+    /// A reused connection failed before any byte of the response: the request goes once more on a fresh
+    /// connection. False when it was retried already (or is no longer wanted).
+    func retryOnFreshConnection() -> Bool {
+        guard !hasRetried, request != nil, !isClosed else { return false }
+        hasRetried = true
+        connection = nil
+        acquireConnection(fresh: true)
+        return true
     }
 
     // MARK: The stream's clock
@@ -270,8 +310,8 @@ final class UpstreamCall: HTTPClientResponseDelegate, @unchecked Sendable {
     private static func millis(_ amount: TimeAmount) -> Int64 { amount.nanoseconds / 1_000_000 }
 }
 
-/// Reads an upstream call's steps, on the call's event loop: a callback because the steps arrive on
-/// async-http-client's delegate callbacks, and are handed on as they come, with no queue or task between.
+/// Reads an upstream call's steps, on the call's event loop: a callback because the steps arrive on the
+/// connection's callbacks, and are handed on as they come, with no queue or task between.
 protocol UpstreamCallReader: AnyObject {
     /// The next step of the stream: frames in order, then at most one terminal step.
     func upstreamCall(_ call: UpstreamCall, received step: UpstreamCall.Step)

@@ -2,10 +2,13 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RoutingCore
 import Synchronization
 
-/// One pooled keep-alive HTTP client per provider, so each provider's connect timeout and pool size apply.
+/// Each provider's upstream connections: its ``UpstreamPool`` for chat streams (the hot path), and an
+/// async-http-client for the rest (embeddings, token counts, Cog's cancels), each with the provider's connect
+/// timeout, pool size and CA bundle.
 ///
 /// A configuration reload makes new `UpstreamClients` for its providers with ``replacing(providers:)``: a provider
 /// whose connect timeout, pool size and CA bundle did not change keeps its client, and its warm connections; the clients a
@@ -13,7 +16,7 @@ import Synchronization
 public final class UpstreamClients: Sendable {
     /// Connections per provider when it declares no capacity.
     public static let defaultPoolSize = 4096
-    private let clients: [String: HTTPClient]
+    private let clients: [String: ProviderClient]
     private let owner: ClientOwner
     /// Sanitizes provider text, redacting every configured provider's credentials.
     let errorText: UpstreamErrorText
@@ -29,7 +32,7 @@ public final class UpstreamClients: Sendable {
     }
 
     private init(providers: [Provider], clientStallTimeout: Duration, owner: ClientOwner) {
-        var clients: [String: HTTPClient] = [:]
+        var clients: [String: ProviderClient] = [:]
         for provider in providers { clients[provider.id] = owner.client(for: provider) }
         self.clients = clients
         self.owner = owner
@@ -44,7 +47,20 @@ public final class UpstreamClients: Sendable {
 
     /// The client for a provider id of the configuration these clients were made for.
     func client(for provider: Provider) -> HTTPClient? {
-        clients[provider.id]
+        clients[provider.id]?.http
+    }
+
+    /// The connection pool for a provider id of the configuration these clients were made for; nil when the
+    /// provider's base URL or CA bundle cannot serve one (``poolProblem(for:)`` says why).
+    func pool(for provider: Provider) -> UpstreamPool? {
+        if case .success(let pool)? = clients[provider.id]?.pool { return pool }
+        return nil
+    }
+
+    /// Why a provider has no pool, for the logs.
+    func poolProblem(for provider: Provider) -> String {
+        if case .failure(let problem)? = clients[provider.id]?.pool { return problem.text }
+        return "no client for the provider"
     }
 
     /// Closes every pooled connection, of these clients and of every set replaced or replacing them; call once,
@@ -54,19 +70,30 @@ public final class UpstreamClients: Sendable {
     }
 }
 
-/// Every HTTP client made for any configuration the router has served, by provider id, connect timeout, pool size
-/// and CA bundle (what an `HTTPClient` is configured with); each is made once and shut down once.
+/// A provider's clients: its connection pool, or why it has none, and its async-http-client.
+private struct ProviderClient: Sendable {
+    struct Problem: Error {
+        var text: String
+    }
+
+    var pool: Result<UpstreamPool, Problem>
+    var http: HTTPClient
+}
+
+/// Every client made for any configuration the router has served, by provider id, base URL, connect timeout, pool
+/// size and CA bundle (what they are configured with); each is made once and shut down once.
 private final class ClientOwner: Sendable {
     private let eventLoopGroup: any EventLoopGroup
-    private let clients = Mutex<[String: HTTPClient]>([:])
+    private let clients = Mutex<[String: ProviderClient]>([:])
 
     init(eventLoopGroup: any EventLoopGroup) {
         self.eventLoopGroup = eventLoopGroup
     }
 
-    func client(for provider: Provider) -> HTTPClient {
+    func client(for provider: Provider) -> ProviderClient {
         let poolSize = max(provider.capacity ?? UpstreamClients.defaultPoolSize, 8)
-        let key = "\(provider.id)\u{0}\(provider.timeouts.connect.nanoseconds)\u{0}\(poolSize)\u{0}\(provider.caBundlePath ?? "")"
+        let key = [provider.id, provider.baseURL, "\(provider.timeouts.connect.nanoseconds)", "\(poolSize)", provider.caBundlePath ?? ""]
+            .joined(separator: "\u{0}")
         return clients.withLock { clients in
             if let client = clients[key] { return client }
             var configuration = HTTPClient.Configuration()
@@ -84,7 +111,9 @@ private final class ClientOwner: Sendable {
             // Redirects would re-send the request body and our provider key somewhere we did not configure.
             configuration.redirectConfiguration = .disallow
             configuration.tlsConfiguration = CABundle.clientTLS(trusting: provider.caBundlePath)
-            let client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
+            let client = ProviderClient(
+                pool: Self.pool(for: provider, limit: poolSize, group: eventLoopGroup),
+                http: HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration))
             clients[key] = client
             return client
         }
@@ -96,7 +125,29 @@ private final class ClientOwner: Sendable {
             return Array(clients.values)
         }
         for client in all {
-            try? await client.shutdown()
+            if case .success(let pool) = client.pool { await pool.shutdown() }
+            try? await client.http.shutdown()
         }
+    }
+
+    /// The pool of `provider`'s chat streams, with the same connect timeout, limit and trust as its HTTP client.
+    private static func pool(for provider: Provider, limit: Int, group: any EventLoopGroup) -> Result<UpstreamPool, ProviderClient.Problem> {
+        guard let origin = UpstreamOrigin(baseURL: provider.baseURL) else {
+            return .failure(.init(text: "the base URL is not http(s)://host[:port][/path]"))
+        }
+        var tls: NIOSSLContext?
+        if origin.isTLS {
+            var configuration = CABundle.clientTLS(trusting: provider.caBundlePath)
+            configuration.applicationProtocols = ["http/1.1"]
+            do {
+                tls = try NIOSSLContext(configuration: configuration)
+            } catch {
+                return .failure(.init(text: "TLS cannot be set up: \(error)"))
+            }
+        }
+        return .success(
+            UpstreamPool(
+                origin: origin, tls: tls, connectTimeout: .nanoseconds(provider.timeouts.connect.nanoseconds), limit: limit,
+                group: group))
     }
 }

@@ -119,6 +119,17 @@ struct UpstreamErrorText: Sendable {
 
     /// The kind of a connection error, for clients: never a host, a port, an address or an error's own text.
     static func describe(_ error: any Error) -> String {
+        if let error = error as? UpstreamConnectionError {
+            switch error.kind {
+            case .connect(let cause, _): return describe(cause)
+            case .broken(let cause): return describe(cause)
+            case .closedByProvider: return "the provider closed the connection"
+            case .shutDown: return "the router is shutting down"
+            }
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error {
+            return "could not connect to the provider: connect timed out"
+        }
         if let error = error as? HTTPClientError {
             switch error {
             case .connectTimeout: return "could not connect to the provider: connect timed out"

@@ -1,19 +1,19 @@
-import AsyncHTTPClient
 import EdgeWire
 import NIOCore
 import NIOHTTP1
 import RoutingCore
 
-/// async-http-client's callbacks, on the call's event loop: the response head, the SSE stream parsed as it
-/// arrives, and the end.
+/// The connection's callbacks, on the call's event loop: the response head, the SSE stream parsed as it arrives,
+/// and the end.
 extension UpstreamCall {
     /// How much of a non-2xx body is kept to find the provider's message.
     static let rejectionBodyLimit = 64 * 1024
     /// The largest whole JSON answer taken from a Cog predictor that does not stream.
     static let wholeAnswerLimit = 16 << 20
 
-    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+    func upstreamResponse(head: HTTPResponseHead) {
         timeToFirstByte = ContinuousClock.now - started
+        forgetRequest()
         noteRead()
         let status = Int(head.status.code)
         if (200..<300).contains(status), deployment.provider.dialect == .cog, !deployment.provider.streams {
@@ -32,10 +32,9 @@ extension UpstreamCall {
             let retryAfter = head.headers.first(name: "retry-after").flatMap { RetryAfter.parse($0) }
             rejection = (status, retryAfter, ByteBuffer())
         }
-        return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    func upstreamResponse(body buffer: ByteBuffer) -> Bool {
         noteRead()
         if var held = rejection {
             rejection = nil  // not two copies of the body while it grows
@@ -47,20 +46,20 @@ extension UpstreamCall {
             rejection = held
             // The start of the body holds the message; the rest is not worth reading (nor waiting for).
             if held.body.readableBytes >= Self.rejectionBodyLimit, !isClosed { fail(rejected(held), cancelRequest: true) }
-            return task.eventLoop.makeSucceededVoidFuture()
+            return true
         }
-        guard !isClosed else { return task.eventLoop.makeSucceededVoidFuture() }
+        guard !isClosed else { return true }
         if var whole = wholeAnswer {
             wholeAnswer = nil  // not two copies of the body while it grows
             guard whole.readableBytes + buffer.readableBytes <= Self.wholeAnswerLimit else {
                 fail(
                     AttemptFailure(.malformed, deployment: deployment.label, detail: "the prediction's answer exceeded the size limit"),
                     cancelRequest: true)
-                return task.eventLoop.makeSucceededVoidFuture()
+                return true
             }
             whole.writeImmutableBuffer(buffer)
             wholeAnswer = whole
-            return task.eventLoop.makeSucceededVoidFuture()
+            return true
         }
         do {
             try buffer.withUnsafeReadableBytes { bytes in
@@ -71,12 +70,18 @@ extension UpstreamCall {
                 AttemptFailure(.malformed, deployment: deployment.label, detail: "a stream line or event exceeded the size limit"),
                 cancelRequest: true)
         }
-        return backpressure()
+        return mayReadOn()
     }
 
-    func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
+    func upstreamResponseReadBurstEnded() {
+        finishBurst()
+    }
+
+    func upstreamResponse(failed error: UpstreamConnectionError) {
         // A cancelled call (by us) or one whose stream already ended has nobody to tell.
         guard !isClosed else { return }
+        if error.retryable, retryOnFreshConnection() { return }
+        forgetRequest()
         if let rejection {
             fail(rejected(rejection))
             return
@@ -89,7 +94,7 @@ extension UpstreamCall {
                 logDetail: errorText.logDetail(error)))
     }
 
-    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+    func upstreamResponseEnded() {
         if let rejection {
             fail(rejected(rejection))
             return
