@@ -66,6 +66,7 @@ struct ConfigurationTests {
             providers:
               - { id: a, base_url: "not a url" }
               - { id: a, base_url: "http://x", api_key: "${MISSING_KEY}", dialect: klingon }
+              - { id: b, base_url: "http://x:99999/v1" }
             models:
               - name: m
                 deployments: [ { provider: a, model: x }, { provider: ghost, model: y } ]
@@ -83,6 +84,7 @@ struct ConfigurationTests {
             "providers[1].id: duplicate provider id 'a'",
             "providers[1].dialect: unknown dialect 'klingon'",
             "providers[1].api_key: environment variable MISSING_KEY is not set",
+            "providers[2].base_url: 'http://x:99999/v1' must be http(s)://host[:port][/path][?query]",
             "models[0].deployments[1].provider: unknown provider 'ghost'",
             "models[1].name: duplicate model name 'm'",
             "models[1].deployments: a model needs at least one deployment",

@@ -114,7 +114,7 @@ struct UpstreamConnectionStateTests {
 /// A provider's base URL read once into what its connections need.
 @Suite("Upstream origin")
 struct UpstreamOriginTests {
-    @Test("scheme, host, port, Host header, base path and TLS server name (none for an IP address) from http and https URLs, IPv6 literals included, userinfo dropped")
+    @Test("scheme, host, port, Host header, base path and TLS server name (none for an IP address) from http and https URLs, IPv6 literals included, userinfo and fragment dropped, the query joined to every request's")
     func parses() throws {
         let plain = try #require(UpstreamOrigin(baseURL: "http://127.0.0.1:8080/v1/"))
         #expect(!plain.isTLS && plain.host == "127.0.0.1" && plain.port == 8080)
@@ -132,14 +132,20 @@ struct UpstreamOriginTests {
         #expect(six.tlsServerName == nil)
         let userinfo = try #require(UpstreamOrigin(baseURL: "http://user:p@ss@proxy.internal:8080/v1"))
         #expect(userinfo.host == "proxy.internal" && userinfo.hostHeader == "proxy.internal:8080", "userinfo is dropped")
+        let azure = try #require(UpstreamOrigin(baseURL: "https://x.openai.azure.com/openai/v1?api-version=preview#frag"))
+        #expect(azure.basePath == "/openai/v1" && azure.query == "api-version=preview")
+        #expect(azure.target("/chat/completions") == "/openai/v1/chat/completions?api-version=preview")
+        #expect(azure.target("/m:streamGenerateContent?alt=sse") == "/openai/v1/m:streamGenerateContent?alt=sse&api-version=preview")
+        let queryOnly = try #require(UpstreamOrigin(baseURL: "http://h:81?v=2"))
+        #expect(queryOnly.hostHeader == "h:81" && queryOnly.basePath == "" && queryOnly.target("/x") == "/x?v=2")
         let sixDefault = try #require(UpstreamOrigin(baseURL: "http://[fe80::1]"))
         #expect(sixDefault.port == 80 && sixDefault.hostHeader == "[fe80::1]")
     }
 
-    @Test("other schemes, userinfo, queries, fragments, empty hosts and bad ports are refused, never trapped on")
+    @Test("other schemes, empty hosts and bad ports are refused, never trapped on")
     func refuses() {
         for url in [
-            "ftp://h/", "h:80", "http://", "http://user:pw@/", "http://h/v1?x=1", "http://h/#f", "http://h:0",
+            "ftp://h/", "h:80", "http://", "http://user:pw@/", "http://?x=1", "http://h:0",
             "http://h:65536", "http://h:99999999999999999999999", "http://h:-1", "http://h:x", "http://[::1", "http://[::1]x",
             "http://:80",
         ] {

@@ -410,6 +410,12 @@ struct ConfigurationBuilder {
             reader.report(path, node, "'\(RedactedURL.withoutCredentials(text))' is not an http(s) URL")
             return nil
         }
+        // What the upstream pool connects to: a URL it cannot read would fail every request.
+        guard UpstreamOrigin(baseURL: text) != nil else {
+            reader.report(
+                path, node, "'\(RedactedURL.withoutCredentials(text))' must be http(s)://host[:port][/path][?query]")
+            return nil
+        }
         return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 

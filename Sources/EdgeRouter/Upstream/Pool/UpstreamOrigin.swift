@@ -12,12 +12,15 @@ struct UpstreamOrigin: Hashable, Sendable {
     var hostHeader: String
     /// The base URL's path, without a trailing slash (`/v1`, or empty).
     var basePath: String
+    /// The base URL's query, without its `?` (an API version some providers want on every request), or empty.
+    var query: String
     /// The name sent in TLS's SNI and checked against the certificate: the host, unless it is an IP address
     /// (SNI cannot carry one; the certificate is then checked against the address connected to).
     var tlsServerName: String?
 
-    /// Reads `http[s]://[userinfo@]host[:port][/path]`; nil for anything else (another scheme, a query, a bad
-    /// port). Userinfo is dropped, as async-http-client dropped it: credentials go in `api_key` or `headers`.
+    /// Reads `http[s]://[userinfo@]host[:port][/path][?query]`; nil for anything else (another scheme, an empty
+    /// host, a bad port). Userinfo and a fragment are dropped, as async-http-client dropped them: credentials go in
+    /// `api_key` or `headers`.
     init?(baseURL: String) {
         let lowered = baseURL.lowercased()
         let rest: Substring
@@ -30,10 +33,17 @@ struct UpstreamOrigin: Hashable, Sendable {
         } else {
             return nil
         }
-        let withUserinfo = rest.prefix { $0 != "/" }
-        var path = rest.dropFirst(withUserinfo.count)
+        let beforeFragment = rest.prefix { $0 != "#" }
+        let withUserinfo = beforeFragment.prefix { $0 != "/" && $0 != "?" }
+        var path = beforeFragment.dropFirst(withUserinfo.count)
         let authority = withUserinfo.lastIndex(of: "@").map { withUserinfo[withUserinfo.index(after: $0)...] } ?? withUserinfo
-        guard !authority.isEmpty, !path.contains("?"), !path.contains("#") else { return nil }
+        guard !authority.isEmpty else { return nil }
+        if let mark = path.firstIndex(of: "?") {
+            query = String(path[path.index(after: mark)...])
+            path = path[..<mark]
+        } else {
+            query = ""
+        }
         while path.hasSuffix("/") { path = path.dropLast() }
         basePath = String(path)
         let defaultPort = isTLS ? 443 : 80
@@ -71,8 +81,10 @@ struct UpstreamOrigin: Hashable, Sendable {
     /// `host:port`, for the logs.
     var authority: String { (host.contains(":") ? "[\(host)]" : host) + ":\(port)" }
 
-    /// The request target for a path under the base URL (`/chat/completions` → `/v1/chat/completions`).
+    /// The request target for a path under the base URL (`/chat/completions` → `/v1/chat/completions`), with the
+    /// base URL's query joined to the path's own.
     func target(_ path: String) -> String {
-        basePath + path
+        guard !query.isEmpty else { return basePath + path }
+        return basePath + path + (path.contains("?") ? "&" : "?") + query
     }
 }
