@@ -1,6 +1,7 @@
 /// How long a client connection may take to send a request, how many connections one client address may hold,
-/// and how many file descriptors stay free for upstream connections (`server.timeouts`,
-/// `server.max_connections_per_client`, `server.descriptor_reserve` in the file).
+/// how many file descriptors stay free for upstream connections, and how many connections may wait to be accepted
+/// (`server.timeouts`, `server.max_connections_per_client`, `server.descriptor_reserve`, `server.listen_backlog` in
+/// the file).
 public struct ConnectionLimits: Sendable, Equatable {
     /// A request head must be complete this long after its first byte.
     public var headerRead: Duration
@@ -16,6 +17,10 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// File descriptors kept free for upstream connections and files: client connections are refused beyond the
     /// process's open-files limit minus this.
     public var descriptorReserve: Int
+    /// Connections the kernel may hold for the listening socket before they are accepted (capped by the system's
+    /// `net.core.somaxconn`). Hummingbird's default of 256 made a burst of a thousand clients connecting at once
+    /// wait for SYN retransmits (1 s, then 3 s) or fail; nginx's benchmark configuration uses 4,096.
+    public var listenBacklog: Int
 
     public init(
         headerRead: Duration = .seconds(10),
@@ -23,7 +28,8 @@ public struct ConnectionLimits: Sendable, Equatable {
         idle: Duration = .seconds(60),
         clientStall: Duration = .seconds(30),
         maxPerClient: Int = 256,
-        descriptorReserve: Int = 128
+        descriptorReserve: Int = 128,
+        listenBacklog: Int = 4096
     ) {
         self.headerRead = headerRead
         self.bodyRead = bodyRead
@@ -31,5 +37,6 @@ public struct ConnectionLimits: Sendable, Equatable {
         self.clientStall = clientStall
         self.maxPerClient = maxPerClient
         self.descriptorReserve = descriptorReserve
+        self.listenBacklog = listenBacklog
     }
 }

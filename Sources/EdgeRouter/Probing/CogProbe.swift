@@ -14,7 +14,7 @@ extension ProbeRunner {
 
     func cogProbe(_ deployment: Deployment, probe: ModelProbe, cold: Bool) async -> ProbeResult {
         let health = ProbeRequest(
-            url: deployment.provider.baseURL + "/health-check",
+            url: ProviderEndpoint.url(deployment.provider, "/health-check"),
             method: .get,
             headers: ProviderEndpoint.headers(for: deployment.provider).filter { $0.name != "content-type" && $0.name != "accept" },
             body: [],

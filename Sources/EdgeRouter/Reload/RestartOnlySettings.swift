@@ -19,7 +19,9 @@ enum RestartOnlySettings {
         check("server.port", old.server.port == new.server.port)
         check("server.max_body_bytes", old.server.maxBodyBytes == new.server.maxBodyBytes)
         check("server.drain_timeout_ms", old.server.drainTimeout == new.server.drainTimeout)
-        check("server.timeouts, server.max_connections_per_client, server.descriptor_reserve", old.server.connections == new.server.connections)
+        check(
+            "server.timeouts, server.max_connections_per_client, server.descriptor_reserve, server.listen_backlog",
+            old.server.connections == new.server.connections)
         check("geoip.city_db", old.geo.locationDatabasePath == new.geo.locationDatabasePath)
         check("geoip.asn_db", old.geo.asnDatabasePath == new.geo.asnDatabasePath)
         check("geoip.reload_interval_ms", old.geo.reloadInterval == new.geo.reloadInterval)

@@ -33,7 +33,7 @@ struct CountTokensRoute: Sendable {
         guard let deployment = chosen, let client = clients.client(for: deployment.provider) else {
             throw EdgeRouterError(.internalError, "No client for the chosen provider.")
         }
-        var upstream = HTTPClientRequest(url: deployment.provider.baseURL + "/v1/messages/count_tokens")
+        var upstream = HTTPClientRequest(url: ProviderEndpoint.url(deployment.provider, "/v1/messages/count_tokens"))
         upstream.method = .POST
         let passedOn = [request.headers[.anthropicVersion].map { ("anthropic-version", $0) }, request.headers[.anthropicBeta].map { ("anthropic-beta", $0) }]
         for header in ProviderEndpoint.headers(for: deployment.provider, passedOn: passedOn.compactMap { $0 }) where header.name != "accept" {

@@ -198,7 +198,9 @@ public final class EdgeRouterServer: Service, Sendable {
                     responder: responder, limits: server.connections, maxBodyBytes: server.maxBodyBytes,
                     metrics: connectionMetrics, chat: chat)
             },
-            configuration: .init(address: .hostname(configuration.server.host, port: configuration.server.port), serverName: nil),
+            configuration: .init(
+                address: .hostname(configuration.server.host, port: configuration.server.port), serverName: nil,
+                backlog: server.connections.listenBacklog),
             onServerRunning: { [onListening, logger] channel in
                 // First on the listening socket, so that it sees accept errors before NIO's backoff handler.
                 try? await channel.eventLoop.submit {

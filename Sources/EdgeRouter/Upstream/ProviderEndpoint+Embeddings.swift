@@ -7,10 +7,10 @@ extension ProviderEndpoint {
     /// `{base_url}/v1beta/models/{model}:batchEmbedContents` (always the batch method, so that one call serves any
     /// number of inputs); nil for Anthropic, which has no embeddings API.
     static func embeddingsURL(for deployment: Deployment) -> String? {
-        let base = deployment.provider.baseURL
-        switch deployment.provider.dialect {
-        case .openai, .openaiResponses: return base + "/embeddings"
-        case .gemini: return base + "/v1beta/models/" + pathSegment(deployment.upstreamModel) + ":batchEmbedContents"
+        let provider = deployment.provider
+        switch provider.dialect {
+        case .openai, .openaiResponses: return url(provider, "/embeddings")
+        case .gemini: return url(provider, "/v1beta/models/" + pathSegment(deployment.upstreamModel) + ":batchEmbedContents")
         case .anthropic, .cog: return nil
         }
     }

@@ -17,7 +17,16 @@ enum ProviderEndpoint {
 
     /// The URL of a streaming chat request to `deployment`.
     static func url(for deployment: Deployment) -> String {
-        deployment.provider.baseURL + path(for: deployment)
+        url(deployment.provider, path(for: deployment))
+    }
+
+    /// The URL of `path` under a provider's base URL: the path goes before the base URL's query (an API version
+    /// some providers want on every request), which is joined to the path's own.
+    static func url(_ provider: Provider, _ path: String) -> String {
+        let base = provider.baseURL
+        guard let mark = base.firstIndex(of: "?") else { return base + path }
+        let query = base[base.index(after: mark)...].prefix { $0 != "#" }
+        return base[..<mark] + path + (path.contains("?") ? "&" : "?") + query
     }
 
     /// The path of a streaming chat request to `deployment`, after the base URL.
@@ -33,7 +42,7 @@ enum ProviderEndpoint {
 
     /// The URL of the Cog prediction `id` of `deployment` (`PUT` creates it), and of its cancel.
     static func cogPredictionURL(for deployment: Deployment, id: String, cancel: Bool = false) -> String {
-        deployment.provider.baseURL + cogPredictionPath(id: id, cancel: cancel)
+        url(deployment.provider, cogPredictionPath(id: id, cancel: cancel))
     }
 
     /// The path of the Cog prediction `id`, and of its cancel, after the base URL.

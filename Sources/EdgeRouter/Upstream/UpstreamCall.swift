@@ -33,7 +33,8 @@ final class UpstreamCall: UpstreamResponseReceiver, @unchecked Sendable {
 
     let deployment: Deployment
     let eventLoop: any EventLoop
-    /// The race's callback: the first token arrives on the connection's callbacks, and no task waits for it. Set to nil once used, which also breaks the cycle through the race.
+    /// The race's callback: the first token arrives on the connection's callbacks, and no task waits for it. Set to
+    /// nil once used, which also breaks the cycle through the race.
     private var onFirstToken: ((FirstToken) -> Void)?
     /// Keeps the request counted as in flight at its deployment until the call is dropped.
     private let inFlight: InFlightToken?
@@ -129,8 +130,10 @@ final class UpstreamCall: UpstreamResponseReceiver, @unchecked Sendable {
                     return
                 }
                 guard connection.start(request, receiver: self) else {
-                    connection.giveBack()
-                    acquireConnection(fresh: true)
+                    // It closed while idle, its close not yet seen: as if the provider had closed it as the request
+                    // went out (retried once when it had served a request before).
+                    upstreamResponse(
+                        failed: UpstreamConnectionError(.closedByProvider, retryable: connection.requestsStarted > 0))
                     return
                 }
                 self.connection = connection

@@ -107,7 +107,8 @@ final class KeepAliveServer: Sendable {
             served += 1
             state.withLockedValue { $0.requests += 1 }
             let action = policy(connection, served)
-            arrived.yield(connection)
+            // Reported once the answer is under way or held, so that a test that saw it can release it.
+            defer { arrived.yield(connection) }
             let loop = context.eventLoop
             let bound = NIOLoopBound((self, context), eventLoop: loop)
             switch action {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import EdgeRouter
+@testable import RoutingCore
 
 /// The life of a pooled upstream connection as a plain value: which events release it, close it, fail its request
 /// (and when that request may be sent again), and how reads wait for a slow receiver.
@@ -151,5 +152,18 @@ struct UpstreamOriginTests {
         ] {
             #expect(UpstreamOrigin(baseURL: url) == nil, "\(url)")
         }
+    }
+
+    @Test("every URL made from a base URL with a query puts the path before it, as the pool's request target does")
+    func endpointURLsKeepTheQuery() throws {
+        let configuration = try ConfigurationLoader.parse(yaml: testYAML(ports: [8080]), environment: ["TEST_PROVIDER_KEY": "k"])
+        var deployment = try #require(configuration.models.first?.deployments.first)
+        deployment.provider.baseURL = "https://x.example/openai/v1?api-version=preview"
+        #expect(ProviderEndpoint.url(for: deployment) == "https://x.example/openai/v1/chat/completions?api-version=preview")
+        #expect(ProviderEndpoint.embeddingsURL(for: deployment) == "https://x.example/openai/v1/embeddings?api-version=preview")
+        let origin = try #require(UpstreamOrigin(baseURL: deployment.provider.baseURL))
+        #expect(origin.target(ProviderEndpoint.path(for: deployment)) == "/openai/v1/chat/completions?api-version=preview")
+        deployment.provider.baseURL = "http://x.example/v1"
+        #expect(ProviderEndpoint.url(for: deployment) == "http://x.example/v1/chat/completions")
     }
 }

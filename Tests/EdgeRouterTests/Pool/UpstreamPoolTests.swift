@@ -55,12 +55,12 @@ struct UpstreamPoolTests {
     }
 
     static func pool(
-        port: Int, limit: Int = 8, idleTimeout: TimeAmount = .seconds(60), tls: NIOSSLContext? = nil
+        port: Int, limit: Int = 8, idleTimeout: TimeAmount = .seconds(60), idleLimit: Int = 256, tls: NIOSSLContext? = nil
     ) throws -> UpstreamPool {
         let origin = try #require(UpstreamOrigin(baseURL: "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)/v1"))
         return UpstreamPool(
             origin: origin, tls: tls, connectTimeout: .seconds(2), limit: limit, idleTimeout: idleTimeout,
-            group: MultiThreadedEventLoopGroup.singleton)
+            idleLimit: idleLimit, group: MultiThreadedEventLoopGroup.singleton)
     }
 
     /// Starts one request on `loop` (its connection found, or its wait begun, when this returns).
@@ -185,6 +185,27 @@ struct UpstreamPoolTests {
         #expect(try await Self.exchange(pool).status == 200)
         try await Self.eventually("the idle timeout closed the connection") { pool.openConnections == 0 }
         #expect(try await Self.idleOnLoop(pool) == 0)
+        await pool.shutdown()
+        await server.stop()
+    }
+
+    @Test("past the idle limit a connection that comes back closes the least recently used one: two answered at once, one kept")
+    func idleLimit() async throws {
+        let server = try await KeepAliveServer.start { _, _ in .hold }
+        let pool = try Self.pool(port: server.port, idleLimit: 1)
+        let (_, first) = try await Self.begin(pool)
+        let (_, second) = try await Self.begin(pool)
+        _ = try await bounded(.seconds(10), "both requests at the server") {
+            var arrivals = server.arrivals.makeAsyncIterator()
+            _ = await arrivals.next()
+            _ = await arrivals.next()
+        }
+        #expect(pool.openConnections == 2)
+        server.releaseHeld()
+        let outcomes = try await bounded(.seconds(10), "both answers") { [try await first.get(), try await second.get()] }
+        #expect(outcomes.allSatisfy { $0.status == 200 })
+        try await Self.eventually("the connection past the limit closed") { pool.openConnections == 1 }
+        #expect(try await Self.idleOnLoop(pool) == 1)
         await pool.shutdown()
         await server.stop()
     }

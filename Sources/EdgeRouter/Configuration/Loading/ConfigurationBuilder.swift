@@ -152,7 +152,7 @@ struct ConfigurationBuilder {
         guard let entry else { return settings }
         let allowed: Set = [
             "host", "port", "max_body_bytes", "max_response_bytes", "request_timeout_ms", "max_attempts", "drain_timeout_ms",
-            "timeouts", "max_connections_per_client", "descriptor_reserve",
+            "timeouts", "max_connections_per_client", "descriptor_reserve", "listen_backlog",
         ]
         guard let fields = reader.mapping(entry.node, at: entry.path, allowed: allowed) else { return settings }
         settings.host = reader.string(fields["host"]) ?? settings.host
@@ -167,12 +167,13 @@ struct ConfigurationBuilder {
         return settings
     }
 
-    /// `server.timeouts`, `server.max_connections_per_client` and `server.descriptor_reserve`.
+    /// `server.timeouts`, `server.max_connections_per_client`, `server.descriptor_reserve` and `server.listen_backlog`.
     private func connectionLimits(_ fields: [String: (node: Node, path: String)]) -> ConnectionLimits {
         var limits = ConnectionLimits()
         limits.maxPerClient = reader.int(
             fields["max_connections_per_client"], default: limits.maxPerClient, range: 0...1_000_000)
         limits.descriptorReserve = reader.int(fields["descriptor_reserve"], default: limits.descriptorReserve, range: 0...65_536)
+        limits.listenBacklog = reader.int(fields["listen_backlog"], default: limits.listenBacklog, range: 1...65_535)
         guard let entry = fields["timeouts"],
             let timeouts = reader.mapping(entry.node, at: entry.path, allowed: ["header_read_ms", "body_read_ms", "idle_ms", "client_stall_ms"])
         else { return limits }

@@ -78,6 +78,10 @@ final class UpstreamLoopPool: @unchecked Sendable {
             }
             return
         }
+        if idle.count >= budget.idleLimit {
+            // Full: the least recently used goes, the warm one stays.
+            idle.removeFirst().close()
+        }
         connection.idleSince = .now()
         idle.append(connection)
         if connection.idleTimer == nil { armIdleTimer(connection, in: budget.idleTimeout) }

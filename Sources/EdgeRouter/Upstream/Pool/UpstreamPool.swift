@@ -17,6 +17,10 @@ import Synchronization
 final class UpstreamPool: Sendable {
     /// How long a connection may sit idle in the pool before it is closed.
     static let defaultIdleTimeout = TimeAmount.seconds(60)
+    /// Most idle connections kept per event loop (as nginx's `keepalive` caps those of a worker): after a burst of
+    /// thousands of concurrent requests, the connections beyond it are closed as they come back instead of holding
+    /// their descriptors and buffers until the idle timeout.
+    static let defaultIdleLimit = 256
 
     let budget: UpstreamPoolBudget
     /// The pools of the group's loops, made up front so that finding one takes no lock.
@@ -27,10 +31,12 @@ final class UpstreamPool: Sendable {
     /// A pool for `origin`'s connections, on the loops of `group`; `tls` when the origin is HTTPS.
     init(
         origin: UpstreamOrigin, tls: NIOSSLContext?, connectTimeout: TimeAmount, limit: Int,
-        idleTimeout: TimeAmount = UpstreamPool.defaultIdleTimeout, group: any EventLoopGroup
+        idleTimeout: TimeAmount = UpstreamPool.defaultIdleTimeout, idleLimit: Int = UpstreamPool.defaultIdleLimit,
+        group: any EventLoopGroup
     ) {
         let budget = UpstreamPoolBudget(
-            origin: origin, tls: tls, connectTimeout: connectTimeout, limit: max(limit, 1), idleTimeout: idleTimeout)
+            origin: origin, tls: tls, connectTimeout: connectTimeout, limit: max(limit, 1), idleTimeout: idleTimeout,
+            idleLimit: max(idleLimit, 1))
         self.budget = budget
         var loops: [ObjectIdentifier: UpstreamLoopPool] = [:]
         for loop in group.makeIterator() {
@@ -90,18 +96,23 @@ final class UpstreamPoolBudget: Sendable {
     let connectTimeout: TimeAmount
     let limit: Int
     let idleTimeout: TimeAmount
+    /// Most idle connections kept per loop.
+    let idleLimit: Int
 
     private let open = Atomic<Int>(0)
     private let waitingCount = Atomic<Int>(0)
     private let waiters = Mutex<CircularBuffer<UpstreamLoopPool.Waiter>>(CircularBuffer())
     private let closed = Atomic<Bool>(false)
 
-    init(origin: UpstreamOrigin, tls: NIOSSLContext?, connectTimeout: TimeAmount, limit: Int, idleTimeout: TimeAmount) {
+    init(
+        origin: UpstreamOrigin, tls: NIOSSLContext?, connectTimeout: TimeAmount, limit: Int, idleTimeout: TimeAmount, idleLimit: Int
+    ) {
         self.origin = origin
         self.tls = tls
         self.connectTimeout = connectTimeout
         self.limit = limit
         self.idleTimeout = idleTimeout
+        self.idleLimit = idleLimit
     }
 
     var openConnections: Int { open.load(ordering: .relaxed) }
