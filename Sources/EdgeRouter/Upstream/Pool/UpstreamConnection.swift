@@ -27,20 +27,19 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
-    let eventLoop: any EventLoop
     private let home: UpstreamLoopPool
     private var state = UpstreamConnectionState()
     private var context: ChannelHandlerContext?
     private var receiver: (any UpstreamResponseReceiver)?
-    /// When the connection last went idle, and the timer that closes it after the pool's idle timeout.
+    /// When the connection last went idle, and the timer that closes it after the pool's idle timeout (at most
+    /// one per connection, see ``UpstreamLoopPool``).
     var idleSince = NIODeadline.now()
     var idleTimer: Scheduled<Void>?
     /// Set when the pool adopts the connection (its connect won): only then does its close count against the
     /// pool. Happy eyeballs may open and drop other channels with their own handlers before that.
     var isAdopted = false
 
-    init(eventLoop: any EventLoop, home: UpstreamLoopPool) {
-        self.eventLoop = eventLoop
+    init(home: UpstreamLoopPool) {
         self.home = home
     }
 
@@ -56,8 +55,8 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     /// connection cannot take it (it closed meanwhile).
     func start(_ request: UpstreamRequest, receiver: any UpstreamResponseReceiver) -> Bool {
         guard let context, context.channel.isActive, state.start() else { return false }
-        idleTimer?.cancel()
-        idleTimer = nil
+        // The idle timer is left to run: when it fires on a busy connection it just lapses, and the next release
+        // arms it again. Cancelling it here would cost a timer per request.
         self.receiver = receiver
         context.write(wrapOutboundOut(.head(request.head)), promise: nil)
         if request.body.readableBytes > 0 {

@@ -118,6 +118,9 @@ final class UpstreamLoopPool: @unchecked Sendable {
         return nil
     }
 
+    /// At most one timer per connection: armed when it goes idle with none pending; when it fires, a connection
+    /// used and idle again meanwhile waits out the rest of its timeout, and a busy one lets the timer lapse (its
+    /// next release arms one). So a connection reused by every request costs no timer per request.
     private func armIdleTimer(_ connection: UpstreamConnection, in delay: TimeAmount) {
         connection.idleTimer = eventLoop.scheduleTask(in: delay) { [self] in
             connection.idleTimer = nil
@@ -146,7 +149,7 @@ final class UpstreamLoopPool: @unchecked Sendable {
                         try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: budget.origin.tlsServerName))
                     }
                     try pipeline.addHTTPClientHandlers()
-                    try pipeline.addHandler(UpstreamConnection(eventLoop: channel.eventLoop, home: self))
+                    try pipeline.addHandler(UpstreamConnection(home: self))
                 }
             }
         bootstrap.connect(host: budget.origin.host, port: budget.origin.port).whenComplete { [self] result in
