@@ -11,8 +11,9 @@ import Synchronization
 /// timeout, pool size and CA bundle.
 ///
 /// A configuration reload makes new `UpstreamClients` for its providers with ``replacing(providers:)``: a provider
-/// whose connect timeout, pool size and CA bundle did not change keeps its client, and its warm connections; the clients a
-/// reload leaves unused stay open for the requests still on them and are closed with the rest at shutdown.
+/// whose base URL, connect timeout, pool size and CA bundle did not change keeps its clients, and its warm
+/// connections; the clients a reload leaves unused stay open for the requests still on them and are closed with
+/// the rest at shutdown.
 public final class UpstreamClients: Sendable {
     /// Connections per provider when it declares no capacity.
     public static let defaultPoolSize = 4096
@@ -133,7 +134,7 @@ private final class ClientOwner: Sendable {
     /// The pool of `provider`'s chat streams, with the same connect timeout, limit and trust as its HTTP client.
     private static func pool(for provider: Provider, limit: Int, group: any EventLoopGroup) -> Result<UpstreamPool, ProviderClient.Problem> {
         guard let origin = UpstreamOrigin(baseURL: provider.baseURL) else {
-            return .failure(.init(text: "the base URL is not http(s)://host[:port][/path]"))
+            return .failure(.init(text: "the base URL is not http(s)://host[:port][/path][?query]"))
         }
         var tls: NIOSSLContext?
         if origin.isTLS {

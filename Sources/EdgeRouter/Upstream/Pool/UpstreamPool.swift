@@ -12,7 +12,7 @@ import Synchronization
 /// CPU per streamed request (`docs/bench/router-profile.md`); a proxy owns its upstream pool, as nginx and Envoy do.
 /// It keeps async-http-client's behaviour where the router relied on it: a connect timeout, no redirects (a
 /// request is written once, to the configured origin), no decompression, idle connections closed after
-/// ``idleTimeout``, a soft limit per provider with waiting requests, and certificates always verified (against
+/// ``idleTimeout``, a limit per provider with waiting requests, and certificates always verified (against
 /// the provider's own CA bundle when it has one).
 final class UpstreamPool: Sendable {
     /// How long a connection may sit idle in the pool before it is closed.
