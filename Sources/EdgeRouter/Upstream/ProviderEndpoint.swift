@@ -26,7 +26,7 @@ enum ProviderEndpoint {
         let base = provider.baseURL
         guard let mark = base.firstIndex(of: "?") else { return base + path }
         let query = base[base.index(after: mark)...].prefix { $0 != "#" }
-        return base[..<mark] + path + (path.contains("?") ? "&" : "?") + query
+        return UpstreamOrigin.joining(base[..<mark] + path, query: query)
     }
 
     /// The path of a streaming chat request to `deployment`, after the base URL.

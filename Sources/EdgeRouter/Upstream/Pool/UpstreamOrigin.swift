@@ -84,7 +84,12 @@ struct UpstreamOrigin: Hashable, Sendable {
     /// The request target for a path under the base URL (`/chat/completions` → `/v1/chat/completions`), with the
     /// base URL's query joined to the path's own.
     func target(_ path: String) -> String {
-        guard !query.isEmpty else { return basePath + path }
-        return basePath + path + (path.contains("?") ? "&" : "?") + query
+        Self.joining(basePath + path, query: query)
+    }
+
+    /// `path` with `query` (without its `?`) joined to the path's own query, if it has one.
+    static func joining(_ path: String, query: some StringProtocol) -> String {
+        guard !query.isEmpty else { return path }
+        return path + (path.contains("?") ? "&" : "?") + query
     }
 }
