@@ -216,6 +216,47 @@ struct ConnectionLimitsTests {
         }
     }
 
+    @Test("an HTTP/1.1 stream is chunked: each size line gives its chunk's length, the last chunk ends the body, the connection then answers another request")
+    func http11StreamChunks() async throws {
+        try await Self.run { harness in
+            let client = try await RawClient.connect(port: harness.router.port)
+            try await client.send(Self.chatRequest(stream: true))
+            let seen = await client.wait(for: .seconds(20)) { $0.text.hasSuffix("\r\n0\r\n\r\n") }
+            #expect(seen.text.hasPrefix("HTTP/1.1 200"))
+            #expect(seen.text.lowercased().contains("transfer-encoding: chunked"))
+            let body = Self.dechunk(Array(seen.text.utf8.split(separator: Array("\r\n\r\n".utf8), maxSplits: 1).dropFirst().joined()))
+            #expect(body.chunks > 1)
+            #expect(body.text.hasPrefix("id: 1\ndata: {"))
+            #expect(body.text.hasSuffix("data: [DONE]\n\n"))
+            #expect(body.rest.isEmpty)
+            try await client.send("GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+            let next = await client.wait(for: .seconds(20)) { $0.text.contains(#"{"status":"ok"}"#) }
+            #expect(next.text.contains(#"{"status":"ok"}"#))
+            await client.close()
+        }
+    }
+
+    /// A chunked body taken apart: the data of its chunks up to the last chunk, their count, and what followed.
+    /// A size line that does not parse, or a chunk not followed by CRLF, ends it early (the rest is then not empty).
+    static func dechunk(_ bytes: [UInt8]) -> (text: String, chunks: Int, rest: [UInt8]) {
+        var data: [UInt8] = []
+        var chunks = 0
+        var rest = bytes[...]
+        while let lineEnd = rest.firstRange(of: Array("\r\n".utf8)),
+            let size = Int(String(decoding: rest[..<lineEnd.lowerBound], as: UTF8.self), radix: 16)
+        {
+            let start = lineEnd.upperBound
+            guard size > 0 else { return (String(decoding: data, as: UTF8.self), chunks, Array(rest[start...].dropFirst(2))) }
+            guard rest.distance(from: start, to: rest.endIndex) >= size + 2,
+                rest[(start + size)...].starts(with: Array("\r\n".utf8))
+            else { break }
+            data += rest[start..<(start + size)]
+            chunks += 1
+            rest = rest[(start + size + 2)...]
+        }
+        return (String(decoding: data, as: UTF8.self), chunks, Array(rest))
+    }
+
     @Test("an HTTP/1.0 client asking keep-alive keeps its connection for an answer of known length")
     func http10KeepAlive() async throws {
         try await Self.run { harness in

@@ -91,7 +91,7 @@ final class ResponseStore: Sendable {
         for await change in changes {
             switch change {
             case .save(let response): try? await store.saveResponse(response)
-            case .delete(let id, let keyID): try? await store.deleteResponse(id: id, keyID: keyID)
+            case .delete(let id, let keyID): _ = try? await store.deleteResponse(id: id, keyID: keyID)
             }
         }
     }

@@ -18,7 +18,13 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private let pipeline: ChatPipeline
+    private let gate: ConnectionGate
+    private let wire: WireEnd
     private var context: ChannelHandlerContext?
+    /// The channel's writability, kept as NIO reports its changes: asked for every frame of a stream.
+    private(set) var isWritable = true
+    /// The chat answer being written is sent in HTTP/1.1 chunks, which ``writeBody(_:flush:)`` frames itself.
+    private var framesChunks = false
     private var order = RequestOrder()
     /// The chat request being answered: fed the request's parts as NIO reads them (a callback layer because reads
     /// arrive on the channel pipeline), and told when the connection can take writes again or is gone.
@@ -31,8 +37,10 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// are written.
     private var inputClosedDeferred = false
 
-    init(pipeline: ChatPipeline) {
+    init(pipeline: ChatPipeline, gate: ConnectionGate, wire: WireEnd) {
         self.pipeline = pipeline
+        self.gate = gate
+        self.wire = wire
     }
 
     /// Whether a request head names a chat endpoint, answered here.
@@ -40,10 +48,9 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
         ChatEndpoint(head) != nil
     }
 
-    var isWritable: Bool { context?.channel.isWritable ?? false }
-
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        isWritable = context.channel.isWritable
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -145,11 +152,13 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { responder?.writable() }
+        isWritable = context.channel.isWritable
+        if isWritable { responder?.writable() }
         context.fireChannelWritabilityChanged()
     }
 
     private func clientGone() {
+        isWritable = false
         let responder = self.responder
         self.responder = nil
         responder?.clientGone()
@@ -170,13 +179,25 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     func write(_ part: HTTPResponsePart, flush: Bool = false) {
         guard let context else { return }
         context.write(wrapOutboundOut(part), promise: nil)
+        if case .head(let head) = part, head.status.kind != .informational { framesChunks = gate.answerIsChunked }
         if flush { context.flush() }
+    }
+
+    /// Writes a piece of the chat response's body. In a chunked answer, a body started with
+    /// ``ChunkFraming/reserve(in:)`` is framed in place and written past the HTTP encoder, as one buffer.
+    func writeBody(_ body: inout ByteBuffer, flush: Bool) {
+        if framesChunks, ChunkFraming.frame(&body) {
+            wire.write(raw: body, flush: flush)
+        } else {
+            write(.body(body), flush: flush)
+        }
     }
 
     /// Ends the chat response (and the connection, if `closing`), then goes on with what the client sent next.
     func endResponse(closing: Bool) {
         guard let context else { return }
         responder = nil
+        framesChunks = false
         order.routerResponseEnded()
         if closing {
             let channel = context.channel
@@ -208,6 +229,7 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
     func abort() {
         guard let context else { return }
         responder = nil
+        framesChunks = false
         context.close(promise: nil)
     }
 }

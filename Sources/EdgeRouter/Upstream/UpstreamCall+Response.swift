@@ -146,7 +146,7 @@ extension UpstreamCall {
                 return
             }
             push(.frame(frame))
-            if frame.hasContent { report(.arrived(timing())) }
+            if !reported, frame.hasContent { report(.arrived(timing())) }
         }
     }
 

@@ -161,7 +161,8 @@ final class ChatExchange: UpstreamCallReader {  // the winner's call delivers it
     /// A step of the winner's stream. A stream that breaks off, stalls past the idle timeout (the upstream
     /// client's read timeout, see ``UpstreamClients``) or reports an error is the provider's failure.
     func upstreamCall(_ call: UpstreamCall, received step: UpstreamCall.Step) {
-        guard !isStopped, let observer, let winner else { return }
+        // Only the winner's call delivers; `winner` is not bound here, which would copy it for every frame.
+        guard !isStopped, let observer, winner != nil else { return }
         switch step {
         case .frame(let frame):
             observer.exchange(self, step: .frame(frame))
@@ -174,8 +175,9 @@ final class ChatExchange: UpstreamCallReader {  // the winner's call delivers it
                 "client stopped reading; its stream is cut", metadata: environment.logContext.metadata(["detail": "\(failure.detail)"]))
             observer.exchange(self, step: .clientStalled)
         case .failed(let failure):
-            environment.engine.recordFailure(winner.candidate, failure)
-            environment.metrics.recordInterruption(deployment: winner.candidate.deployment)
+            guard let candidate = winner?.candidate else { return }
+            environment.engine.recordFailure(candidate, failure)
+            environment.metrics.recordInterruption(deployment: candidate.deployment)
             environment.logger.warning(
                 "upstream stream interrupted after the first token",
                 metadata: environment.logContext.metadata(["detail": "\(failure.internalDetail)"]))

@@ -40,8 +40,8 @@ final class ChatResponseWriter {
     private var encoder: (any ClientStreamEncoder)?
     /// Builds the whole answer (not streaming).
     private var assembly = AnswerAssembly.openAI(OpenAICompletionAssembler())
-    /// Frames waiting for the next flush (streaming).
-    private var pending = ByteBuffer()
+    /// Frames waiting for the next flush (streaming), after room for their chunk's size line (``ChunkFraming``).
+    private var pending = ChatResponseWriter.emptyPending()
     /// What an encoder wrote for one frame, before it is cut into events.
     private var scratch = ByteBuffer()
     /// The next event's `id:`.
@@ -292,8 +292,14 @@ final class ChatResponseWriter {
     /// Writes out the frames of one upstream buffer.
     func flush() {
         guard pending.readableBytes > 0 else { return }
-        connection?.write(.body(pending), flush: true)
-        pending.clear()
+        connection?.writeBody(&pending, flush: true)
+        ChunkFraming.reserve(in: &pending)
+    }
+
+    private static func emptyPending() -> ByteBuffer {
+        var buffer = ByteBuffer()
+        ChunkFraming.reserve(in: &buffer)
+        return buffer
     }
 
     /// The answer is complete: the stream's end in the client's dialect, or the assembled answer with its head.
@@ -400,7 +406,7 @@ final class ChatResponseWriter {
     }
 
     private func endStream() {
-        if pending.readableBytes > 0 { connection?.write(.body(pending)) }
+        if pending.readableBytes > 0 { connection?.writeBody(&pending, flush: false) }
         pending = ByteBuffer()
         connection?.endResponse(closing: closing)
     }

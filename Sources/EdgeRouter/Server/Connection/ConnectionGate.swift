@@ -39,6 +39,8 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         var bodyRead = false
         var answerStarted = false
         var closeAfterAnswer = false
+        /// The answer's body is sent in HTTP/1.1 chunks.
+        var chunked = false
     }
 
     /// How long a connection closed by the gate keeps reading (and dropping) what its client still sends.
@@ -84,7 +86,7 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Bytes and requests in
 
-    /// Called by ``RawBytesWatch`` for each read, before decoding: the first byte of a request starts its header
+    /// Called by ``WireEnd`` for each read, before decoding: the first byte of a request starts its header
     /// timer.
     func bytesArrived() {
         guard timeline.phase == .betweenRequests, !closing else { return }
@@ -235,6 +237,15 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if close { head.headers.replaceOrAdd(name: "connection", value: "close") }
         request.closeAfterAnswer = close
+        // NIO's encoder frames such a body in chunks; said here, so that the chat handler may frame its own.
+        request.chunked = !request.http10 && head.status.mayHaveResponseBody && !head.headers.contains(name: "content-length")
+    }
+
+    /// Whether the answer whose head was written last is sent in HTTP/1.1 chunks, and its body may go to the wire
+    /// already framed (``WireEnd``). Asked right after the head was written.
+    var answerIsChunked: Bool {
+        guard !refused, let request = requests.first, request.answerStarted else { return false }
+        return request.chunked
     }
 
     // MARK: Refusing and closing

@@ -7,10 +7,10 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
 /// The HTTP/1 child channel of the router: Hummingbird's own (`HTTP1Channel`), with the router's connection rules
-/// (``ConnectionGate``, fed by ``RawBytesWatch``) around NIO's HTTP decoder and the chat handler ahead of
+/// (``ConnectionGate``, fed by ``WireEnd``) around NIO's HTTP decoder and the chat handler ahead of
 /// Hummingbird's request handling.
 ///
-/// Pipeline: raw bytes watch, HTTP/1 encoder and decoder, gate, HTTP types codec, chat handler, Hummingbird's
+/// Pipeline: wire end, HTTP/1 encoder and decoder, gate, HTTP types codec, chat handler, Hummingbird's
 /// connection state handler, then the async channel Hummingbird reads requests from.
 struct EdgeHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
@@ -32,10 +32,11 @@ struct EdgeHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: Self.decoderLimits)
             let gate = ConnectionGate(limits: limits, maxBodyBytes: maxBodyBytes, metrics: metrics)
-            try channel.pipeline.syncOperations.addHandler(RawBytesWatch(gate: gate), position: .first)
+            let wire = WireEnd(gate: gate)
+            try channel.pipeline.syncOperations.addHandler(wire, position: .first)
             try channel.pipeline.syncOperations.addHandler(gate)
             try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try channel.pipeline.syncOperations.addHandler(ChatCompletionsHandler(pipeline: chat))
+            try channel.pipeline.syncOperations.addHandler(ChatCompletionsHandler(pipeline: chat, gate: gate, wire: wire))
             try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(logger: logger))
             return try NIOAsyncChannel(
                 wrappingChannelSynchronously: channel,
