@@ -1,4 +1,5 @@
 @testable import EdgeRouter
+import EdgeJSON
 import Foundation
 import HTTPTypes
 import RoutingCore
@@ -89,6 +90,22 @@ struct CacheKeyTests {
         #expect(duplicate.key == Self.key(Self.base)?.key)
         #expect(Self.key(#"{"messages":"#) == nil)
         #expect(Self.key("") == nil)
+    }
+
+    @Test("the canonical text: members sorted by their quoted key's bytes at every level, the last duplicate kept, strings re-escaped, numbers as written, excluded fields only at the top")
+    func canonicalText() throws {
+        func canonical(_ text: String, excluding: Set<String> = []) throws -> String {
+            var bytes = Array(text.utf8)
+            return try bytes.withUnsafeMutableBufferPointer { buffer in
+                String(decoding: try CanonicalJSON(UnsafeBufferPointer(buffer), excluding: excluding).bytes, as: UTF8.self)
+            }
+        }
+        let body = #" { "b" : 1.50, "a\u0062" : [ true , null, { "z": "\u0041\n\"é\u00e9", "stream": 2, "y": {} } ], "#
+            + #""a": -0, "stream": false, "b": [], "\u0041": "caf\u00e9 ☕", "a\"q": "" } "#
+        #expect(try canonical(body, excluding: ["stream"]) == #"{"A":"café ☕","a":-0,"a\"q":"","ab":[true,null,{"stream":2,"y":{},"z":"A\n\"éé"}],"b":[]}"#)
+        #expect(try canonical(#"[{"b":{"d":1,"c":2},"a":3},"x",[]]"#) == #"[{"a":3,"b":{"c":2,"d":1}},"x",[]]"#)
+        #expect(try canonical(#"{"k":1,"k":2,"j":0,"k":3}"#) == #"{"j":0,"k":3}"#)
+        #expect(throws: JSONScanner.Failure.self) { try canonical(#"{"a":1,}"#) }
     }
 
     @Test("the LRU store evicts the least recently used entries until a new one fits, and refuses one larger than the bound")

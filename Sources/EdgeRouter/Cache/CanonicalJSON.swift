@@ -22,7 +22,8 @@ struct CanonicalJSON {
         var scanner = JSONScanner(body)
         var output: [UInt8] = []
         output.reserveCapacity(body.count)
-        try write(&scanner, level: 0, path: .root, excluding: excluding, into: &output)
+        var work = Work()
+        try write(&scanner, level: 0, path: .root, excluding: excluding, into: &output, work: &work)
         try scanner.finish()
         bytes = output
     }
@@ -34,44 +35,55 @@ struct CanonicalJSON {
         case other
     }
 
+    /// An object's member as written into the output: its quoted key, then `:` and its value.
+    private struct Member {
+        var start: Int
+        var keyEnd: Int
+        var end: Int
+    }
+
+    /// Buffers shared by every object of a document: the members of the objects being written (a stack: an object's
+    /// members follow those of the objects around it), and a copy of an object being put in order.
+    private struct Work {
+        var members: [Member] = []
+        var scratch: [UInt8] = []
+    }
+
+    /// Writes a value's canonical text at the end of `output`. An object's members are written as they come, then
+    /// put in order in place: no buffer per member or per object.
     private mutating func write(
-        _ scanner: inout JSONScanner, level: Int, path: Place, excluding: Set<String>, into output: inout [UInt8]
+        _ scanner: inout JSONScanner, level: Int, path: Place, excluding: Set<String>, into output: inout [UInt8],
+        work: inout Work
     ) throws(JSONScanner.Failure) {
         switch try scanner.peekKind() {
         case .object:
             try scanner.enterObject()
-            var members: [(key: [UInt8], value: [UInt8])] = []
-            while let key = try scanner.nextMember() {
-                let name = key.string
-                if level == 0, excluding.contains(name) {
-                    try scanner.skipValue()
-                    continue
-                }
-                let place: Place =
-                    switch (path, name) {
-                    case (.root, "generationConfig"): .generationConfig
-                    default: .other
-                    }
-                if path == .root || path == .generationConfig {
-                    let mark = scanner.mark()
-                    try noteSampling(name, scanner.resumed(at: mark))
-                }
-                var value: [UInt8] = []
-                try write(&scanner, level: level + 1, path: place, excluding: excluding, into: &value)
-                var keyText: [UInt8] = []
-                keyText.writeJSONString(name)
-                if let existing = members.firstIndex(where: { $0.key == keyText }) { members.remove(at: existing) }
-                members.append((keyText, value))
-            }
-            members.sort { $0.key.lexicographicallyPrecedes($1.key) }
+            let objectStart = output.count
             output.append(UInt8(ascii: "{"))
-            for (offset, member) in members.enumerated() {
-                if offset > 0 { output.append(UInt8(ascii: ",")) }
-                output.append(contentsOf: member.key)
+            let base = work.members.count
+            while let key = try scanner.nextMember() {
+                var place = Place.other
+                if level == 0 || path == .generationConfig {
+                    // Only near the top are names needed as text: the excluded fields, and the sampling ones.
+                    let name = key.string
+                    if level == 0, excluding.contains(name) {
+                        try scanner.skipValue()
+                        continue
+                    }
+                    if path == .root, name == "generationConfig" { place = .generationConfig }
+                    try noteSampling(name, scanner.resumed(at: scanner.mark()))
+                }
+                if work.members.count > base { output.append(UInt8(ascii: ",")) }
+                let start = output.count
+                Self.writeString(key.span, of: key.bytes, into: &output)
+                let keyEnd = output.count
                 output.append(UInt8(ascii: ":"))
-                output.append(contentsOf: member.value)
+                try write(&scanner, level: level + 1, path: place, excluding: excluding, into: &output, work: &work)
+                work.members.append(Member(start: start, keyEnd: keyEnd, end: output.count))
             }
             output.append(UInt8(ascii: "}"))
+            Self.sortMembers(from: base, objectStart: objectStart, in: &output, work: &work)
+            work.members.removeSubrange(base...)
         case .array:
             try scanner.enterArray()
             output.append(UInt8(ascii: "["))
@@ -79,11 +91,11 @@ struct CanonicalJSON {
             while try scanner.nextElement() {
                 if !first { output.append(UInt8(ascii: ",")) }
                 first = false
-                try write(&scanner, level: level + 1, path: .other, excluding: excluding, into: &output)
+                try write(&scanner, level: level + 1, path: .other, excluding: excluding, into: &output, work: &work)
             }
             output.append(UInt8(ascii: "]"))
         case .string:
-            output.writeJSONString(try scanner.readString())
+            Self.writeString(try scanner.readStringSpan(), of: scanner.bytes, into: &output)
         case .number:
             let span = try scanner.readNumberSpan()
             output.append(contentsOf: scanner.bytes[span])
@@ -93,6 +105,58 @@ struct CanonicalJSON {
             _ = try scanner.consumeNull()
             output.writeJSONText("null")
         }
+    }
+
+    /// Writes a string with the one escaping ``JSONOutput`` writes. A string without escapes is that already (the
+    /// scanner let no quote, backslash or control character through), so its bytes are copied as they are.
+    private static func writeString(_ span: JSONScanner.StringSpan, of bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        guard span.hasEscapes else {
+            output.append(UInt8(ascii: "\""))
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[span.start..<span.end]))
+            output.append(UInt8(ascii: "\""))
+            return
+        }
+        output.writeJSONString(JSONScanner.decode(span, in: bytes))
+    }
+
+    /// Puts the members of the object written at `objectStart` (the end of `output`; its members are those of
+    /// `work.members` from `base`) in the order of their quoted keys' bytes, the last of duplicate keys kept.
+    /// Members already in order, the common case for a nested object written by a program, stay where they are.
+    private static func sortMembers(from base: Int, objectStart: Int, in output: inout [UInt8], work: inout Work) {
+        func key(_ member: Member) -> ArraySlice<UInt8> { output[member.start..<member.keyEnd] }
+        var ordered = true
+        var index = base + 1
+        while index < work.members.count {
+            if !key(work.members[index - 1]).lexicographicallyPrecedes(key(work.members[index])) {
+                ordered = false
+                break
+            }
+            index += 1
+        }
+        guard !ordered else { return }
+        // Duplicates stay in the order they came (their start), so that the last one of each wins below.
+        work.members[base...].sort { left, right in
+            let (leftKey, rightKey) = (key(left), key(right))
+            return leftKey.elementsEqual(rightKey) ? left.start < right.start : leftKey.lexicographicallyPrecedes(rightKey)
+        }
+        work.scratch.removeAll(keepingCapacity: true)
+        work.scratch.append(contentsOf: output[objectStart...])
+        output.removeSubrange(objectStart...)
+        output.append(UInt8(ascii: "{"))
+        func copied(_ start: Int, _ end: Int) -> ArraySlice<UInt8> { work.scratch[(start - objectStart)..<(end - objectStart)] }
+        var first = true
+        for position in base..<work.members.count {
+            let member = work.members[position]
+            if position + 1 < work.members.count {
+                let next = work.members[position + 1]
+                // A later duplicate replaces this one.
+                if copied(next.start, next.keyEnd).elementsEqual(copied(member.start, member.keyEnd)) { continue }
+            }
+            if !first { output.append(UInt8(ascii: ",")) }
+            first = false
+            output.append(contentsOf: copied(member.start, member.end))
+        }
+        output.append(UInt8(ascii: "}"))
     }
 
     /// Reads `temperature` and `seed` where the dialects put them (the top level, Gemini's `generationConfig`).
