@@ -81,12 +81,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The response cache's Redis replies (RESP2) and the cached answers read from them.
+        // The response cache's Redis replies (RESP2), the cached answers read from them, and request bodies' keys.
         .executableTarget(
             name: "FuzzRESP",
             dependencies: [
                 .product(name: "EdgeRouter", package: root),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "RoutingCore", package: root),
             ],
             swiftSettings: swiftSettings
         ),
