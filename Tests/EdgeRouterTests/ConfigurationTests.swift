@@ -50,6 +50,22 @@ struct ConfigurationTests {
         #expect(configuration.keys.key(forSecret: "nope") == nil)
     }
 
+    @Test("a key ring finds a key by its secret whether it was added by secret or by its SHA-256 in either case; sha256Hex is 64 lowercase digits")
+    func keyRingDigests() {
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  // sha256("test")
+        #expect(KeyRing.sha256Hex("test") == hex)
+        #expect(KeyRing.sha256Hex("test"[...]) == hex)
+        var ring = KeyRing()
+        ring.add(GatewayKey(id: "upper"), sha256Hex: hex.uppercased())
+        ring.add(GatewayKey(id: "secret"), secret: "another-secret")
+        ring.add(GatewayKey(id: "short"), sha256Hex: String(hex.dropLast()))
+        ring.add(GatewayKey(id: "bad"), sha256Hex: String(hex.dropLast()) + "g")
+        #expect(ring.count == 2)
+        #expect(ring.key(forSecret: "test")?.id == "upper")
+        #expect(ring.key(forSecret: "xx another-secret".dropFirst(3))?.id == "secret")
+        #expect(ring.key(forSecret: "Test") == nil)
+    }
+
     static func issues(_ yaml: String, environment: [String: String] = environment) -> [String] {
         do {
             _ = try ConfigurationLoader.parse(yaml: yaml, environment: environment)

@@ -79,47 +79,106 @@ public struct GatewayKey: Sendable {
 
 /// Looks gateway keys up by the SHA-256 of what the client presented, so only hashes stay in memory.
 public struct KeyRing: Sendable {
-    private var byHash: [String: GatewayKey]
+    private var byDigest: [SecretDigest: GatewayKey]
 
-    public init() { byHash = [:] }
+    public init() { byDigest = [:] }
 
-    /// Adds a key stored as the lowercase hex SHA-256 of its secret.
+    /// Adds a key stored as the hex SHA-256 of its secret (64 hex digits, as the configuration checks; anything
+    /// else is no key).
     public mutating func add(_ key: GatewayKey, sha256Hex: String) {
-        byHash[sha256Hex.lowercased()] = key
+        guard let digest = SecretDigest(hex: sha256Hex) else { return }
+        byDigest[digest] = key
     }
 
     /// Adds a key from its secret (already resolved from the environment); only its hash is kept.
     public mutating func add(_ key: GatewayKey, secret: String) {
-        byHash[Self.sha256Hex(secret)] = key
+        byDigest[SecretDigest(of: secret)] = key
     }
 
-    /// The key whose secret the client presented, or nil.
+    /// The key whose secret the client presented, or nil. Hashed and looked up with no allocation: every request
+    /// asks.
     public func key(forSecret secret: some StringProtocol) -> GatewayKey? {
-        byHash[Self.sha256Hex(secret)]
+        byDigest[SecretDigest(of: secret)]
     }
 
     /// Whether any key is configured.
-    public var isEmpty: Bool { byHash.isEmpty }
+    public var isEmpty: Bool { byDigest.isEmpty }
 
     /// How many keys are configured.
-    public var count: Int { byHash.count }
+    public var count: Int { byDigest.count }
 
     /// Every configured key.
-    public var keys: [GatewayKey] { Array(byHash.values) }
+    public var keys: [GatewayKey] { Array(byDigest.values) }
 
     /// The SHA-256 of every configured secret: two rings with the same set let in the same secrets.
-    var secretHashes: Set<String> { Set(byHash.keys) }
+    var secretHashes: Set<SecretDigest> { Set(byDigest.keys) }
 
     /// The lowercase hex SHA-256 of a string's UTF-8 bytes.
     public static func sha256Hex(_ secret: some StringProtocol) -> String {
-        let digest = SHA256.hash(data: Array(secret.utf8))
-        let hexDigits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0x0f)])
+        SecretDigest(of: secret).hex
+    }
+}
+
+/// A secret's SHA-256 as a value of 32 bytes: hashed and compared without an allocation.
+struct SecretDigest: Hashable, Sendable {
+    private var words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(of secret: some StringProtocol) {
+        var hasher = SHA256()
+        let hashed = secret.utf8.withContiguousStorageIfAvailable { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        if hashed == nil { hasher.update(data: Array(secret.utf8)) }
+        words = hasher.finalize().withUnsafeBytes { raw in
+            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// From 64 hex digits, either case; nil for anything else.
+    init?(hex: String) {
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in 0..<32 {
+            guard let high = Self.value(of: digits[2 * index]), let low = Self.value(of: digits[2 * index + 1]) else { return nil }
+            bytes[index] = high << 4 | low
+        }
+        words = bytes.withUnsafeBytes { raw in
+            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        }
+    }
+
+    /// The digest as 64 lowercase hex digits.
+    var hex: String {
+        withUnsafeBytes(of: words) { raw in
+            String(unsafeUninitializedCapacity: 64) { out in
+                let digits: StaticString = "0123456789abcdef"
+                for (index, byte) in raw.enumerated() {
+                    out[2 * index] = digits.utf8Start[Int(byte >> 4)]
+                    out[2 * index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+                }
+                return 64
+            }
+        }
+    }
+
+    private static func value(of digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    static func == (lhs: SecretDigest, rhs: SecretDigest) -> Bool {
+        lhs.words == rhs.words
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 }
