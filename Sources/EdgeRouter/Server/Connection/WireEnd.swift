@@ -7,6 +7,9 @@ import NIOCore
 /// a streamed answer already framed as HTTP/1.1 chunks (``ChunkFraming``): one buffer per read burst, past the
 /// HTTP encoder (which would write each chunk as three buffers, its size line in a buffer of its own) and the
 /// handlers between, which do nothing with body bytes. The answer's head and end still go through them.
+///
+/// It must see the connection's plain HTTP bytes: a handler that transforms the byte stream (TLS, were the router
+/// ever to terminate it) belongs between it and the socket, never after it.
 final class WireEnd: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
