@@ -25,6 +25,7 @@ struct MarkdownReport {
             report.scenarioA()
             report.scenarioB()
             report.scenarioC()
+            report.lines += DataPlaneTargets.plain(results).section()
             report.lines += TLSSection.lines(results: results)
         } else {
             report.add(

@@ -2,7 +2,7 @@ import EdgeLoadCore
 
 /// The TLS upstreams part of the report: scenarios A and B through EdgeRouter and nginx to an HTTPS simulator, each
 /// beside its plain twin from the same turns, with CPU per request and per content delta, upstream connections per
-/// request, latency and TTFT, the TLS ÷ plain and EdgeRouter ÷ nginx ratios, and #18's targets judged with TLS.
+/// request, latency and TTFT, the TLS ÷ plain and EdgeRouter ÷ nginx ratios, and #18's targets judged with TLS (``DataPlaneTargets``).
 struct TLSSection {
     let results: ResultSet
     let tls: RunInfo.TLS
@@ -31,7 +31,7 @@ struct TLSSection {
         lines += intro()
         lines += scenarioA()
         lines += scenarioB()
-        lines += TLSTargets(results: results, tls: tls).section()
+        lines += DataPlaneTargets.tls(results, tls).section()
         return lines
     }
 
@@ -182,7 +182,7 @@ struct TLSSection {
             ratios.append([
                 Format.rate(level), cpu(routerTLS, "router"), cpu(nginxTLS, "nginx"), cpu("router", "nginx"),
                 cpu(routerTLS, nginxTLS),
-                TLSTargets(results: results, tls: tls).addedTTFTRatio(level: level).map { Format.ratio($0) } ?? "—",
+                DataPlaneTargets.tls(results, tls).addedTTFTRatio(level: level).map { Format.ratio($0) } ?? "—",
             ])
         }
         lines += Markdown.table(

@@ -1,11 +1,32 @@
 import EdgeLoadCore
 
-/// Issue #18's data-plane targets judged on the TLS rows: EdgeRouter with an HTTPS upstream against nginx with the
-/// same upstream (`proxy_ssl`), both from the same run and turns. Like ``Targets``, each row says what was measured
-/// and whether the target is met, missed, or could not be judged here, and why.
-struct TLSTargets {
+/// Issue #18's data-plane targets, judged twice: on the plain rows (EdgeRouter and nginx in front of the plain
+/// simulator, on every rate and level of the run) and on the TLS rows (both with an HTTPS upstream, nginx with
+/// `proxy_ssl`, on the TLS ladder), each pair from the same run and turns. Like ``Targets``, each row says what was
+/// measured and whether the target is met, missed, or could not be judged here, and why.
+struct DataPlaneTargets {
     let results: ResultSet
-    let tls: RunInfo.TLS
+    /// The two paths compared, and the rates and levels they are judged on.
+    let router: String
+    let nginx: String
+    let rates: [Int]
+    let levels: [Int]
+    /// What the rows are called in the verdicts ("TLS" for the TLS rows, empty for the plain ones).
+    let kind: String
+
+    /// The plain rows: every rate and level the run measured.
+    static func plain(_ results: ResultSet) -> DataPlaneTargets {
+        DataPlaneTargets(
+            results: results, router: "router", nginx: "nginx",
+            rates: results.info.scenarioA.rates.compactMap { Int(exactly: $0) }, levels: results.info.scenarioB.levels, kind: "")
+    }
+
+    /// The TLS rows, on their own ladder.
+    static func tls(_ results: ResultSet, _ tls: RunInfo.TLS) -> DataPlaneTargets {
+        DataPlaneTargets(
+            results: results, router: tls.twin(of: "router")?.id ?? "router-tls", nginx: tls.twin(of: "nginx")?.id ?? "nginx-tls",
+            rates: tls.rates, levels: tls.levels, kind: "TLS")
+    }
 
     /// Scenario A: the knee at least half of nginx's.
     static let kneeRatio = 0.5
@@ -18,82 +39,91 @@ struct TLSTargets {
     /// The stream level at which added TTFT is judged.
     static let ttftLevel = 1000
 
-    private var router: String { tls.twin(of: "router")?.id ?? "router-tls" }
-    private var nginx: String { tls.twin(of: "nginx")?.id ?? "nginx-tls" }
+    /// "TLS, " before a target's name, for the TLS rows.
+    private var prefix: String { kind.isEmpty ? "" : kind + ", " }
+    /// "TLS rates", or "rates".
+    private func ladder(_ noun: String) -> String { kind.isEmpty ? noun : "\(kind) \(noun)" }
 
     func section() -> [String] {
-        var lines = [
-            "### #18's targets with TLS upstreams", "",
-            "EdgeRouter → HTTPS simulator against nginx → the same HTTPS simulator, judged by `bench-report` from the "
-                + "tables above.", "",
-        ]
+        var lines =
+            kind.isEmpty
+            ? [
+                "### #18's targets", "",
+                "EdgeRouter → simulator against nginx → the same simulator (plain HTTP), judged by `bench-report` from "
+                    + "the tables above.", "",
+            ]
+            : [
+                "### #18's targets with TLS upstreams", "",
+                "EdgeRouter → HTTPS simulator against nginx → the same HTTPS simulator, judged by `bench-report` from the "
+                    + "tables above.", "",
+            ]
         let rows = [knee(), cpuPerRequest(), streamsHeld(), addedTTFT(), cpuPerDelta()]
         lines += Markdown.table(["target", "measured in this run", "verdict"], rows.map { [$0.target, $0.measured, $0.verdict] })
         return lines
     }
 
-    /// Scenario A: the highest TLS rate each held, and their ratio.
+    /// Scenario A: the highest rate each held, and their ratio.
     func knee() -> Targets.Row {
-        let target = "TLS, scenario A: knee ≥ \(Self.kneeRatio) × nginx's"
-        let routerKnee = results.knee(router, among: tls.rates)
-        let nginxKnee = results.knee(nginx, among: tls.rates)
+        let target = "\(prefix)scenario A: knee ≥ \(Self.kneeRatio) × nginx's"
+        let routerKnee = results.knee(router, among: rates)
+        let nginxKnee = results.knee(nginx, among: rates)
         let measured = "EdgeRouter \(routerKnee.map { Format.rate($0) + "/s" } ?? "none"), nginx "
-            + "\(nginxKnee.map { Format.rate($0) + "/s" } ?? "none") (on the rates \(tls.rates.map(Format.rate).joined(separator: ", ")))"
+            + "\(nginxKnee.map { Format.rate($0) + "/s" } ?? "none") (on the rates \(rates.map(Format.rate).joined(separator: ", ")))"
         guard let nginxKnee else {
-            return Targets.Row(target: target, measured: measured, verdict: "not judged: nginx held none of the TLS rates")
+            return Targets.Row(target: target, measured: measured, verdict: "not judged: nginx held none of the \(ladder("rates"))")
         }
         guard let routerKnee else {
-            return Targets.Row(target: target, measured: measured, verdict: "missed: EdgeRouter held none of the TLS rates")
+            return Targets.Row(target: target, measured: measured, verdict: "missed: EdgeRouter held none of the \(ladder("rates"))")
         }
         let ratio = Double(routerKnee) / Double(nginxKnee)
         var verdict = ratio >= Self.kneeRatio ? "met" : "missed by \(Format.ratio(Self.kneeRatio / ratio))"
-        if nginxKnee == tls.rates.max() {
-            verdict += " (nginx held the top TLS rate, so its knee is at least that and the ratio flatters EdgeRouter)"
+        if nginxKnee == rates.max() {
+            verdict += " (nginx held the top \(ladder("rate")), so its knee is at least that and the ratio flatters EdgeRouter)"
         }
         return Targets.Row(target: target, measured: measured + ": \(Format.ratio(ratio))", verdict: verdict)
     }
 
-    /// Scenario A: CPU per request at the highest TLS rate both held.
+    /// Scenario A: CPU per request at the highest rate both held.
     func cpuPerRequest() -> Targets.Row {
-        let target = "TLS, scenario A: CPU per request ≤ \(Self.cpuPerRequestRatio) × nginx's"
-        let common = tls.rates.filter { rate in
+        let target = "\(prefix)scenario A: CPU per request ≤ \(Self.cpuPerRequestRatio) × nginx's"
+        let common = rates.filter { rate in
             results.rateRuns[router]?[rate]?.verdict.held == true && results.rateRuns[nginx]?[rate]?.verdict.held == true
         }
         guard let rate = common.max(), let routerCPU = results.rateRuns[router]?[rate]?.cpuMicrosPerRequest,
             let nginxCPU = results.rateRuns[nginx]?[rate]?.cpuMicrosPerRequest, nginxCPU > 0
         else {
-            return Targets.Row(target: target, measured: "no TLS rate that both held, with CPU recorded", verdict: "not measured")
+            return Targets.Row(target: target, measured: "no \(ladder("rate")) that both held, with CPU recorded", verdict: "not measured")
         }
         let ratio = routerCPU / nginxCPU
         return Targets.Row(
             target: target,
-            measured: "at \(Format.rate(rate))/s, the highest TLS rate both held: \(Format.micros(routerCPU)) vs "
+            measured: "at \(Format.rate(rate))/s, the highest \(ladder("rate")) both held: \(Format.micros(routerCPU)) vs "
                 + "\(Format.micros(nginxCPU)) µs = \(Format.ratio(ratio))",
             verdict: judge(ratio, limit: Self.cpuPerRequestRatio))
     }
 
-    /// Scenario B: at least as many streams held as nginx, on the TLS levels.
+    /// Scenario B: at least as many streams held as nginx.
     func streamsHeld() -> Targets.Row {
-        let target = "TLS, scenario B: as many concurrent streams held as nginx, no stall"
+        let target = "\(prefix)scenario B: as many concurrent streams held as nginx, no stall"
         let held = { (path: String) in
-            results.streamRuns[path]?.filter { $0.value.verdict.held && tls.levels.contains($0.key) }.keys.max()
+            results.streamRuns[path]?.filter { $0.value.verdict.held && levels.contains($0.key) }.keys.max()
         }
         let routerHeld = held(router)
         let nginxHeld = held(nginx)
         let measured = "EdgeRouter \(routerHeld.map(Format.rate) ?? "none"), nginx \(nginxHeld.map(Format.rate) ?? "none") "
-            + "(levels \(tls.levels.map(Format.rate).joined(separator: ", ")))"
+            + "(levels \(levels.map(Format.rate).joined(separator: ", ")))"
         guard let nginxHeld else {
-            return Targets.Row(target: target, measured: measured, verdict: "not judged: nginx held none of the TLS levels")
+            return Targets.Row(target: target, measured: measured, verdict: "not judged: nginx held none of the \(ladder("levels"))")
         }
         guard let routerHeld, routerHeld >= nginxHeld else {
             return Targets.Row(target: target, measured: measured, verdict: "missed")
         }
-        let top = nginxHeld == tls.levels.max() ? " (both held the top TLS level: neither one's limit was reached)" : ""
+        let top = nginxHeld == levels.max() ? " (both held the top \(ladder("level")): neither one's limit was reached)" : ""
         return Targets.Row(target: target, measured: measured, verdict: "met" + top)
     }
 
-    /// EdgeRouter's added TTFT p99 over nginx's at one level, both with TLS, added over the direct path's at that
-    /// level; nil when a figure is missing or nginx added too little to divide by.
+    /// EdgeRouter's added TTFT p99 over nginx's at one level, added over the direct path's at that level; nil when a
+    /// figure is missing or nginx added too little to divide by.
     func addedTTFTRatio(level: Int) -> Double? {
         guard let direct = results.streamRuns["direct"]?[level]?.report.ttftMs?.p99,
             let routerTTFT = results.streamRuns[router]?[level]?.report.ttftMs?.p99,
@@ -106,14 +136,14 @@ struct TLSTargets {
     /// Scenario B: added TTFT p99 at 1,000 streams.
     func addedTTFT() -> Targets.Row {
         let level = Self.ttftLevel
-        let target = "TLS, scenario B: added TTFT p99 at \(Format.rate(level)) streams ≤ \(Self.addedTTFTRatio) × nginx's"
+        let target = "\(prefix)scenario B: added TTFT p99 at \(Format.rate(level)) streams ≤ \(Self.addedTTFTRatio) × nginx's"
         guard let direct = results.streamRuns["direct"]?[level]?.report.ttftMs?.p99,
             let routerEntry = results.streamRuns[router]?[level], let routerTTFT = routerEntry.report.ttftMs?.p99,
             let nginxEntry = results.streamRuns[nginx]?[level], let nginxTTFT = nginxEntry.report.ttftMs?.p99
         else {
             return Targets.Row(
                 target: target,
-                measured: "\(Format.rate(level)) streams not run with TLS here (levels \(tls.levels.map(Format.rate).joined(separator: ", ")))",
+                measured: "\(Format.rate(level)) streams not run\(kind.isEmpty ? "" : " with " + kind) here (levels \(levels.map(Format.rate).joined(separator: ", ")))",
                 verdict: "not measured")
         }
         let measured = "EdgeRouter \(Format.signedMs(routerTTFT - direct)) ms, nginx \(Format.signedMs(nginxTTFT - direct)) ms"
@@ -128,21 +158,21 @@ struct TLSTargets {
         return Targets.Row(target: target, measured: measured + " = \(Format.ratio(ratio))", verdict: verdict)
     }
 
-    /// Scenario B: CPU per content delta at the highest TLS level both held.
+    /// Scenario B: CPU per content delta at the highest level both held.
     func cpuPerDelta() -> Targets.Row {
-        let target = "TLS, scenario B: CPU per streamed content delta ≤ \(Self.cpuPerDeltaRatio) × nginx's"
-        let common = tls.levels.filter { level in
+        let target = "\(prefix)scenario B: CPU per streamed content delta ≤ \(Self.cpuPerDeltaRatio) × nginx's"
+        let common = levels.filter { level in
             results.streamRuns[router]?[level]?.verdict.held == true && results.streamRuns[nginx]?[level]?.verdict.held == true
         }
         guard let level = common.max(), let routerCPU = results.streamRuns[router]?[level]?.cpuMicrosPerDelta,
             let nginxCPU = results.streamRuns[nginx]?[level]?.cpuMicrosPerDelta, nginxCPU > 0
         else {
-            return Targets.Row(target: target, measured: "no TLS level that both held, with CPU recorded", verdict: "not measured")
+            return Targets.Row(target: target, measured: "no \(ladder("level")) that both held, with CPU recorded", verdict: "not measured")
         }
         let ratio = routerCPU / nginxCPU
         return Targets.Row(
             target: target,
-            measured: "at \(Format.rate(level)) streams, the highest TLS level both held: \(Format.micros(routerCPU)) vs "
+            measured: "at \(Format.rate(level)) streams, the highest \(ladder("level")) both held: \(Format.micros(routerCPU)) vs "
                 + "\(Format.micros(nginxCPU)) µs = \(Format.ratio(ratio))",
             verdict: judge(ratio, limit: Self.cpuPerDeltaRatio))
     }
