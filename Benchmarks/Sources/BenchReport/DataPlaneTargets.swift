@@ -85,21 +85,10 @@ struct DataPlaneTargets {
 
     /// Scenario A: CPU per request at the highest rate both held.
     func cpuPerRequest() -> Targets.Row {
-        let target = "\(prefix)scenario A: CPU per request ≤ \(Self.cpuPerRequestRatio) × nginx's"
-        let common = rates.filter { rate in
-            results.rateRuns[router]?[rate]?.verdict.held == true && results.rateRuns[nginx]?[rate]?.verdict.held == true
-        }
-        guard let rate = common.max(), let routerCPU = results.rateRuns[router]?[rate]?.cpuMicrosPerRequest,
-            let nginxCPU = results.rateRuns[nginx]?[rate]?.cpuMicrosPerRequest, nginxCPU > 0
-        else {
-            return Targets.Row(target: target, measured: "no \(ladder("rate")) that both held, with CPU recorded", verdict: "not measured")
-        }
-        let ratio = routerCPU / nginxCPU
-        return Targets.Row(
-            target: target,
-            measured: "at \(Format.rate(rate))/s, the highest \(ladder("rate")) both held: \(Format.micros(routerCPU)) vs "
-                + "\(Format.micros(nginxCPU)) µs = \(Format.ratio(ratio))",
-            verdict: judge(ratio, limit: Self.cpuPerRequestRatio))
+        cpuRatio(
+            target: "\(prefix)scenario A: CPU per request ≤ \(Self.cpuPerRequestRatio) × nginx's", runs: results.rateRuns,
+            steps: rates, step: ladder("rate"), at: { "\(Format.rate($0))/s" }, cost: \.cpuMicrosPerRequest,
+            limit: Self.cpuPerRequestRatio)
     }
 
     /// Scenario B: at least as many streams held as nginx.
@@ -160,21 +149,29 @@ struct DataPlaneTargets {
 
     /// Scenario B: CPU per content delta at the highest level both held.
     func cpuPerDelta() -> Targets.Row {
-        let target = "\(prefix)scenario B: CPU per streamed content delta ≤ \(Self.cpuPerDeltaRatio) × nginx's"
-        let common = levels.filter { level in
-            results.streamRuns[router]?[level]?.verdict.held == true && results.streamRuns[nginx]?[level]?.verdict.held == true
-        }
-        guard let level = common.max(), let routerCPU = results.streamRuns[router]?[level]?.cpuMicrosPerDelta,
-            let nginxCPU = results.streamRuns[nginx]?[level]?.cpuMicrosPerDelta, nginxCPU > 0
+        cpuRatio(
+            target: "\(prefix)scenario B: CPU per streamed content delta ≤ \(Self.cpuPerDeltaRatio) × nginx's",
+            runs: results.streamRuns, steps: levels, step: ladder("level"), at: { "\(Format.rate($0)) streams" },
+            cost: \.cpuMicrosPerDelta, limit: Self.cpuPerDeltaRatio)
+    }
+
+    /// EdgeRouter's CPU cost over nginx's at the highest of `steps` (rates or levels) that both held.
+    private func cpuRatio(
+        target: String, runs: [String: [Int: ResultSet.Entry]], steps: [Int], step: String, at: (Int) -> String,
+        cost: KeyPath<ResultSet.Entry, Double?>, limit: Double
+    ) -> Targets.Row {
+        let common = steps.filter { runs[router]?[$0]?.verdict.held == true && runs[nginx]?[$0]?.verdict.held == true }
+        guard let top = common.max(), let routerCPU = runs[router]?[top]?[keyPath: cost],
+            let nginxCPU = runs[nginx]?[top]?[keyPath: cost], nginxCPU > 0
         else {
-            return Targets.Row(target: target, measured: "no \(ladder("level")) that both held, with CPU recorded", verdict: "not measured")
+            return Targets.Row(target: target, measured: "no \(step) that both held, with CPU recorded", verdict: "not measured")
         }
         let ratio = routerCPU / nginxCPU
         return Targets.Row(
             target: target,
-            measured: "at \(Format.rate(level)) streams, the highest \(ladder("level")) both held: \(Format.micros(routerCPU)) vs "
+            measured: "at \(at(top)), the highest \(step) both held: \(Format.micros(routerCPU)) vs "
                 + "\(Format.micros(nginxCPU)) µs = \(Format.ratio(ratio))",
-            verdict: judge(ratio, limit: Self.cpuPerDeltaRatio))
+            verdict: judge(ratio, limit: limit))
     }
 
     /// "met", or "missed by" how many times over the limit the ratio is.
