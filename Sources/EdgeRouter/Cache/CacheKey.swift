@@ -71,15 +71,8 @@ public struct CacheKey: Hashable, Sendable, CustomStringConvertible {
         withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
         hasher.update(data: canonical.bytes)
         let digest = hasher.finalize()
-        let hexDigits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0x0f)])
-        }
         let deterministic = canonical.hasSeed || canonical.temperature == 0
-        return Canonical(key: CacheKey(hex: String(decoding: out, as: UTF8.self)), isDeterministic: deterministic)
+        return Canonical(key: CacheKey(hex: digest.withUnsafeBytes { Hex.string($0) }), isDeterministic: deterministic)
     }
 
     public var description: String { hex }

@@ -139,7 +139,7 @@ struct SecretDigest: Hashable, Sendable {
         guard digits.count == 64 else { return nil }
         var bytes = [UInt8](repeating: 0, count: 32)
         for index in 0..<32 {
-            guard let high = Self.value(of: digits[2 * index]), let low = Self.value(of: digits[2 * index + 1]) else { return nil }
+            guard let high = Hex.value(of: digits[2 * index]), let low = Hex.value(of: digits[2 * index + 1]) else { return nil }
             bytes[index] = high << 4 | low
         }
         words = bytes.withUnsafeBytes { raw in
@@ -150,25 +150,7 @@ struct SecretDigest: Hashable, Sendable {
 
     /// The digest as 64 lowercase hex digits.
     var hex: String {
-        withUnsafeBytes(of: words) { raw in
-            String(unsafeUninitializedCapacity: 64) { out in
-                let digits: StaticString = "0123456789abcdef"
-                for (index, byte) in raw.enumerated() {
-                    out[2 * index] = digits.utf8Start[Int(byte >> 4)]
-                    out[2 * index + 1] = digits.utf8Start[Int(byte & 0x0F)]
-                }
-                return 64
-            }
-        }
-    }
-
-    private static func value(of digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        withUnsafeBytes(of: words) { Hex.string($0) }
     }
 
     static func == (lhs: SecretDigest, rhs: SecretDigest) -> Bool {

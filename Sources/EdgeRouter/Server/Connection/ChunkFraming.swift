@@ -26,7 +26,7 @@ enum ChunkFraming {
         guard start >= 0 else { return false }
         for position in 0..<digits {
             let nibble = UInt8(truncatingIfNeeded: length >> (4 * (digits - 1 - position))) & 0xF
-            buffer.setInteger(nibble < 10 ? 0x30 + nibble : 0x57 + nibble, at: start + position)
+            buffer.setInteger(Hex.digit(nibble), at: start + position)
         }
         buffer.setInteger(UInt16(0x0D0A), at: start + digits)
         buffer.moveReaderIndex(to: start)
