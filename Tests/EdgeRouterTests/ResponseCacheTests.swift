@@ -93,6 +93,45 @@ struct ResponseCacheTests {
         }
     }
 
+    @Test("a whole hit's body is the miss's byte for byte, whether a whole or a streamed request filled the entry")
+    func wholeHitIsTheMissBody() async throws {
+        try await RouterHarness.run(sims: [Self.sim()], yaml: { Self.yaml($0) }) { harness in
+            let miss = try await Self.chat(harness)
+            let hit = try await Self.chat(harness)
+            #expect(miss.headers.first(name: "x-edge-cache") == "miss")
+            #expect(hit.headers.first(name: "x-edge-cache") == "hit")
+            #expect(hit.body == miss.body)
+            // Filled by a stream: the whole answer is assembled from its frames when it is stored.
+            let streamed = try await Self.chat(harness, stream: true, content: "Another question")
+            let assembled = try await Self.chat(harness, content: "Another question")
+            let again = try await Self.chat(harness, content: "Another question")
+            #expect(streamed.headers.first(name: "x-edge-cache") == "miss")
+            #expect(assembled.headers.first(name: "x-edge-cache") == "hit")
+            #expect(try Self.content(assembled.body) == streamedText(streamed.body))
+            #expect(again.body == assembled.body)
+            #expect(harness.sims[0].stats.received == 2)
+        }
+    }
+
+    @Test("an entry a stream filled past server.max_response_bytes: a whole hit of it is a 502 response_too_large, a streamed hit is whole")
+    func wholeHitPastTheResponseLimit() async throws {
+        try await RouterHarness.run(
+            sims: [Self.sim(tokens: 1_500)],
+            yaml: { testYAML(ports: $0, extraKeys: Self.keys, server: "  max_response_bytes: 4096") }
+        ) { harness in
+            let streamed = try await Self.chat(harness, stream: true)
+            #expect(streamed.headers.first(name: "x-edge-cache") == "miss")
+            #expect(streamedText(streamed.body).utf8.count > 4096)
+            let whole = try await Self.chat(harness)
+            #expect(whole.status == 502)
+            #expect(try openAIError(whole.body)["code"] as? String == "response_too_large")
+            let replayed = try await Self.chat(harness, stream: true)
+            #expect(replayed.headers.first(name: "x-edge-cache") == "hit")
+            #expect(streamedText(replayed.body) == streamedText(streamed.body))
+            #expect(harness.sims[0].stats.received == 1)
+        }
+    }
+
     @Test("another key never sees the entry; a key without a cache policy gets no x-edge-cache header")
     func tenantsAreApart() async throws {
         try await RouterHarness.run(sims: [Self.sim()], yaml: { Self.yaml($0) }) { harness in
@@ -191,11 +230,11 @@ struct ResponseCacheTests {
 
     @Test("past cache.max_bytes the least recently used entry is evicted (counted in edge_cache_evictions_total)")
     func evictionByBytes() async throws {
-        try await RouterHarness.run(sims: [Self.sim(tokens: 12)], yaml: { Self.yaml($0, extra: "cache: { max_bytes: 4096 }") }) { harness in
+        try await RouterHarness.run(sims: [Self.sim(tokens: 12)], yaml: { Self.yaml($0, extra: "cache: { max_bytes: 6144 }") }) { harness in
             _ = try await Self.chat(harness, content: "first")
             #expect(harness.router.cache.held.entries == 1)
             let firstBytes = harness.router.cache.held.bytes
-            #expect(firstBytes > 2048 && firstBytes <= 4096, "an entry of \(firstBytes) bytes: the test needs 2 not to fit")
+            #expect(firstBytes > 3072 && firstBytes <= 6144, "an entry of \(firstBytes) bytes: the test needs 2 not to fit")
             _ = try await Self.chat(harness, content: "second")
             #expect(harness.router.cache.held.entries == 1)
             #expect(try await Self.chat(harness, content: "second").headers.first(name: "x-edge-cache") == "hit")

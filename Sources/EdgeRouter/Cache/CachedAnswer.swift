@@ -16,8 +16,12 @@ struct CachedAnswer: Sendable {
     let storedAtMs: Int64
     /// What the answer cost when it was fetched: what each hit saves.
     let costUSD: Double
-    /// The frames' payload bytes: what the entry counts against the bounds.
-    let bytes: Int
+    /// The frames assembled once into the entry's client endpoint's whole answer (``assembled(for:)``): a
+    /// non-streaming hit writes its answer from it rather than taking the frames apart again. Nil until then, and
+    /// for the Responses API, whose answer carries each request's own identity.
+    private(set) var assembly: AnswerAssembly?
+    /// What the entry counts against the bounds: the frames' payload bytes, and the assembled answer's text.
+    private(set) var bytes: Int
 
     init(
         providerDialect: Dialect, provider: String, upstreamModel: String, frames: [UpstreamFrame], storedAtMs: Int64,
@@ -30,6 +34,19 @@ struct CachedAnswer: Sendable {
         self.storedAtMs = storedAtMs
         self.costUSD = costUSD
         self.bytes = frames.reduce(0) { $0 + Self.size(of: $1) }
+    }
+
+    /// This answer with its frames assembled for `endpoint`, the one every request under its key uses (the key
+    /// holds the dialect and endpoint). Assembled as the writer would, so a hit's answer is the same either way.
+    func assembled(for endpoint: ChatEndpoint) -> CachedAnswer {
+        guard endpoint != .responses, assembly == nil else { return self }
+        var assembly = AnswerAssembly(for: endpoint)
+        let passThrough = endpoint.passesThrough(from: providerDialect)
+        for frame in frames { assembly.consume(frame, passThrough: passThrough) }
+        var answer = self
+        answer.assembly = assembly
+        answer.bytes += assembly.assembledBytes
+        return answer
     }
 
     /// A frame's weight: its bytes, its event type, and a fixed allowance for its decoded events.

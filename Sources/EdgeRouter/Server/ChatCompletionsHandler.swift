@@ -109,13 +109,15 @@ final class ChatCompletionsHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Routes the held parts again, now that a response has ended.
     private func replayHeld(context: ChannelHandlerContext) {
-        var held = order.takeHeld()
-        var passedOn = false
-        while let part = held.popFirst() {
-            passedOn = dispatch(part, context: context) || passedOn
+        if !order.held.isEmpty {  // most often: taking none would still make a new empty buffer
+            var held = order.takeHeld()
+            var passedOn = false
+            while let part = held.popFirst() {
+                passedOn = dispatch(part, context: context) || passedOn
+            }
+            // Hummingbird's async channel delivers what it was given at the end of a read.
+            if passedOn { context.fireChannelReadComplete() }
         }
-        // Hummingbird's async channel delivers what it was given at the end of a read.
-        if passedOn { context.fireChannelReadComplete() }
         if order.held.isEmpty, readDeferred {
             readDeferred = false
             context.read()

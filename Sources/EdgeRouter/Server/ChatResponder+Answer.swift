@@ -164,20 +164,29 @@ extension ChatResponder {
     }
 
     func responseHeaders(_ start: ExchangeStart) -> HTTPFields {
-        var headers = placement?.headers ?? [:]
-        headers[.edgeRequestID] = requestID
-        headers[.edgeProvider] = start.deployment.provider.id
-        headers[.edgeUpstreamModel] = start.deployment.upstreamModel
-        headers[.edgeAttempts] = String(start.attempts)
-        headers[.edgeRouteReason] = start.reasonText
-        headers[.edgeResumable] = buffer == nil ? "false" : "true"
-        headers[.edgeTTFT] = String(Int(start.timeToFirstToken.milliseconds.rounded()))
-        if let cacheStatus { headers[.edgeCache] = cacheStatus }
+        var headers = placedHeaders(room: 12)
+        headers.append(HTTPField(name: .edgeRequestID, value: requestID))
+        headers.append(HTTPField(name: .edgeProvider, value: start.deployment.provider.id))
+        headers.append(HTTPField(name: .edgeUpstreamModel, value: start.deployment.upstreamModel))
+        headers.append(HTTPField(name: .edgeAttempts, value: String(start.attempts)))
+        headers.append(HTTPField(name: .edgeRouteReason, value: start.reasonText))
+        headers.append(HTTPField(name: .edgeResumable, value: buffer == nil ? "false" : "true"))
+        headers.append(HTTPField(name: .edgeTTFT, value: String(Int(start.timeToFirstToken.milliseconds.rounded()))))
+        if let cacheStatus { headers.append(HTTPField(name: .edgeCache, value: cacheStatus)) }
         let estimate = start.candidate.estimate
         if estimate.hasData {
-            headers[.edgeTTFTEstimate] = String(Int((Double(estimate.meanNanos) / 1e6).rounded()))
-            headers[.edgeEstimateAge] = String((estimate.newestSampleAgeNanos ?? 0) / 1_000_000)
+            headers.append(HTTPField(name: .edgeTTFTEstimate, value: String(Int((Double(estimate.meanNanos) / 1e6).rounded()))))
+            headers.append(HTTPField(name: .edgeEstimateAge, value: String((estimate.newestSampleAgeNanos ?? 0) / 1_000_000)))
         }
+        return headers
+    }
+
+    /// The client's place's headers (its location, the key's limits), with room for `more` fields. The router's
+    /// own fields are appended to them, never set: their names are never among the place's, and appending into
+    /// room made once spares a search of the fields and a reallocation per field.
+    func placedHeaders(room more: Int) -> HTTPFields {
+        var headers = placement?.headers ?? [:]
+        headers.reserveCapacity(headers.count + more)
         return headers
     }
 

@@ -64,7 +64,7 @@ extension ChatResponder {
     /// follow this one, and replayed; without one, the providers are asked.
     func sharedTierAnswered(_ found: CachedAnswer?) {
         guard case .lookingUp = phase else { return }  // the client left meanwhile
-        guard let found, let fill = cacheFill, let policy = cachePolicy else {
+        guard let found = found?.assembled(for: endpoint), let fill = cacheFill, let policy = cachePolicy else {
             pipeline.cache.metrics.miss()
             planAndStart()
             return
@@ -83,18 +83,19 @@ extension ChatResponder {
     /// The headers of an answer from the cache (or followed): the client's place, the request id, which provider
     /// gave the answer, and `x-edge-cache`.
     func cachedHeaders(provider: String, upstreamModel: String, age: Int64?) -> HTTPFields {
-        var headers = placement?.headers ?? [:]
-        headers[.edgeRequestID] = requestID
-        headers[.edgeProvider] = provider
-        headers[.edgeUpstreamModel] = upstreamModel
-        headers[.edgeResumable] = buffer == nil ? "false" : "true"
-        if let cacheStatus { headers[.edgeCache] = cacheStatus }
-        if let age { headers[.age] = String(age) }
+        var headers = placedHeaders(room: 9)
+        headers.append(HTTPField(name: .edgeRequestID, value: requestID))
+        headers.append(HTTPField(name: .edgeProvider, value: provider))
+        headers.append(HTTPField(name: .edgeUpstreamModel, value: upstreamModel))
+        headers.append(HTTPField(name: .edgeResumable, value: buffer == nil ? "false" : "true"))
+        if let cacheStatus { headers.append(HTTPField(name: .edgeCache, value: cacheStatus)) }
+        if let age { headers.append(HTTPField(name: .age, value: String(age))) }
         return headers
     }
 
     /// Answers from a stored answer: its frames go through the writer as a live answer's would, all at once (one
-    /// write), or one by one ``replayPacing`` apart for a streamed hit whose policy paces replays.
+    /// write), or one by one ``replayPacing`` apart for a streamed hit whose policy paces replays; a whole answer
+    /// is written from the entry's assembled answer when it has one.
     func replay(_ cached: CachedAnswer) {
         phase = .over
         checked = nil
@@ -109,12 +110,16 @@ extension ChatResponder {
             replayFrame(of: cached, at: 0, headers: headers)
             return
         }
-        for frame in cached.frames {
-            trail.observe(frame)
-            guard writer.append(frame) else {
-                answer(EdgeRouterError(.responseTooLarge, "The cached answer is larger than this router's max_response_bytes."))
-                return
+        for frame in cached.frames { trail.observe(frame) }
+        let written =
+            if let assembly = cached.assembly, !writer.isStreaming {
+                writer.append(assembled: assembly)
+            } else {
+                cached.frames.allSatisfy { writer.append($0) }
             }
+        guard written else {
+            answer(EdgeRouterError(.responseTooLarge, "The cached answer is larger than this router's max_response_bytes."))
+            return
         }
         replayed(cached, headers: headers)
     }
@@ -221,7 +226,8 @@ extension ChatResponder {
             let answer = CachedAnswer(
                 providerDialect: start.deployment.provider.dialect, provider: start.deployment.provider.id,
                 upstreamModel: start.deployment.upstreamModel, frames: frames, storedAtMs: UnixTime.nowMs(),
-                costUSD: start.deployment.price.cost(of: tokens))
+                costUSD: start.deployment.price.cost(of: tokens)
+            ).assembled(for: endpoint)
             pipeline.cache.store(answer, for: fill, ttl: policy.ttl)
         } else {
             pipeline.cache.release(fill)

@@ -89,9 +89,11 @@ final class ChatResponder: ChatExchangeObserver {
         self.endpoint = endpoint
         self.peer = peer
         self.eventLoop = eventLoop
-        // The path without its query: Gemini's `?key=` must never reach the record.
+        // The path without its query: Gemini's `?key=` must never reach the record. (A path without one is shared,
+        // not copied.)
+        let path = head.path ?? ""
         self.trail = RequestTrail(
-            requestID: requestID, endpoint: endpoint, path: head.path.map { String($0.prefix { $0 != "?" }) } ?? "",
+            requestID: requestID, endpoint: endpoint, path: path.utf8.contains(UInt8(ascii: "?")) ? String(path.prefix { $0 != "?" }) : path,
             received: received)
         self.writer = ChatResponseWriter(
             connection: connection, requestID: requestID,

@@ -6,7 +6,7 @@ import NIOCore
 /// choice 0 is kept. From an Anthropic provider's own events (``consumeProviderEvent(_:)``) it also keeps what the
 /// neutral events do not hold: the matched `stop_sequence`, the provider's whole `usage`, and the message's other
 /// members.
-public struct AnthropicMessageAssembler: ClientAnswerAssembler {
+public struct AnthropicMessageAssembler: ClientAnswerAssembler, Sendable {
     /// One content block; its strings grow in place as fragments arrive.
     private struct Block {
         enum Kind { case thinking, redactedThinking, text, toolUse }

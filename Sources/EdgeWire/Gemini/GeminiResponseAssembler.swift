@@ -5,7 +5,7 @@ import NIOCore
 /// events of a stream: the router always streams from the provider, so it can measure the first token and fail
 /// over before it. From a Gemini provider's own frames (``consumeProviderFrame(_:)``) it also keeps what the
 /// neutral events do not hold (finish reasons as sent, safety ratings, citations, the whole `usageMetadata`, …).
-public struct GeminiResponseAssembler: ClientAnswerAssembler {
+public struct GeminiResponseAssembler: ClientAnswerAssembler, Sendable {
     private struct Call {
         var index: Int
         var id = ""

@@ -8,7 +8,7 @@ import NIOCore
 /// From an OpenAI provider's own chunks (``consumeProviderChunk(_:)``) it also keeps what the neutral events do
 /// not hold, so that the answer carries every field the provider's non-streaming answer would: `logprobs`,
 /// `annotations`, `system_fingerprint`, `service_tier` and the whole `usage` with its details.
-public struct OpenAICompletionAssembler: ClientAnswerAssembler {
+public struct OpenAICompletionAssembler: ClientAnswerAssembler, Sendable {
     private struct ToolCall {
         var index: Int
         var id = ""

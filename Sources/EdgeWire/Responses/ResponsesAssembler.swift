@@ -85,7 +85,7 @@ public struct ResponsesChange: Sendable, Equatable {
 /// their own; an item closes when content of another item begins or the answer finishes. Only choice 0 is read
 /// (a response has one). Refusals are written as text; Anthropic's signatures and redacted thinking are not
 /// carried (no Responses field takes them back).
-public struct ResponsesAssembler: ClientAnswerAssembler {
+public struct ResponsesAssembler: ClientAnswerAssembler, Sendable {
     public let identity: ResponsesIdentity
     public private(set) var items: [ResponsesItem] = []
     /// The last item is still receiving content.

@@ -4,7 +4,7 @@ import NIOCore
 /// The non-streaming answer being assembled, by the client dialect's assembler: one enum rather than an
 /// existential, so the OpenAI assembler can also take its provider's raw chunks, and an assembler is mutated in
 /// place (never copied on write) frame after frame.
-enum AnswerAssembly {
+enum AnswerAssembly: Sendable {
     case openAI(OpenAICompletionAssembler)
     case anthropic(AnthropicMessageAssembler)
     case gemini(GeminiResponseAssembler)

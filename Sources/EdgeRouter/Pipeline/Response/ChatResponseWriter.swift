@@ -40,8 +40,9 @@ final class ChatResponseWriter {
     private var encoder: (any ClientStreamEncoder)?
     /// Builds the whole answer (not streaming).
     private var assembly = AnswerAssembly.openAI(OpenAICompletionAssembler())
-    /// Frames waiting for the next flush (streaming), after room for their chunk's size line (``ChunkFraming``).
-    private var pending = ChatResponseWriter.emptyPending()
+    /// Frames waiting for the next flush (streaming), after room for their chunk's size line (``ChunkFraming``),
+    /// made when the stream starts (a whole answer never needs it).
+    private var pending = ByteBuffer()
     /// What an encoder wrote for one frame, before it is cut into events.
     private var scratch = ByteBuffer()
     /// The next event's `id:`.
@@ -144,6 +145,7 @@ final class ChatResponseWriter {
         } else if !passThrough {
             encoder = Self.encoder(for: endpoint, requestID: requestID, model: model, includeUsage: includeUsage)
         }
+        ChunkFraming.reserve(in: &pending)
         var headers = headers()
         if case .gemini(_, _, false) = endpoint {
             headers[.contentType] = "application/json"
@@ -176,6 +178,18 @@ final class ChatResponseWriter {
         guard assembly.assembledBytes > maxResponseBytes else { return true }
         assembly = AnswerAssembly(for: endpoint)
         return false
+    }
+
+    /// Whether the client asked for a stream (known once ``prepare(for:)`` has run).
+    var isStreaming: Bool { stream }
+
+    /// An answer assembled already (a cache hit's, ``CachedAnswer/assembly``), in place of its frames one by one
+    /// through ``append(_:)``; not streaming. Returns false, as `append` would, when it is larger than
+    /// `max_response_bytes`.
+    func append(assembled: AnswerAssembly) -> Bool {
+        guard assembled.assembledBytes <= maxResponseBytes else { return false }
+        assembly = assembled
+        return true
     }
 
     /// A frame of a provider of the client's dialect, as it sent it: one event.
@@ -296,12 +310,6 @@ final class ChatResponseWriter {
         ChunkFraming.reserve(in: &pending)
     }
 
-    private static func emptyPending() -> ByteBuffer {
-        var buffer = ByteBuffer()
-        ChunkFraming.reserve(in: &buffer)
-        return buffer
-    }
-
     /// The answer is complete: the stream's end in the client's dialect, or the assembled answer with its head.
     /// `finished` is given a Responses API answer before its end is written anywhere (the client's connection, a
     /// resume reader of its buffer), so that whoever reads that end finds the answer stored.
@@ -320,10 +328,11 @@ final class ChatResponseWriter {
             return
         }
         var headers = headers
-        headers[.contentType] = "application/json"
         if case .responses(let assembler) = assembly { finished(assembler) }
         let body = assembly.answerJSON(fallbackModel: passThrough ? fallbackModel : model, fallbackID: fallbackID)
-        headers[.contentLength] = String(body.readableBytes)
+        // Appended: the answer's headers are the router's own, which never name the content.
+        headers.append(HTTPField(name: .contentType, value: "application/json"))
+        headers.append(HTTPField(name: .contentLength, value: String(body.readableBytes)))
         let head = HTTPResponse(status: .ok, headerFields: headers)
         buffer?.complete(head: head, body: body)
         connection?.write(.head(head))

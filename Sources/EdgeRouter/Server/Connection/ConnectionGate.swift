@@ -129,14 +129,33 @@ final class ConnectionGate: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Why a request is refused at its head, if it is.
     private func refusal(of head: HTTPRequestHead) -> EdgeRouterError? {
-        if head.version.major == 1, head.version.minor >= 1, head.headers["host"].count != 1 {
+        // One pass over the fields, without the arrays of values that `headers[name]` makes for every request.
+        var hosts = 0
+        var declared: Int?
+        for (name, value) in head.headers {
+            if Self.named(name, "host") {
+                hosts += 1
+            } else if declared == nil, Self.named(name, "content-length") {
+                declared = Int(value)
+            }
+        }
+        if head.version.major == 1, head.version.minor >= 1, hosts != 1 {
             return EdgeRouterError(.invalidRequest, "An HTTP/1.1 request must carry exactly one Host header.", param: "host")
         }
-        let lengths = head.headers["content-length"]
-        if let declared = lengths.first.flatMap({ Int($0) }), declared > maxBodyBytes {
+        if let declared, declared > maxBodyBytes {
             return EdgeRouterError(.payloadTooLarge, "The request body is \(declared) bytes; the limit is \(maxBodyBytes).")
         }
         return nil
+    }
+
+    /// Whether a field's name is `lowercased` (a lowercase name), in any case.
+    private static func named(_ name: String, _ lowercased: StaticString) -> Bool {
+        guard name.utf8.count == lowercased.utf8CodeUnitCount else { return false }
+        return lowercased.withUTF8Buffer { expected in
+            name.utf8.elementsEqual(expected) { byte, lower in
+                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == lower
+            }
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
