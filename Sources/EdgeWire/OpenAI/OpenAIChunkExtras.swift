@@ -20,10 +20,14 @@ struct OpenAIChunkExtras {
     var usage: [UInt8]?
     var choices: [Choice] = []
 
-    /// Reads the extras of one chunk (already validated by ``OpenAIChunk``: a failure here only means there is
+    /// Reads the extras of one chunk into `extras`, emptied first: one value reused chunk after chunk keeps its
+    /// array of choices (the chunk was already validated by ``OpenAIChunk``: a failure here only means there is
     /// nothing to keep).
-    static func read(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONScanner.Failure) -> OpenAIChunkExtras {
-        var extras = OpenAIChunkExtras()
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>, into extras: inout OpenAIChunkExtras) throws(JSONScanner.Failure) {
+        extras.systemFingerprint = nil
+        extras.serviceTier = nil
+        extras.usage = nil
+        extras.choices.removeAll(keepingCapacity: true)
         var scanner = JSONScanner(bytes)
         try scanner.enterObject()
         while let key = try scanner.nextMember() {
@@ -38,7 +42,6 @@ struct OpenAIChunkExtras {
             default: try scanner.skipValue()
             }
         }
-        return extras
     }
 
     private static func readChoice(_ scanner: inout JSONScanner) throws(JSONScanner.Failure) -> Choice {

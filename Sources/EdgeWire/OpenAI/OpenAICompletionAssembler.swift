@@ -46,6 +46,8 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler, Sendable {
     /// Bytes of text taken so far (content, reasoning, tool call ids, names and arguments): what the assembled
     /// answer holds, less its JSON framing. The router caps it (`server.max_response_bytes`).
     public private(set) var assembledBytes = 0
+    /// The last provider chunk's extras, kept so that the next chunk is read into the same storage.
+    private var extras = OpenAIChunkExtras()
 
     /// An assembler with nothing consumed yet.
     public init() {}
@@ -90,10 +92,18 @@ public struct OpenAICompletionAssembler: ClientAnswerAssembler, Sendable {
     /// Keeps what an OpenAI provider's chunk says beyond its events (after ``consume(_:)`` of them). A chunk that
     /// cannot be read adds nothing: its events were already taken.
     public mutating func consumeProviderChunk(_ payload: [UInt8]) {
-        let read = payload.withUnsafeBufferPointer { bytes in
-            Result { () throws(JSONScanner.Failure) in try OpenAIChunkExtras.read(bytes) }
+        var extras = self.extras
+        self.extras = OpenAIChunkExtras()  // lets go of it, so that its storage is reused rather than copied
+        defer { self.extras = extras }
+        let readable = payload.withUnsafeBufferPointer { bytes in
+            do {
+                try OpenAIChunkExtras.read(bytes, into: &extras)
+                return true
+            } catch {
+                return false
+            }
         }
-        guard case .success(let extras) = read else { return }
+        guard readable else { return }
         if let fingerprint = extras.systemFingerprint { systemFingerprint = fingerprint }
         if let tier = extras.serviceTier { serviceTier = tier }
         if let usage = extras.usage { providerUsage = usage }

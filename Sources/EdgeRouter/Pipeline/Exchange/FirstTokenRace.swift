@@ -15,7 +15,9 @@ import RoutingCore
 /// - the request's own deadline ends the race as nobody's failure and no TTFT sample: it is the client's limit.
 ///
 /// Everything happens on the client connection's event loop: the calls report their first token (or failure)
-/// there, and the timers are NIO timers there. A race costs no task and no lock; it ends once, by calling
+/// there, and the race's deadlines (the request's, the hedge's, each attempt's first-token timeout and hang
+/// threshold) share one NIO timer there, armed for the earliest (``RaceDeadlines``): one scheduled task per race
+/// rather than one per deadline, most of which are cancelled unfired. A race costs no task and no lock; it ends once, by calling
 /// `onEnd`, unless it is cancelled first. It sends calls and records outcomes through its
 /// ``ExchangeEnvironment`` and knows nothing of its exchange: `onEnd` (a callback, because the race ends on a
 /// call's or a timer's callback) is the only way back.
@@ -45,7 +47,9 @@ final class FirstTokenRace {
     private var running = 0
     private var result = Result()
     private var isOver = false
-    private var timers: [Scheduled<Void>] = []
+    private var deadlines = RaceDeadlines()
+    /// The one timer, armed for the earliest of ``deadlines``, and when.
+    private var timer: (task: Scheduled<Void>, at: NIODeadline)?
 
     init(
         environment: ExchangeEnvironment, primary: RouteCandidate, backup: RouteCandidate?,
@@ -66,14 +70,36 @@ final class FirstTokenRace {
         start(0)
         // The primary may have failed at once (no usable client): then the race is already over.
         guard !isOver else { return }
-        timers.append(eventLoop.scheduleTask(in: Self.timeAmount(deadline - ContinuousClock.now)) { [weak self] in
-            self?.deadlineReached()
-        })
-        if let hedgeDelay, attempts.count > 1 {
-            timers.append(eventLoop.scheduleTask(in: Self.timeAmount(hedgeDelay)) { [weak self] in
-                self?.hedgeDue()
-            })
+        let now = NIODeadline.now()
+        deadlines.add(.requestDeadline, at: now + Self.timeAmount(deadline - ContinuousClock.now))
+        if let hedgeDelay, attempts.count > 1 { deadlines.add(.hedge, at: now + Self.timeAmount(hedgeDelay)) }
+        armTimer()
+    }
+
+    /// Arms the race's timer for its earliest deadline, unless it is armed for that moment already.
+    private func armTimer() {
+        guard !isOver, let next = deadlines.earliest else { return }
+        if let timer {
+            guard timer.at != next else { return }
+            timer.task.cancel()
         }
+        timer = (eventLoop.scheduleTask(deadline: next) { [weak self] in self?.timerFired() }, next)
+    }
+
+    /// The timer fired: every deadline that has passed is handled, earliest first (a handler may add deadlines, a
+    /// started hedge's), then the timer is armed for the next.
+    private func timerFired() {
+        timer = nil
+        let now = NIODeadline.now()
+        while !isOver, let event = deadlines.takeDue(by: now) {
+            switch event {
+            case .requestDeadline: deadlineReached()
+            case .hedge: hedgeDue()
+            case .firstToken(let index): providerTimedOut(index)
+            case .hangThreshold(let index, let threshold): hangThresholdPassed(index, threshold)
+            }
+        }
+        armTimer()
     }
 
     /// Stops the race without ending it (the client left): every call is cancelled, nothing is recorded and
@@ -81,7 +107,7 @@ final class FirstTokenRace {
     func cancel() {
         guard !isOver else { return }
         isOver = true
-        stopTimers()
+        stopTimer()
         releaseTrials()
         for attempt in attempts { attempt.call?.cancel() }
     }
@@ -102,14 +128,12 @@ final class FirstTokenRace {
         let call = environment.makeCall(to: candidate) { [weak self] outcome in self?.firstToken(index, outcome) }
         attempts[index].call = call
         // The provider's own first-token timeout, per attempt: the hedge's provider may allow longer.
-        timers.append(eventLoop.scheduleTask(in: Self.timeAmount(firstTokenTimeout)) { [weak self] in
-            self?.providerTimedOut(index)
-        })
+        let now = NIODeadline.now()
+        deadlines.add(.firstToken(index), at: now + Self.timeAmount(firstTokenTimeout))
         if let threshold = environment.engine.hangThreshold(candidate), threshold < firstTokenTimeout {
-            timers.append(eventLoop.scheduleTask(in: Self.timeAmount(threshold)) { [weak self] in
-                self?.hangThresholdPassed(index, threshold)
-            })
+            deadlines.add(.hangThreshold(index, threshold), at: now + Self.timeAmount(threshold))
         }
+        armTimer()
         environment.send(call)
     }
 
@@ -208,14 +232,14 @@ final class FirstTokenRace {
 
     private func end() {
         isOver = true
-        stopTimers()
+        stopTimer()
         for attempt in attempts where attempt.call !== result.winner?.call { attempt.call?.cancel() }
         onEnd(result)
     }
 
-    private func stopTimers() {
-        for timer in timers { timer.cancel() }
-        timers = []
+    private func stopTimer() {
+        timer?.task.cancel()
+        timer = nil
     }
 
     private static func presumedHung(_ candidate: RouteCandidate, waited: Duration) -> AttemptFailure {
