@@ -17,8 +17,8 @@ import RoutingCore
 /// Everything happens on the client connection's event loop: the calls report their first token (or failure)
 /// there, and the race's deadlines (the request's, the hedge's, each attempt's first-token timeout and hang
 /// threshold) share one NIO timer there, armed for the earliest (``RaceDeadlines``): one scheduled task per race
-/// rather than one per deadline, most of which are cancelled unfired. A race costs no task and no lock; it ends once, by calling
-/// `onEnd`, unless it is cancelled first. It sends calls and records outcomes through its
+/// rather than one per deadline, most of which would be cancelled unfired. A race costs no task and no lock; it
+/// ends once, by calling `onEnd`, unless it is cancelled first. It sends calls and records outcomes through its
 /// ``ExchangeEnvironment`` and knows nothing of its exchange: `onEnd` (a callback, because the race ends on a
 /// call's or a timer's callback) is the only way back.
 final class FirstTokenRace {
