@@ -27,17 +27,7 @@ extension SimulatorConnection {
         let plan = simulator.plan(headers: head.headers)
         let responsesAPI = route == .responses
         if responsesAPI { simulator.state.withLockedValue { $0.stats.responses += 1 } }
-        if let key = plan.settings.requiredAPIKey, !DialectRequest.authorized(head, dialect: dialect, key: key) {
-            // Counted failed once: a request already failed by injection is not in flight.
-            if plan.failWith == nil { simulator.end(.failed) }
-            finish(dialect.unauthorized)
-            return
-        }
-        if let status = plan.failWith {
-            finish(dialect.injectedFailure(status, retryAfter: plan.settings.retryAfterSeconds))
-            return
-        }
-        inFlight = true
+        guard admit(head, plan: plan, dialect: dialect) else { return }
         let settings = plan.settings
         let promptTokens = settings.promptTokens ?? max(1, body.readableBytes / 4)
         let now = context.eventLoop.now
@@ -125,16 +115,7 @@ extension SimulatorConnection {
             return
         }
         let plan = simulator.plan(headers: head.headers, embedding: true)
-        if let key = plan.settings.requiredAPIKey, !DialectRequest.authorized(head, dialect: dialect, key: key) {
-            if plan.failWith == nil { simulator.end(.failed) }
-            finish(dialect.unauthorized)
-            return
-        }
-        if let status = plan.failWith {
-            finish(dialect.injectedFailure(status, retryAfter: plan.settings.retryAfterSeconds))
-            return
-        }
-        inFlight = true
+        guard admit(head, plan: plan, dialect: dialect) else { return }
         if plan.settings.hang {
             response = .hanging
             return
@@ -144,6 +125,23 @@ extension SimulatorConnection {
     }
 
     /// A non-streamed answer, sent once its last token would have been generated.
+    /// The checks a chat or embeddings request passes before it is answered: the key the simulator requires, then
+    /// an injected failure. A refused request is answered here (false); an admitted one is in flight (true).
+    private func admit(_ head: HTTPRequestHead, plan: ChatPlan, dialect: SimulatorDialect) -> Bool {
+        if let key = plan.settings.requiredAPIKey, !DialectRequest.authorized(head, dialect: dialect, key: key) {
+            // Counted failed once: a request already failed by injection is not in flight.
+            if plan.failWith == nil { simulator.end(.failed) }
+            finish(dialect.unauthorized)
+            return false
+        }
+        if let status = plan.failWith {
+            finish(dialect.injectedFailure(status, retryAfter: plan.settings.retryAfterSeconds))
+            return false
+        }
+        inFlight = true
+        return true
+    }
+
     func respondWhole(_ answer: SimpleResponse, plan: ChatPlan, tokens: Int, now: NIODeadline) {
         let due = now + plan.ttft + plan.gap * Int64(max(tokens - 1, 0))
         if due <= now {
