@@ -8,7 +8,7 @@ struct BenchReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-report",
         abstract: "Judge edge-load results and write docs/benchmarks.md from a scripts/bench results folder.",
-        subcommands: [JudgeCommand.self, RenderCommand.self]
+        subcommands: [JudgeCommand.self, RenderCommand.self, ProfileCommand.self]
     )
 }
 
@@ -102,11 +102,12 @@ struct RenderCommand: ParsableCommand {
         return path.hasPrefix(reportFolder) ? String(path.dropFirst(reportFolder.count)) : path
     }
 
-    /// `{"run": run.json, "results": {"A/router-1000": {...}, ...}, "upstream_connections": {"A/router-1000": 3, ...}}`,
-    /// keys sorted, so diffs between runs are readable.
+    /// `{"run": run.json, "results": {"A/router-1000": {...}, ...}, "upstream_connections": {"A/router-1000": 3, ...},
+    /// "profiles": {"router": {"samples": 9000, "parts": {...}, "functions": {...}}}}`, keys sorted, so diffs between
+    /// runs are readable. A profile keeps its samples per part and its 40 heaviest functions, not perf's raw text.
     static func bundle(_ folder: URL) throws -> Data {
         var results: [String: Any] = [:]
-        for sub in ["ceiling", "A", "B", "routing"] {
+        for sub in ["ceiling", "A", "B", "routing", "profile"] {
             let dir = folder.appendingPathComponent(sub)
             for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [] where name.hasSuffix(".json") {
                 let data = try Data(contentsOf: dir.appendingPathComponent(name))
@@ -120,9 +121,44 @@ struct RenderCommand: ParsableCommand {
                 connections["\(sub)/\(name)"] = count
             }
         }
+        var profiles: [String: Any] = [:]
+        let profileFolder = folder.appendingPathComponent("profile")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: profileFolder.path)) ?? [] where name.hasSuffix(".txt") {
+            let profile = CPUProfile(perfScript: try String(contentsOf: profileFolder.appendingPathComponent(name), encoding: .utf8))
+            var parts: [String: Int] = [:]
+            for (component, samples) in profile.byComponent { parts[component.rawValue] = samples }
+            var functions: [String: Double] = [:]
+            for function in profile.topFunctions(40) { functions[function.name] = function.share }
+            profiles[String(name.dropLast(4))] = ["samples": profile.samples, "parts": parts, "function_shares": functions]
+        }
         let run = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("run.json")))
         return try JSONSerialization.data(
-            withJSONObject: ["run": run, "results": results, "upstream_connections": connections],
+            withJSONObject: ["run": run, "results": results, "upstream_connections": connections, "profiles": profiles],
             options: [.prettyPrinted, .sortedKeys])
+    }
+}
+
+/// `bench-report profile FILE`: one `perf script -F ip,sym,dso | swift demangle` capture split as the report splits
+/// it (parts, then the heaviest functions), for profiling by hand what `scripts/bench` profiles in a run.
+struct ProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "profile", abstract: "Split perf samples (perf script -F ip,sym,dso, demangled) by part and function.")
+
+    @Argument(help: "The demangled perf script text.")
+    var file: String
+
+    @Option(help: "How many of the heaviest functions to list.")
+    var functions: Int = 25
+
+    func run() throws {
+        let profile = CPUProfile(perfScript: try String(contentsOfFile: file, encoding: .utf8))
+        print("\(profile.samples) samples")
+        for component in CPUProfile.Component.allCases where profile.share(component) > 0 {
+            print(ProfileSection.percent(profile.share(component)).padding(toLength: 9, withPad: " ", startingAt: 0) + component.rawValue)
+        }
+        print("")
+        for function in profile.topFunctions(functions) {
+            print(ProfileSection.percent(function.share).padding(toLength: 9, withPad: " ", startingAt: 0) + function.name)
+        }
     }
 }

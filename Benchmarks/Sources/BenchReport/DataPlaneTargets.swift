@@ -80,7 +80,29 @@ struct DataPlaneTargets {
         if nginxKnee == rates.max() {
             verdict += " (nginx held the top \(ladder("rate")), so its knee is at least that and the ratio flatters EdgeRouter)"
         }
+        if ratio < Self.kneeRatio, let why = kneeReason(above: routerKnee) { verdict += ". Why: " + why }
         return Targets.Row(target: target, measured: measured + ": \(Format.ratio(ratio))", verdict: verdict)
+    }
+
+    /// What EdgeRouter's CPU came to at the first rate past its knee that it did not hold: when that is about all the
+    /// cores it was pinned to, the knee is where its CPU per request runs out of core.
+    func kneeReason(above knee: Int) -> String? {
+        guard let (rate, entry) = rates.filter({ $0 > knee }).sorted().lazy
+            .compactMap({ rate in results.rateRuns[router]?[rate].map { (rate, $0) } }).first,
+            !entry.verdict.held, let cost = entry.cpuMicrosPerRequest
+        else { return nil }
+        let cores = cost * Double(rate) / 1_000_000
+        let pinned = results.info.scenarioA.proxyCores.map { " of the \($0) it was pinned to" } ?? ""
+        var reason = "at \(Format.rate(rate))/s, the first rate past its knee, EdgeRouter's \(Format.micros(cost)) µs of CPU "
+            + "per request come to \(String(format: "%.2f", cores)) cores\(pinned) at that rate"
+        if let nginxCost = results.rateRuns[nginx]?[rate]?.cpuMicrosPerRequest {
+            reason += "; nginx spent \(Format.micros(nginxCost)) µs per request there"
+        }
+        // Near its cores' worth, queueing for the CPU alone takes p99 past the bound; well below, something else did.
+        if let pinnedCores = results.info.scenarioA.proxyCores, cores < 0.8 * Double(pinnedCores) {
+            return reason + ", well under its cores: not the CPU alone (the step's errors and p99 are above)"
+        }
+        return reason + ". The CPU per request is the limit; where it goes: \"\(ProfileSection.heading)\" below"
     }
 
     /// Scenario A: CPU per request at the highest rate both held.
@@ -144,7 +166,21 @@ struct DataPlaneTargets {
         var verdict = judge(ratio, limit: Self.addedTTFTRatio)
         if !routerEntry.verdict.held { verdict += "; EdgeRouter did not hold the level: \(routerEntry.verdict.reason)" }
         if !nginxEntry.verdict.held { verdict += "; nginx did not hold the level: \(nginxEntry.verdict.reason)" }
+        if ratio > Self.addedTTFTRatio, let busy = coresBusy(routerEntry), let nginxBusy = coresBusy(nginxEntry) {
+            verdict += ". Why: the machine's \(results.info.machine.nproc) cores were shared by the proxy, the simulator and "
+                + "edge-load; busy during EdgeRouter's step: \(busy), during nginx's: \(nginxBusy). A proxy that needs "
+                + "more CPU per delta leaves less for the others, and first tokens wait for a core"
+        }
         return Targets.Row(target: target, measured: measured + " = \(Format.ratio(ratio))", verdict: verdict)
+    }
+
+    /// The cores each process of a step kept busy on average, and their sum: `1.95 (proxy 1.01, upstream 0.50, …)`.
+    private func coresBusy(_ entry: ResultSet.Entry) -> String? {
+        let duration = entry.report.durationSeconds
+        guard duration > 0, !entry.report.processes.isEmpty else { return nil }
+        let cores = entry.report.processes.mapValues { $0.cpuSeconds / duration }
+        let parts = cores.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.2f", $0.value))" }
+        return String(format: "%.2f", cores.values.reduce(0, +)) + " (" + parts.joined(separator: ", ") + ")"
     }
 
     /// Scenario B: CPU per content delta at the highest level both held.
@@ -167,11 +203,15 @@ struct DataPlaneTargets {
             return Targets.Row(target: target, measured: "no \(step) that both held, with CPU recorded", verdict: "not measured")
         }
         let ratio = routerCPU / nginxCPU
+        var verdict = judge(ratio, limit: limit)
+        if ratio > limit, results.profiles[router] != nil {
+            verdict += ". Why: \"\(ProfileSection.heading)\" below splits both proxies' CPU part by part"
+        }
         return Targets.Row(
             target: target,
             measured: "at \(at(top)), the highest \(step) both held: \(Format.micros(routerCPU)) vs "
                 + "\(Format.micros(nginxCPU)) µs = \(Format.ratio(ratio))",
-            verdict: judge(ratio, limit: limit))
+            verdict: verdict)
     }
 
     /// "met", or "missed by" how many times over the limit the ratio is.

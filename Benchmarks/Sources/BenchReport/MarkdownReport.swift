@@ -27,6 +27,7 @@ struct MarkdownReport {
             report.scenarioC()
             report.lines += DataPlaneTargets.plain(results).section()
             report.lines += TLSSection.lines(results: results)
+            report.lines += ProfileSection(results: results).lines()
         } else {
             report.add(
                 "This run measured the routing-quality scenario only (`--only routing`): the harness ceiling and "

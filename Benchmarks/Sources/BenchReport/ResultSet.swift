@@ -23,6 +23,14 @@ struct ResultSet {
     private(set) var streamRuns: [String: [Int: Entry]] = [:]
     /// The routing-quality runs, by strategy id (`routing/STRATEGY.json`).
     private(set) var routing: [String: LoadReport] = [:]
+    /// The profiled steps, by path (`profile/PATH.json`, the load report, beside `profile/PATH.txt`, perf's samples).
+    private(set) var profiles: [String: Profiled] = [:]
+
+    /// One proxy's profiled step: what it cost (the load report) and where that went (the samples).
+    struct Profiled {
+        var entry: Entry
+        var cpu: CPUProfile
+    }
 
     init(directory: URL) throws {
         info = try RunInfo.load(directory.appendingPathComponent("run.json"))
@@ -63,6 +71,14 @@ struct ResultSet {
             streamRuns[path, default: [:]][level] = entry
         }
         routing = try Self.reports(in: directory.appendingPathComponent("routing")).filter { $0.value.scenario != nil }
+        let profileFolder = directory.appendingPathComponent("profile")
+        for (path, report) in try Self.reports(in: profileFolder) {
+            let samples = profileFolder.appendingPathComponent(path + ".txt")
+            guard let text = try? String(contentsOf: samples, encoding: .utf8) else { continue }
+            let cpu = CPUProfile(perfScript: text)
+            guard cpu.samples > 0 else { continue }
+            profiles[path] = Profiled(entry: Entry(report: report, verdict: Verdict.rate(report, limits), retried: false), cpu: cpu)
+        }
     }
 
     /// `router-5000` → ("router", 5000).

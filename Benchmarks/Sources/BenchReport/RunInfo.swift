@@ -25,6 +25,8 @@ struct RunInfo: Decodable {
         var durationS: Double
         var p99BoundMs: Double
         var maxErrorRatio: Double
+        /// The cores each proxy was pinned to (nil: a run from before the script recorded it, or unpinned).
+        var proxyCores: Int?
     }
 
     struct ScenarioB: Decodable {
@@ -114,6 +116,20 @@ struct RunInfo: Decodable {
     var tls: TLS?
     /// Lines the script wants in the report (choices it made, things it skipped).
     var notes: [String]
+    /// The profiling step (`profile/`): each proxy loaded once more while `perf record` sampled it; nil when the
+    /// run had none (no perf here, or a run from before the script profiled).
+    var profile: Profile?
+
+    /// How the proxies were profiled.
+    struct Profile: Decodable {
+        /// The offered rate of the profiled steps (requests/s, non-streaming, scenario A's servers and pinning).
+        var rate: Int
+        /// perf's sampling frequency (Hz) and how long it sampled each proxy (s).
+        var hz: Int
+        var seconds: Double
+        /// Why the proxies were not profiled, when they were not.
+        var skipped: String?
+    }
 
     /// Whether the run measured a part (runs written before `scenarios` existed measured only the load part).
     func ran(_ part: String) -> Bool {

@@ -6,7 +6,7 @@ final class ResultsFolder {
     let url: URL
 
     /// A folder with a run.json for a load run; `tls` adds the run's TLS rows at those rates and levels.
-    init(tls: (rates: [Int], levels: [Int])? = nil) throws {
+    init(tls: (rates: [Int], levels: [Int])? = nil, profile: [String: Any]? = nil) throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("bench-report-tests-\(UUID().uuidString)")
         for sub in ["A", "B"] {
             try FileManager.default.createDirectory(at: url.appendingPathComponent(sub), withIntermediateDirectories: true)
@@ -37,7 +37,18 @@ final class ResultsFolder {
                 "rates": tls.rates, "levels": tls.levels, "certificate": "ECDSA P-256",
             ]
         }
+        if let profile { run["profile"] = profile }
         try write(run, to: "run.json")
+    }
+
+    /// A profiled step: `profile/PATH.json` (a rate report) and `profile/PATH.txt` (perf's samples, as given).
+    func profiled(_ path: String, samples: String, succeeded: Int = 8000, cpuSeconds: Double) throws {
+        try FileManager.default.createDirectory(at: url.appendingPathComponent("profile"), withIntermediateDirectories: true)
+        var report = base(mode: "rate", stream: false, succeeded: succeeded, failed: 0, cpuSeconds: cpuSeconds)
+        report["offered_rate"] = 2000.0
+        report["latency_ms"] = percentiles(p50: 1, p99: 2)
+        try write(report, to: "profile/\(path).json")
+        try Data(samples.utf8).write(to: url.appendingPathComponent("profile/\(path).txt"))
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
