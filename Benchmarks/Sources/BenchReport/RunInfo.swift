@@ -107,6 +107,10 @@ struct RunInfo: Decodable {
     /// request, and again after all load, in KiB.
     var idleRssKib: [String: Int]
     var idleRssAfterKib: [String: Int]
+    /// The anonymous part of those (RssAnon: heap and stacks, not the files mapped), in KiB; nil in runs from before
+    /// the script recorded it.
+    var idleRssAnonKib: [String: Int]?
+    var idleRssAfterAnonKib: [String: Int]?
     /// What this run measured: `load` (the harness ceiling, scenarios A to C) and/or `routing`.
     var scenarios: [String]?
     var scenarioA: ScenarioA

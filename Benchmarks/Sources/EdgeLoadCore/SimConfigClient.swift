@@ -11,7 +11,13 @@ enum SimConfigClient {
         let status: Int
         do {
             status = try await withThrowingTaskGroup(of: Int?.self) { tasks in
-                tasks.addTask { try await exchange(json, url, group) }
+                tasks.addTask {
+                    // A connection that fails before its answer (seen once after thousands of streams had just
+                    // closed: "I/O on closed channel") is tried once more on a new one; a status is never retried.
+                    do { return try await exchange(json, url, group) } catch is CancellationError { throw CancellationError() } catch {
+                        return try await exchange(json, url, group)
+                    }
+                }
                 tasks.addTask {
                     try await Task.sleep(for: timeout)
                     return nil

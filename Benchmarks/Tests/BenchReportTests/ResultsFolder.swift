@@ -6,7 +6,7 @@ final class ResultsFolder {
     let url: URL
 
     /// A folder with a run.json for a load run; `tls` adds the run's TLS rows at those rates and levels.
-    init(tls: (rates: [Int], levels: [Int])? = nil, profile: [String: Any]? = nil) throws {
+    init(tls: (rates: [Int], levels: [Int])? = nil, profile: [String: Any]? = nil, run extra: [String: Any] = [:]) throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("bench-report-tests-\(UUID().uuidString)")
         for sub in ["A", "B"] {
             try FileManager.default.createDirectory(at: url.appendingPathComponent(sub), withIntermediateDirectories: true)
@@ -38,6 +38,7 @@ final class ResultsFolder {
             ]
         }
         if let profile { run["profile"] = profile }
+        run.merge(extra) { _, new in new }
         try write(run, to: "run.json")
     }
 
