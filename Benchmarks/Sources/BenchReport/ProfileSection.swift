@@ -27,7 +27,8 @@ struct ProfileSection {
                 + "\(Format.rate(profile.rate)) non-streaming requests/s, and `perf record -F \(profile.hz)` sampled it "
                 + "for \(Format.seconds(profile.seconds)) s without call graphs. Each sample counts against the function "
                 + "it landed in (self time) and that function's part below; *µs/request* is the part's share times the "
-                + "proxy's CPU per request in that step (user + system time over edge-load's whole window).",
+                + "proxy's CPU per request in that step (user + system time over edge-load's whole window; perf's "
+                + "sampling interrupts add a little to both proxies).",
             "",
         ]
         for pair in pairs {
