@@ -2,7 +2,7 @@
 /// `perf script -F ip,sym,dso` and demangled by `swift demangle` (full names, so each Swift symbol keeps its
 /// module). Each sample is one line, `IP SYMBOL (DSO)`; it is counted against the function it landed in (self time)
 /// and that function's component, so shares add up to 100 % and two proxies can be compared part by part.
-struct CPUProfile: Equatable {
+struct CPUProfile {
     /// The parts a proxy's CPU time is split into, in the order the report lists them.
     enum Component: String, CaseIterable {
         case kernel = "kernel: sockets, TCP, system calls, scheduling"
@@ -27,11 +27,6 @@ struct CPUProfile: Equatable {
     private(set) var byComponent: [Component: Int] = [:]
     /// Samples by function, named as ``function(_:)`` names them, with the function's component.
     private(set) var byFunction: [String: (component: Component, samples: Int)] = [:]
-
-    static func == (lhs: CPUProfile, rhs: CPUProfile) -> Bool {
-        lhs.samples == rhs.samples && lhs.byComponent == rhs.byComponent
-            && lhs.byFunction.mapValues(\.samples) == rhs.byFunction.mapValues(\.samples)
-    }
 
     /// Reads `perf script` text; lines that are not samples (blank, or without a `(DSO)`) are skipped.
     init(perfScript text: String) {
