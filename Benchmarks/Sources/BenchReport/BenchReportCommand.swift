@@ -152,13 +152,14 @@ struct ProfileCommand: ParsableCommand {
 
     func run() throws {
         let profile = CPUProfile(perfScript: try String(contentsOfFile: file, encoding: .utf8))
+        func line(_ share: Double, _ name: String) {
+            print(ProfileSection.percent(share).padding(toLength: 9, withPad: " ", startingAt: 0) + name)
+        }
         print("\(profile.samples) samples")
         for component in CPUProfile.Component.allCases where profile.share(component) > 0 {
-            print(ProfileSection.percent(profile.share(component)).padding(toLength: 9, withPad: " ", startingAt: 0) + component.rawValue)
+            line(profile.share(component), component.rawValue)
         }
         print("")
-        for function in profile.topFunctions(functions) {
-            print(ProfileSection.percent(function.share).padding(toLength: 9, withPad: " ", startingAt: 0) + function.name)
-        }
+        for function in profile.topFunctions(functions) { line(function.share, function.name) }
     }
 }

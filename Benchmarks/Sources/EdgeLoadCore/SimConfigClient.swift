@@ -14,7 +14,11 @@ enum SimConfigClient {
                 tasks.addTask {
                     // A connection that fails before its answer (seen once after thousands of streams had just
                     // closed: "I/O on closed channel") is tried once more on a new one; a status is never retried.
-                    do { return try await exchange(json, url, group) } catch is CancellationError { throw CancellationError() } catch {
+                    do {
+                        return try await exchange(json, url, group)
+                    } catch let error as CancellationError {
+                        throw error
+                    } catch {
                         return try await exchange(json, url, group)
                     }
                 }
