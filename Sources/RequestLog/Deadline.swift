@@ -27,7 +27,14 @@ enum Deadline {
 
     /// The first of the operation and the timer to finish resumes the caller; the other is ignored.
     private final class Race<T: Sendable>: Sendable {
-        private let state = Mutex<(continuation: CheckedContinuation<T?, any Error>?, tasks: [Task<Void, Never>])>((nil, []))
+        /// A struct, not a tuple: a `withLock` closure over a tuple mangles without `sending`, which the thread
+        /// sanitizer's suppression of Mutex hand-offs (scripts/tsan-suppressions.txt) recognises the closures by.
+        private struct State {
+            var continuation: CheckedContinuation<T?, any Error>?
+            var tasks: [Task<Void, Never>] = []
+        }
+
+        private let state = Mutex(State())
 
         func begin(_ continuation: CheckedContinuation<T?, any Error>) {
             state.withLock { $0.continuation = continuation }

@@ -28,7 +28,7 @@ final class ProbeScheduler: Service, Sendable {
     private let started = ContinuousClock.now
     private let measured: Atomic<Int> = Atomic(0)
     private let latest = Mutex<[String: ProbeSummary]>([:])
-    private let bucket: Mutex<(tokens: Double, at: ContinuousClock.Instant)>
+    private let bucket: Mutex<TokenBucket>
 
     init(settings: ProbeSettings, engine: RoutingEngine, metrics: ProbeMetrics, logger: Logger) throws(EdgeRouterError) {
         self.runner = try ProbeRunner(settings: settings)
@@ -37,7 +37,7 @@ final class ProbeScheduler: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         self.errorText = Mutex(UpstreamErrorText(providers: engine.runtimes.map(\.deployment.provider)))
-        self.bucket = Mutex((Double(settings.maxPerMinute), .now))
+        self.bucket = Mutex(TokenBucket(tokens: Double(settings.maxPerMinute), at: .now))
     }
 
     /// Ready once every deployment has a probe sample, or `readyTimeout` after start, whichever is first.
@@ -136,6 +136,14 @@ final class ProbeScheduler: Service, Sendable {
         }
         return false
     }
+}
+
+/// The global probe budget's tokens and when they were last counted. A struct, not a tuple: a `withLock` closure
+/// over a tuple mangles without `sending`, which the thread sanitizer's suppression of Mutex hand-offs
+/// (scripts/tsan-suppressions.txt) recognises the closures by.
+struct TokenBucket {
+    var tokens: Double
+    var at: ContinuousClock.Instant
 }
 
 extension Duration {
