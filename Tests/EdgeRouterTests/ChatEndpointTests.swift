@@ -45,6 +45,22 @@ struct ChatEndpointTests {
         #expect(AuthMiddleware.presentedSecret([:], path: "/v1beta/models/m:generateContent?alt=sse") == nil)
         #expect(AuthMiddleware.presentedSecret([.authorization: "Bearer a", .googAPIKey: "c"]) == "a")
     }
+
+    @Test("Authorization's scheme is 'Bearer ' in any case, spaces before the key skipped; anything else presents no key")
+    func bearerScheme() {
+        #expect(AuthMiddleware.presentedSecret([.authorization: "bearer k-1"]) == "k-1")
+        #expect(AuthMiddleware.presentedSecret([.authorization: "BEARER k-1"]) == "k-1")
+        #expect(AuthMiddleware.presentedSecret([.authorization: "BeArEr    k-1"]) == "k-1")
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Bearer clé"]) == "clé")
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Bearer "]) == nil)
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Bearer    "]) == nil)
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Bearer"]) == nil)
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Bearer\tk-1"]) == nil)
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Basic k-1"]) == nil)
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Bearerk-1"]) == nil)
+        // An Authorization that presents no bearer key is not passed over for another header's key.
+        #expect(AuthMiddleware.presentedSecret([.authorization: "Basic k-1", .xAPIKey: "b"]) == nil)
+    }
 }
 
 @Suite("Chat endpoint: the Responses API", .timeLimit(.minutes(1)))
