@@ -187,35 +187,39 @@ struct CacheKeyTests {
         let asked = try CacheRequestOptions([.edgeCacheTTL: "30"], maxTTL: .seconds(100))
         #expect(asked.effective(.disabled) == nil)
         #expect(try CacheRequestOptions([:], maxTTL: .seconds(100)).effective(.disabled) == nil)
-        #expect(asked.effective(CachePolicy(replayPacing: .milliseconds(5)))?.replayPacing == .milliseconds(5))
+        #expect(asked.effective(CachePolicy(replayPacing: .fixed(.milliseconds(5))))?.replayPacing == .fixed(.milliseconds(5)))
     }
 
-    @Test("cache: false and {enabled: false} on a key read as disabled, on a model as no policy; replay_pacing_ms is read")
+    @Test("cache: false and {enabled: false} on a key read as disabled, on a model as no policy; replay_pacing_ms is read as milliseconds or original")
     func policyConfiguration() throws {
         let yaml = Self.withKeys([
             #"{ id: team-a, key: "${TEAM_A_KEY}", models: [gpt-latest], cache: false }"#,
             "{ id: team-c, key: team-c-key-0001, cache: { enabled: false, ttl_ms: 1000 } }",
             "{ id: team-d, key: team-d-key-0001, cache: { ttl_ms: 1000, replay_pacing_ms: 25 } }",
             "{ id: team-e, key: team-e-key-0001, cache: { enabled: true } }",
+            "{ id: team-f, key: team-f-key-0001, cache: { replay_pacing_ms: original } }",
         ])
         let configuration = try ConfigurationLoader.parse(yaml: yaml, environment: ConfigurationTests.environment)
         func policy(_ id: String) -> CachePolicy? { configuration.keys.keys.first { $0.id == id }?.cache }
         #expect(policy("team-a") == .disabled)
         #expect(policy("team-c") == .disabled)
-        #expect(policy("team-d") == CachePolicy(ttl: .seconds(1), replayPacing: .milliseconds(25)))
+        #expect(policy("team-d") == CachePolicy(ttl: .seconds(1), replayPacing: .fixed(.milliseconds(25))))
         #expect(policy("team-e") == CachePolicy())
+        #expect(policy("team-f") == CachePolicy(replayPacing: .original))
         #expect(policy("team-b") == nil)
     }
 
-    @Test("edge-router check reports a replay_pacing_ms past 10 s, an enabled that is not a boolean and an unknown cache field")
+    @Test("edge-router check reports a replay_pacing_ms past 10 s or neither a number nor original, an enabled that is not a boolean and an unknown cache field")
     func policyMistakes() {
         let yaml = Self.withKeys([
             #"{ id: team-a, key: "${TEAM_A_KEY}", models: [gpt-latest], cache: { replay_pacing_ms: 20000 } }"#,
             "{ id: team-c, key: team-c-key-0001, cache: { enabled: maybe } }",
             "{ id: team-d, key: team-d-key-0001, cache: { pacing: 5 } }",
+            "{ id: team-e, key: team-e-key-0001, cache: { replay_pacing_ms: as-sent } }",
         ])
         let issues = ConfigurationTests.issues(yaml)
-        #expect(issues.contains { $0.contains("cache.replay_pacing_ms") && $0.contains("0...10000") }, "\(issues)")
+        #expect(issues.contains { $0.contains("cache.replay_pacing_ms") && $0.contains("0...10000") && $0.contains("20000") }, "\(issues)")
+        #expect(issues.contains { $0.contains("cache.replay_pacing_ms") && $0.contains("or original, got 'as-sent'") }, "\(issues)")
         #expect(issues.contains { $0.contains("cache.enabled") && $0.contains("expected true or false") }, "\(issues)")
         #expect(issues.contains { $0.contains("pacing") }, "\(issues)")
     }

@@ -1,5 +1,6 @@
 @testable import EdgeRouter
 import EdgeWire
+import Foundation
 import NIOCore
 import RoutingCore
 import Testing
@@ -84,13 +85,57 @@ struct RESPParserTests {
         #expect(read.frames.map(\.payload) == frames.map(\.payload))
         #expect(read.frames.map(\.events) == frames.map(\.events))
         #expect(read.frames.map(\.isUsageOnly) == [false, false, true])
+        #expect(read.gapsMs == nil)
         #expect(CachedAnswerCoding.decode(Array(bytes.dropLast())) == nil)
         #expect(CachedAnswerCoding.decode(bytes + [0]) == nil)
-        #expect(CachedAnswerCoding.decode([2] + bytes.dropFirst()) == nil)
+        #expect(CachedAnswerCoding.decode([3] + bytes.dropFirst()) == nil)
         #expect(CachedAnswerCoding.decode([]) == nil)
         var huge = bytes
         huge.replaceSubrange(1..<9, with: [255, 255, 255, 255, 255, 255, 255, 127])  // the dialect's length
         #expect(CachedAnswerCoding.decode(huge) == nil)
+    }
+
+    @Test("the gaps between frames read back (each at most 10 s); a version 1 entry, written without gaps, reads with none; gaps that do not pair with the frames are dropped")
+    func answerGapsCoding() throws {
+        let frames = try Self.frames(
+            .openai,
+            [
+                (nil, #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}"#),
+                (nil, #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}"#),
+            ])
+        let answer = CachedAnswer(
+            providerDialect: .openai, provider: "p0", upstreamModel: "up", frames: frames, gapsMs: [0, 4_000_000_000],
+            storedAtMs: 7, costUSD: 0)
+        #expect(answer.gapsMs == [0, 10_000])
+        #expect(answer.gap(before: 1) == .seconds(10) && answer.gap(before: 2) == .zero)
+        let bytes = CachedAnswerCoding.encode(answer)
+        let read = try #require(CachedAnswerCoding.decode(bytes))
+        #expect(read.gapsMs == [0, 10_000])
+        #expect(read.bytes == answer.bytes)
+        // A corrupt gap is bounded as it is read.
+        var corrupt = bytes
+        corrupt.replaceSubrange((bytes.count - 4)..<bytes.count, with: [255, 255, 255, 255])
+        #expect(CachedAnswerCoding.decode(corrupt)?.gapsMs == [0, 10_000])
+        #expect(CachedAnswerCoding.decode(Array(bytes.dropLast())) == nil)
+        // Version 1: the same fields without the gaps' part.
+        let version1 = [1] + bytes.dropFirst().dropLast(9)
+        let old = try #require(CachedAnswerCoding.decode(Array(version1)))
+        #expect(old.gapsMs == nil && old.frames.map(\.payload) == frames.map(\.payload))
+        #expect(CachedAnswerCoding.decode(Array(version1) + [0]) == nil)
+        let unpaired = CachedAnswer(
+            providerDialect: .openai, provider: "p0", upstreamModel: "up", frames: frames, gapsMs: [0], storedAtMs: 7, costUSD: 0)
+        #expect(unpaired.gapsMs == nil && unpaired.gap(before: 1) == .zero)
+    }
+
+    @Test("the fuzz corpus's cached-answer seeds read as an entry of the current version, raw and as a RESP bulk string")
+    func corpusSeeds() throws {
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Fuzz/Corpus/resp")
+        let raw = Array(try Data(contentsOf: corpus.appendingPathComponent("cached-answer-v2")))
+        #expect(raw.first == CachedAnswerCoding.version)
+        #expect(CachedAnswerCoding.decode(raw)?.gapsMs == [0, 40])
+        var bulk = ByteBuffer(bytes: try Data(contentsOf: corpus.appendingPathComponent("cached-answer-v2-bulk")))
+        #expect(try RESPParser().next(from: &bulk) == .bulkString(raw))
     }
 
     @Test("Anthropic frames keep their event types through the encoding")

@@ -20,6 +20,9 @@ struct ResponseCachePolicyTests {
           - id: paced
             key: paced-key-000001
             cache: { ttl_ms: 60000, nondeterministic: true, replay_pacing_ms: 80 }
+          - id: original
+            key: original-key-001
+            cache: { ttl_ms: 60000, nondeterministic: true, replay_pacing_ms: original }
           - id: cached
             key: cached-key-00001
             cache: { ttl_ms: 60000, nondeterministic: true }
@@ -73,24 +76,8 @@ struct ResponseCachePolicyTests {
         try await RouterHarness.run(sims: [ResponseCacheTests.sim(tokens: 6)], yaml: { Self.yaml($0) }) { harness in
             let miss = try await Self.chat(harness, key: "paced-key-000001", stream: true)
             #expect(miss.headers.first(name: "x-edge-cache") == "miss")
-
-            var request = HTTPClientRequest(url: harness.base + "/v1/chat/completions")
-            request.method = .POST
-            request.headers.add(name: "authorization", value: "Bearer paced-key-000001")
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: #"{"model":"cm","stream":true,"messages":[{"role":"user","content":"Say hello"}]}"#))
-            let sent = ContinuousClock.now
-            let response = try await harness.client.execute(request, timeout: .seconds(30))
-            #expect(response.headers.first(name: "x-edge-cache") == "hit")
-            var text = ""
-            var arrivals: [Duration] = []
-            for try await part in response.body {
-                let now = ContinuousClock.now - sent
-                text += String(buffer: part)
-                // Each event ends with a blank line: one arrival per event completed by this part.
-                let completed = text.components(separatedBy: "\n\n").count - 1
-                while arrivals.count < completed { arrivals.append(now) }
-            }
+            let (cache, text, arrivals) = try await Self.timedStream(harness, key: "paced-key-000001")
+            #expect(cache == "hit")
             #expect(streamedText(text) == streamedText(miss.body))
             #expect(ssePayloads(text).last == "[DONE]")
             // The last frame and `[DONE]` go out together; every frame before it waits its turn.
@@ -100,6 +87,55 @@ struct ResponseCachePolicyTests {
                 #expect(arrivals[index] >= pacing * index, "event \(index) after \(arrivals[index])")
             }
             #expect(arrivals[frames] >= pacing * (frames - 1))
+        }
+    }
+
+    /// Sends a streamed request and returns the text and when each event was complete, from when it was sent.
+    static func timedStream(_ harness: RouterHarness, key: String) async throws -> (cache: String?, text: String, arrivals: [Duration]) {
+        var request = HTTPClientRequest(url: harness.base + "/v1/chat/completions")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(key)")
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"model":"cm","stream":true,"messages":[{"role":"user","content":"Say hello"}]}"#))
+        let sent = ContinuousClock.now
+        let response = try await harness.client.execute(request, timeout: .seconds(30))
+        var text = ""
+        var arrivals: [Duration] = []
+        for try await part in response.body {
+            let now = ContinuousClock.now - sent
+            text += String(buffer: part)
+            // Each event ends with a blank line: one arrival per event completed by this part.
+            let completed = text.components(separatedBy: "\n\n").count - 1
+            while arrivals.count < completed { arrivals.append(now) }
+        }
+        return (response.headers.first(name: "x-edge-cache"), text, arrivals)
+    }
+
+    @Test("replay_pacing_ms: original records the gaps between the provider's events (100 ms apart: they add up to at least half of that) and a streamed hit's events arrive no earlier than those gaps say; the text is the miss's")
+    func originalPaceReplay() async throws {
+        var sim = ResponseCacheTests.sim(ttft: 5, tokens: 5)
+        sim.tokensPerSecond = 10
+        try await RouterHarness.run(sims: [sim], yaml: { Self.yaml($0) }) { harness in
+            let miss = try await Self.timedStream(harness, key: "original-key-001")
+            #expect(miss.cache == "miss")
+            let entry = try #require(harness.router.cache.answers.first)
+            let gaps = try #require(entry.gapsMs)
+            #expect(gaps.count == entry.frames.count && gaps.first == 0)
+            // Four 100 ms gaps between five tokens at the provider; a late first token can only shorten their sum.
+            #expect(gaps.reduce(0, +) >= 200, "\(gaps)")
+
+            let hit = try await Self.timedStream(harness, key: "original-key-001")
+            #expect(hit.cache == "hit")
+            #expect(streamedText(hit.text) == streamedText(miss.text))
+            #expect(ssePayloads(hit.text).last == "[DONE]")
+            // Frame i waits, after the first, the gaps recorded up to it (a timer never fires early). The last
+            // frame (usage, which this request did not ask for) is not written: `[DONE]` takes its place.
+            #expect(hit.arrivals.count == entry.frames.count, "\(hit.arrivals)")
+            var due = Duration.zero
+            for (index, gap) in gaps.enumerated() where index < hit.arrivals.count {
+                due += .milliseconds(gap)
+                #expect(hit.arrivals[index] >= due, "event \(index) after \(hit.arrivals[index]), due \(due)")
+            }
         }
     }
 

@@ -37,6 +37,9 @@ final class CacheFill: Sendable {
     private struct State {
         var started: Event?
         var frames: [UpstreamFrame] = []
+        /// Milliseconds from each kept frame's predecessor to it (``CachedAnswer/gapsMs``).
+        var gapsMs: [UInt32] = []
+        var lastFrameAt: ContinuousClock.Instant?
         var bytes = 0
         /// The frames outgrew the entry bound: they are no longer kept (followers already attached still get them).
         var oversize = false
@@ -95,9 +98,9 @@ final class CacheFill: Sendable {
         publish(.frame(frame))
     }
 
-    /// The frames kept so far, or nil when they outgrew the bound.
-    var keptFrames: [UpstreamFrame]? {
-        state.withLock { $0.oversize ? nil : $0.frames }
+    /// The frames kept so far and the gaps between their arrivals, or nil when they outgrew the bound.
+    var kept: (frames: [UpstreamFrame], gapsMs: [UInt32])? {
+        state.withLock { $0.oversize ? nil : ($0.frames, $0.gapsMs) }
     }
 
     /// The answer is complete (and stored, when it is kept, so that a request arriving now finds it).
@@ -110,6 +113,7 @@ final class CacheFill: Sendable {
     }
 
     private func publish(_ event: Event) {
+        let now = ContinuousClock.now
         let subscribers = state.withLock { state -> [Subscriber] in
             guard state.end == nil else { return [] }
             switch event {
@@ -121,9 +125,12 @@ final class CacheFill: Sendable {
                     if state.bytes > maxBytes {
                         state.oversize = true
                         state.frames = []
+                        state.gapsMs = []
                     } else {
                         state.frames.append(frame)
+                        state.gapsMs.append(state.lastFrameAt.map { Self.milliseconds(now - $0) } ?? 0)
                     }
+                    state.lastFrameAt = now
                 }
             case .completed, .abandoned:
                 state.end = event
@@ -138,6 +145,14 @@ final class CacheFill: Sendable {
             let deliver = subscriber.deliver
             subscriber.loop.execute { deliver(event) }
         }
+    }
+
+    /// `duration` to the nearest millisecond, at most ``CachedAnswer/maxGapMs``.
+    private static func milliseconds(_ duration: Duration) -> UInt32 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds < Int64(CachedAnswer.maxGapMs / 1000) else { return CachedAnswer.maxGapMs }
+        let milliseconds = seconds * 1000 + (attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000
+        return min(UInt32(clamping: max(0, milliseconds)), CachedAnswer.maxGapMs)
     }
 
     /// A strong reference to the leader, only held, never used. `@unchecked Sendable` is safe because the object

@@ -9,10 +9,10 @@ public struct CachePolicy: Sendable, Equatable {
     /// Whether requests that are not deterministic (no `temperature: 0` and no `seed`) are cached too
     /// (`nondeterministic`, default false): their answer is then one draw replayed to every identical request.
     public var nondeterministic: Bool
-    /// The gap between two events of a streamed hit (`replay_pacing_ms`, default 0: all at once). A client that
-    /// renders tokens as they come (a chat UI, a demo) sees a cached answer type itself out rather than appear
-    /// whole; answers that are not streamed are written in one piece whatever it says.
-    public var replayPacing: Duration
+    /// How a streamed hit's events are spaced (`replay_pacing_ms`, default 0: all at once). A client that renders
+    /// tokens as they come (a chat UI, a demo) sees a cached answer type itself out rather than appear whole;
+    /// answers that are not streamed are written in one piece whatever it says.
+    public var replayPacing: ReplayPacing
     /// False only for a key's `cache: false` (or `{enabled: false}`): that key's requests are never cached, even
     /// for models that opt in and whatever their `x-edge-cache-ttl` says (the operator's choice wins over the
     /// client's). A model's `cache: false` is no policy at all, which leaves the choice to keys and requests.
@@ -20,7 +20,7 @@ public struct CachePolicy: Sendable, Equatable {
 
     public init(
         ttl: Duration = .seconds(300), maxEntryBytes: Int = 1 << 20, nondeterministic: Bool = false,
-        replayPacing: Duration = .zero, enabled: Bool = true
+        replayPacing: ReplayPacing = .fixed(.zero), enabled: Bool = true
     ) {
         self.ttl = ttl
         self.maxEntryBytes = maxEntryBytes
@@ -31,6 +31,33 @@ public struct CachePolicy: Sendable, Equatable {
 
     /// A key's `cache: false`: its requests are never cached.
     public static let disabled = CachePolicy(enabled: false)
+}
+
+/// How a streamed hit's events are spaced.
+public enum ReplayPacing: Sendable, Equatable {
+    /// One event every so often (`replay_pacing_ms: N`); zero writes them all at once.
+    case fixed(Duration)
+    /// As the provider sent them (`replay_pacing_ms: original`): each event the gap after its predecessor that the
+    /// entry recorded when it was filled (at most ``CachedAnswer/maxGap``), the first at once. An entry without
+    /// recorded gaps (one written to the shared tier by an older version) is written at once.
+    case original
+
+    /// The wait before event `index` (from 1) of `answer`: zero when the events go out together.
+    func gap(before index: Int, of answer: CachedAnswer) -> Duration {
+        switch self {
+        case .fixed(let gap): gap
+        case .original: answer.gap(before: index)
+        }
+    }
+
+    /// Whether a streamed hit of `answer` is written event by event rather than in one write.
+    func paces(_ answer: CachedAnswer) -> Bool {
+        guard answer.frames.count > 1 else { return false }
+        return switch self {
+        case .fixed(let gap): gap > .zero
+        case .original: answer.gapsMs != nil
+        }
+    }
 }
 
 /// The response cache's node-wide settings (`cache:` at the top of the file).

@@ -12,6 +12,9 @@ struct CachedAnswer: Sendable {
     let provider: String
     let upstreamModel: String
     let frames: [UpstreamFrame]
+    /// Milliseconds between each frame's arrival from the provider and its predecessor's (the first 0), one per
+    /// frame, each at most ``maxGap``: what a replay at the original pace waits. Nil when not recorded.
+    let gapsMs: [UInt32]?
     /// When the answer was stored (Unix milliseconds), for the hit's `age`.
     let storedAtMs: Int64
     /// What the answer cost when it was fetched: what each hit saves.
@@ -24,16 +27,29 @@ struct CachedAnswer: Sendable {
     private(set) var bytes: Int
 
     init(
-        providerDialect: Dialect, provider: String, upstreamModel: String, frames: [UpstreamFrame], storedAtMs: Int64,
-        costUSD: Double
+        providerDialect: Dialect, provider: String, upstreamModel: String, frames: [UpstreamFrame],
+        gapsMs: [UInt32]? = nil, storedAtMs: Int64, costUSD: Double
     ) {
         self.providerDialect = providerDialect
         self.provider = provider
         self.upstreamModel = upstreamModel
         self.frames = frames
+        // Gaps that do not pair with the frames are not kept; each is bounded, whoever wrote it.
+        let gaps = gapsMs.flatMap { $0.count == frames.count ? $0.map { min($0, Self.maxGapMs) } : nil }
+        self.gapsMs = gaps
         self.storedAtMs = storedAtMs
         self.costUSD = costUSD
-        self.bytes = frames.reduce(0) { $0 + Self.size(of: $1) }
+        self.bytes = frames.reduce(0) { $0 + Self.size(of: $1) } + 4 * (gaps?.count ?? 0)
+    }
+
+    /// The longest wait between two events replayed at the original pace: as long as the longest `replay_pacing_ms`,
+    /// so that an entry (one from the shared tier included) never holds a client longer than that between events.
+    static let maxGapMs: UInt32 = 10_000
+
+    /// The recorded wait before frame `index`; zero when none was recorded.
+    func gap(before index: Int) -> Duration {
+        guard let gapsMs, gapsMs.indices.contains(index) else { return .zero }
+        return .milliseconds(gapsMs[index])
     }
 
     /// This answer with its frames assembled for `endpoint`, the one every request under its key uses (the key

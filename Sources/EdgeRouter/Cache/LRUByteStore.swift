@@ -84,14 +84,19 @@ struct LRUByteStore<Key: Hashable, Value> {
     }
 
     /// The keys from most to least recently used (for tests).
-    var keysByRecency: [Key] {
-        var keys: [Key] = []
+    var keysByRecency: [Key] { byRecency.map(\.key) }
+
+    /// The values from most to least recently used (for tests).
+    var valuesByRecency: [Value] { byRecency.map(\.value) }
+
+    private var byRecency: [Slot] {
+        var found: [Slot] = []
         var cursor = newest
         while let position = cursor, let slot = slots[position] {
-            keys.append(slot.key)
+            found.append(slot)
             cursor = slot.older
         }
-        return keys
+        return found
     }
 
     private mutating func remove(at position: Int) {

@@ -87,6 +87,11 @@ final class ResponseCache: Sendable {
         state.withLock { ($0.store.count, $0.store.bytes) }
     }
 
+    /// The memory tier's answers, from most to least recently used (for tests).
+    var answers: [CachedAnswer] {
+        state.withLock { $0.store.valuesByRecency }
+    }
+
     private func publishSize() {
         let (entries, bytes) = state.withLock { ($0.store.count, $0.store.bytes) }
         metrics.held(entries: entries, bytes: bytes)

@@ -141,7 +141,7 @@ final class ProbeScheduler: Service, Sendable {
 /// The global probe budget's tokens and when they were last counted. A struct, not a tuple: a `withLock` closure
 /// over a tuple mangles without `sending`, which the thread sanitizer's suppression of Mutex hand-offs
 /// (scripts/tsan-suppressions.txt) recognises the closures by.
-struct TokenBucket {
+private struct TokenBucket {
     var tokens: Double
     var at: ContinuousClock.Instant
 }

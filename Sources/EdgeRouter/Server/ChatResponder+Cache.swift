@@ -26,7 +26,7 @@ extension ChatResponder {
     /// true); on a miss this request fetches the answer (and leads, when it is to be stored).
     func consultCache(_ checked: CheckedChat, _ canonical: (key: CacheKey, policy: CachePolicy)) -> Bool {
         let options = cacheOptions
-        replayPacing = checked.request.stream ? canonical.policy.replayPacing : .zero
+        replayPacing = checked.request.stream ? canonical.policy.replayPacing : .fixed(.zero)
         let lookup = pipeline.cache.lookup(
             canonical.key, policy: canonical.policy, bypass: options?.bypassLookup ?? false, noStore: options?.noStore ?? false)
         switch lookup {
@@ -94,8 +94,8 @@ extension ChatResponder {
     }
 
     /// Answers from a stored answer: its frames go through the writer as a live answer's would, all at once (one
-    /// write), or one by one ``replayPacing`` apart for a streamed hit whose policy paces replays; a whole answer
-    /// is written from the entry's assembled answer when it has one.
+    /// write), or spaced as ``replayPacing`` says for a streamed hit whose policy paces replays; a whole answer is
+    /// written from the entry's assembled answer when it has one.
     func replay(_ cached: CachedAnswer) {
         phase = .over
         checked = nil
@@ -105,7 +105,7 @@ extension ChatResponder {
         let headers = cachedHeaders(
             provider: cached.provider, upstreamModel: cached.upstreamModel, age: ResponseCache.age(of: cached))
         writer.start(providerDialect: cached.providerDialect, headers: headers)
-        if replayPacing > .zero, cached.frames.count > 1 {
+        if replayPacing.paces(cached) {
             phase = .replaying
             replayFrame(of: cached, at: 0, headers: headers)
             return
@@ -124,24 +124,30 @@ extension ChatResponder {
         replayed(cached, headers: headers)
     }
 
-    /// Writes one event of a paced replay, and schedules the next one ``replayPacing`` later (the last one ends the
-    /// answer). A client that leaves meanwhile cancels the timer (``stopUpstream()``).
+    /// Writes the events of a paced replay from `index` up to the next one that waits (its gap, as
+    /// ``replayPacing`` says, is not zero), and schedules that one; the last event ends the answer. A client that
+    /// leaves meanwhile cancels the timer (``stopUpstream()``).
     func replayFrame(of cached: CachedAnswer, at index: Int, headers: HTTPFields) {
         replayTimer = nil
-        guard case .replaying = phase, index < cached.frames.count else { return }
-        let frame = cached.frames[index]
-        trail.observe(frame)
-        _ = writer.append(frame)  // streamed: never refused for its size
-        guard index + 1 < cached.frames.count else {
-            phase = .over
-            replayed(cached, headers: headers)
-            return
+        guard case .replaying = phase else { return }
+        var next = index
+        var gap = Duration.zero
+        while gap == .zero {
+            guard next < cached.frames.count else {
+                phase = .over
+                replayed(cached, headers: headers)
+                return
+            }
+            trail.observe(cached.frames[next])
+            _ = writer.append(cached.frames[next])  // streamed: never refused for its size
+            next += 1
+            gap = next < cached.frames.count ? replayPacing.gap(before: next, of: cached) : .zero
         }
         writer.flush()
         // Bound to this event loop, where the timer fires: the responder is only ever touched there.
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        replayTimer = eventLoop.scheduleTask(in: TimeAmount(replayPacing)) {
-            bound.value.replayFrame(of: cached, at: index + 1, headers: headers)
+        replayTimer = eventLoop.scheduleTask(in: TimeAmount(gap)) { [next] in
+            bound.value.replayFrame(of: cached, at: next, headers: headers)
         }
     }
 
@@ -219,13 +225,13 @@ extension ChatResponder {
     func storeFill(_ start: ExchangeStart) {
         guard let fill = cacheFill, let policy = cachePolicy else { return }
         cacheFill = nil
-        if let frames = fill.keptFrames {
+        if let (frames, gapsMs) = fill.kept {
             var usage = UsageTally()
             for frame in frames { usage.observe(frame) }
             let tokens = usage.tokens(promptBytes: trail.promptBytes).tokens
             let answer = CachedAnswer(
                 providerDialect: start.deployment.provider.dialect, provider: start.deployment.provider.id,
-                upstreamModel: start.deployment.upstreamModel, frames: frames, storedAtMs: UnixTime.nowMs(),
+                upstreamModel: start.deployment.upstreamModel, frames: frames, gapsMs: gapsMs, storedAtMs: UnixTime.nowMs(),
                 costUSD: start.deployment.price.cost(of: tokens)
             ).assembled(for: endpoint)
             pipeline.cache.store(answer, for: fill, ttl: policy.ttl)

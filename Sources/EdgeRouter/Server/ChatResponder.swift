@@ -24,7 +24,7 @@ final class ChatResponder: ChatExchangeObserver {
         case following
         /// Passing on the followed answer (the head is written for a streaming request).
         case relaying
-        /// Writing a streamed hit's events one by one, ``CachePolicy/replayPacing`` apart.
+        /// Writing a streamed hit's events one by one, spaced as ``CachePolicy/replayPacing`` says.
         case replaying
         /// The response is complete, or the client left.
         case over
@@ -71,8 +71,8 @@ final class ChatResponder: ChatExchangeObserver {
     /// While following, if the followed answer fails before its first token, this request plans and asks the
     /// providers itself.
     var checked: CheckedChat?
-    /// The gap between a paced streamed hit's events (the request's policy's ``CachePolicy/replayPacing``).
-    var replayPacing = Duration.zero
+    /// How a streamed hit's events are spaced (the request's policy's ``CachePolicy/replayPacing``).
+    var replayPacing = ReplayPacing.fixed(.zero)
     /// The next event of a paced replay.
     var replayTimer: Scheduled<Void>?
     /// `x-edge-cache`: `hit`, `miss` or `coalesced`; nil when the request is not cacheable.

@@ -3,10 +3,12 @@ import RoutingCore
 
 /// A cached answer as bytes, for the shared tier: a version byte; the provider's dialect, provider id and upstream
 /// model; when it was stored and what it cost; then each frame's SSE event type and payload, as the provider sent
-/// them. Reading decodes the frames again with the dialect's own stream decoder, so that what comes back from
-/// Redis (outside input: fuzzed in `FuzzRESP`) is checked as strictly as a provider's stream.
+/// them; then (version 2) whether the gaps between the frames' arrivals were recorded, and if so each gap.
+/// Reading decodes the frames again with the dialect's own stream decoder, so that what comes back from Redis
+/// (outside input: fuzzed in `FuzzRESP`) is checked as strictly as a provider's stream. Version 1 entries (written
+/// before gaps were recorded) still read, without gaps; a node of that version reads version 2 entries as misses.
 public enum CachedAnswerCoding {
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
     /// The most frames an entry may have: bounds what a corrupt entry can make the reader allocate.
     static let maxFrames = 1 << 20
 
@@ -37,13 +39,19 @@ public enum CachedAnswerCoding {
             integer(UInt64(frame.payload.count))
             out.append(contentsOf: frame.payload)
         }
+        if let gaps = answer.gapsMs {
+            out.append(1)
+            for gap in gaps { withUnsafeBytes(of: gap.littleEndian) { out.append(contentsOf: $0) } }
+        } else {
+            out.append(0)
+        }
         return out
     }
 
     /// The answer in `bytes`, or nil when they are not one this version wrote (or its frames do not decode).
     static func decode(_ bytes: [UInt8]) -> CachedAnswer? {
         var reader = Reader(bytes: bytes)
-        guard reader.byte() == version,
+        guard let read = reader.byte(), read == 1 || read == version,
             let dialectName = reader.string(), let dialect = Dialect(rawValue: dialectName),
             let provider = reader.string(), let upstreamModel = reader.string(),
             let storedAt = reader.integer(), let costBits = reader.integer(), let count = reader.integer(),
@@ -65,10 +73,23 @@ public enum CachedAnswerCoding {
             case .done, .skip: return nil  // never stored: only frames are
             }
         }
+        var gaps: [UInt32]?
+        if read >= 2 {
+            guard let recorded = reader.byte(), recorded <= 1 else { return nil }
+            if recorded == 1 {
+                var values: [UInt32] = []
+                values.reserveCapacity(frames.count)
+                for _ in frames.indices {
+                    guard let gap = reader.integer32() else { return nil }
+                    values.append(gap)
+                }
+                gaps = values
+            }
+        }
         guard reader.isAtEnd else { return nil }
         let cost = Double(bitPattern: costBits)
         return CachedAnswer(
-            providerDialect: dialect, provider: provider, upstreamModel: upstreamModel, frames: frames,
+            providerDialect: dialect, provider: provider, upstreamModel: upstreamModel, frames: frames, gapsMs: gaps,
             storedAtMs: Int64(bitPattern: storedAt), costUSD: cost.isFinite && cost >= 0 ? cost : 0)
     }
 
@@ -94,6 +115,14 @@ public enum CachedAnswerCoding {
             var value: UInt64 = 0
             for index in 0..<8 { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
             offset += 8
+            return value
+        }
+
+        mutating func integer32() -> UInt32? {
+            guard bytes.count - offset >= 4 else { return nil }
+            var value: UInt32 = 0
+            for index in 0..<4 { value |= UInt32(bytes[offset + index]) << (8 * UInt32(index)) }
+            offset += 4
             return value
         }
 

@@ -65,9 +65,21 @@ struct CacheSettingsBuilder {
         policy.ttl = reader.milliseconds(fields["ttl_ms"], default: policy.ttl)
         policy.maxEntryBytes = reader.int(fields["max_entry_bytes"], default: policy.maxEntryBytes, range: 256...(1 << 30))
         policy.nondeterministic = flags.flag(fields["nondeterministic"])
-        // At most 10 s between two events: a longer gap would trip the client's own idle timeouts.
-        let pacing = reader.int(fields["replay_pacing_ms"], default: 0, range: 0...10_000)
-        policy.replayPacing = .milliseconds(pacing)
+        policy.replayPacing = replayPacing(fields["replay_pacing_ms"])
         return policy
+    }
+
+    /// `replay_pacing_ms`: a whole number of milliseconds, at most 10 s between two events (a longer gap would trip
+    /// the client's own idle timeouts), or `original` for the provider's own spacing.
+    private func replayPacing(_ entry: (node: Node, path: String)?) -> ReplayPacing {
+        guard let entry, let text = reader.string(entry) else { return .fixed(.zero) }
+        if text == "original" { return .original }
+        let range = 0...Int(CachedAnswer.maxGapMs)
+        guard let milliseconds = Int(text.replacingOccurrences(of: "_", with: "")), range.contains(milliseconds) else {
+            reader.report(
+                entry.path, entry.node, "expected a whole number of milliseconds in \(range.lowerBound)...\(range.upperBound) or original, got '\(text)'")
+            return .fixed(.zero)
+        }
+        return .fixed(.milliseconds(milliseconds))
     }
 }
