@@ -38,7 +38,7 @@ public enum ReplayPacing: Sendable, Equatable {
     /// One event every so often (`replay_pacing_ms: N`); zero writes them all at once.
     case fixed(Duration)
     /// As the provider sent them (`replay_pacing_ms: original`): each event the gap after its predecessor that the
-    /// entry recorded when it was filled (at most ``CachedAnswer/maxGap``), the first at once. An entry without
+    /// entry recorded when it was filled (at most ``CachedAnswer/maxGapMs``), the first at once. An entry without
     /// recorded gaps (one written to the shared tier by an older version) is written at once.
     case original
 

@@ -13,7 +13,7 @@ struct CachedAnswer: Sendable {
     let upstreamModel: String
     let frames: [UpstreamFrame]
     /// Milliseconds between each frame's arrival from the provider and its predecessor's (the first 0), one per
-    /// frame, each at most ``maxGap``: what a replay at the original pace waits. Nil when not recorded.
+    /// frame, each at most ``maxGapMs``: what a replay at the original pace waits. Nil when not recorded.
     let gapsMs: [UInt32]?
     /// When the answer was stored (Unix milliseconds), for the hit's `age`.
     let storedAtMs: Int64

@@ -107,7 +107,7 @@ extension ChatResponder {
         writer.start(providerDialect: cached.providerDialect, headers: headers)
         if replayPacing.paces(cached) {
             phase = .replaying
-            replayFrame(of: cached, at: 0, headers: headers)
+            replayFrames(of: cached, from: 0, headers: headers)
             return
         }
         for frame in cached.frames { trail.observe(frame) }
@@ -127,7 +127,7 @@ extension ChatResponder {
     /// Writes the events of a paced replay from `index` up to the next one that waits (its gap, as
     /// ``replayPacing`` says, is not zero), and schedules that one; the last event ends the answer. A client that
     /// leaves meanwhile cancels the timer (``stopUpstream()``).
-    func replayFrame(of cached: CachedAnswer, at index: Int, headers: HTTPFields) {
+    func replayFrames(of cached: CachedAnswer, from index: Int, headers: HTTPFields) {
         replayTimer = nil
         guard case .replaying = phase else { return }
         var next = index
@@ -147,7 +147,7 @@ extension ChatResponder {
         // Bound to this event loop, where the timer fires: the responder is only ever touched there.
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         replayTimer = eventLoop.scheduleTask(in: TimeAmount(gap)) { [next] in
-            bound.value.replayFrame(of: cached, at: next, headers: headers)
+            bound.value.replayFrames(of: cached, from: next, headers: headers)
         }
     }
 
