@@ -67,15 +67,20 @@ struct RESPParserTests {
         }
     }
 
-    @Test("a stored answer reads back the same (frames decoded again by its dialect's decoder); damaged bytes read as nothing")
-    func answerCoding() throws {
-        let frames = try Self.frames(
+    /// An OpenAI answer's frames: "Hel", "lo" (with its finish reason), then the usage chunk.
+    static func openAIFrames() throws -> [UpstreamFrame] {
+        try frames(
             .openai,
             [
                 (nil, #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}"#),
                 (nil, #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}"#),
                 (nil, #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}"#),
             ])
+    }
+
+    @Test("a stored answer reads back the same (frames decoded again by its dialect's decoder); damaged bytes read as nothing")
+    func answerCoding() throws {
+        let frames = try Self.openAIFrames()
         let answer = CachedAnswer(
             providerDialect: .openai, provider: "p0", upstreamModel: "up", frames: frames, storedAtMs: 1_700_000_000_000, costUSD: 0.25)
         let bytes = CachedAnswerCoding.encode(answer)
@@ -97,12 +102,7 @@ struct RESPParserTests {
 
     @Test("the gaps between frames read back (each at most 10 s); a version 1 entry, written without gaps, reads with none; gaps that do not pair with the frames are dropped")
     func answerGapsCoding() throws {
-        let frames = try Self.frames(
-            .openai,
-            [
-                (nil, #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}"#),
-                (nil, #"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}"#),
-            ])
+        let frames = Array(try Self.openAIFrames().prefix(2))
         let answer = CachedAnswer(
             providerDialect: .openai, provider: "p0", upstreamModel: "up", frames: frames, gapsMs: [0, 4_000_000_000],
             storedAtMs: 7, costUSD: 0)

@@ -80,7 +80,7 @@ public enum CachedAnswerCoding {
                 var values: [UInt32] = []
                 values.reserveCapacity(frames.count)
                 for _ in frames.indices {
-                    guard let gap = reader.integer32() else { return nil }
+                    guard let gap = reader.integer(UInt32.self) else { return nil }
                     values.append(gap)
                 }
                 gaps = values
@@ -110,19 +110,13 @@ public enum CachedAnswerCoding {
             return bytes[offset]
         }
 
-        mutating func integer() -> UInt64? {
-            guard bytes.count - offset >= 8 else { return nil }
-            var value: UInt64 = 0
-            for index in 0..<8 { value |= UInt64(bytes[offset + index]) << (8 * UInt64(index)) }
-            offset += 8
-            return value
-        }
-
-        mutating func integer32() -> UInt32? {
-            guard bytes.count - offset >= 4 else { return nil }
-            var value: UInt32 = 0
-            for index in 0..<4 { value |= UInt32(bytes[offset + index]) << (8 * UInt32(index)) }
-            offset += 4
+        /// A little-endian unsigned integer of `T`'s width (a `UInt64` unless said otherwise).
+        mutating func integer<T: FixedWidthInteger & UnsignedInteger>(_: T.Type = UInt64.self) -> T? {
+            let width = MemoryLayout<T>.size
+            guard bytes.count - offset >= width else { return nil }
+            var value: T = 0
+            for index in 0..<width { value |= T(bytes[offset + index]) << (8 * index) }
+            offset += width
             return value
         }
 
