@@ -151,8 +151,8 @@ final class CacheFill: Sendable {
     private static func milliseconds(_ duration: Duration) -> UInt32 {
         let (seconds, attoseconds) = duration.components
         guard seconds < Int64(CachedAnswer.maxGapMs / 1000) else { return CachedAnswer.maxGapMs }
-        let milliseconds = seconds * 1000 + (attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000
-        return min(UInt32(clamping: max(0, milliseconds)), CachedAnswer.maxGapMs)
+        // Under 10 s, so at most maxGapMs once rounded; `clamping` only guards against a negative duration.
+        return UInt32(clamping: seconds * 1000 + (attoseconds + 500_000_000_000_000) / 1_000_000_000_000_000)
     }
 
     /// A strong reference to the leader, only held, never used. `@unchecked Sendable` is safe because the object
